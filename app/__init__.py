@@ -1,0 +1,1 @@
+"""Moorage: a desired-state control plane for Docker hosts."""

@@ -1,0 +1,66 @@
+"""One place for configuration: environment variables prefixed ``MOORAGE_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "moorage"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MOORAGE_", env_nested_delimiter="__")
+
+    environment: str = Field("development", description="development | production")
+    data_dir: Path = DEFAULT_DATA_DIR
+    # Empty means the embedded default: a SQLite file and a filesystem broker in data_dir.
+    database_url: str = ""
+    broker_url: str = ""
+
+    # Reconciliation
+    reconcile_lease_s: float = 20.0
+    reconcile_budget_s: float = 45.0
+    resync_interval_s: float = 5.0
+    heartbeat_interval_s: float = 5.0
+    host_grace_s: float = 15.0
+    docker_pool_size: int = 16
+    docker_timeout_s: float = 30.0
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    stable_after_s: float = 30.0
+
+    max_body_bytes: int = 1_000_000
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production" and not (self.database_url and self.broker_url):
+            raise ValueError(
+                "production needs MOORAGE_DATABASE_URL and MOORAGE_BROKER_URL; "
+                "the embedded SQLite/filesystem defaults are for development only"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'moorage.db'}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or "filesystem://"
+
+    @property
+    def broker_folder(self) -> Path:
+        return self.data_dir / "broker"
+
+    @property
+    def is_embedded(self) -> bool:
+        return not self.database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

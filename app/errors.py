@@ -1,0 +1,50 @@
+"""The application's error hierarchy, rendered as RFC 9457 problem+json by app.api."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    status: int = 500
+    title: str = "Internal Server Error"
+    type_slug: str = "about:blank"
+
+    def __init__(self, detail: str = "", *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra or {}
+
+
+class NotFound(AppError):
+    status, title, type_slug = 404, "Not Found", "not-found"
+
+
+class Conflict(AppError):
+    status, title, type_slug = 409, "Conflict", "conflict"
+
+
+class PreconditionFailed(AppError):
+    status, title, type_slug = 412, "Precondition Failed", "precondition-failed"
+
+
+class Invalid(AppError):
+    """A request that is well-formed but asks for something impossible."""
+
+    status, title, type_slug = 422, "Unprocessable Content", "validation-error"
+
+    def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
+        errors = [{"loc": loc or [], "msg": detail, "type": "value_error"}]
+        super().__init__(detail, extra={"errors": errors})
+
+
+class Unauthorized(AppError):
+    status, title, type_slug = 401, "Unauthorized", "unauthorized"
+
+
+class Forbidden(AppError):
+    status, title, type_slug = 403, "Forbidden", "forbidden"
+
+
+class ServiceUnavailable(AppError):
+    status, title, type_slug = 503, "Service Unavailable", "unavailable"

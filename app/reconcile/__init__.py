@@ -1,0 +1,1 @@
+"""The planning core: desired + observed -> actions. Pure code, no I/O, no frameworks."""

@@ -1,0 +1,337 @@
+"""desired + observed -> the next batch of actions.
+
+The reconciler calls ``plan`` in a loop: observe, plan, execute the batch concurrently,
+observe again. Each call looks only at the present (level-triggered), so re-running it
+after a crash is always safe; a plan applied and then re-planned yields nothing new.
+
+Containers are grouped by *slot* (replica ordinal). A slot whose containers run an older
+template is updated within the strategy's bounds: never more than
+``replicas + max_surge`` containers (stopping ones count) and never fewer than
+``replicas - max_unavailable`` ready ones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.reconcile.scheduler import Occupancy, choose_host
+from app.reconcile.types import (
+    Action,
+    Create,
+    Desired,
+    HostLoad,
+    HostState,
+    HostView,
+    ObservedContainer,
+    Plan,
+    Remove,
+    SlotRestarts,
+    Start,
+)
+
+LIVE_STATES = frozenset({"created", "running", "restarting", "paused"})
+DEAD_STATES = frozenset({"exited", "dead"})
+
+
+@dataclass(frozen=True)
+class BackoffPolicy:
+    base_s: float = 1.0
+    max_s: float = 60.0
+    stable_after_s: float = 30.0
+
+    def delay(self, restarts: int) -> timedelta:
+        return timedelta(seconds=min(self.max_s, self.base_s * (2 ** min(restarts, 30))))
+
+
+def container_name(deployment: str, slot: int, template_hash: str) -> str:
+    # Deterministic: a create retried after a crash hits the existing container instead
+    # of making a second one. Dots never occur in a deployment name, so it parses back.
+    return f"{deployment}.{slot}.{template_hash[:10]}"
+
+
+def is_ready(c: ObservedContainer, min_ready_s: float, now: datetime) -> bool:
+    if c.state != "running" or c.health not in ("none", "healthy"):
+        return False
+    if min_ready_s <= 0:
+        return True
+    return c.started_at is not None and (now - c.started_at).total_seconds() >= min_ready_s
+
+
+def wants_restart(c: ObservedContainer, restart_policy: str) -> bool:
+    if restart_policy == "never":
+        return False
+    if restart_policy == "on-failure":
+        return c.exit_code not in (0, None)
+    return True
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+class _Planner:
+    def __init__(
+        self,
+        desired: Desired,
+        observed: Sequence[ObservedContainer],
+        hosts: Sequence[HostView],
+        restarts: Mapping[int, SlotRestarts],
+        now: datetime,
+        loads: Mapping[str, HostLoad],
+        backoff: BackoffPolicy,
+    ) -> None:
+        self.d = desired
+        self.hosts = list(hosts)
+        self.restarts = restarts
+        self.now = now
+        self.backoff = backoff
+        state = {h.name: h.state for h in hosts}
+        # Containers on a reachable host can be acted on; on an unreachable one they are
+        # unknown (they hold their slot, untouched); on a lost host they no longer count.
+        self.reachable = [c for c in observed if state.get(c.host) is HostState.READY]
+        self.unknown = [c for c in observed if state.get(c.host) is HostState.UNREACHABLE]
+        self.actions: list[Action] = []
+        self.removing: set[str] = set()
+        self.wake_at: datetime | None = None
+        self.pending: list[str] = []
+        self.stable: set[int] = set()
+        self.occ = Occupancy(other=loads)
+        for c in self.reachable + self.unknown:
+            self.occ.add(c.host, desired.placement)
+
+    # -- helpers -------------------------------------------------------------------
+
+    def ready(self, c: ObservedContainer) -> bool:
+        return is_ready(c, self.d.strategy.min_ready_s, self.now)
+
+    def remove(self, c: ObservedContainer, reason: str, crashed: bool = False) -> None:
+        if c.container_id not in self.removing:
+            self.removing.add(c.container_id)
+            self.actions.append(Remove(c, reason, crashed))
+
+    def wake(self, at: datetime) -> None:
+        self.wake_at = _earliest(self.wake_at, at)
+
+    def create(self, slot: int, reason: str) -> bool:
+        host, why = choose_host(self.hosts, self.d.placement, self.occ)
+        if host is None:
+            if why not in self.pending:
+                self.pending.append(why)
+            return False
+        self.occ.add(host, self.d.placement)
+        name = container_name(self.d.deployment, slot, self.d.template_hash)
+        self.actions.append(Create(slot, host, name, reason))
+        return True
+
+    # -- the plan ------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        if self.d.deleting:
+            for c in self.reachable:
+                self.remove(c, "deployment deleted")
+            return self.result()
+
+        n = self.d.replicas
+        by_slot: dict[int, list[ObservedContainer]] = defaultdict(list)
+        for c in self.reachable:
+            if c.slot >= n or c.slot < 0:
+                self.remove(c, "scaled down")
+            else:
+                by_slot[c.slot].append(c)
+        unknown_slots = {c.slot for c in self.unknown if 0 <= c.slot < n}
+
+        needs_update: list[tuple[int, list[ObservedContainer]]] = []
+        missing: list[int] = []
+        for slot in range(n):
+            current, old = self._slot_current(slot, by_slot.get(slot, []))
+            old = self._drop_dead_old(old)
+            if current is not None and self.ready(current):
+                for c in old:
+                    self.remove(c, f"replaced by revision {self.d.revision}")
+            elif current is None and slot not in unknown_slots:
+                if old:
+                    needs_update.append((slot, old))
+                else:
+                    missing.append(slot)
+
+        for slot in missing:
+            self.create(slot, "missing replica")
+        self._roll(needs_update)
+        return self.result()
+
+    def _slot_current(
+        self, slot: int, containers: list[ObservedContainer]
+    ) -> tuple[ObservedContainer | None, list[ObservedContainer]]:
+        """Settle the slot's current-template container; return it and the old ones."""
+        current = [c for c in containers if c.template_hash == self.d.template_hash]
+        old = [c for c in containers if c.template_hash != self.d.template_hash]
+        if not current:
+            return None, old
+        # Duplicates (e.g. a host came back): keep a ready one, deterministically.
+        current.sort(key=lambda c: (not self.ready(c), c.state != "running", c.host, c.name))
+        keep, extra = current[0], current[1:]
+        for c in extra:
+            self.remove(c, "duplicate replica")
+        if keep.state == "created":
+            self.actions.append(Start(keep, "created but not started"))
+        elif keep.state in DEAD_STATES:
+            self._handle_exit(slot, keep)
+        elif keep.state == "running":
+            self._note_running(slot, keep)
+        return keep, old
+
+    def _handle_exit(self, slot: int, c: ObservedContainer) -> None:
+        if not wants_restart(c, self.d.restart_policy):
+            return
+        history = self.restarts.get(slot, SlotRestarts())
+        since = c.finished_at or self.now
+        due = since + self.backoff.delay(history.count)
+        if self.now >= due:
+            # Removal frees the deterministic name; the next pass creates the slot anew.
+            self.remove(c, f"exited with code {c.exit_code}", crashed=True)
+        else:
+            self.wake(due)
+
+    def _note_running(self, slot: int, c: ObservedContainer) -> None:
+        if c.started_at is None:
+            return
+        up = self.now - c.started_at
+        min_ready = timedelta(seconds=self.d.strategy.min_ready_s)
+        if up < min_ready:
+            self.wake(c.started_at + min_ready)
+        history = self.restarts.get(slot)
+        if history and history.count:
+            stable = timedelta(seconds=self.backoff.stable_after_s)
+            if up >= stable:
+                self.stable.add(slot)
+            else:
+                self.wake(c.started_at + stable)
+
+    def _drop_dead_old(self, old: list[ObservedContainer]) -> list[ObservedContainer]:
+        """Old containers that are not running serve nobody: remove them at no cost."""
+        alive = []
+        for c in old:
+            if c.state in LIVE_STATES:
+                alive.append(c)
+            else:
+                self.remove(c, "outdated and not running")
+        return alive
+
+    def _roll(self, needs_update: list[tuple[int, list[ObservedContainer]]]) -> None:
+        if not needs_update:
+            return
+        n, s = self.d.replicas, self.d.strategy
+        counted = [c for c in self.reachable if c.state in LIVE_STATES] + self.unknown
+        total = len(counted) + sum(isinstance(a, Create) for a in self.actions)
+        ready = sum(
+            1
+            for c in self.reachable
+            if c.container_id not in self.removing and c.slot < n and self.ready(c)
+        )
+        min_available = n - s.max_unavailable
+        surge_room = n + s.max_surge - total
+        # Not-ready old containers first: replacing them costs no availability.
+        needs_update.sort(key=lambda item: (any(self.ready(c) for c in item[1]), item[0]))
+        for slot, old in needs_update:
+            old_ready = [c for c in old if self.ready(c)]
+            if not old_ready:
+                for c in old:
+                    self.remove(c, f"updating to revision {self.d.revision}")
+                continue
+            if surge_room > 0 and self.create(slot, f"rolling to revision {self.d.revision}"):
+                surge_room -= 1
+            elif ready - len(old_ready) >= min_available:
+                for c in old:
+                    self.remove(c, f"updating to revision {self.d.revision}")
+                ready -= len(old_ready)
+            else:
+                break
+
+    def result(self) -> Plan:
+        return Plan(
+            actions=tuple(self.actions),
+            wake_at=self.wake_at,
+            pending=tuple(self.pending),
+            stable_slots=frozenset(self.stable),
+        )
+
+
+def plan(
+    desired: Desired,
+    observed: Sequence[ObservedContainer],
+    hosts: Sequence[HostView],
+    restarts: Mapping[int, SlotRestarts] | None = None,
+    *,
+    now: datetime,
+    loads: Mapping[str, HostLoad] | None = None,
+    backoff: BackoffPolicy | None = None,
+) -> Plan:
+    return _Planner(
+        desired, observed, hosts, restarts or {}, now, loads or {}, backoff or BackoffPolicy()
+    ).run()
+
+
+@dataclass(frozen=True)
+class Summary:
+    replicas: int
+    ready: int
+    updated: int
+    unavailable: int
+    converged: bool
+    crashing_slots: tuple[int, ...]
+    message: str
+
+
+def summarize(
+    desired: Desired,
+    observed: Iterable[ObservedContainer],
+    hosts: Sequence[HostView],
+    restarts: Mapping[int, SlotRestarts] | None = None,
+    *,
+    now: datetime,
+) -> Summary:
+    """Counts for status and rollout progress, from the same view the planner has."""
+    restarts = restarts or {}
+    state = {h.name: h.state for h in hosts}
+    seen = [c for c in observed if state.get(c.host) in (HostState.READY, HostState.UNREACHABLE)]
+    n = desired.replicas
+    in_range = [c for c in seen if 0 <= c.slot < n]
+    current = [c for c in in_range if c.template_hash == desired.template_hash]
+    ready_current = [c for c in current if is_ready(c, desired.strategy.min_ready_s, now)]
+    ready = sum(1 for c in in_range if is_ready(c, desired.strategy.min_ready_s, now))
+    ready = min(ready, n)
+    crashing = sorted(
+        ({c.slot for c in current if c.state in DEAD_STATES}
+         | {s for s, r in restarts.items() if r.count >= 3 and s < n})
+        - {c.slot for c in ready_current}
+    )
+    slots_ready = {c.slot for c in ready_current if state.get(c.host) is HostState.READY}
+    converged = (
+        not desired.deleting
+        and len(seen) == n
+        and len(ready_current) == n
+        and slots_ready == set(range(n))
+    )
+    if desired.deleting:
+        converged = not seen
+    message = ""
+    if crashing:
+        c = next((c for c in current if c.slot == crashing[0] and c.state in DEAD_STATES), None)
+        detail = f" (last exit code {c.exit_code})" if c and c.exit_code is not None else ""
+        message = f"replica slot(s) {', '.join(map(str, crashing))} keep crashing{detail}"
+    return Summary(
+        replicas=n,
+        ready=ready,
+        updated=len({c.slot for c in current}),
+        unavailable=max(0, n - ready),
+        converged=converged,
+        crashing_slots=tuple(crashing),
+        message=message,
+    )
