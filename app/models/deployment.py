@@ -38,6 +38,8 @@ class Deployment(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_reconcile_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Crash back-off per replica slot: {"<slot>": {"count": n, "last_at": iso}}.
+    slot_restarts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,8 +13,9 @@ class Rollout(Base):
     __tablename__ = "rollout"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    deployment_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("deployment.id", ondelete="CASCADE"), index=True
+    # SET NULL: a delete rollout outlives its deployment, so callers can see it finish.
+    deployment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("deployment.id", ondelete="SET NULL"), index=True
     )
     deployment_name: Mapped[str] = mapped_column(String(63))
     kind: Mapped[str] = mapped_column(String(16))

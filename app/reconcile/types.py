@@ -72,6 +72,8 @@ class ObservedContainer:
     cpus: float = 0.0
     memory_bytes: int = 0
     host_ports: tuple[tuple[int, str], ...] = ()
+    # (container_port, host_ip, host_port, protocol) as the engine published them
+    published: tuple[tuple[int, str, int, str], ...] = ()
 
 
 @dataclass(frozen=True)

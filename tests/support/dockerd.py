@@ -14,6 +14,8 @@ whether to skip or fail.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import shutil
@@ -40,6 +42,8 @@ TEST_IMAGES = (WEB_V1, WEB_V2, WEB_BAD, WEB_CRASH, WEB_LATEST)
 # below the exec root (exec/containerd/containerd.sock.ttrpc), so the root must stay short.
 _MAX_ROOT_LEN = 64
 _SBIN_PATH = "/usr/local/sbin:/usr/sbin:/sbin"
+# Run "$@" in the background with its output appended to the log; print its pid.
+_BACKGROUND = '"$@" </dev/null >>"$MOORAGE_DOCKERD_LOG" 2>&1 & echo $!'
 
 
 class EngineUnavailable(RuntimeError):
@@ -146,10 +150,14 @@ class Engine:
 
     def kill(self) -> None:
         """SIGKILL the daemon: a host lost without warning (its containers keep running)."""
-        pid = self.pid()
-        if pid is not None:
-            _signal(pid, signal.SIGKILL)
-            _wait_for_exit(pid, 10)
+        pid, containerd = self.pid(), self._containerd_pid()
+        if pid is None:
+            return
+        _signal(pid, signal.SIGKILL)
+        _wait_for_exit(pid, 10)
+        # containerd gets SIGKILL when its parent dies; let it finish dying before a restart.
+        if containerd is not None:
+            _wait_for_exit(containerd, 2)
 
     def is_up(self) -> bool:
         """Whether the daemon answers API calls."""
@@ -212,10 +220,17 @@ class Engine:
         if self.pid() is not None:
             return None  # still booting (or wedged): let the caller wait for it
         self.pidfile.unlink(missing_ok=True)
+        self._forget_dead_containerd()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.exec_dir.mkdir(parents=True, exist_ok=True)
-        # Our own (empty) config, so a host-wide /etc/docker/daemon.json cannot leak in.
-        self.config_file.write_text("{}\n")
+        # Our own config, so a host-wide /etc/docker/daemon.json cannot leak in.
+        config = {}
+        if _dockerd_major_version() < 23:
+            # Before 23.0 the engine ID comes from /etc/docker/key.json, so without a key
+            # of their own all engines would report the same ID. (Config file only: there
+            # is no such command-line flag.)
+            config["deprecated-key-path"] = str(self.root / "key.json")
+        self.config_file.write_text(json.dumps(config) + "\n")
         self._ensure_bridge()
         cmd = [
             _which("dockerd") or "dockerd",
@@ -237,7 +252,7 @@ class Engine:
         # A shell backgrounds dockerd and exits at once, so the daemon is reparented to
         # init: it outlives this process and never lingers as our zombie after a stop.
         launcher = subprocess.run(
-            ["/bin/sh", "-c", '"$@" </dev/null >>"$MOORAGE_DOCKERD_LOG" 2>&1 & echo $!', "sh", *cmd],
+            ["/bin/sh", "-c", _BACKGROUND, "sh", *cmd],
             env={**os.environ, "MOORAGE_DOCKERD_LOG": str(self.logfile)},
             capture_output=True,
             text=True,
@@ -256,6 +271,24 @@ class Engine:
                     f"dockerd {self.name} did not answer within {timeout:.0f}s:\n{self.log_tail()}"
                 )
             time.sleep(0.1)
+
+    def _forget_dead_containerd(self) -> None:
+        # A killed dockerd takes its containerd along, but until init reaps it the dead
+        # containerd is a zombie, which dockerd mistakes for a live one: it then waits for
+        # its socket until "timeout waiting for containerd to start".
+        pid = self._containerd_pid()
+        if pid is not None and not _alive(pid):
+            self._containerd_pidfile.unlink(missing_ok=True)
+
+    @property
+    def _containerd_pidfile(self) -> Path:
+        return self.exec_dir / "containerd" / "containerd.pid"
+
+    def _containerd_pid(self) -> int | None:
+        try:
+            return int(self._containerd_pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
 
     def _ensure_bridge(self) -> None:
         # Interfaces outlive the daemons, so every step must be safe to repeat.
@@ -303,8 +336,9 @@ def build_test_images(engine: Engine) -> None:
     """
     if set(TEST_IMAGES) <= _image_ids(engine).keys():
         return
-    if not BUSYBOX.is_file():
-        raise EngineUnavailable(f"{BUSYBOX} not found (apt-get install busybox-static)")
+    if not BUSYBOX.is_file() or not _statically_linked(BUSYBOX):
+        # FROM scratch has no libc: a dynamically linked busybox could not even start.
+        raise EngineUnavailable(f"no static {BUSYBOX} (apt-get install busybox-static)")
     with tempfile.TemporaryDirectory(prefix="moorage-images-") as tmp:
         context = Path(tmp)
         shutil.copy(BUSYBOX, context / "busybox")
@@ -341,15 +375,24 @@ def copy_images(src: Engine, dst: Engine, tags: Iterable[str] = TEST_IMAGES) -> 
         return
     cli, env = _docker_cli(), _cli_env()
     save = subprocess.Popen(
-        [cli, "-H", src.url, "save", *missing], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        [cli, "-H", src.url, "save", *missing],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     load = subprocess.run(
-        [cli, "-H", dst.url, "load", "-q"], stdin=save.stdout, capture_output=True, text=True, env=env
+        [cli, "-H", dst.url, "load", "-q"],
+        stdin=save.stdout,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     save.stdout.close()  # type: ignore[union-attr]  # so save gets SIGPIPE if load died
     save_err = save.stderr.read().decode(errors="replace")  # type: ignore[union-attr]
     if save.wait() != 0 or load.returncode != 0:
-        raise RuntimeError(f"copying {missing} {src.name} -> {dst.name} failed:\n{save_err}{load.stderr}")
+        raise RuntimeError(
+            f"copying {missing} {src.name} -> {dst.name} failed:\n{save_err}{load.stderr}"
+        )
 
 
 def ensure_test_images(engines: Sequence[Engine]) -> None:
@@ -372,6 +415,18 @@ def _which(tool: str) -> str | None:
     return shutil.which(tool, path=f"{os.environ.get('PATH', '')}:{_SBIN_PATH}")
 
 
+@functools.cache
+def _dockerd_major_version() -> int:
+    # "Docker version 20.10.24+dfsg1, build 5d6db84"
+    out = subprocess.run(
+        [_which("dockerd") or "dockerd", "--version"], capture_output=True, text=True
+    )
+    try:
+        return int(out.stdout.split()[2].split(".")[0])
+    except (IndexError, ValueError):
+        return 0  # unknown: assume old, where the extra flag is understood
+
+
 def _docker_cli() -> str:
     cli = _which("docker")
     if cli is None:
@@ -392,6 +447,13 @@ def _cli_env() -> dict[str, str]:
     return env
 
 
+def _statically_linked(binary: Path) -> bool:
+    if shutil.which("ldd") is None:
+        return True  # cannot tell; the image build will say if not
+    # ldd fails ("not a dynamic executable") exactly when there is nothing to link.
+    return subprocess.run(["ldd", str(binary)], capture_output=True).returncode != 0
+
+
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -409,10 +471,8 @@ def _comm(pid: int) -> str:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it may just have exited
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _wait_for_exit(pid: int, timeout: float) -> bool:

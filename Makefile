@@ -1,0 +1,30 @@
+# `make run` starts Moorage with embedded defaults; `make test` runs every check CI runs.
+PY ?= .venv/bin/python
+VENV_STAMP := .venv/.installed
+
+.PHONY: run test lint unit bench-converge clean
+
+$(VENV_STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(VENV_STAMP)
+
+run: $(VENV_STAMP)
+	.venv/bin/moorage dev
+
+lint: $(VENV_STAMP)
+	.venv/bin/lint-imports
+	.venv/bin/ruff check app workers migrations tests bench
+
+unit: $(VENV_STAMP)
+	.venv/bin/pytest tests/unit -q
+
+test: $(VENV_STAMP) lint
+	.venv/bin/pytest -q
+
+bench-converge: $(VENV_STAMP)
+	$(PY) bench/converge.py
+
+clean:
+	rm -rf .venv .pytest_cache .hypothesis

@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.api import presenters
+from app.api.deps import Cursor, IfMatch, Limit, SessionDep, require
+from app.db import get_sessionmaker
+from app.errors import Invalid, NotFound
+from app.repositories import deployments as deployment_repo
+from app.repositories import events as event_repo
+from app.repositories import hosts as host_repo
+from app.repositories import replicas as replica_repo
+from app.repositories import rollouts as rollout_repo
+from app.repositories.pagination import decode_cursor, encode_cursor
+from app.schemas.common import DNS_LABEL, Page, Problem
+from app.schemas.deployments import (
+    DeploymentCreate,
+    DeploymentRead,
+    DeploymentSpec,
+    DryRunResult,
+    EventRead,
+    LogLine,
+    ReplicaRead,
+    RevisionRead,
+    RollbackRequest,
+    RolloutRead,
+)
+from app.services import deployments as service
+from app.services import logs as log_service
+
+router = APIRouter(prefix="/v1/deployments", tags=["deployments"])
+Name = Annotated[str, Path(pattern=DNS_LABEL, max_length=63, description="A DNS label")]
+DryRun = Annotated[bool, Query(description="Validate and show what would happen; change nothing")]
+P404 = {"model": Problem, "description": "No such deployment"}
+P409 = {"model": Problem, "description": "Conflict with the current state"}
+P412 = {"model": Problem, "description": "If-Match does not match resource_version"}
+P422 = {"model": Problem, "description": "Invalid input; `errors` names each field"}
+SSE_POLL_S = 0.5
+
+
+def _present(session, result: service.ApplyResult, response: Response) -> DeploymentRead:
+    response.headers["ETag"] = presenters.etag(result.deployment.resource_version)
+    response.headers["Location"] = f"/v1/deployments/{result.deployment.name}"
+    return presenters.deployment(session, result.deployment)
+
+
+@router.put(
+    "/{name}", operation_id="apply_deployment",
+    responses={201: {"model": DeploymentRead, "description": "Created"},
+               200: {"model": DeploymentRead | DryRunResult, "description": "Updated, unchanged or dry run"},
+               409: P409, 412: P412, 422: P422},
+    dependencies=[require("deploy")],
+)
+def apply_deployment(
+    name: Name, spec: DeploymentSpec, session: SessionDep, response: Response,
+    if_match: IfMatch = None, dry_run: DryRun = False,
+) -> DeploymentRead | DryRunResult:
+    """Apply a full spec. A changed spec becomes a new revision and starts a rollout;
+    the same spec again changes nothing."""
+    if dry_run:
+        return service.dry_run(session, name, spec)
+    result = service.apply(session, name, spec, if_match=if_match)
+    response.status_code = 201 if result.created else 200
+    return _present(session, result, response)
+
+
+@router.post("", status_code=201, operation_id="create_deployment",
+             responses={409: P409, 422: P422}, dependencies=[require("deploy")])
+def create_deployment(
+    body: DeploymentCreate, session: SessionDep, response: Response
+) -> DeploymentRead:
+    """Create a deployment; 409 if the name exists."""
+    spec = DeploymentSpec.model_validate(body.model_dump(exclude={"name"}))
+    result = service.apply(session, body.name, spec, must_create=True)
+    return _present(session, result, response)
+
+
+@router.patch(
+    "/{name}", operation_id="patch_deployment",
+    responses={200: {"model": DeploymentRead | DryRunResult, "description": "Updated or dry run"},
+               404: P404, 409: P409, 412: P412, 422: P422},
+    dependencies=[require("deploy")],
+)
+def patch_deployment(
+    name: Name,
+    session: SessionDep,
+    response: Response,
+    patch: Annotated[dict[str, Any], Body(
+        description="JSON merge patch (RFC 7396) of the spec",
+        examples=[{"image": "nginx:1.27"}, {"replicas": 5}],
+        media_type="application/merge-patch+json",
+    )],
+    if_match: IfMatch = None,
+    dry_run: DryRun = False,
+) -> DeploymentRead | DryRunResult:
+    spec = service.patched_spec(session, name, patch)
+    if dry_run:
+        return service.dry_run(session, name, spec)
+    result = service.apply(session, name, spec, if_match=if_match)
+    return _present(session, result, response)
+
+
+@router.get("", operation_id="list_deployments", dependencies=[require("read")],
+            responses={422: P422})
+def list_deployments(
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    label: Annotated[str | None, Query(pattern=r"^[^=]+=.*$", max_length=512,
+                                       description="key=value")] = None,
+) -> Page[DeploymentRead]:
+    pair = tuple(label.split("=", 1)) if label else None
+    rows, next_cursor = deployment_repo.list_page(session, limit, cursor, pair)
+    latest = rollout_repo.latest_for(session, [d.id for d in rows])
+    items = [presenters.deployment(session, d, current=latest.get(d.id)) for d in rows]
+    return Page[DeploymentRead](items=items, next_cursor=next_cursor)
+
+
+@router.get("/{name}", operation_id="get_deployment", responses={404: P404},
+            dependencies=[require("read")])
+def get_deployment(name: Name, session: SessionDep, response: Response) -> DeploymentRead:
+    d = deployment_repo.get_by_name(session, name)
+    response.headers["ETag"] = presenters.etag(d.resource_version)
+    return presenters.deployment(session, d)
+
+
+@router.delete("/{name}", status_code=202, operation_id="delete_deployment",
+               responses={404: P404, 412: P412}, dependencies=[require("deploy")])
+def delete_deployment(name: Name, session: SessionDep, if_match: IfMatch = None) -> RolloutRead:
+    """Remove every replica on every host, then the deployment (then GET is 404)."""
+    return presenters.rollout(service.delete(session, name, if_match))
+
+
+@router.get("/{name}/revisions", operation_id="list_revisions", responses={404: P404},
+            dependencies=[require("read")])
+def list_revisions(
+    name: Name, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[RevisionRead]:
+    d = deployment_repo.get_by_name(session, name)
+    rows, next_cursor = deployment_repo.revisions_page(session, d.id, limit, cursor)
+    return Page[RevisionRead](items=[presenters.revision(r) for r in rows],
+                              next_cursor=next_cursor)
+
+
+@router.get("/{name}/revisions/{number}", operation_id="get_revision", responses={404: P404},
+            dependencies=[require("read")])
+def get_revision(
+    name: Name, number: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep
+) -> RevisionRead:
+    d = deployment_repo.get_by_name(session, name)
+    return presenters.revision(deployment_repo.revision(session, d.id, number))
+
+
+@router.post("/{name}/rollback", status_code=202, operation_id="rollback_deployment",
+             responses={404: P404, 409: P409, 412: P412, 422: P422},
+             dependencies=[require("deploy")])
+def rollback_deployment(
+    name: Name, session: SessionDep,
+    body: Annotated[RollbackRequest | None, Body()] = None, if_match: IfMatch = None,
+) -> RolloutRead:
+    """Roll back to revision `n` (default: the previous one), as a new revision."""
+    result = service.rollback(session, name, body.revision if body else None, if_match)
+    assert result.rollout is not None
+    return presenters.rollout(result.rollout)
+
+
+@router.get("/{name}/rollouts", operation_id="list_deployment_rollouts",
+            responses={404: P404}, dependencies=[require("read")])
+def list_deployment_rollouts(
+    name: Name, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[RolloutRead]:
+    d = deployment_repo.get_by_name(session, name)
+    rows, next_cursor = rollout_repo.page(session, d.id, limit, cursor)
+    return Page[RolloutRead](items=[presenters.rollout(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/{name}/replicas", operation_id="list_replicas", responses={404: P404},
+            dependencies=[require("read")])
+def list_replicas(
+    name: Name, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[ReplicaRead]:
+    d = deployment_repo.get_by_name(session, name)
+    rows, next_cursor = replica_repo.page(session, d.id, limit, cursor)
+    names = {h.id: h.name for h in host_repo.all_hosts(session)}
+    return Page[ReplicaRead](items=[presenters.replica(r, names) for r in rows],
+                             next_cursor=next_cursor)
+
+
+def _events_after(name: str, after: int | None, limit: int) -> list[EventRead] | None:
+    with get_sessionmaker()() as session:
+        d = deployment_repo.find_by_name(session, name)
+        if d is None:
+            return None
+        return [presenters.event(e) for e in event_repo.after(session, d.id, after, limit)]
+
+
+@router.get(
+    "/{name}/events", operation_id="list_events",
+    responses={404: P404, 200: {"content": {"text/event-stream": {}},
+                                "description": "JSON page, or an SSE stream when asked"}},
+    dependencies=[require("read")],
+)
+async def list_events(
+    name: Name,
+    request: Request,
+    after: Annotated[int | None, Query(ge=0, description="Only events after this id")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    accept: Annotated[str | None, Header()] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> Page[EventRead]:
+    """Events oldest first. With `Accept: text/event-stream`, a live SSE stream that resumes
+    from `Last-Event-ID`."""
+    if cursor is not None:
+        after = int(decode_cursor(cursor))
+    if accept and "text/event-stream" in accept:
+        if last_event_id:
+            if not last_event_id.isdigit():
+                raise Invalid("Last-Event-ID must be an event id", loc=["header", "Last-Event-ID"])
+            after = int(last_event_id)
+        first = await run_in_threadpool(_events_after, name, after, limit)
+        if first is None:
+            raise NotFound(f"deployment {name!r} does not exist")
+        return StreamingResponse(
+            _stream(name, request, after, first), media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    items = await run_in_threadpool(_events_after, name, after, limit)
+    if items is None:
+        raise NotFound(f"deployment {name!r} does not exist")
+    next_cursor = encode_cursor(items[-1].id) if len(items) == limit else None
+    return Page[EventRead](items=items, next_cursor=next_cursor)
+
+
+async def _stream(name: str, request: Request, after: int | None, first: list[EventRead]):
+    batch = first
+    idle = 0.0
+    while True:
+        for e in batch:
+            after = e.id
+            yield f"id: {e.id}\nevent: {e.reason}\ndata: {e.model_dump_json()}\n\n"
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(SSE_POLL_S)
+        idle += SSE_POLL_S
+        if idle >= 15:
+            idle = 0.0
+            yield ": keep-alive\n\n"
+        batch = await run_in_threadpool(_events_after, name, after, 500)
+        if batch is None:
+            return  # the deployment is gone
+
+
+@router.get("/{name}/logs", operation_id="get_logs", responses={404: P404},
+            dependencies=[require("read")])
+def get_logs(
+    name: Name, session: SessionDep,
+    tail: Annotated[int, Query(ge=1, le=10_000, description="Lines per replica")] = 100,
+) -> list[LogLine]:
+    """Recent output of every replica, each line tagged with its replica."""
+    return log_service.recent(session, name, tail)

@@ -1,0 +1,126 @@
+"""ORM rows -> API models. Secret values never pass through here."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from app.models import Deployment, Event, Host, Replica, Revision, Rollout
+from app.repositories import deployments as deployment_repo
+from app.repositories import rollouts as rollout_repo
+from app.schemas.deployments import (
+    Condition,
+    DeploymentRead,
+    DeploymentStatus,
+    EventRead,
+    ReplicaPort,
+    ReplicaRead,
+    RevisionRead,
+    RolloutProgress,
+    RolloutRead,
+    spec_read,
+)
+from app.schemas.hosts import HostRead
+
+
+def etag(resource_version: int) -> str:
+    return f'"{resource_version}"'
+
+
+def rollout(r: Rollout) -> RolloutRead:
+    return RolloutRead(
+        id=r.id,
+        deployment=r.deployment_name,
+        kind=r.kind,
+        from_revision=r.from_revision,
+        to_revision=r.to_revision,
+        state=r.state,
+        progress=RolloutProgress(
+            desired=r.desired, updated=r.updated, ready=r.ready, unavailable=r.unavailable
+        ),
+        message=r.message,
+        created_at=r.created_at,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+    )
+
+
+def deployment(
+    session: Session,
+    d: Deployment,
+    revision: Revision | None = None,
+    current: Rollout | None | bool = False,
+) -> DeploymentRead:
+    revision = revision or deployment_repo.revision(session, d.id, d.revision)
+    if current is False:
+        current = rollout_repo.latest(session, d.id)
+    return DeploymentRead(
+        name=d.name,
+        spec=spec_read(revision.spec, list(revision.secrets)),
+        revision=d.revision,
+        resource_version=d.resource_version,
+        status=DeploymentStatus(
+            phase=d.phase,
+            replicas=d.replicas,
+            ready_replicas=d.ready_replicas,
+            updated_replicas=d.updated_replicas,
+            unavailable_replicas=d.unavailable_replicas,
+            observed_revision=d.observed_revision,
+            message=d.message,
+            conditions=[Condition(**c) for c in d.conditions or []],
+        ),
+        current_rollout=rollout(current) if current else None,
+        created_at=d.created_at,
+        updated_at=d.updated_at,
+    )
+
+
+def revision(r: Revision) -> RevisionRead:
+    return RevisionRead(
+        number=r.number,
+        spec=spec_read(r.spec, list(r.secrets)),
+        image_digest=r.image_digest,
+        created_at=r.created_at,
+    )
+
+
+def replica(r: Replica, host_names: dict[uuid.UUID, str]) -> ReplicaRead:
+    return ReplicaRead(
+        id=r.id,
+        host=host_names.get(r.host_id, "?"),
+        slot=r.slot,
+        container_id=r.container_id,
+        container_name=r.container_name,
+        revision=r.revision,
+        state=r.state,
+        health=r.health,
+        ports=[
+            ReplicaPort(container_port=p["container_port"], host_ip=p.get("host_ip"),
+                        host_port=p.get("host_port"))
+            for p in r.ports or []
+        ],
+        started_at=r.started_at,
+        restart_count=r.restart_count,
+        exit_code=r.exit_code,
+        last_probe=r.last_probe,
+    )
+
+
+def event(e: Event) -> EventRead:
+    return EventRead(
+        id=e.id, time=e.time, type=e.type, reason=e.reason, message=e.message,
+        rollout_id=e.rollout_id, replica_id=e.replica_id,
+    )
+
+
+def host(h: Host) -> HostRead:
+    state = h.state
+    if state == "ready" and not h.schedulable:
+        state = "draining"
+    return HostRead(
+        name=h.name, url=h.url, labels=h.labels, state=state, schedulable=h.schedulable,
+        engine_version=h.engine_version, cpus=h.cpus, memory_bytes=h.memory_bytes,
+        containers=h.containers, last_heartbeat_at=h.last_heartbeat_at,
+        last_error=h.last_error, resource_version=h.resource_version, created_at=h.created_at,
+    )

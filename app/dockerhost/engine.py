@@ -1,0 +1,320 @@
+"""A thin client per Docker host, speaking in Moorage's terms."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import docker
+import requests
+from docker import errors as derr
+
+from app.dockerhost.errors import EngineError, PermanentEngineError, TemporaryEngineError
+from app.reconcile.types import ObservedContainer
+
+LABEL_PREFIX = "moorage."
+L_MANAGED = "moorage.managed"
+L_DEPLOYMENT = "moorage.deployment"
+L_DEPLOYMENT_ID = "moorage.deployment-id"
+L_REVISION = "moorage.revision"
+L_SLOT = "moorage.slot"
+L_TEMPLATE = "moorage.template-hash"
+
+_PERMANENT_MARKERS = (
+    "port is already allocated",
+    "address already in use",
+    "invalid reference format",
+    "no such image",
+    "not found",
+    "invalid",
+    "executable file not found",
+    "no command specified",
+)
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    version: str
+    cpus: float
+    memory_bytes: int
+    containers: int
+
+
+@dataclass(frozen=True)
+class ContainerRequest:
+    name: str
+    image: str
+    labels: dict[str, str]
+    env: dict[str, str] = field(default_factory=dict)
+    command: list[str] | None = None
+    entrypoint: list[str] | None = None
+    ports: list[dict] = field(default_factory=list)
+    cpus: float | None = None
+    memory_mb: int | None = None
+    volumes: list[dict] = field(default_factory=list)
+
+
+def _engine_message(exc: derr.APIError) -> str:
+    explanation = exc.explanation
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode(errors="replace")
+    return str(explanation or exc)
+
+
+@contextmanager
+def classified(host: str, what: str) -> Iterator[None]:
+    """Translate docker/requests errors into Temporary/Permanent engine errors."""
+    try:
+        yield
+    except EngineError:
+        raise
+    except derr.ImageNotFound as exc:
+        raise PermanentEngineError(f"{host}: {what}: {_engine_message(exc)}") from exc
+    except derr.APIError as exc:
+        message = f"{host}: {what}: {_engine_message(exc)}"
+        status = exc.status_code or 0
+        if status == 409 or status >= 500 and not any(
+            m in message.lower() for m in _PERMANENT_MARKERS
+        ):
+            raise TemporaryEngineError(message) from exc
+        raise PermanentEngineError(message) from exc
+    except (requests.exceptions.RequestException, derr.DockerException, OSError) as exc:
+        raise TemporaryEngineError(f"{host}: {what}: engine unreachable ({exc})") from exc
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value or value.startswith("0001-"):
+        return None
+    # Docker prints nanoseconds; Python takes microseconds.
+    head, _, rest = value.partition(".")
+    frac = "".join(ch for ch in rest if ch.isdigit())[:6]
+    tz = "+00:00" if value.endswith("Z") else rest[len(rest.rstrip("+-:0123456789")) :]
+    try:
+        return datetime.fromisoformat(f"{head}.{frac or '0'}{tz or '+00:00'}").astimezone(UTC)
+    except ValueError:
+        return None
+
+
+class EngineClient:
+    def __init__(self, name: str, url: str, timeout: float = 30.0) -> None:
+        self.name = name
+        self.url = url
+        self.timeout = timeout
+        self._client: docker.DockerClient | None = None
+
+    @property
+    def api(self) -> docker.APIClient:
+        # Connecting negotiates the API version, so it happens on first use, where
+        # callers already classify errors, and is retried until it succeeds.
+        if self._client is None:
+            with classified(self.name, "connect"):
+                self._client = docker.DockerClient(
+                    base_url=self.url, timeout=self.timeout, max_pool_size=32
+                )
+        return self._client.api
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+    # -- engine ----------------------------------------------------------------------
+
+    def info(self) -> EngineInfo:
+        with classified(self.name, "info"):
+            info = self.api.info()
+            version = self.api.version().get("Version", "")
+        return EngineInfo(
+            version=version,
+            cpus=float(info.get("NCPU") or 0),
+            memory_bytes=int(info.get("MemTotal") or 0),
+            containers=int(info.get("Containers") or 0),
+        )
+
+    def ping(self) -> None:
+        with classified(self.name, "ping"):
+            self.api.ping()
+
+    # -- observe ---------------------------------------------------------------------
+
+    def list_owned(self, deployment_id: str) -> list[ObservedContainer]:
+        """Every container labelled as this deployment's. Nothing else is ever seen."""
+        with classified(self.name, "list containers"):
+            summaries = self.api.containers(
+                all=True, filters={"label": f"{L_DEPLOYMENT_ID}={deployment_id}"}
+            )
+            observed = []
+            for s in summaries:
+                details = None
+                if s.get("State") != "running":
+                    # Exit code and finish time drive the crash back-off; few containers.
+                    try:
+                        details = self.api.inspect_container(s["Id"])
+                    except derr.NotFound:
+                        continue
+                observed.append(self._observed(s, details))
+        return observed
+
+    def _observed(self, summary: dict, details: dict | None) -> ObservedContainer:
+        labels = summary.get("Labels") or {}
+        state = summary.get("State", "unknown")
+        exit_code = finished = started = None
+        if details is not None:
+            st = details.get("State", {})
+            exit_code = st.get("ExitCode")
+            finished = _parse_time(st.get("FinishedAt"))
+            started = _parse_time(st.get("StartedAt"))
+        else:
+            started = datetime.fromtimestamp(summary.get("Created", 0), UTC)
+        name = (summary.get("Names") or ["/?"])[0].lstrip("/")
+        published = tuple(
+            (p["PrivatePort"], p.get("IP", ""), p["PublicPort"], p.get("Type", "tcp"))
+            for p in summary.get("Ports") or []
+            if p.get("PublicPort")
+        )
+        return ObservedContainer(
+            container_id=summary["Id"],
+            name=name,
+            host=self.name,
+            slot=int(labels.get(L_SLOT, -1)),
+            template_hash=labels.get(L_TEMPLATE, ""),
+            revision=int(labels.get(L_REVISION, 0)),
+            state=state,
+            exit_code=exit_code,
+            started_at=started,
+            finished_at=finished,
+            host_ports=tuple(sorted({(p[2], p[3]) for p in published})),
+            published=published,
+        )
+
+    def port_bindings(self, container_id: str) -> list[dict]:
+        with classified(self.name, "inspect"):
+            details = self.api.inspect_container(container_id)
+        out = []
+        for key, bindings in (details.get("NetworkSettings", {}).get("Ports") or {}).items():
+            port, _, proto = key.partition("/")
+            for b in bindings or []:
+                out.append({
+                    "container_port": int(port), "protocol": proto,
+                    "host_ip": b.get("HostIp"), "host_port": int(b["HostPort"]),
+                })
+        return out
+
+    # -- act -------------------------------------------------------------------------
+
+    def create_and_start(self, req: ContainerRequest) -> str:
+        with classified(self.name, f"create {req.name}"):
+            try:
+                container_id = self._create(req)
+            except derr.APIError as exc:
+                if exc.status_code != 409:
+                    raise
+                # An earlier attempt (perhaps by a worker that died) made it already.
+                existing = self.api.inspect_container(req.name)
+                if existing["Config"]["Labels"].get(L_DEPLOYMENT_ID) != req.labels[
+                    L_DEPLOYMENT_ID
+                ]:
+                    raise PermanentEngineError(
+                        f"{self.name}: a container named {req.name} exists and is not ours"
+                    ) from exc
+                container_id = existing["Id"]
+                if existing["State"]["Running"]:
+                    return container_id
+            self.api.start(container_id)
+            return container_id
+
+    def _create(self, req: ContainerRequest) -> str:
+        port_bindings: dict[str, list[tuple[str, int] | tuple[str]]] = {}
+        exposed = []
+        for p in req.ports:
+            key = f"{p['container_port']}/{p['protocol']}"
+            exposed.append((p["container_port"], p["protocol"]))
+            binding = (p["host_ip"], p["host_port"]) if p.get("host_port") else (p["host_ip"],)
+            port_bindings.setdefault(key, []).append(binding)
+        host_config = self.api.create_host_config(
+            port_bindings={k: v if len(v) > 1 else v[0] for k, v in port_bindings.items()},
+            restart_policy={"Name": "no"},  # Moorage restarts, with back-off and events
+            mem_limit=f"{req.memory_mb}m" if req.memory_mb else None,
+            nano_cpus=int(req.cpus * 1e9) if req.cpus else None,
+            binds=[
+                f"{v['source']}:{v['target']}:{'ro' if v.get('read_only') else 'rw'}"
+                for v in req.volumes
+            ] or None,
+        )
+        created = self.api.create_container(
+            image=req.image,
+            name=req.name,
+            command=req.command,
+            entrypoint=req.entrypoint,
+            environment=req.env,
+            labels=req.labels,
+            ports=exposed or None,
+            host_config=host_config,
+        )
+        return created["Id"]
+
+    def start(self, container_id: str) -> None:
+        with classified(self.name, "start"):
+            self.api.start(container_id)
+
+    def remove(self, container_id: str, stop_timeout: int = 10) -> None:
+        with classified(self.name, "remove"):
+            try:
+                self.api.stop(container_id, timeout=stop_timeout)
+                self.api.remove_container(container_id, v=True, force=True)
+            except derr.NotFound:
+                return  # already gone: the goal is reached
+
+    def resolve_image(self, ref: str) -> str | None:
+        """The image id (content digest) this host has for ``ref``, or None."""
+        with classified(self.name, f"inspect image {ref}"):
+            try:
+                return self.api.inspect_image(ref)["Id"]
+            except derr.ImageNotFound:
+                return None
+            except derr.NotFound:
+                return None
+
+    def pull(self, ref: str) -> str:
+        repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
+        with classified(self.name, f"pull {ref}"):
+            try:
+                self.api.pull(repo, tag=tag or None)
+            except derr.APIError as exc:
+                raise PermanentEngineError(
+                    f"{self.name}: image {ref} is not present and could not be pulled: "
+                    f"{_engine_message(exc)}"
+                ) from exc
+            return self.api.inspect_image(ref)["Id"]
+
+    def logs(self, container_id: str, tail: int) -> list[tuple[datetime | None, str]]:
+        with classified(self.name, "logs"):
+            raw = self.api.logs(container_id, tail=tail, timestamps=True)
+        lines = []
+        for line in raw.decode(errors="replace").splitlines():
+            stamp, _, text = line.partition(" ")
+            lines.append((_parse_time(stamp), text))
+        return lines
+
+
+_clients: dict[tuple[str, str], EngineClient] = {}
+_lock = threading.Lock()
+
+
+def client_for(name: str, url: str, timeout: float = 30.0) -> EngineClient:
+    """One client (and connection pool) per host per process."""
+    key = (name, url)
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = EngineClient(name, url, timeout)
+        return client
+
+
+def drop_client(name: str, url: str) -> None:
+    with _lock:
+        client = _clients.pop((name, url), None)
+    if client is not None:
+        client.close()

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.models import Deployment, Revision
+from app.repositories.pagination import decode_cursor, encode_cursor
+
+
+def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Deployment:
+    query = select(Deployment).where(Deployment.name == name)
+    if for_update:
+        query = query.with_for_update()
+    deployment = session.scalar(query)
+    if deployment is None:
+        raise NotFound(f"deployment {name!r} does not exist")
+    return deployment
+
+
+def find_by_name(session: Session, name: str) -> Deployment | None:
+    return session.scalar(select(Deployment).where(Deployment.name == name))
+
+
+def find(session: Session, deployment_id: uuid.UUID) -> Deployment | None:
+    return session.get(Deployment, deployment_id)
+
+
+def list_page(
+    session: Session, limit: int, cursor: str | None, label: tuple[str, str] | None = None
+) -> tuple[list[Deployment], str | None]:
+    after = decode_cursor(cursor)
+    query = select(Deployment).order_by(Deployment.name)
+    if after is not None:
+        query = query.where(Deployment.name > str(after))
+    if label is None:
+        rows = list(session.scalars(query.limit(limit + 1)))
+    else:
+        # JSON containment differs per backend; label filters are rare and small enough.
+        key, value = label
+        rows = [d for d in session.scalars(query) if d.labels.get(key) == value][: limit + 1]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].name) if more else None
+
+
+def revision(session: Session, deployment_id: uuid.UUID, number: int) -> Revision:
+    rev = session.scalar(
+        select(Revision).where(Revision.deployment_id == deployment_id, Revision.number == number)
+    )
+    if rev is None:
+        raise NotFound(f"revision {number} does not exist")
+    return rev
+
+
+def revisions_page(
+    session: Session, deployment_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[Revision], str | None]:
+    after = decode_cursor(cursor)
+    query = (
+        select(Revision)
+        .where(Revision.deployment_id == deployment_id)
+        .order_by(Revision.number.desc())
+        .limit(limit + 1)
+    )
+    if after is not None:
+        query = query.where(Revision.number < int(after))
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].number) if more else None
+
+
+def ids_due_for_reconcile(session: Session, now: datetime) -> list[uuid.UUID]:
+    query = select(Deployment.id).where(
+        or_(Deployment.lease_expires_at.is_(None), Deployment.lease_expires_at < now),
+        or_(Deployment.next_reconcile_at.is_(None), Deployment.next_reconcile_at <= now),
+    )
+    return list(session.scalars(query))
+
+
+def try_acquire_lease(
+    session: Session, deployment_id: uuid.UUID, owner: str, now: datetime, until: datetime
+) -> bool:
+    """Atomic compare-and-set: works the same on Postgres and SQLite."""
+    result = session.execute(
+        update(Deployment)
+        .where(
+            Deployment.id == deployment_id,
+            or_(
+                Deployment.lease_owner.is_(None),
+                Deployment.lease_owner == owner,
+                Deployment.lease_expires_at < now,
+            ),
+        )
+        .values(lease_owner=owner, lease_expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release_lease(session: Session, deployment_id: uuid.UUID, owner: str) -> None:
+    session.execute(
+        update(Deployment)
+        .where(Deployment.id == deployment_id, Deployment.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.models import Event
+
+
+def record(
+    session: Session,
+    deployment_id: uuid.UUID,
+    reason: str,
+    message: str,
+    *,
+    warning: bool = False,
+    rollout_id: uuid.UUID | None = None,
+    replica_id: uuid.UUID | None = None,
+    dedupe: bool = False,
+) -> Event | None:
+    """Add an event. With dedupe, an exact repeat of the previous event is dropped."""
+    if dedupe:
+        last = session.scalar(
+            select(Event)
+            .where(Event.deployment_id == deployment_id)
+            .order_by(Event.id.desc())
+            .limit(1)
+        )
+        if last is not None and last.reason == reason and last.message == message:
+            return None
+    event = Event(
+        deployment_id=deployment_id,
+        time=utcnow(),
+        type="warning" if warning else "normal",
+        reason=reason,
+        message=message,
+        rollout_id=rollout_id,
+        replica_id=replica_id,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def after(
+    session: Session, deployment_id: uuid.UUID, after_id: int | None, limit: int
+) -> list[Event]:
+    query = (
+        select(Event)
+        .where(Event.deployment_id == deployment_id)
+        .order_by(Event.id.asc())
+        .limit(limit)
+    )
+    if after_id is not None:
+        query = query.where(Event.id > after_id)
+    return list(session.scalars(query))

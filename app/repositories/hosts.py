@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.models import Host, Replica
+from app.repositories.pagination import decode_cursor, encode_cursor
+
+
+def get_by_name(session: Session, name: str) -> Host:
+    host = session.scalar(select(Host).where(Host.name == name))
+    if host is None:
+        raise NotFound(f"host {name!r} does not exist")
+    return host
+
+
+def find_by_name(session: Session, name: str) -> Host | None:
+    return session.scalar(select(Host).where(Host.name == name))
+
+
+def list_page(session: Session, limit: int, cursor: str | None) -> tuple[list[Host], str | None]:
+    after = decode_cursor(cursor)
+    query = select(Host).order_by(Host.name).limit(limit + 1)
+    if after is not None:
+        query = query.where(Host.name > str(after))
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].name) if more else None
+
+
+def all_hosts(session: Session) -> list[Host]:
+    return list(session.scalars(select(Host).order_by(Host.name)))
+
+
+def by_ids(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Host]:
+    if not ids:
+        return {}
+    return {h.id: h for h in session.scalars(select(Host).where(Host.id.in_(ids)))}
+
+
+def replica_count(session: Session, host_id: uuid.UUID) -> int:
+    return session.scalar(select(func.count()).where(Replica.host_id == host_id)) or 0

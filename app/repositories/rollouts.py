@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.models import Rollout
+from app.repositories.pagination import decode_cursor, encode_cursor
+
+ACTIVE = ("pending", "in_progress")
+TERMINAL = ("succeeded", "failed", "rolled_back", "superseded")
+
+
+def get(session: Session, rollout_id: uuid.UUID) -> Rollout:
+    rollout = session.get(Rollout, rollout_id)
+    if rollout is None:
+        raise NotFound(f"rollout {rollout_id} does not exist")
+    return rollout
+
+
+def latest(session: Session, deployment_id: uuid.UUID) -> Rollout | None:
+    return session.scalar(
+        select(Rollout)
+        .where(Rollout.deployment_id == deployment_id)
+        .order_by(Rollout.created_at.desc(), Rollout.id.desc())
+        .limit(1)
+    )
+
+
+def latest_for(session: Session, deployment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Rollout]:
+    if not deployment_ids:
+        return {}
+    rows = session.scalars(
+        select(Rollout)
+        .where(Rollout.deployment_id.in_(deployment_ids))
+        .order_by(Rollout.created_at.asc(), Rollout.id.asc())
+    )
+    return {r.deployment_id: r for r in rows}
+
+
+def active(session: Session, deployment_id: uuid.UUID) -> list[Rollout]:
+    return list(
+        session.scalars(
+            select(Rollout).where(
+                Rollout.deployment_id == deployment_id, Rollout.state.in_(ACTIVE)
+            )
+        )
+    )
+
+
+def page(
+    session: Session, deployment_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[Rollout], str | None]:
+    after = decode_cursor(cursor)
+    query = (
+        select(Rollout)
+        .where(Rollout.deployment_id == deployment_id)
+        .order_by(Rollout.created_at.desc(), Rollout.id.desc())
+    )
+    rows = list(session.scalars(query))
+    if after is not None:
+        ids = [str(r.id) for r in rows]
+        rows = rows[ids.index(after) + 1 :] if after in ids else []
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(str(rows[-1].id)) if more else None

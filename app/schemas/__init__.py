@@ -1,0 +1,1 @@
+"""The HTTP contract (pydantic). Kept apart from the ORM tables on purpose."""

@@ -1,0 +1,303 @@
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from app.reconcile.scheduler import Constraint
+from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
+
+# The Docker reference grammar (distribution/reference), lower-case repository paths.
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+IMAGE_REF = re.compile(
+    rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?(?:@sha256:[a-f0-9]{{64}})?$"
+)
+ENV_KEY = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
+EnvKey = Annotated[str, Field(pattern=ENV_KEY)]
+EnvValue = Annotated[str, Field(max_length=32_768)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class PortSpec(Strict):
+    container_port: Port
+    host_port: Port | None = Field(None, description="null picks any free port")
+    protocol: Literal["tcp", "udp"] = "tcp"
+    host_ip: str = "0.0.0.0"
+
+    @field_validator("host_ip")
+    @classmethod
+    def _ip(cls, v: str) -> str:
+        ipaddress.ip_address(v)
+        return v
+
+
+class HttpCheck(Strict):
+    path: Annotated[str, Field(pattern=r"^/[\x21-\x7e]*$", max_length=2048)] = "/"
+    port: Port
+
+
+class TcpCheck(Strict):
+    port: Port
+
+
+class HealthCheck(Strict):
+    http: HttpCheck | None = None
+    tcp: TcpCheck | None = None
+    exec: Annotated[list[Annotated[str, Field(max_length=4096)]], Field(min_length=1, max_length=64)] | None = None
+    interval_s: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    timeout_s: Annotated[float, Field(gt=0, le=600)] = 2.0
+    retries: Annotated[int, Field(ge=1, le=100)] = 3
+    start_period_s: Annotated[float, Field(ge=0, le=3600)] = 0.0
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> HealthCheck:
+        kinds = [k for k in ("http", "tcp", "exec") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("set exactly one of http, tcp or exec")
+        return self
+
+
+class Resources(Strict):
+    cpus: Annotated[float, Field(gt=0, le=1024)] | None = None
+    memory_mb: Annotated[int, Field(ge=6, le=4_194_304)] | None = None
+
+
+class PlacementSpec(Strict):
+    constraints: Annotated[list[str], Field(max_length=32)] = []
+    max_per_host: Annotated[int, Field(ge=1, le=1000)] | None = None
+
+    @field_validator("constraints")
+    @classmethod
+    def _parse(cls, v: list[str]) -> list[str]:
+        for c in v:
+            Constraint.parse(c)
+        return v
+
+
+class UpdateStrategy(Strict):
+    max_surge: Annotated[int, Field(ge=0, le=1000)] = 1
+    max_unavailable: Annotated[int, Field(ge=0, le=1000)] = 0
+    min_ready_s: Annotated[float, Field(ge=0, le=3600)] = 0.0
+    progress_deadline_s: Annotated[float, Field(gt=0, le=86_400)] = 600.0
+    auto_rollback: bool = True
+
+    @model_validator(mode="after")
+    def _can_progress(self) -> UpdateStrategy:
+        if self.max_surge == 0 and self.max_unavailable == 0:
+            raise ValueError("max_surge and max_unavailable cannot both be 0")
+        return self
+
+
+class VolumeSpec(Strict):
+    source: Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^(/[^\x00]*|[A-Za-z0-9][A-Za-z0-9_.-]*)$")]
+    target: Annotated[str, Field(min_length=2, max_length=4096, pattern=r"^/[^\x00:]*$")]
+    read_only: bool = False
+
+
+Argv = Annotated[list[Annotated[str, Field(max_length=4096)]], Field(max_length=256)]
+
+
+class DeploymentSpec(Strict):
+    image: Annotated[str, Field(min_length=1, max_length=512, examples=["nginx:1.27"])]
+    replicas: Annotated[int, Field(ge=0, le=1000)] = 1
+    command: Argv | None = None
+    entrypoint: Argv | None = None
+    env: Annotated[dict[EnvKey, EnvValue], Field(max_length=512)] = {}
+    secrets: Annotated[
+        dict[EnvKey, EnvValue],
+        Field(max_length=512, description="Write-only: passed as env, never returned"),
+    ] = {}
+    ports: Annotated[list[PortSpec], Field(max_length=64)] = []
+    health_check: HealthCheck | None = None
+    resources: Resources = Resources()
+    restart_policy: Literal["always", "on-failure", "never"] = "always"
+    labels: Annotated[
+        dict[Annotated[str, Field(pattern=LABEL_KEY)], Annotated[str, Field(max_length=256)]],
+        Field(max_length=64),
+    ] = {}
+    placement: PlacementSpec = PlacementSpec()
+    update_strategy: UpdateStrategy = UpdateStrategy()
+    volumes: Annotated[list[VolumeSpec], Field(max_length=64)] = []
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        if not IMAGE_REF.match(v):
+            raise ValueError("not a valid image reference (name:tag or name@sha256:digest)")
+        return v
+
+    @field_validator("labels")
+    @classmethod
+    def _no_reserved_labels(cls, v: dict[str, str]) -> dict[str, str]:
+        if any(k.startswith("moorage.") for k in v):
+            raise ValueError("label keys starting with 'moorage.' are reserved")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeploymentSpec:
+        if overlap := sorted(set(self.env) & set(self.secrets)):
+            raise ValueError(f"keys in both env and secrets: {', '.join(overlap)}")
+        seen: set[tuple[int, str]] = set()
+        fixed: set[tuple[str, int, str]] = set()
+        for p in self.ports:
+            if (p.container_port, p.protocol) in seen:
+                raise ValueError(f"container_port {p.container_port}/{p.protocol} listed twice")
+            seen.add((p.container_port, p.protocol))
+            if p.host_port is not None:
+                if (p.host_ip, p.host_port, p.protocol) in fixed:
+                    raise ValueError(f"host_port {p.host_port}/{p.protocol} listed twice")
+                fixed.add((p.host_ip, p.host_port, p.protocol))
+        return self
+
+
+class SpecRead(BaseModel):
+    """A spec as the API returns it: secret values are replaced by their names."""
+
+    image: str
+    replicas: int
+    command: list[str] | None = None
+    entrypoint: list[str] | None = None
+    env: dict[str, str] = {}
+    secret_keys: list[str] = Field([], description="Names of the secrets; values are write-only")
+    ports: list[PortSpec] = []
+    health_check: HealthCheck | None = None
+    resources: Resources = Resources()
+    restart_policy: str = "always"
+    labels: dict[str, str] = {}
+    placement: PlacementSpec = PlacementSpec()
+    update_strategy: UpdateStrategy = UpdateStrategy()
+    volumes: list[VolumeSpec] = []
+
+
+class DeploymentCreate(DeploymentSpec):
+    name: Annotated[str, Field(pattern=DNS_LABEL, examples=["web"])]
+
+
+class Condition(BaseModel):
+    type: str
+    status: bool
+    reason: str = ""
+    message: str = ""
+
+
+class DeploymentStatus(BaseModel):
+    phase: Literal["pending", "progressing", "available", "degraded", "failed", "deleting"]
+    replicas: int
+    ready_replicas: int
+    updated_replicas: int
+    unavailable_replicas: int
+    observed_revision: int | None
+    message: str
+    conditions: list[Condition] = []
+
+
+class RolloutProgress(BaseModel):
+    desired: int
+    updated: int
+    ready: int
+    unavailable: int
+
+
+class RolloutRead(BaseModel):
+    id: uuid.UUID
+    deployment: str
+    kind: Literal["create", "update", "scale", "rollback", "restart", "delete"]
+    from_revision: int | None
+    to_revision: int
+    state: Literal["pending", "in_progress", "succeeded", "failed", "rolled_back", "superseded"]
+    progress: RolloutProgress
+    message: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class DeploymentRead(BaseModel):
+    name: str
+    spec: SpecRead
+    revision: int
+    resource_version: int
+    status: DeploymentStatus
+    current_rollout: RolloutRead | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class FieldChange(BaseModel):
+    path: str
+    old: Any = None
+    new: Any = None
+
+
+class PlannedAction(BaseModel):
+    action: Literal["create", "start", "remove"]
+    host: str
+    slot: int
+    reason: str
+
+
+class DryRunResult(BaseModel):
+    dry_run: Literal[True] = True
+    new_revision: bool
+    revision: int
+    changes: list[FieldChange]
+    actions: list[PlannedAction]
+
+
+class RevisionRead(BaseModel):
+    number: int
+    spec: SpecRead
+    image_digest: str | None
+    created_at: datetime
+
+
+class ReplicaPort(BaseModel):
+    container_port: int
+    host_ip: str | None
+    host_port: int | None
+
+
+class ReplicaRead(BaseModel):
+    id: uuid.UUID
+    host: str
+    slot: int
+    container_id: str | None
+    container_name: str
+    revision: int
+    state: Literal["creating", "starting", "running", "exited", "removing"]
+    health: Literal["none", "starting", "healthy", "unhealthy"]
+    ports: list[ReplicaPort]
+    started_at: datetime | None
+    restart_count: int
+    exit_code: int | None = None
+    last_probe: str | None = None
+
+
+class EventRead(BaseModel):
+    id: int
+    time: datetime
+    type: Literal["normal", "warning"]
+    reason: str
+    message: str
+    rollout_id: uuid.UUID | None
+    replica_id: uuid.UUID | None
+
+
+class RollbackRequest(Strict):
+    revision: Annotated[int, Field(ge=1)] | None = None
+
+
+class LogLine(BaseModel):
+    replica: str
+    host: str
+    time: datetime | None
+    line: str
+
+
+def spec_read(spec: dict[str, Any], secret_keys: list[str]) -> SpecRead:
+    return SpecRead.model_validate({**spec, "secret_keys": sorted(secret_keys)})

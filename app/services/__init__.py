@@ -1,0 +1,1 @@
+"""Use cases. They flush; the caller (request dependency or worker unit) commits."""

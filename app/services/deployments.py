@@ -1,0 +1,344 @@
+"""Desired state: apply, patch, roll back and delete deployments; read them back."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import jobs
+from app.db import utcnow
+from app.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from app.models import Deployment, Host, Replica, Revision, Rollout
+from app.reconcile.planner import plan
+from app.reconcile.types import Create, HostState, HostView, ObservedContainer, Remove, Start
+from app.repositories import deployments as deployment_repo
+from app.repositories import events as event_repo
+from app.repositories import hosts as host_repo
+from app.repositories import replicas as replica_repo
+from app.repositories import rollouts as rollout_repo
+from app.schemas.deployments import (
+    DeploymentSpec,
+    DryRunResult,
+    FieldChange,
+    PlannedAction,
+)
+from app.services import specs
+
+
+@dataclass
+class ApplyResult:
+    deployment: Deployment
+    created: bool
+    rollout: Rollout | None
+
+
+def check_if_match(if_match: str | None, resource_version: int | None) -> None:
+    """RFC 9110 If-Match against our integer resource_version (ETag ``"<n>"``)."""
+    if if_match is None:
+        return
+    if resource_version is None:
+        raise PreconditionFailed("If-Match given but the resource does not exist")
+    if if_match.strip() == "*":
+        return
+    tags = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
+    if str(resource_version) not in tags:
+        raise PreconditionFailed(
+            f"If-Match {if_match} does not match the current version \"{resource_version}\""
+        )
+
+
+def current_revision(session: Session, deployment: Deployment) -> Revision:
+    return deployment_repo.revision(session, deployment.id, deployment.revision)
+
+
+def _change_kind(created: bool, changes: list[tuple[str, Any, Any]], same_template: bool) -> str:
+    if created:
+        return "create"
+    if same_template and all(path == "replicas" for path, _, _ in changes):
+        return "scale"
+    return "update"
+
+
+def _describe(changes: list[tuple[str, Any, Any]]) -> str:
+    parts = []
+    for path, old, new in changes[:5]:
+        if path.startswith("secrets"):
+            parts.append(f"{path} changed")
+        else:
+            parts.append(f"{path}: {old!r} → {new!r}")
+    more = f" (+{len(changes) - 5} more)" if len(changes) > 5 else ""
+    return "; ".join(parts) + more
+
+
+def _secret_changes(old: dict[str, str], new: dict[str, str]) -> list[tuple[str, Any, Any]]:
+    # Values never leave the server: a diff names the key and says how it changed.
+    out = []
+    for key in sorted(set(old) | set(new)):
+        if key not in old:
+            out.append((f"secrets.{key}", None, "(set)"))
+        elif key not in new:
+            out.append((f"secrets.{key}", "(set)", None))
+        elif old[key] != new[key]:
+            out.append((f"secrets.{key}", "(set)", "(changed)"))
+    return out
+
+
+def _supersede_active(session: Session, deployment: Deployment, by: Rollout) -> None:
+    for rollout in rollout_repo.active(session, deployment.id):
+        if rollout.id == by.id:
+            continue
+        rollout.state = "superseded"
+        rollout.finished_at = utcnow()
+        rollout.message = f"superseded by rollout {by.id} ({by.kind} to revision {by.to_revision})"
+
+
+def _start_rollout(
+    session: Session, deployment: Deployment, kind: str, from_rev: int | None, replicas: int
+) -> Rollout:
+    rollout = Rollout(
+        deployment_id=deployment.id,
+        deployment_name=deployment.name,
+        kind=kind,
+        from_revision=from_rev,
+        to_revision=deployment.revision,
+        state="pending",
+        desired=replicas,
+        created_at=utcnow(),
+    )
+    session.add(rollout)
+    session.flush()
+    _supersede_active(session, deployment, rollout)
+    return rollout
+
+
+def _mark_desired_changed(deployment: Deployment) -> None:
+    deployment.generation += 1
+    deployment.resource_version += 1
+    deployment.updated_at = utcnow()
+    deployment.next_reconcile_at = None
+    deployment.phase = "deleting" if deployment.deleting else "progressing"
+
+
+def _record_revision(
+    session: Session,
+    deployment: Deployment,
+    public: dict[str, Any],
+    secrets: dict[str, str],
+    nonce: str = "",
+) -> Revision:
+    number = (
+        session.scalar(
+            select(func.max(Revision.number)).where(Revision.deployment_id == deployment.id)
+        )
+        or 0
+    ) + 1
+    rev = Revision(
+        deployment_id=deployment.id,
+        number=number,
+        spec=public,
+        secrets=secrets,
+        template_hash=specs.template_hash(public, secrets, nonce),
+        spec_hash=specs.spec_hash(public, secrets),
+        created_at=utcnow(),
+    )
+    session.add(rev)
+    session.flush()
+    return rev
+
+
+def apply(
+    session: Session,
+    name: str,
+    spec: DeploymentSpec,
+    *,
+    if_match: str | None = None,
+    must_create: bool = False,
+    kind: str | None = None,
+) -> ApplyResult:
+    """Make ``spec`` the desired state. A spec equal to the current one changes nothing."""
+    deployment = deployment_repo.find_by_name(session, name)
+    if deployment is not None:
+        deployment = deployment_repo.get_by_name(session, name, for_update=True)
+    if must_create and deployment is not None:
+        raise Conflict(f"deployment {name!r} already exists")
+    check_if_match(if_match, deployment.resource_version if deployment else None)
+    if deployment is not None and deployment.deleting:
+        raise Conflict(f"deployment {name!r} is being deleted")
+
+    public, secrets = specs.public_spec(spec), dict(spec.secrets)
+    previous = current_revision(session, deployment) if deployment else None
+    if previous is not None and previous.spec_hash == specs.spec_hash(public, secrets):
+        return ApplyResult(deployment, created=False, rollout=None)
+
+    created = deployment is None
+    if deployment is None:
+        now = utcnow()
+        deployment = Deployment(
+            name=name, labels=dict(spec.labels), revision=0, generation=0,
+            resource_version=0, created_at=now, updated_at=now, slot_restarts={},
+        )
+        session.add(deployment)
+        session.flush()
+
+    rev = _record_revision(session, deployment, public, secrets)
+    changes = specs.diff(previous.spec if previous else {}, public)
+    changes += _secret_changes(previous.secrets if previous else {}, secrets)
+    same_template = previous is not None and previous.template_hash == rev.template_hash
+    kind = kind or _change_kind(created, changes, same_template)
+
+    deployment.revision = rev.number
+    deployment.labels = dict(spec.labels)
+    deployment.replicas = spec.replicas
+    _mark_desired_changed(deployment)
+    rollout = _start_rollout(
+        session, deployment, kind, previous.number if previous else None, spec.replicas
+    )
+    message = f"revision {rev.number} ({kind})"
+    if previous is not None:
+        message += f": {_describe(changes)}"
+    event_repo.record(session, deployment.id, "RevisionCreated", message, rollout_id=rollout.id)
+    jobs.enqueue_reconcile(session, deployment.id)
+    return ApplyResult(deployment, created=created, rollout=rollout)
+
+
+def stored_spec(revision: Revision) -> dict[str, Any]:
+    """The full spec of a revision (with secret values), as a merge-patch base."""
+    return {**revision.spec, "secrets": dict(revision.secrets)}
+
+
+def patched_spec(session: Session, name: str, patch: Any) -> DeploymentSpec:
+    if not isinstance(patch, dict):
+        raise Invalid("a merge patch must be a JSON object", loc=["body"])
+    deployment = deployment_repo.get_by_name(session, name)
+    merged = specs.merge_patch(stored_spec(current_revision(session, deployment)), patch)
+    try:
+        return DeploymentSpec.model_validate(merged)
+    except ValidationError as exc:
+        raise RequestInvalid(exc) from exc
+
+
+class RequestInvalid(Invalid):
+    """A validation error found after parsing (e.g. a merge patch's result)."""
+
+    def __init__(self, exc: ValidationError) -> None:
+        super().__init__("the resulting spec is invalid")
+        self.extra = {
+            "errors": [
+                {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
+        }
+
+
+def rollback(
+    session: Session, name: str, to_revision: int | None, if_match: str | None = None
+) -> ApplyResult:
+    deployment = deployment_repo.get_by_name(session, name, for_update=True)
+    check_if_match(if_match, deployment.resource_version)
+    if to_revision is None:
+        to_revision = deployment.revision - 1
+        if to_revision < 1:
+            raise Conflict(f"deployment {name!r} has no previous revision")
+    if to_revision == deployment.revision:
+        raise Conflict(f"revision {to_revision} is already the current one")
+    target = deployment_repo.revision(session, deployment.id, to_revision)
+    spec = DeploymentSpec.model_validate(stored_spec(target))
+    return apply(session, name, spec, kind="rollback")
+
+
+def delete(session: Session, name: str, if_match: str | None = None) -> Rollout:
+    deployment = deployment_repo.get_by_name(session, name, for_update=True)
+    check_if_match(if_match, deployment.resource_version)
+    if deployment.deleting:
+        existing = [r for r in rollout_repo.active(session, deployment.id) if r.kind == "delete"]
+        if existing:
+            return existing[0]
+    deployment.deleting = True
+    _mark_desired_changed(deployment)
+    rollout = _start_rollout(session, deployment, "delete", deployment.revision, 0)
+    event_repo.record(session, deployment.id, "DeleteRequested", "removing every replica",
+                      rollout_id=rollout.id)
+    jobs.enqueue_reconcile(session, deployment.id)
+    return rollout
+
+
+# ---- dry run --------------------------------------------------------------------------
+
+
+def _observed_from_records(replicas: list[Replica], hosts: dict[uuid.UUID, Host]):
+    for r in replicas:
+        host = hosts.get(r.host_id)
+        if host is None:
+            continue
+        yield ObservedContainer(
+            container_id=r.container_id or r.container_name,
+            name=r.container_name,
+            host=host.name,
+            slot=r.slot,
+            template_hash=r.template_hash,
+            revision=r.revision,
+            state={"exited": "exited", "creating": "created"}.get(r.state, "running"),
+            exit_code=r.exit_code,
+            started_at=r.started_at,
+            health=r.health,
+        )
+
+
+def host_views(hosts: list[Host]) -> list[HostView]:
+    return [
+        HostView(
+            name=h.name,
+            state=HostState.READY if h.state == "ready" else HostState.UNREACHABLE,
+            schedulable=h.schedulable,
+            labels=tuple(sorted(h.labels.items())),
+            cpus=h.cpus,
+            memory_bytes=h.memory_bytes,
+        )
+        for h in hosts
+    ]
+
+
+def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
+    """What apply would do, from the last observation, without changing anything."""
+    deployment = deployment_repo.find_by_name(session, name)
+    public, secrets = specs.public_spec(spec), dict(spec.secrets)
+    previous = current_revision(session, deployment) if deployment else None
+    changes = specs.diff(previous.spec if previous else {}, public)
+    changes += _secret_changes(previous.secrets if previous else {}, secrets)
+    new_revision = previous is None or previous.spec_hash != specs.spec_hash(public, secrets)
+    number = (previous.number + 1 if new_revision else previous.number) if previous else 1
+
+    all_hosts = host_repo.all_hosts(session)
+    records = replica_repo.for_deployment(session, deployment.id) if deployment else []
+    observed = list(_observed_from_records(records, {h.id: h for h in all_hosts}))
+    t_hash = specs.template_hash(public, secrets)
+    desired = specs.to_desired(name, number, public, t_hash)
+    result = plan(desired, observed, host_views(all_hosts), now=utcnow())
+    actions = []
+    for a in result.actions:
+        if isinstance(a, Create):
+            actions.append(PlannedAction(action="create", host=a.host, slot=a.slot, reason=a.reason))
+        elif isinstance(a, (Remove, Start)):
+            verb = "remove" if isinstance(a, Remove) else "start"
+            actions.append(
+                PlannedAction(action=verb, host=a.container.host, slot=a.container.slot,
+                              reason=a.reason)
+            )
+    return DryRunResult(
+        new_revision=new_revision,
+        revision=number,
+        changes=[FieldChange(path=p, old=o, new=n) for p, o, n in changes],
+        actions=actions,
+    )
+
+
+def require(session: Session, name: str) -> Deployment:
+    deployment = deployment_repo.find_by_name(session, name)
+    if deployment is None:
+        raise NotFound(f"deployment {name!r} does not exist")
+    return deployment

@@ -1,0 +1,570 @@
+"""Reconcile one deployment: observe, plan, act, record — until converged or waiting.
+
+Runs in a worker under the deployment's lease. No transaction is held across a Docker
+call: each pass loads what it needs, talks to the engines, then records the outcome in
+a fresh short transaction. Every step is safe to repeat after a crash at any point.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy.orm import Session
+
+from app.config import Settings, get_settings
+from app.db import session_scope, utcnow
+from app.dockerhost import (
+    ContainerRequest,
+    EngineError,
+    PermanentEngineError,
+    TemporaryEngineError,
+    client_for,
+)
+from app.dockerhost.engine import (
+    L_DEPLOYMENT,
+    L_DEPLOYMENT_ID,
+    L_MANAGED,
+    L_REVISION,
+    L_SLOT,
+    L_TEMPLATE,
+)
+from app.models import Deployment, Host, Replica, Revision, Rollout
+from app.reconcile.planner import BackoffPolicy, Summary, plan, summarize
+from app.reconcile.types import (
+    Action,
+    Create,
+    Desired,
+    HostState,
+    HostView,
+    ObservedContainer,
+    Plan,
+    Remove,
+    SlotRestarts,
+    Start,
+)
+from app.repositories import deployments as deployment_repo
+from app.repositories import events as event_repo
+from app.repositories import hosts as host_repo
+from app.repositories import replicas as replica_repo
+from app.repositories import rollouts as rollout_repo
+from app.services import specs
+
+log = logging.getLogger(__name__)
+
+# Waits shorter than this are slept through inside the task; longer ones go to the resync.
+INLINE_WAIT_S = 2.0
+POLL_S = 0.25
+FAILED_RETRY_S = 30.0
+
+REPLICA_STATE = {
+    "created": "creating",
+    "running": "running",
+    "paused": "running",
+    "restarting": "starting",
+    "exited": "exited",
+    "dead": "exited",
+    "removing": "removing",
+}
+
+
+@lru_cache
+def docker_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(get_settings().docker_pool_size, thread_name_prefix="docker")
+
+
+@dataclass
+class Context:
+    """What one pass knows, detached from any session."""
+
+    deployment_id: uuid.UUID
+    name: str
+    desired: Desired
+    revision: Revision
+    hosts: dict[str, Host]
+    views: list[HostView]
+    restarts: dict[int, SlotRestarts]
+    known: dict[tuple[str, str], Replica]  # (host, container name) -> last record
+
+
+@dataclass
+class Observation:
+    containers: list[ObservedContainer]
+    views: list[HostView]
+    unreachable: dict[str, str] = field(default_factory=dict)  # host -> error
+
+
+@dataclass
+class Outcome:
+    action: Action
+    error: EngineError | None = None
+    container_id: str | None = None
+
+
+def host_views(hosts: list[Host]) -> list[HostView]:
+    state = {"ready": HostState.READY, "pending": HostState.READY}
+    return [
+        HostView(
+            name=h.name,
+            state=state.get(h.state, HostState.UNREACHABLE),
+            schedulable=h.schedulable and h.state != "draining",
+            labels=tuple(sorted(h.labels.items())),
+            cpus=h.cpus,
+            memory_bytes=h.memory_bytes,
+        )
+        for h in hosts
+    ]
+
+
+def _restarts(raw: dict) -> dict[int, SlotRestarts]:
+    out = {}
+    for slot, value in (raw or {}).items():
+        last = value.get("last_at")
+        out[int(slot)] = SlotRestarts(
+            int(value.get("count", 0)), datetime.fromisoformat(last) if last else None
+        )
+    return out
+
+
+def _from_record(r: Replica, host: str) -> ObservedContainer:
+    return ObservedContainer(
+        container_id=r.container_id or r.container_name,
+        name=r.container_name,
+        host=host,
+        slot=r.slot,
+        template_hash=r.template_hash,
+        revision=r.revision,
+        state="running" if r.state == "running" else "exited",
+        started_at=r.started_at,
+        health=r.health,
+    )
+
+
+class Reconciler:
+    def __init__(self, owner: str, settings: Settings | None = None) -> None:
+        self.owner = owner
+        self.settings = settings or get_settings()
+        self.backoff = BackoffPolicy(
+            self.settings.backoff_base_s, self.settings.backoff_max_s,
+            self.settings.stable_after_s,
+        )
+
+    # -- the loop --------------------------------------------------------------------
+
+    def run(self, deployment_id: uuid.UUID) -> None:
+        if not self._lease(deployment_id):
+            log.debug("deployment %s is being reconciled elsewhere", deployment_id)
+            return
+        try:
+            deadline = time.monotonic() + self.settings.reconcile_budget_s
+            while True:
+                wait = self._pass(deployment_id)
+                if wait is None:
+                    return
+                if wait > INLINE_WAIT_S or time.monotonic() + wait > deadline:
+                    self._defer(deployment_id, wait)
+                    return
+                time.sleep(wait)
+                if not self._lease(deployment_id):
+                    return
+        finally:
+            with session_scope() as session:
+                deployment_repo.release_lease(session, deployment_id, self.owner)
+
+    def _lease(self, deployment_id: uuid.UUID) -> bool:
+        now = utcnow()
+        until = now + timedelta(seconds=self.settings.reconcile_lease_s)
+        with session_scope() as session:
+            return deployment_repo.try_acquire_lease(session, deployment_id, self.owner, now, until)
+
+    def _defer(self, deployment_id: uuid.UUID, wait: float) -> None:
+        with session_scope() as session:
+            deployment = deployment_repo.find(session, deployment_id)
+            if deployment is not None:
+                deployment.next_reconcile_at = utcnow() + timedelta(seconds=wait)
+
+    def _pass(self, deployment_id: uuid.UUID) -> float | None:
+        """One observe-plan-act-record round. Returns seconds to wait, or None when done."""
+        ctx = self._load(deployment_id)
+        if ctx is None:
+            return None
+        obs = self._observe(ctx)
+        if not ctx.desired.deleting and ctx.desired.replicas > 0 and not ctx.revision.image_digest:
+            try:
+                self._pin_image(ctx, obs)
+            except EngineError as exc:
+                return self._record_failure(ctx, obs, exc)
+        now = utcnow()
+        the_plan = plan(
+            ctx.desired, obs.containers, obs.views, ctx.restarts, now=now, backoff=self.backoff
+        )
+        summary = summarize(ctx.desired, obs.containers, obs.views, ctx.restarts, now=now)
+        if self._record_observation(ctx, obs, the_plan, summary):
+            return None  # converged (or deleted)
+        if the_plan.empty:
+            if the_plan.wake_at is not None:
+                return max(0.05, (the_plan.wake_at - utcnow()).total_seconds())
+            return POLL_S if not obs.unreachable else FAILED_RETRY_S
+        outcomes = self._execute(ctx, the_plan)
+        return self._record_outcomes(ctx, outcomes)
+
+    # -- load, observe ---------------------------------------------------------------
+
+    def _load(self, deployment_id: uuid.UUID) -> Context | None:
+        with session_scope() as session:
+            deployment = deployment_repo.find(session, deployment_id)
+            if deployment is None:
+                return None
+            revision = deployment_repo.revision(session, deployment.id, deployment.revision)
+            hosts = host_repo.all_hosts(session)
+            by_id = {h.id: h for h in hosts}
+            known = {
+                (by_id[r.host_id].name, r.container_name): r
+                for r in replica_repo.for_deployment(session, deployment.id)
+                if r.host_id in by_id
+            }
+            desired = specs.to_desired(
+                deployment.name, revision.number, revision.spec, revision.template_hash,
+                deleting=deployment.deleting,
+            )
+            session.expunge_all()
+        return Context(
+            deployment_id=deployment_id,
+            name=deployment.name,
+            desired=desired,
+            revision=revision,
+            hosts={h.name: h for h in hosts},
+            views=host_views(hosts),
+            restarts=_restarts(deployment.slot_restarts),
+            known=known,
+        )
+
+    def _client(self, host: Host):
+        return client_for(host.name, host.url, self.settings.docker_timeout_s)
+
+    def _observe(self, ctx: Context) -> Observation:
+        reachable = [v for v in ctx.views if v.reachable]
+        futures = {
+            v.name: docker_pool().submit(
+                self._client(ctx.hosts[v.name]).list_owned, str(ctx.deployment_id)
+            )
+            for v in reachable
+        }
+        containers: list[ObservedContainer] = []
+        unreachable: dict[str, str] = {}
+        for name, future in futures.items():
+            try:
+                containers += future.result()
+            except EngineError as exc:
+                unreachable[name] = str(exc)
+        views = [
+            HostView(v.name, HostState.UNREACHABLE, v.schedulable, v.labels, v.cpus,
+                     v.memory_bytes)
+            if v.name in unreachable else v
+            for v in ctx.views
+        ]
+        # What we last knew of hosts we cannot see now holds their slots.
+        blind = {v.name for v in views if not v.reachable}
+        containers += [
+            _from_record(r, host) for (host, _), r in ctx.known.items() if host in blind
+        ]
+        return Observation(containers, views, unreachable)
+
+    def _pin_image(self, ctx: Context, obs: Observation) -> None:
+        """Record the image id the tag means now; every replica of the revision runs it."""
+        ref = ctx.revision.spec["image"]
+        reachable = [ctx.hosts[v.name] for v in obs.views if v.reachable]
+        if not reachable:
+            return
+        digest = None
+        for host in reachable:
+            digest = self._client(host).resolve_image(ref)
+            if digest:
+                break
+        if digest is None:
+            digest = self._client(reachable[0]).pull(ref)
+        with session_scope() as session:
+            rev = session.get(Revision, ctx.revision.id)
+            if rev is not None and rev.image_digest is None:
+                rev.image_digest = digest
+                event_repo.record(
+                    session, ctx.deployment_id, "ImagePinned",
+                    f"revision {rev.number}: {ref} is {digest}",
+                )
+        ctx.revision.image_digest = digest
+
+    # -- act -------------------------------------------------------------------------
+
+    def _request(self, ctx: Context, create: Create) -> ContainerRequest:
+        spec, rev = ctx.revision.spec, ctx.revision
+        labels = {
+            **spec.get("labels", {}),
+            L_MANAGED: "true",
+            L_DEPLOYMENT: ctx.name,
+            L_DEPLOYMENT_ID: str(ctx.deployment_id),
+            L_REVISION: str(rev.number),
+            L_SLOT: str(create.slot),
+            L_TEMPLATE: rev.template_hash,
+        }
+        resources = spec.get("resources") or {}
+        return ContainerRequest(
+            name=create.name,
+            image=rev.image_digest or spec["image"],
+            labels=labels,
+            env={**spec.get("env", {}), **rev.secrets},
+            command=spec.get("command"),
+            entrypoint=spec.get("entrypoint"),
+            ports=spec.get("ports", []),
+            cpus=resources.get("cpus"),
+            memory_mb=resources.get("memory_mb"),
+            volumes=spec.get("volumes", []),
+        )
+
+    def _run_action(self, ctx: Context, action: Action) -> Outcome:
+        try:
+            if isinstance(action, Create):
+                client = self._client(ctx.hosts[action.host])
+                cid = client.create_and_start(self._request(ctx, action))
+                return Outcome(action, container_id=cid)
+            client = self._client(ctx.hosts[action.container.host])
+            if isinstance(action, Start):
+                client.start(action.container.container_id)
+            else:
+                client.remove(action.container.container_id)
+            return Outcome(action)
+        except EngineError as exc:
+            return Outcome(action, error=exc)
+        except Exception as exc:  # a bug must not kill the whole batch silently
+            log.exception("action %s failed unexpectedly", action)
+            return Outcome(action, error=TemporaryEngineError(f"unexpected error: {exc}"))
+
+    def _execute(self, ctx: Context, the_plan: Plan) -> list[Outcome]:
+        futures = [docker_pool().submit(self._run_action, ctx, a) for a in the_plan.actions]
+        return [f.result() for f in futures]
+
+    # -- record ----------------------------------------------------------------------
+
+    def _rollout(self, session: Session, deployment: Deployment) -> Rollout | None:
+        active = rollout_repo.active(session, deployment.id)
+        return active[0] if active else None
+
+    def _record_observation(
+        self, ctx: Context, obs: Observation, the_plan: Plan, summary: Summary
+    ) -> bool:
+        """Write replicas, status and rollout progress. True when nothing is left to do."""
+        with session_scope() as session:
+            deployment = deployment_repo.find(session, ctx.deployment_id)
+            if deployment is None:
+                return True
+            rollout = self._rollout(session, deployment)
+            now = utcnow()
+            if rollout is not None and rollout.state == "pending":
+                rollout.state, rollout.started_at = "in_progress", now
+                event_repo.record(session, deployment.id, "RolloutStarted",
+                                  f"{rollout.kind} to revision {rollout.to_revision}",
+                                  rollout_id=rollout.id)
+            for host, error in obs.unreachable.items():
+                event_repo.record(session, deployment.id, "HostUnreachable", error,
+                                  warning=True, dedupe=True)
+            self._sync_replicas(session, deployment, ctx, obs)
+            if the_plan.stable_slots:
+                deployment.slot_restarts = {
+                    k: v for k, v in (deployment.slot_restarts or {}).items()
+                    if int(k) not in the_plan.stable_slots
+                }
+            done = the_plan.empty and summary.converged
+            if deployment.deleting and done:
+                if rollout is not None:
+                    self._finish(rollout, "succeeded", "every replica removed")
+                session.delete(deployment)
+                return True
+            self._write_status(deployment, rollout, summary, the_plan)
+            if rollout is not None:
+                self._progress(rollout, summary)
+                if done and rollout.to_revision == deployment.revision:
+                    self._finish(rollout, "succeeded",
+                                 f"{summary.ready}/{summary.replicas} replicas ready")
+                    event_repo.record(session, deployment.id, "RolloutSucceeded",
+                                      rollout.message, rollout_id=rollout.id)
+            if the_plan.pending:
+                event_repo.record(session, deployment.id, "Unschedulable",
+                                  "; ".join(the_plan.pending), warning=True, dedupe=True)
+            if done:
+                deployment.observed_generation = deployment.generation
+                # Converged: look again at the next resync, to catch drift.
+                deployment.next_reconcile_at = now + timedelta(
+                    seconds=self.settings.resync_interval_s
+                )
+            return done
+
+    def _sync_replicas(
+        self, session: Session, deployment: Deployment, ctx: Context, obs: Observation
+    ) -> None:
+        blind = {v.name for v in obs.views if not v.reachable}
+        seen: set[tuple[str, str]] = set()
+        for c in obs.containers:
+            if c.host in blind:
+                continue
+            key = (c.host, c.name)
+            seen.add(key)
+            record = ctx.known.get(key)
+            if record is None:
+                record = Replica(deployment_id=deployment.id, host_id=ctx.hosts[c.host].id,
+                                 container_name=c.name)
+            else:
+                record = session.merge(record, load=True)
+            record.slot = c.slot
+            record.revision = c.revision
+            record.template_hash = c.template_hash
+            record.container_id = c.container_id
+            record.state = REPLICA_STATE.get(c.state, "exited")
+            record.health = c.health
+            record.ports = [
+                {"container_port": cp, "host_ip": ip or None, "host_port": hp, "protocol": proto}
+                for cp, ip, hp, proto in c.published
+            ]
+            record.started_at = c.started_at if c.state == "running" else record.started_at
+            record.exit_code = c.exit_code
+            record.restart_count = ctx.restarts.get(c.slot, SlotRestarts()).count
+            session.add(record)
+        for key, record in ctx.known.items():
+            if key[0] not in blind and key not in seen:
+                session.execute(
+                    Replica.__table__.delete().where(Replica.id == record.id)
+                )
+
+    def _write_status(
+        self, deployment: Deployment, rollout: Rollout | None, summary: Summary, the_plan: Plan
+    ) -> None:
+        deployment.replicas = summary.replicas
+        deployment.ready_replicas = summary.ready
+        deployment.updated_replicas = summary.updated
+        deployment.unavailable_replicas = summary.unavailable
+        deployment.observed_revision = deployment.revision
+        failed = rollout is None and deployment.phase == "failed" and not summary.converged
+        if deployment.deleting:
+            phase, message = "deleting", "removing replicas"
+        elif summary.converged and the_plan.empty:
+            phase, message = "available", f"{summary.ready}/{summary.replicas} replicas ready"
+        elif failed:
+            phase, message = "failed", deployment.message
+        elif summary.crashing_slots:
+            phase, message = "degraded", summary.message
+        elif rollout is not None:
+            phase = "progressing"
+            message = f"{summary.updated}/{summary.replicas} updated, {summary.ready} ready"
+        else:
+            phase = "degraded"
+            message = f"{summary.ready}/{summary.replicas} replicas ready"
+        if the_plan.pending:
+            message = f"{message}; pending: {'; '.join(the_plan.pending)}"
+        deployment.phase, deployment.message = phase, message
+        deployment.conditions = [
+            {"type": "Available", "status": summary.unavailable == 0 and not deployment.deleting,
+             "reason": "MinimumReplicasAvailable" if summary.unavailable == 0 else "ReplicasUnavailable",
+             "message": f"{summary.ready}/{summary.replicas} ready"},
+            {"type": "Progressing", "status": rollout is not None,
+             "reason": "RolloutInProgress" if rollout is not None else "Idle",
+             "message": message},
+        ]
+
+    @staticmethod
+    def _progress(rollout: Rollout, summary: Summary) -> None:
+        changed = (rollout.updated, rollout.ready) != (summary.updated, summary.ready)
+        rollout.desired = summary.replicas
+        rollout.updated = summary.updated
+        rollout.ready = summary.ready
+        rollout.unavailable = summary.unavailable
+        if changed:
+            rollout.last_progress_at = utcnow()
+
+    @staticmethod
+    def _finish(rollout: Rollout, state: str, message: str) -> None:
+        rollout.state = state
+        rollout.message = message
+        rollout.finished_at = utcnow()
+
+    def _fail(
+        self, session: Session, deployment: Deployment, rollout: Rollout | None, message: str
+    ) -> None:
+        """A permanent error: retrying now cannot help, so say why and back off."""
+        deployment.phase, deployment.message = "failed", message
+        deployment.next_reconcile_at = utcnow() + timedelta(seconds=FAILED_RETRY_S)
+        if rollout is not None:
+            self._finish(rollout, "failed", message)
+            event_repo.record(session, deployment.id, "RolloutFailed", message,
+                              warning=True, rollout_id=rollout.id)
+
+    def _record_outcomes(self, ctx: Context, outcomes: list[Outcome]) -> float | None:
+        with session_scope() as session:
+            deployment = deployment_repo.find(session, ctx.deployment_id)
+            if deployment is None:
+                return None
+            rollout = self._rollout(session, deployment)
+            rollout_id = rollout.id if rollout else None
+            restarts = dict(deployment.slot_restarts or {})
+            permanent: list[str] = []
+            temporary = False
+            for o in outcomes:
+                a = o.action
+                if o.error is not None:
+                    event_repo.record(session, deployment.id, "ActionFailed", str(o.error),
+                                      warning=True, rollout_id=rollout_id, dedupe=True)
+                    if o.error.temporary:
+                        temporary = True
+                    else:
+                        permanent.append(str(o.error))
+                    continue
+                if isinstance(a, Create):
+                    # A slot whose running container vanished: removed by hand (drift).
+                    missing = a.reason == "missing replica" and any(
+                        r.slot == a.slot and r.state == "running" for r in ctx.known.values()
+                    )
+                    if missing:
+                        event_repo.record(
+                            session, deployment.id, "ReplicaMissing",
+                            f"replica slot {a.slot} disappeared outside Moorage; replaced it",
+                            warning=True, rollout_id=rollout_id)
+                    event_repo.record(session, deployment.id, "ReplicaCreated",
+                                      f"{a.name} on {a.host} ({a.reason})", rollout_id=rollout_id)
+                elif isinstance(a, Start):
+                    event_repo.record(session, deployment.id, "ReplicaStarted",
+                                      f"{a.container.name} on {a.container.host} ({a.reason})",
+                                      rollout_id=rollout_id)
+                elif isinstance(a, Remove):
+                    c = a.container
+                    if a.crashed:
+                        prev = restarts.get(str(c.slot), {}).get("count", 0)
+                        restarts[str(c.slot)] = {"count": prev + 1, "last_at": utcnow().isoformat()}
+                        delay = self.backoff.delay(prev + 1).total_seconds()
+                        event_repo.record(
+                            session, deployment.id, "ReplicaRestarted",
+                            f"{c.name} on {c.host} {a.reason}; restart {prev + 1}, "
+                            f"next back-off {delay:.0f}s",
+                            warning=True, rollout_id=rollout_id)
+                    else:
+                        event_repo.record(session, deployment.id, "ReplicaRemoved",
+                                          f"{c.name} on {c.host} ({a.reason})",
+                                          rollout_id=rollout_id)
+            deployment.slot_restarts = restarts
+            if permanent:
+                self._fail(session, deployment, rollout, permanent[0])
+                return None
+        return 1.0 if temporary else 0.0
+
+    def _record_failure(self, ctx: Context, obs: Observation, exc: EngineError) -> float | None:
+        with session_scope() as session:
+            deployment = deployment_repo.find(session, ctx.deployment_id)
+            if deployment is None:
+                return None
+            event_repo.record(session, deployment.id, "EngineError", str(exc),
+                              warning=True, dedupe=True)
+            if exc.temporary:
+                return 1.0
+            self._fail(session, deployment, self._rollout(session, deployment), str(exc))
+            return None

@@ -1,0 +1,81 @@
+"""From an API spec to what is stored (revision) and what is planned (Desired)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from app.reconcile.types import Desired, Placement, Strategy
+from app.schemas.deployments import DeploymentSpec
+
+# What a container is made from. Replicas, placement, health checks, restart policy and
+# the update strategy are Moorage's business, so changing them replaces no container.
+TEMPLATE_FIELDS = ("image", "command", "entrypoint", "env", "ports", "resources", "labels", "volumes")
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def public_spec(spec: DeploymentSpec) -> dict[str, Any]:
+    return spec.model_dump(mode="json", exclude={"secrets"})
+
+
+def template_hash(public: dict[str, Any], secrets: dict[str, str], nonce: str = "") -> str:
+    template = {k: public.get(k) for k in TEMPLATE_FIELDS}
+    return _digest({"template": template, "secrets": secrets, "nonce": nonce})
+
+
+def spec_hash(public: dict[str, Any], secrets: dict[str, str]) -> str:
+    return _digest({"spec": public, "secrets": secrets})
+
+
+def to_desired(
+    name: str, revision: int, public: dict[str, Any], t_hash: str, *, deleting: bool = False
+) -> Desired:
+    spec = DeploymentSpec.model_validate(public)
+    strategy = spec.update_strategy
+    fixed_ports = tuple(
+        sorted((p.host_port, p.protocol) for p in spec.ports if p.host_port is not None)
+    )
+    return Desired(
+        deployment=name,
+        revision=revision,
+        template_hash=t_hash,
+        replicas=spec.replicas,
+        restart_policy=spec.restart_policy,
+        strategy=Strategy(strategy.max_surge, strategy.max_unavailable, strategy.min_ready_s),
+        placement=Placement(
+            constraints=tuple(spec.placement.constraints),
+            max_per_host=spec.placement.max_per_host,
+            host_ports=fixed_ports,
+            cpus=spec.resources.cpus or 0.0,
+            memory_bytes=(spec.resources.memory_mb or 0) * 1024 * 1024,
+        ),
+        deleting=deleting,
+    )
+
+
+def diff(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Field-by-field differences between two JSON values, as (path, old, new)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[tuple[str, Any, Any]] = []
+        for key in sorted(set(old) | set(new)):
+            sub = f"{path}.{key}" if path else str(key)
+            out += diff(old.get(key), new.get(key), sub)
+        return out
+    return [] if old == new else [(path, old, new)]
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result

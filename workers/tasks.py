@@ -1,0 +1,47 @@
+"""Tasks are plumbing: parse ids, call the service, map failures to retries."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+
+from celery import Task
+from sqlalchemy.exc import OperationalError
+
+from app.db import session_scope, utcnow
+from app.jobs import HEARTBEAT_TASK, RECONCILE_TASK, RESYNC_TASK, get_celery, send_reconcile
+from app.repositories import deployments as deployment_repo
+from app.services import hosts as host_service
+from app.services.reconciler import Reconciler
+
+log = logging.getLogger(__name__)
+celery = get_celery()
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@celery.task(name=RECONCILE_TASK, bind=True, acks_late=True, max_retries=None)
+def reconcile(self: Task, deployment_id: str) -> None:
+    try:
+        Reconciler(owner=worker_identity()).run(uuid.UUID(deployment_id))
+    except OperationalError as exc:  # the database is away: try again, gently
+        raise self.retry(exc=exc, countdown=min(60, 2 ** min(self.request.retries, 6))) from exc
+
+
+@celery.task(name=RESYNC_TASK, acks_late=True, expires=30)
+def resync() -> int:
+    """Level-triggered safety net: every deployment due a look gets a reconcile job."""
+    with session_scope() as session:
+        due = deployment_repo.ids_due_for_reconcile(session, utcnow())
+    for deployment_id in due:
+        send_reconcile(deployment_id)
+    return len(due)
+
+
+@celery.task(name=HEARTBEAT_TASK, acks_late=True, expires=30)
+def heartbeat() -> None:
+    host_service.heartbeat_all()
