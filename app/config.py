@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
     stable_after_s: float = 30.0
+    ready_settle_s: float = 1.0
 
     max_body_bytes: int = 1_000_000
     log_level: str = "INFO"

@@ -7,9 +7,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from app import jobs
 from app.api.problems import problem
 from app.db import get_engine
-from app import jobs
 
 router = APIRouter(tags=["operations"])
 

@@ -66,12 +66,12 @@ def _reject_reason(
     taken = set(load.host_ports) | occ.ports.get(host.name, set())
     if any(p in taken for p in placement.host_ports):
         return "have the host port in use"
-    if host.cpus is not None and placement.cpus:
-        if load.cpus + occ.cpus[host.name] + placement.cpus > host.cpus + 1e-9:
-            return "have no CPU left"
-    if host.memory_bytes is not None and placement.memory_bytes:
-        if load.memory_bytes + occ.memory[host.name] + placement.memory_bytes > host.memory_bytes:
-            return "have no memory left"
+    cpus = load.cpus + occ.cpus[host.name] + placement.cpus
+    if host.cpus is not None and placement.cpus and cpus > host.cpus + 1e-9:
+        return "have no CPU left"
+    memory = load.memory_bytes + occ.memory[host.name] + placement.memory_bytes
+    if host.memory_bytes is not None and placement.memory_bytes and memory > host.memory_bytes:
+        return "have no memory left"
     return None
 
 

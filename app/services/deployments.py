@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import jobs
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from app.logs import register_secret_values
 from app.models import Deployment, Host, Replica, Revision, Rollout
 from app.reconcile.planner import plan
 from app.reconcile.types import Create, HostState, HostView, ObservedContainer, Remove, Start
@@ -186,6 +187,11 @@ def apply(
         session.flush()
 
     rev = _record_revision(session, deployment, public, secrets)
+    if previous is not None and previous.spec["image"] == public["image"]:
+        # The same reference keeps its pinned image: only a new apply of a new
+        # reference (or a webhook) moves a deployment to whatever a tag means now.
+        rev.image_digest = previous.image_digest
+    register_secret_values(secrets.values())
     changes = specs.diff(previous.spec if previous else {}, public)
     changes += _secret_changes(previous.secrets if previous else {}, secrets)
     same_template = previous is not None and previous.template_hash == rev.template_hash

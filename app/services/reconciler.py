@@ -22,7 +22,6 @@ from app.db import session_scope, utcnow
 from app.dockerhost import (
     ContainerRequest,
     EngineError,
-    PermanentEngineError,
     TemporaryEngineError,
     client_for,
 )
@@ -34,6 +33,7 @@ from app.dockerhost.engine import (
     L_SLOT,
     L_TEMPLATE,
 )
+from app.logs import register_secret_values
 from app.models import Deployment, Host, Replica, Revision, Rollout
 from app.reconcile.planner import BackoffPolicy, Summary, plan, summarize
 from app.reconcile.types import (
@@ -230,8 +230,9 @@ class Reconciler:
             }
             desired = specs.to_desired(
                 deployment.name, revision.number, revision.spec, revision.template_hash,
-                deleting=deployment.deleting,
+                deleting=deployment.deleting, settle_s=self.settings.ready_settle_s,
             )
+            register_secret_values(revision.secrets.values())
             session.expunge_all()
         return Context(
             deployment_id=deployment_id,
@@ -368,7 +369,7 @@ class Reconciler:
                 event_repo.record(session, deployment.id, "RolloutStarted",
                                   f"{rollout.kind} to revision {rollout.to_revision}",
                                   rollout_id=rollout.id)
-            for host, error in obs.unreachable.items():
+            for error in obs.unreachable.values():
                 event_repo.record(session, deployment.id, "HostUnreachable", error,
                                   warning=True, dedupe=True)
             self._sync_replicas(session, deployment, ctx, obs)
@@ -383,7 +384,6 @@ class Reconciler:
                     self._finish(rollout, "succeeded", "every replica removed")
                 session.delete(deployment)
                 return True
-            self._write_status(deployment, rollout, summary, the_plan)
             if rollout is not None:
                 self._progress(rollout, summary)
                 if done and rollout.to_revision == deployment.revision:
@@ -391,6 +391,8 @@ class Reconciler:
                                  f"{summary.ready}/{summary.replicas} replicas ready")
                     event_repo.record(session, deployment.id, "RolloutSucceeded",
                                       rollout.message, rollout_id=rollout.id)
+                    rollout = None
+            self._write_status(deployment, rollout, summary, the_plan)
             if the_plan.pending:
                 event_repo.record(session, deployment.id, "Unschedulable",
                                   "; ".join(the_plan.pending), warning=True, dedupe=True)

@@ -32,8 +32,16 @@ def spec_hash(public: dict[str, Any], secrets: dict[str, str]) -> str:
 
 
 def to_desired(
-    name: str, revision: int, public: dict[str, Any], t_hash: str, *, deleting: bool = False
+    name: str,
+    revision: int,
+    public: dict[str, Any],
+    t_hash: str,
+    *,
+    deleting: bool = False,
+    settle_s: float = 0.0,
 ) -> Desired:
+    """``settle_s`` is a floor under min_ready_s: a container that dies at once must not
+    look ready in the instant between its start and its exit."""
     spec = DeploymentSpec.model_validate(public)
     strategy = spec.update_strategy
     fixed_ports = tuple(
@@ -45,7 +53,9 @@ def to_desired(
         template_hash=t_hash,
         replicas=spec.replicas,
         restart_policy=spec.restart_policy,
-        strategy=Strategy(strategy.max_surge, strategy.max_unavailable, strategy.min_ready_s),
+        strategy=Strategy(
+            strategy.max_surge, strategy.max_unavailable, max(strategy.min_ready_s, settle_s)
+        ),
         placement=Placement(
             constraints=tuple(spec.placement.constraints),
             max_per_host=spec.placement.max_per_host,
