@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     # Empty means the embedded default: a SQLite file and a filesystem broker in data_dir.
     database_url: str = ""
     broker_url: str = ""
+    queue: str = "moorage"  # separate queues let several installations share one broker
 
     # Reconciliation
     reconcile_lease_s: float = 20.0

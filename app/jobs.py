@@ -26,6 +26,7 @@ HEARTBEAT_TASK = "hosts.heartbeat"
 def make_celery(settings: Settings) -> Celery:
     app = Celery("moorage", broker=settings.effective_broker_url)
     conf: dict = {
+        "task_default_queue": settings.queue,
         "task_acks_late": True,  # a killed worker's job is redelivered, not lost
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,

@@ -26,6 +26,7 @@ from app.reconcile.types import (
     HostState,
     HostView,
     ObservedContainer,
+    Placement,
     Plan,
     Remove,
     SlotRestarts,
@@ -57,7 +58,8 @@ def is_ready(c: ObservedContainer, min_ready_s: float, now: datetime) -> bool:
         return False
     if min_ready_s <= 0:
         return True
-    return c.started_at is not None and (now - c.started_at).total_seconds() >= min_ready_s
+    # timedelta, not float seconds: the same rounding as the wake_at that _note_running sets.
+    return c.started_at is not None and now - c.started_at >= timedelta(seconds=min_ready_s)
 
 
 def wants_restart(c: ObservedContainer, restart_policy: str) -> bool:
@@ -104,12 +106,32 @@ class _Planner:
         self.stable: set[int] = set()
         self.occ = Occupancy(other=loads)
         for c in self.reachable + self.unknown:
-            self.occ.add(c.host, desired.placement)
+            self.occ.add(c.host, self._footprint(c))
 
     # -- helpers -------------------------------------------------------------------
 
     def ready(self, c: ObservedContainer) -> bool:
         return is_ready(c, self.d.strategy.min_ready_s, self.now)
+
+    def _footprint(self, c: ObservedContainer) -> Placement:
+        """What an existing container holds on its host.
+
+        One of the current template holds what the placement asks. An older one holds the
+        ports it was observed to publish, and resources as observed but never less than the
+        placement (the observer may not report them).
+        """
+        p = self.d.placement
+        if c.template_hash == self.d.template_hash:
+            return p
+        return Placement(
+            host_ports=c.host_ports,
+            cpus=max(c.cpus, p.cpus),
+            memory_bytes=max(c.memory_bytes, p.memory_bytes),
+        )
+
+    def _keep_order(self, c: ObservedContainer) -> tuple[bool, bool, str, str]:
+        """Of several containers in one slot, the first is the one to keep."""
+        return (not self.ready(c), c.state != "running", c.host, c.name)
 
     def remove(self, c: ObservedContainer, reason: str, crashed: bool = False) -> None:
         if c.container_id not in self.removing:
@@ -175,7 +197,7 @@ class _Planner:
         if not current:
             return None, old
         # Duplicates (e.g. a host came back): keep a ready one, deterministically.
-        current.sort(key=lambda c: (not self.ready(c), c.state != "running", c.host, c.name))
+        current.sort(key=self._keep_order)
         keep, extra = current[0], current[1:]
         for c in extra:
             self.remove(c, "duplicate replica")
@@ -191,8 +213,10 @@ class _Planner:
         if not wants_restart(c, self.d.restart_policy):
             return
         history = self.restarts.get(slot, SlotRestarts())
-        since = c.finished_at or self.now
-        due = since + self.backoff.delay(history.count)
+        # No finish time (Docker's zero time): count from the latest moment known to precede
+        # the exit. Counting from ``now`` would push the restart out again on every pass.
+        since = c.finished_at or c.started_at or history.last_at
+        due = since + self.backoff.delay(history.count) if since else self.now
         if self.now >= due:
             # Removal frees the deterministic name; the next pass creates the slot anew.
             self.remove(c, f"exited with code {c.exit_code}", crashed=True)
@@ -215,14 +239,22 @@ class _Planner:
                 self.wake(c.started_at + stable)
 
     def _drop_dead_old(self, old: list[ObservedContainer]) -> list[ObservedContainer]:
-        """Old containers that are not running serve nobody: remove them at no cost."""
+        """Old containers that are not running serve nobody: remove them at no cost.
+
+        Of several live old ones in a slot (a rollout overtaken by a newer revision, a host
+        that came back) keep the best: the extras would count against the surge budget and,
+        when ready, against availability, and a slot cannot be rolled while it holds two.
+        """
         alive = []
         for c in old:
             if c.state in LIVE_STATES:
                 alive.append(c)
             else:
                 self.remove(c, "outdated and not running")
-        return alive
+        alive.sort(key=self._keep_order)
+        for c in alive[1:]:
+            self.remove(c, "duplicate replica")
+        return alive[:1]
 
     def _roll(self, needs_update: list[tuple[int, list[ObservedContainer]]]) -> None:
         if not needs_update:

@@ -8,6 +8,7 @@ a fresh short transaction. Every step is safe to repeat after a crash at any poi
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
+from app import jobs
 from app.config import Settings, get_settings
 from app.db import session_scope, utcnow
 from app.dockerhost import (
@@ -145,9 +147,38 @@ def _from_record(r: Replica, host: str) -> ObservedContainer:
     )
 
 
+class LeaseKeeper(threading.Thread):
+    """Renews the lease while a pass talks to the engines, however long that takes.
+
+    If renewal fails (the lease expired and another worker took it), ``lost`` is set and
+    the reconciler stops after its current pass."""
+
+    def __init__(self, reconciler: Reconciler, deployment_id: uuid.UUID) -> None:
+        super().__init__(daemon=True, name=f"lease-{deployment_id}")
+        self.reconciler = reconciler
+        self.deployment_id = deployment_id
+        self.lost = threading.Event()
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        period = self.reconciler.settings.reconcile_lease_s / 3
+        while not self._stop_event.wait(period):
+            try:
+                if not self.reconciler._lease(self.deployment_id):
+                    self.lost.set()
+                    return
+            except Exception:  # the database blinked; the next renewal may succeed
+                log.warning("could not renew the lease on %s", self.deployment_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
 class Reconciler:
     def __init__(self, owner: str, settings: Settings | None = None) -> None:
         self.owner = owner
+        self.seen_generation: int | None = None
         self.settings = settings or get_settings()
         self.backoff = BackoffPolicy(
             self.settings.backoff_base_s, self.settings.backoff_max_s,
@@ -160,9 +191,11 @@ class Reconciler:
         if not self._lease(deployment_id):
             log.debug("deployment %s is being reconciled elsewhere", deployment_id)
             return
+        keeper = LeaseKeeper(self, deployment_id)
+        keeper.start()
         try:
             deadline = time.monotonic() + self.settings.reconcile_budget_s
-            while True:
+            while not keeper.lost.is_set():
                 wait = self._pass(deployment_id)
                 if wait is None:
                     return
@@ -170,11 +203,16 @@ class Reconciler:
                     self._defer(deployment_id, wait)
                     return
                 time.sleep(wait)
-                if not self._lease(deployment_id):
-                    return
         finally:
+            keeper.stop()
             with session_scope() as session:
                 deployment_repo.release_lease(session, deployment_id, self.owner)
+                deployment = deployment_repo.find(session, deployment_id)
+                moved = deployment is not None and deployment.generation != self.seen_generation
+            if moved:
+                # A change landed while we held the lease (its own job saw the lease
+                # taken and left): look again now rather than at the next resync.
+                jobs.send_reconcile(deployment_id)
 
     def _lease(self, deployment_id: uuid.UUID) -> bool:
         now = utcnow()
@@ -228,6 +266,7 @@ class Reconciler:
                 for r in replica_repo.for_deployment(session, deployment.id)
                 if r.host_id in by_id
             }
+            self.seen_generation = deployment.generation
             desired = specs.to_desired(
                 deployment.name, revision.number, revision.spec, revision.template_hash,
                 deleting=deployment.deleting, settle_s=self.settings.ready_settle_s,

@@ -194,9 +194,7 @@ class Engine:
     ) -> subprocess.CompletedProcess[str]:
         """Run the docker CLI against this engine; raise `DockerCommandError` if check."""
         cmd = [_docker_cli(), "-H", self.url, *args]
-        proc = subprocess.run(
-            cmd, input=input, capture_output=True, text=True, env=_cli_env(), timeout=timeout
-        )
+        proc = subprocess.run(cmd, input=input, capture_output=True, text=True, env=_cli_env(), timeout=timeout)
         if check and proc.returncode != 0:
             raise DockerCommandError(proc.returncode, cmd, proc.stdout, proc.stderr)
         return proc
@@ -265,11 +263,11 @@ class Engine:
         deadline = time.monotonic() + timeout
         while not self.is_up():
             if pid is not None and not _alive(pid):
-                raise RuntimeError(f"dockerd {self.name} exited at start:\n{self.log_tail()}")
+                if self.pid() is None:
+                    raise RuntimeError(f"dockerd {self.name} exited at start:\n{self.log_tail()}")
+                pid = None  # lost a race to another starter: wait for theirs instead
             if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"dockerd {self.name} did not answer within {timeout:.0f}s:\n{self.log_tail()}"
-                )
+                raise RuntimeError(f"dockerd {self.name} did not answer within {timeout:.0f}s:\n{self.log_tail()}")
             time.sleep(0.1)
 
     def _forget_dead_containerd(self) -> None:
@@ -294,7 +292,8 @@ class Engine:
         # Interfaces outlive the daemons, so every step must be safe to repeat.
         ip = _which("ip") or "ip"
         if subprocess.run([ip, "link", "show", self.bridge], capture_output=True).returncode:
-            subprocess.run([ip, "link", "add", self.bridge, "type", "bridge"], check=True)
+            # Not checked: a concurrent starter may add it first; `addr` fails if it is absent.
+            subprocess.run([ip, "link", "add", self.bridge, "type", "bridge"], capture_output=True)
         subprocess.run([ip, "addr", "replace", self.bridge_address, "dev", self.bridge], check=True)
         subprocess.run([ip, "link", "set", self.bridge, "up"], check=True)
 
@@ -390,9 +389,7 @@ def copy_images(src: Engine, dst: Engine, tags: Iterable[str] = TEST_IMAGES) -> 
     save.stdout.close()  # type: ignore[union-attr]  # so save gets SIGPIPE if load died
     save_err = save.stderr.read().decode(errors="replace")  # type: ignore[union-attr]
     if save.wait() != 0 or load.returncode != 0:
-        raise RuntimeError(
-            f"copying {missing} {src.name} -> {dst.name} failed:\n{save_err}{load.stderr}"
-        )
+        raise RuntimeError(f"copying {missing} {src.name} -> {dst.name} failed:\n{save_err}{load.stderr}")
 
 
 def ensure_test_images(engines: Sequence[Engine]) -> None:
@@ -418,13 +415,11 @@ def _which(tool: str) -> str | None:
 @functools.cache
 def _dockerd_major_version() -> int:
     # "Docker version 20.10.24+dfsg1, build 5d6db84"
-    out = subprocess.run(
-        [_which("dockerd") or "dockerd", "--version"], capture_output=True, text=True
-    )
+    out = subprocess.run([_which("dockerd") or "dockerd", "--version"], capture_output=True, text=True)
     try:
         return int(out.stdout.split()[2].split(".")[0])
     except (IndexError, ValueError):
-        return 0  # unknown: assume old, where the extra flag is understood
+        return 0  # unknown: assume old, like Debian 12's 20.10
 
 
 def _docker_cli() -> str:

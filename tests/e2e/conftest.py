@@ -1,0 +1,170 @@
+"""A live Moorage: real API, worker and beat processes, a real Postgres, Redis and dockerd."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import service_env, unavailable
+from tests.support import dockerd
+
+VENV_BIN = Path(sys.executable).parent
+E2E_ENGINE = 5  # its own engine: other suites stop and start engines 1-3
+
+# Short periods so drift and lost jobs are found in seconds, not minutes.
+FAST = {
+    "MOORAGE_RESYNC_INTERVAL_S": "1",
+    "MOORAGE_HEARTBEAT_INTERVAL_S": "1",
+    "MOORAGE_RECONCILE_LEASE_S": "6",
+    "MOORAGE_BACKOFF_BASE_S": "0.5",
+    "MOORAGE_BACKOFF_MAX_S": "8",
+    "MOORAGE_READY_SETTLE_S": "0.5",
+    "MOORAGE_LOG_LEVEL": "INFO",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except (httpx.HTTPError, subprocess.CalledProcessError) as exc:
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+@pytest.fixture(scope="session")
+def engine() -> dockerd.Engine:
+    try:
+        dockerd.require_tools()
+        eng = dockerd.Engine(E2E_ENGINE)
+        eng.start()
+        dockerd.build_test_images(eng)
+    except dockerd.EngineUnavailable as exc:
+        unavailable(str(exc))
+    return eng
+
+
+@dataclass
+class Stack:
+    engine: dockerd.Engine
+    workdir: Path
+    env: dict[str, str]
+    port: int
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def start(self, role: str, *args: str) -> subprocess.Popen:
+        log = open(self.workdir / f"{role}.log", "ab")  # noqa: SIM115  (closed with the process)
+        proc = subprocess.Popen(
+            [str(VENV_BIN / "moorage"), *args], env=self.env, stdout=log, stderr=log,
+            start_new_session=True,  # its own process group: SIGKILL takes the whole worker
+        )
+        self.procs[role] = proc
+        return proc
+
+    def start_worker(self) -> subprocess.Popen:
+        return self.start("worker", "worker", "--concurrency", "2")
+
+    def kill(self, role: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs.pop(role)
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        for role in list(self.procs):
+            proc = self.procs[role]
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=15)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                self.kill(role)
+            self.procs.pop(role, None)
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name} ---\n{p.read_text(errors='replace')[-4000:]}"
+            for p in sorted(self.workdir.glob("*.log"))
+        )
+
+    # -- what tests look at --------------------------------------------------------
+
+    def containers(self, deployment: str, all_states: bool = False) -> list[dict[str, str]]:
+        args = ["ps", "--filter", f"label=moorage.deployment={deployment}",
+                "--format", "{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Label \"moorage.slot\"}}"]
+        if all_states:
+            args.insert(1, "-a")
+        out = self.engine.docker(*args).stdout
+        rows = []
+        for line in out.splitlines():
+            cid, name, state, slot = line.split("\t")
+            rows.append({"id": cid, "name": name, "state": state, "slot": slot})
+        return rows
+
+    def deployment(self, name: str) -> dict[str, Any]:
+        with self.client() as c:
+            r = c.get(f"/v1/deployments/{name}")
+            r.raise_for_status()
+            return r.json()
+
+    def wait_rollout(self, rollout_id: str, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self.client() as c:
+            while True:
+                r = c.get(f"/v1/rollouts/{rollout_id}", params={"wait": 5})
+                r.raise_for_status()
+                body = r.json()
+                if body["state"] not in ("pending", "in_progress"):
+                    return body
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"rollout still {body['state']}: {body}\n{self.logs()}")
+
+
+@pytest.fixture
+def stack(clean_db, engine: dockerd.Engine, tmp_path: Path) -> Iterator[Stack]:
+    env = {**os.environ, **service_env(), **FAST, "MOORAGE_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DOCKER_HOST", None)
+    s = Stack(engine=engine, workdir=tmp_path, env=env, port=free_port())
+    s.start("api", "api", "--port", str(s.port))
+    s.start_worker()
+    s.start("beat", "beat")
+    try:
+        wait_for(lambda: httpx.get(f"{s.url}/healthz").status_code == 200, 30, "the API")
+        with s.client() as c:
+            r = c.post("/v1/hosts", json={"name": "e2e", "url": engine.url})
+            assert r.status_code == 201, r.text
+        yield s
+    finally:
+        s.stop_all()
+        engine.remove_all_containers()

@@ -1,0 +1,173 @@
+"""The core promise, end to end: desired state in, exactly that running on the engine."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from collections import Counter
+
+import pytest
+
+from tests.e2e.conftest import Stack, wait_for
+from tests.support.dockerd import WEB_CRASH, WEB_V1, WEB_V2
+
+pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+
+PORT = [{"container_port": 8080, "host_ip": "127.0.0.1"}]
+
+
+def _apply(stack: Stack, name: str, **spec) -> dict:
+    with stack.client() as c:
+        r = c.put(f"/v1/deployments/{name}", json=spec)
+        assert r.status_code in (200, 201), r.text
+        return r.json()
+
+
+def _patch(stack: Stack, name: str, patch: dict) -> dict:
+    with stack.client() as c:
+        r = c.patch(f"/v1/deployments/{name}", json=patch)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+def _running(stack: Stack, name: str) -> list[dict]:
+    return [c for c in stack.containers(name) if c["state"] == "running"]
+
+
+def _assert_exactly(stack: Stack, name: str, n: int) -> None:
+    everything = stack.containers(name, all_states=True)
+    slots = Counter(c["slot"] for c in everything)
+    assert len(everything) == n, everything
+    assert sorted(slots) == sorted(str(i) for i in range(n)), slots
+    assert all(c["state"] == "running" for c in everything), everything
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (loopback only)
+        return r.read().decode()
+
+
+def test_apply_scale_drift_worker_death_and_delete(stack: Stack) -> None:
+    d = _apply(stack, "web", image=WEB_V1, replicas=3, ports=PORT,
+               secrets={"API_TOKEN": "e2e-secret-value-123"})
+    rollout = stack.wait_rollout(d["current_rollout"]["id"])
+    assert rollout["state"] == "succeeded", rollout
+    _assert_exactly(stack, "web", 3)
+    status = stack.deployment("web")["status"]
+    assert (status["phase"], status["ready_replicas"]) == ("available", 3), status
+
+    # Every replica answers on its published loopback port.
+    with stack.client() as c:
+        replicas = c.get("/v1/deployments/web/replicas").json()["items"]
+    assert len(replicas) == 3
+    for r in replicas:
+        (port,) = r["ports"]
+        assert port["host_ip"] == "127.0.0.1"
+        assert _get(f"http://127.0.0.1:{port['host_port']}/version").strip() == "v1"
+
+    # Scale up and down: only the difference changes.
+    before = {c["name"]: c["id"] for c in stack.containers("web")}
+    stack.wait_rollout(_patch(stack, "web", {"replicas": 5})["current_rollout"]["id"])
+    _assert_exactly(stack, "web", 5)
+    after = {c["name"]: c["id"] for c in stack.containers("web")}
+    assert all(after[name] == cid for name, cid in before.items()), "scale-up replaced replicas"
+    stack.wait_rollout(_patch(stack, "web", {"replicas": 1})["current_rollout"]["id"])
+    _assert_exactly(stack, "web", 1)
+    assert stack.containers("web")[0]["id"] == before[min(before)], "scale-down kept the wrong one"
+
+    # Drift: a container removed by hand is replaced by the periodic resync, with an event.
+    (victim,) = stack.containers("web")
+    stack.engine.docker("rm", "-f", victim["id"])
+    wait_for(lambda: [c for c in _running(stack, "web") if c["id"] != victim["id"]], 20,
+             "the removed replica to be replaced")
+    _assert_exactly(stack, "web", 1)
+    with stack.client() as c:
+        reasons = [e["reason"] for e in c.get("/v1/deployments/web/events",
+                                              params={"limit": 500}).json()["items"]]
+    assert "ReplicaMissing" in reasons
+
+    # A worker killed mid-rollout: a new worker finishes it, no duplicates, no orphans.
+    (old,) = stack.containers("web")
+    d = _patch(stack, "web", {"image": WEB_V2, "replicas": 6})
+    wait_for(lambda: len(ids := {c["id"] for c in stack.containers("web", all_states=True)}) >= 2
+             and old["id"] in ids, 30, "the rollout to be under way", interval=0.02)
+    stack.kill("worker")
+    stack.start_worker()
+    rollout = stack.wait_rollout(d["current_rollout"]["id"], timeout=90)
+    assert rollout["state"] == "succeeded", rollout
+    wait_for(lambda: len(stack.containers("web", all_states=True)) == 6, 20, "6 containers")
+    _assert_exactly(stack, "web", 6)
+    assert stack.deployment("web")["spec"]["image"] == WEB_V2
+    with stack.client() as c:
+        replicas = c.get("/v1/deployments/web/replicas").json()["items"]
+    assert {r["revision"] for r in replicas} == {d["revision"]}
+
+    # The secret reached the container but no API response, event or log line.
+    env = stack.engine.docker("inspect", "--format", "{{json .Config.Env}}",
+                              stack.containers("web")[0]["id"]).stdout
+    assert "e2e-secret-value-123" in env
+    with stack.client() as c:
+        for path in ("/v1/deployments/web", "/v1/deployments/web/events?limit=500",
+                     "/v1/deployments/web/revisions", "/v1/deployments/web/replicas",
+                     "/v1/deployments/web/rollouts"):
+            assert "e2e-secret-value-123" not in c.get(path).text, path
+    assert "e2e-secret-value-123" not in stack.logs()
+
+    # Delete: every container goes, then the deployment.
+    with stack.client() as c:
+        r = c.delete("/v1/deployments/web")
+        assert r.status_code == 202, r.text
+        delete_rollout = r.json()
+    assert stack.wait_rollout(delete_rollout["id"])["state"] == "succeeded"
+    assert stack.containers("web", all_states=True) == []
+    with stack.client() as c:
+        assert c.get("/v1/deployments/web").status_code == 404
+
+
+def test_crash_loop_backs_off_and_degrades(stack: Stack) -> None:
+    _apply(stack, "crashy", image=WEB_CRASH, replicas=1)
+
+    def restarts() -> int:
+        with stack.client() as c:
+            events = c.get("/v1/deployments/crashy/events", params={"limit": 500}).json()
+        return sum(e["reason"] == "ReplicaRestarted" for e in events["items"])
+
+    wait_for(lambda: restarts() >= 3, 40, "three restarts")
+    status = stack.deployment("crashy")["status"]
+    assert status["phase"] == "degraded", status
+    assert "crashing" in status["message"], status
+    # Growing back-off: the gaps between restarts widen instead of hot-looping.
+    with stack.client() as c:
+        events = c.get("/v1/deployments/crashy/events", params={"limit": 500}).json()["items"]
+    times = [e["time"] for e in events if e["reason"] == "ReplicaRestarted"]
+    assert len(times) >= 3
+    count_before = restarts()
+    time.sleep(3)
+    assert restarts() - count_before <= 2, "restarting in a hot loop"
+
+
+def test_missing_image_fails_rollout_with_engine_message(stack: Stack) -> None:
+    # A loopback registry nobody listens on: the pull fails fast and never leaves the host.
+    d = _apply(stack, "ghost", image="127.0.0.1:5999/nothing/here:1", replicas=2)
+    rollout = stack.wait_rollout(d["current_rollout"]["id"])
+    assert rollout["state"] == "failed", rollout
+    assert "127.0.0.1:5999/nothing/here:1" in rollout["message"]
+    status = stack.deployment("ghost")["status"]
+    assert status["phase"] == "failed" and status["message"], status
+    assert stack.containers("ghost", all_states=True) == []
+
+
+def test_foreign_containers_are_never_touched(stack: Stack) -> None:
+    foreign = stack.engine.docker(
+        "run", "-d", "--name", "not-moorage", "--label", "moorage.deployment=web", WEB_V1
+    ).stdout.strip()
+    try:
+        d = _apply(stack, "web", image=WEB_V1, replicas=2)
+        stack.wait_rollout(d["current_rollout"]["id"])
+        with stack.client() as c:
+            r = c.delete("/v1/deployments/web")
+        stack.wait_rollout(r.json()["id"])
+        state = stack.engine.docker("inspect", "--format", "{{.State.Running}}", foreign).stdout
+        assert state.strip() == "true"
+    finally:
+        stack.engine.docker("rm", "-f", foreign)
