@@ -117,11 +117,6 @@ def exited(slot: int, code: int = 1, *, finished: datetime = T0, **kw) -> Observ
     return container(slot, state="exited", exit_code=code, finished_at=finished, **kw)
 
 
-def fleet(
-    n: int, *, template: str = NEW, host_names: tuple[str, ...] = ("h1",), **kw
-) -> list[ObservedContainer]:
+def fleet(n: int, *, template: str = NEW, host_names: tuple[str, ...] = ("h1",), **kw) -> list[ObservedContainer]:
     """``n`` running containers in slots 0..n-1, spread round-robin over ``host_names``."""
-    return [
-        container(s, template=template, host=host_names[s % len(host_names)], **kw)
-        for s in range(n)
-    ]
+    return [container(s, template=template, host=host_names[s % len(host_names)], **kw) for s in range(n)]

@@ -93,11 +93,14 @@ def creates(p: Plan) -> list[Create]:
         pytest.param(1, ["h1"], ["create 0@h1"], id="one-replica"),
         pytest.param(3, ["h1"], ["create 0@h1", "create 1@h1", "create 2@h1"], id="three-one-host"),
         pytest.param(
-            3, ["h1", "h2", "h3"], ["create 0@h1", "create 1@h2", "create 2@h3"],
+            3,
+            ["h1", "h2", "h3"],
+            ["create 0@h1", "create 1@h2", "create 2@h3"],
             id="three-spread-over-three-hosts",
         ),
         pytest.param(
-            5, ["h2", "h1"],
+            5,
+            ["h2", "h1"],
             ["create 0@h1", "create 1@h2", "create 2@h1", "create 3@h2", "create 4@h1"],
             id="five-over-two-hosts-by-name",
         ),
@@ -120,27 +123,31 @@ def test_fresh_deployment_creates_every_replica(replicas, host_names, expected):
         pytest.param(desired(0), [], {}, id="zero-replicas"),
         pytest.param(desired(3), fleet(3), {}, id="three-running"),
         pytest.param(desired(5), fleet(5, host_names=("h1", "h2", "h3")), {}, id="five-on-three-hosts"),
+        pytest.param(desired(2, min_ready_s=10), fleet(2, started_at=at(-10)), {}, id="min-ready-elapsed"),
+        pytest.param(desired(2), fleet(2, health="healthy"), {}, id="healthy-health-checks"),
         pytest.param(
-            desired(2, min_ready_s=10), fleet(2, started_at=at(-10)), {}, id="min-ready-elapsed"
-        ),
-        pytest.param(
-            desired(2), fleet(2, health="healthy"), {}, id="healthy-health-checks"
-        ),
-        pytest.param(
-            desired(2, restart_policy="never"), [container(0), exited(1, 1)], {},
+            desired(2, restart_policy="never"),
+            [container(0), exited(1, 1)],
+            {},
             id="never-policy-leaves-exited-alone",
         ),
         pytest.param(
-            desired(2, restart_policy="on-failure"), [container(0), exited(1, 0)], {},
+            desired(2, restart_policy="on-failure"),
+            [container(0), exited(1, 0)],
+            {},
             id="on-failure-leaves-clean-exit-alone",
         ),
         pytest.param(
-            desired(1), [container(0, started_at=at(-5))], {0: SlotRestarts(0, at(-60))},
+            desired(1),
+            [container(0, started_at=at(-5))],
+            {0: SlotRestarts(0, at(-60))},
             id="zero-restarts-is-not-stable-news",
         ),
         pytest.param(desired(2, deleting=True), [], {}, id="deleted-and-gone"),
         pytest.param(
-            desired(2), fleet(2) + [container(2, host="h9")], {},
+            desired(2),
+            fleet(2) + [container(2, host="h9")],
+            {},
             id="unregistered-host-ignored",
         ),
     ],
@@ -160,9 +167,7 @@ def test_converged_state_plans_nothing(d, observed, restarts):
     [
         pytest.param(0, 2, ["create 0@h1", "create 1@h2"], id="0-to-2"),
         pytest.param(2, 5, ["create 2@h1", "create 3@h2", "create 4@h1"], id="up-2-to-5"),
-        pytest.param(
-            5, 2, ["remove 2/new@h1", "remove 3/new@h2", "remove 4/new@h1"], id="down-5-to-2"
-        ),
+        pytest.param(5, 2, ["remove 2/new@h1", "remove 3/new@h2", "remove 4/new@h1"], id="down-5-to-2"),
         pytest.param(3, 0, ["remove 0/new@h1", "remove 1/new@h2", "remove 2/new@h1"], id="down-to-0"),
         pytest.param(4, 4, [], id="unchanged"),
     ],
@@ -304,26 +309,35 @@ def test_container_state_actions(state, expected):
     [
         pytest.param(
             [container(0, host="h2", container_id="b"), container(0, host="h1", container_id="a")],
-            "a", id="both-ready-keep-first-host-by-name",
+            "a",
+            id="both-ready-keep-first-host-by-name",
         ),
         pytest.param(
-            [container(0, host="h1", state="created", container_id="a"),
-             container(0, host="h2", container_id="b")],
-            "b", id="keep-running-over-created",
+            [container(0, host="h1", state="created", container_id="a"), container(0, host="h2", container_id="b")],
+            "b",
+            id="keep-running-over-created",
         ),
         pytest.param(
             [exited(0, 1, host="h1", container_id="a"), container(0, host="h2", container_id="b")],
-            "b", id="keep-running-over-exited",
+            "b",
+            id="keep-running-over-exited",
         ),
         pytest.param(
-            [container(0, host="h1", health="unhealthy", container_id="a"),
-             container(0, host="h2", health="healthy", container_id="b")],
-            "b", id="keep-healthy-over-unhealthy",
+            [
+                container(0, host="h1", health="unhealthy", container_id="a"),
+                container(0, host="h2", health="healthy", container_id="b"),
+            ],
+            "b",
+            id="keep-healthy-over-unhealthy",
         ),
         pytest.param(
-            [container(0, host="h1", container_id="a"), container(0, host="h2", container_id="b"),
-             container(0, host="h3", container_id="c")],
-            "a", id="three-copies-two-removed",
+            [
+                container(0, host="h1", container_id="a"),
+                container(0, host="h2", container_id="b"),
+                container(0, host="h3", container_id="c"),
+            ],
+            "a",
+            id="three-copies-two-removed",
         ),
     ],
 )
@@ -339,29 +353,45 @@ def test_duplicates_in_a_slot_all_but_one_removed(dups, kept):
     ("d", "observed", "expected"),
     [
         pytest.param(
-            desired(3), [container(0), container(1, host="h2"), container(2)], [],
+            desired(3),
+            [container(0), container(1, host="h2"), container(2)],
+            [],
             id="holds-its-slot",
         ),
         pytest.param(
-            desired(3), [container(0), exited(1, 1, host="h2", finished=at(-999)), container(2)],
-            [], id="exited-there-is-not-restarted",
+            desired(3),
+            [container(0), exited(1, 1, host="h2", finished=at(-999)), container(2)],
+            [],
+            id="exited-there-is-not-restarted",
         ),
         pytest.param(
-            desired(1), [container(0), container(5, host="h2")], [], id="not-scaled-down",
+            desired(1),
+            [container(0), container(5, host="h2")],
+            [],
+            id="not-scaled-down",
         ),
         pytest.param(
-            desired(2), [container(0), container(1, template=OLD, host="h2")], [],
+            desired(2),
+            [container(0), container(1, template=OLD, host="h2")],
+            [],
             id="old-template-not-replaced",
         ),
         pytest.param(
-            desired(1), [container(0), container(0, host="h2")], [], id="duplicate-not-removed",
+            desired(1),
+            [container(0), container(0, host="h2")],
+            [],
+            id="duplicate-not-removed",
         ),
         pytest.param(
-            desired(2, deleting=True), [container(0), container(1, host="h2")],
-            ["remove 0/new@h1"], id="not-removed-on-delete",
+            desired(2, deleting=True),
+            [container(0), container(1, host="h2")],
+            ["remove 0/new@h1"],
+            id="not-removed-on-delete",
         ),
         pytest.param(
-            desired(2), [container(1, host="h2", state="created")], ["create 0@h1"],
+            desired(2),
+            [container(1, host="h2", state="created")],
+            ["create 0@h1"],
             id="created-there-is-not-started",
         ),
     ],
@@ -517,19 +547,22 @@ def test_min_ready_delays_readiness(min_ready_s, now_s, ready, wake_s):
     [
         pytest.param([], Placement(), "no hosts are registered", id="no-hosts"),
         pytest.param(
-            [host("h1", UNREACHABLE), host("h2", LOST)], Placement(),
-            "0/2 hosts match: 1 is lost, 1 is unreachable", id="none-reachable",
+            [host("h1", UNREACHABLE), host("h2", LOST)],
+            Placement(),
+            "0/2 hosts match: 1 is lost, 1 is unreachable",
+            id="none-reachable",
         ),
         pytest.param(
-            [host("h1", labels={"region": "us"}), host("h2"),
-             host("h3", labels={"region": "eu"}, memory_bytes=100)],
+            [host("h1", labels={"region": "us"}), host("h2"), host("h3", labels={"region": "eu"}, memory_bytes=100)],
             Placement(constraints=("region==eu",), memory_bytes=200),
             "0/3 hosts match: 1 have no memory left, 2 lack label region==eu",
             id="labels-and-memory",
         ),
         pytest.param(
-            [host("h1", schedulable=False)], Placement(),
-            "0/1 hosts match: 1 is not schedulable", id="cordoned",
+            [host("h1", schedulable=False)],
+            Placement(),
+            "0/1 hosts match: 1 is not schedulable",
+            id="cordoned",
         ),
     ],
 )
@@ -582,19 +615,23 @@ def test_container_is_ready_at_the_wake_time_the_planner_asked_for():
     ("old_cpus", "max_unavailable", "expected", "pending"),
     [
         pytest.param(
-            2.0, 0, [], ("0/1 hosts match: 1 have no CPU left",),
+            2.0,
+            0,
+            [],
+            ("0/1 hosts match: 1 have no CPU left",),
             id="old-containers-fill-the-host-no-surge",
         ),
         pytest.param(
-            2.0, 1, ["remove 0/old@h1"], ("0/1 hosts match: 1 have no CPU left",),
+            2.0,
+            1,
+            ["remove 0/old@h1"],
+            ("0/1 hosts match: 1 have no CPU left",),
             id="old-fill-the-host-remove-first",
         ),
         pytest.param(1.0, 0, ["create 0@h1"], (), id="room-left-surge"),
     ],
 )
-def test_rolling_update_counts_old_containers_at_their_observed_size(
-    old_cpus, max_unavailable, expected, pending
-):
+def test_rolling_update_counts_old_containers_at_their_observed_size(old_cpus, max_unavailable, expected, pending):
     # The new template asks for 1 CPU; the old replicas were made with old_cpus each.
     d = desired(2, max_unavailable=max_unavailable, placement=Placement(cpus=1.0))
     old = fleet(2, template=OLD, cpus=old_cpus, started_at=at(-3600))
@@ -651,9 +688,7 @@ def test_summary_names_crashing_slots():
 def test_summary_of_deletion():
     hs = [host("h1"), host("h2", UNREACHABLE)]
     assert not summarize(desired(1, deleting=True), fleet(1), hs, now=T0).converged
-    assert not summarize(
-        desired(1, deleting=True), [container(0, host="h2")], hs, now=T0
-    ).converged
+    assert not summarize(desired(1, deleting=True), [container(0, host="h2")], hs, now=T0).converged
     assert summarize(desired(1, deleting=True), [], hs, now=T0).converged
 
 
@@ -670,9 +705,7 @@ def check_plan(
     """What every plan must satisfy, whatever it was given."""
     given = {c.container_id: c for c in observed}
     view = {h.name: h for h in hs}
-    held = {
-        c.slot for c in observed if c.host in view and view[c.host].state is UNREACHABLE
-    }
+    held = {c.slot for c in observed if c.host in view and view[c.host].state is UNREACHABLE}
     touched: list[str] = []
     new_slots: list[int] = []
     for a in p.actions:
@@ -682,9 +715,7 @@ def check_plan(
             assert 0 <= a.slot < d.replicas
             assert a.slot not in held, "created a replica for a slot an unreachable host holds"
             assert a.name == container_name(d.deployment, a.slot, d.template_hash)
-            assert not any(c.host == a.host and c.name == a.name for c in observed), (
-                "name conflict on the engine"
-            )
+            assert not any(c.host == a.host and c.name == a.name for c in observed), "name conflict on the engine"
             new_slots.append(a.slot)
         else:
             c = a.container
@@ -713,8 +744,12 @@ class Sim:
 
     def plan(self) -> Plan:
         return plan(
-            self.desired, tuple(self.observed), tuple(self.hosts), dict(self.restarts),
-            now=self.now, backoff=self.backoff,
+            self.desired,
+            tuple(self.observed),
+            tuple(self.hosts),
+            dict(self.restarts),
+            now=self.now,
+            backoff=self.backoff,
         )
 
     def apply(self, p: Plan) -> None:
@@ -741,13 +776,12 @@ class Sim:
             elif isinstance(a, Start):
                 self.observed = [
                     replace(c, state="running", started_at=self.now, host_ports=d.placement.host_ports)
-                    if c.container_id == a.container.container_id else c
+                    if c.container_id == a.container.container_id
+                    else c
                     for c in self.observed
                 ]
             else:
-                self.observed = [
-                    c for c in self.observed if c.container_id != a.container.container_id
-                ]
+                self.observed = [c for c in self.observed if c.container_id != a.container.container_id]
                 if a.crashed:
                     before = self.restarts.get(a.container.slot, SlotRestarts())
                     self.restarts[a.container.slot] = SlotRestarts(before.count + 1, self.now)
@@ -828,8 +862,8 @@ def test_slot_with_two_old_containers_keeps_the_ready_one():
 
 # ---- hypothesis strategies ------------------------------------------------------------
 
-FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 surge_unavailable = st.tuples(st.integers(0, 3), st.integers(0, 3)).filter(lambda t: t != (0, 0))
 min_ready = st.sampled_from([0.0, 0.0, 3.0, 2.0000004]) | st.floats(0, 20, allow_nan=False)
@@ -918,9 +952,7 @@ def test_plan_only_acts_on_what_it_was_given(sc: Scenario):
 
     check_plan(p, sc.desired, sc.observed, sc.hosts, T0)
     unknown = {h.name for h in sc.hosts if not h.reachable}
-    assert not any(
-        (a.host if isinstance(a, Create) else a.container.host) in unknown for a in p.actions
-    )
+    assert not any((a.host if isinstance(a, Create) else a.container.host) in unknown for a in p.actions)
 
 
 @FAST
@@ -1016,9 +1048,7 @@ def test_converged_replans_to_nothing_and_scaling_touches_only_the_difference(sc
     create_state=st.sampled_from(["running", "created"]),
     lost=st.booleans(),
 )
-def test_rolling_update_stays_within_the_strategy_bounds(
-    n, strategy, n_hosts, min_ready_s, create_state, lost
-):
+def test_rolling_update_stays_within_the_strategy_bounds(n, strategy, n_hosts, min_ready_s, create_state, lost):
     surge, unavailable = strategy
     hs = hosts(*[f"h{i}" for i in range(n_hosts)])
     if lost:  # leftovers on a lost host change nothing
@@ -1034,9 +1064,7 @@ def test_rolling_update_stays_within_the_strategy_bounds(
         gone = {c.container_id for c in removed(p)}
         # Containers being removed in this batch still count: removal and creation race.
         assert len(mine) + len(creates(p)) <= n + surge
-        ready_after = [
-            c for c in mine if c.container_id not in gone and is_ready(c, min_ready_s, sim.now)
-        ]
+        ready_after = [c for c in mine if c.container_id not in gone and is_ready(c, min_ready_s, sim.now)]
         assert len(ready_after) >= n - unavailable
         sim.apply(p)
         s = summarize(d, sim.observed, sim.hosts, sim.restarts, now=sim.now)
@@ -1058,9 +1086,7 @@ def test_rolling_update_stays_within_the_strategy_bounds(
     new_port=st.sampled_from([None, 80, 81]),
     n_hosts=st.integers(1, 3),
 )
-def test_rolling_update_never_overcommits_a_host(
-    data, strategy, old_cpus, new_cpus, old_port, new_port, n_hosts
-):
+def test_rolling_update_never_overcommits_a_host(data, strategy, old_cpus, new_cpus, old_port, new_port, n_hosts):
     """Capacity and fixed host ports hold at every step, counting what is being removed."""
     per_host = 1 if old_port else data.draw(st.integers(1, 3), label="per_host")
     capacity = per_host * old_cpus + data.draw(st.sampled_from([0.0, 0.5, 1.0]), label="spare")
@@ -1069,13 +1095,14 @@ def test_rolling_update_never_overcommits_a_host(
     old_ports = ((old_port, "tcp"),) if old_port else ()
     new_ports = ((new_port, "tcp"),) if new_port else ()
     old = [
-        container(s, template=OLD, host=names[s % n_hosts], cpus=old_cpus, host_ports=old_ports,
-                  started_at=at(-3600))
+        container(s, template=OLD, host=names[s % n_hosts], cpus=old_cpus, host_ports=old_ports, started_at=at(-3600))
         for s in range(n)
     ]
     surge, unavailable = strategy
     d = desired(
-        n, max_surge=surge, max_unavailable=unavailable,
+        n,
+        max_surge=surge,
+        max_unavailable=unavailable,
         placement=Placement(cpus=new_cpus, host_ports=new_ports),
     )
     sim = Sim(d, old, [host(h, cpus=capacity) for h in names])

@@ -14,7 +14,7 @@ from app.reconcile.types import HostLoad, HostState, HostView, Placement
 from .factories import host
 
 GiB = 1024**3
-PROPS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def place(
@@ -55,8 +55,7 @@ def test_constraint_parse(text, key, value, equal):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "region", "region=eu", "region = eu", "==eu", "region==", "!=eu", "region!=", " == ",
-     "region<>eu"],
+    ["", "region", "region=eu", "region = eu", "==eu", "region==", "!=eu", "region!=", " == ", "region<>eu"],
     ids=lambda t: repr(t),
 )
 def test_constraint_parse_rejects_malformed(text):
@@ -92,33 +91,44 @@ def test_malformed_constraint_in_a_placement_raises():
     [
         pytest.param([], Placement(), {}, "no hosts are registered", id="no-hosts"),
         pytest.param(
-            [host("h1", labels={"region": "us"}), host("h2"),
-             host("h3", labels={"region": "eu"}, memory_bytes=GiB)],
-            Placement(constraints=("region==eu",), memory_bytes=2 * GiB), {},
+            [host("h1", labels={"region": "us"}), host("h2"), host("h3", labels={"region": "eu"}, memory_bytes=GiB)],
+            Placement(constraints=("region==eu",), memory_bytes=2 * GiB),
+            {},
             "0/3 hosts match: 1 have no memory left, 2 lack label region==eu",
             id="labels-and-memory",
         ),
         pytest.param(
             [host("h1", labels={"region": "eu"}), host("h2", labels={"region": "eu"})],
-            Placement(constraints=("region!=eu",)), {},
-            "0/2 hosts match: 2 have label region==eu", id="excluded-label",
+            Placement(constraints=("region!=eu",)),
+            {},
+            "0/2 hosts match: 2 have label region==eu",
+            id="excluded-label",
         ),
         pytest.param(
-            [host("h1", HostState.UNREACHABLE), host("h2", HostState.LOST),
-             host("h3", HostState.PENDING), host("h4", schedulable=False)],
-            Placement(), {},
+            [
+                host("h1", HostState.UNREACHABLE),
+                host("h2", HostState.LOST),
+                host("h3", HostState.PENDING),
+                host("h4", schedulable=False),
+            ],
+            Placement(),
+            {},
             "0/4 hosts match: 1 is lost, 1 is not schedulable, 1 is pending, 1 is unreachable",
             id="host-states",
         ),
         pytest.param(
-            [host("h1", cpus=2.0), host("h2", cpus=4.0)], Placement(cpus=1.5),
+            [host("h1", cpus=2.0), host("h2", cpus=4.0)],
+            Placement(cpus=1.5),
             {"h1": HostLoad(cpus=1.0), "h2": HostLoad(cpus=3.0)},
-            "0/2 hosts match: 2 have no CPU left", id="cpu",
+            "0/2 hosts match: 2 have no CPU left",
+            id="cpu",
         ),
         pytest.param(
-            [host("h1")], Placement(host_ports=((80, "tcp"),)),
+            [host("h1")],
+            Placement(host_ports=((80, "tcp"),)),
             {"h1": HostLoad(host_ports=frozenset({(80, "tcp")}))},
-            "0/1 hosts match: 1 have the host port in use", id="port-taken-by-another-deployment",
+            "0/1 hosts match: 1 have the host port in use",
+            id="port-taken-by-another-deployment",
         ),
     ],
 )
@@ -166,12 +176,8 @@ def test_ranking(own, other, expected):
 
 # ---- properties ------------------------------------------------------------------------
 
-LABELS = st.dictionaries(
-    st.sampled_from(["region", "disk"]), st.sampled_from(["eu", "us", "ssd", "hdd"]), max_size=2
-)
-CONSTRAINTS = st.lists(
-    st.sampled_from(["region==eu", "region!=us", "disk==ssd", "disk!=hdd"]), max_size=2, unique=True
-)
+LABELS = st.dictionaries(st.sampled_from(["region", "disk"]), st.sampled_from(["eu", "us", "ssd", "hdd"]), max_size=2)
+CONSTRAINTS = st.lists(st.sampled_from(["region==eu", "region!=us", "disk==ssd", "disk!=hdd"]), max_size=2, unique=True)
 PORTS = st.sampled_from([(), ((80, "tcp"),), ((80, "tcp"), (443, "tcp")), ((53, "udp"),)])
 
 
@@ -187,8 +193,7 @@ def fleets(draw, *, capacity: bool = True) -> list[HostView]:
                 schedulable=draw(st.booleans() | st.just(True)),
                 labels=draw(LABELS),
                 cpus=draw(st.none() | st.sampled_from([0.5, 1.0, 2.0, 4.0])) if capacity else None,
-                memory_bytes=draw(st.none() | st.integers(0, 8).map(lambda g: g * GiB))
-                if capacity else None,
+                memory_bytes=draw(st.none() | st.integers(0, 8).map(lambda g: g * GiB)) if capacity else None,
             )
         )
     return out
@@ -273,10 +278,7 @@ def test_placement_obeys_every_rule_and_refuses_only_when_nothing_fits(data, hs,
 @PROPS
 @given(st.data(), fleets(capacity=False), CONSTRAINTS, st.integers(1, 25))
 def test_spread_over_eligible_hosts_is_even_within_one(data, hs, constraints, k):
-    loads = {
-        h.name: HostLoad(containers=data.draw(st.integers(0, 10), label=f"load {h.name}"))
-        for h in hs
-    }
+    loads = {h.name: HostLoad(containers=data.draw(st.integers(0, 10), label=f"load {h.name}")) for h in hs}
     p = Placement(constraints=tuple(constraints))
     eligible = [h.name for h in hs if fits(h, p, 0, HostLoad())]
 

@@ -1,0 +1,55 @@
+"""`moorage dev`: the embedded default (SQLite + filesystem broker) does the whole job."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import VENV_BIN, free_port, wait_for
+from tests.support import dockerd
+
+pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+
+
+def test_embedded_default_apply_run_delete(engine: dockerd.Engine, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOORAGE_")}
+    env.update(MOORAGE_DATA_DIR=str(tmp_path / "data"), DOCKER_HOST=engine.url,
+               MOORAGE_RESYNC_INTERVAL_S="1")
+    port = free_port()
+    log = open(tmp_path / "dev.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([str(VENV_BIN / "moorage"), "dev", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: httpx.get(f"{base}/healthz").status_code == 200, 60, "moorage dev")
+        with httpx.Client(base_url=base, timeout=30) as c:
+            hosts = c.get("/v1/hosts").json()["items"]
+            assert [(h["name"], h["state"]) for h in hosts] == [("local", "ready")]
+            r = c.put("/v1/deployments/smoke", json={"image": dockerd.WEB_V1, "replicas": 2})
+            assert r.status_code == 201, r.text
+            rollout = c.get(f"/v1/rollouts/{r.json()['current_rollout']['id']}",
+                            params={"wait": 60}).json()
+            assert rollout["state"] == "succeeded", rollout
+            running = engine.docker("ps", "-q", "--filter", "label=moorage.deployment=smoke")
+            assert len(running.stdout.split()) == 2
+            deletion = c.delete("/v1/deployments/smoke").json()
+            done = c.get(f"/v1/rollouts/{deletion['id']}", params={"wait": 60}).json()
+            assert done.get("state") == "succeeded", done
+            gone = engine.docker("ps", "-aq", "--filter", "label=moorage.deployment=smoke")
+            assert gone.stdout.split() == []
+        assert (tmp_path / "data" / "moorage.db").exists()
+    except AssertionError:
+        print((tmp_path / "dev.log").read_text(errors="replace")[-5000:])
+        raise
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        engine.remove_all_containers()

@@ -1,0 +1,878 @@
+"""The deployments, rollouts and operations HTTP API against a real Postgres and Redis.
+
+No worker runs here, so every rollout stays `pending`: what is tested is the desired
+state the API records (revisions, rollouts, events) and the contract of each answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+SECRET = "hunter2-very-secret"
+OTHER_SECRET = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def client(clean_db: None) -> Iterator[TestClient]:
+    # Created after clean_db, so the settings already point at the test database.
+    from app.main import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def spec(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "image": "nginx:1.27",
+        "replicas": 2,
+        "env": {"A": "1", "B": "2"},
+        "labels": {"team": "web"},
+    }
+    body.update(overrides)
+    return body
+
+
+def put(client: TestClient, name: str, body: Any, **kwargs: Any) -> httpx.Response:
+    return client.put(f"/v1/deployments/{name}", json=body, **kwargs)
+
+
+def ok(resp: httpx.Response, status: int = 200) -> Any:
+    assert resp.status_code == status, resp.text
+    return resp.json()
+
+
+def problem(resp: httpx.Response, status: int) -> dict[str, Any]:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith(PROBLEM)
+    body = resp.json()
+    assert body["status"] == status
+    assert body["title"] and body["type"]
+    return body
+
+
+def error_paths(body: dict[str, Any]) -> list[str]:
+    return [".".join(str(part) for part in e["loc"]) for e in body["errors"]]
+
+
+def names_field(body: dict[str, Any], field: str) -> bool:
+    """Whether some error points at `field` (or inside it, e.g. a dict key)."""
+    return any(p == field or p.startswith(field + ".") for p in error_paths(body))
+
+
+def revision_numbers(client: TestClient, name: str) -> list[int]:
+    items = ok(client.get(f"/v1/deployments/{name}/revisions", params={"limit": 500}))["items"]
+    return [r["number"] for r in items]
+
+
+def rollouts_of(client: TestClient, name: str) -> list[dict[str, Any]]:
+    return ok(client.get(f"/v1/deployments/{name}/rollouts", params={"limit": 500}))["items"]
+
+
+def events_of(client: TestClient, name: str, **params: Any) -> list[dict[str, Any]]:
+    return ok(client.get(f"/v1/deployments/{name}/events", params={"limit": 500, **params}))[
+        "items"
+    ]
+
+
+def get(client: TestClient, name: str) -> dict[str, Any]:
+    return ok(client.get(f"/v1/deployments/{name}"))
+
+
+def cursor_of(key: Any) -> str:
+    """A well-formed cursor that this API never handed out."""
+    return base64.urlsafe_b64encode(json.dumps({"k": key}).encode()).decode()
+
+
+# -- apply (PUT) -------------------------------------------------------------------------
+
+
+def test_put_creates_with_etag_and_location(client: TestClient) -> None:
+    resp = put(client, "web", spec())
+    body = ok(resp, 201)
+    assert resp.headers["ETag"] == '"1"'
+    assert resp.headers["Location"] == "/v1/deployments/web"
+    assert body["name"] == "web"
+    assert body["revision"] == 1
+    assert body["resource_version"] == 1
+    assert body["spec"]["image"] == "nginx:1.27"
+    assert body["spec"]["replicas"] == 2
+    assert body["spec"]["env"] == {"A": "1", "B": "2"}
+    assert body["status"]["phase"] == "progressing"
+    assert body["current_rollout"]["kind"] == "create"
+    assert body["current_rollout"]["state"] == "pending"
+    assert body["current_rollout"]["from_revision"] is None
+    assert body["current_rollout"]["to_revision"] == 1
+    assert body["current_rollout"]["progress"]["desired"] == 2
+
+    fetched = client.get("/v1/deployments/web")
+    assert ok(fetched)["spec"] == body["spec"]
+    assert fetched.headers["ETag"] == '"1"'
+
+
+def test_same_spec_again_is_a_no_op(client: TestClient) -> None:
+    first = ok(put(client, "web", spec()), 201)
+    # Same spec, keys in another order and defaults spelled out: still the same spec.
+    again = put(
+        client, "web",
+        {"labels": {"team": "web"}, "env": {"B": "2", "A": "1"}, "replicas": 2,
+         "image": "nginx:1.27", "restart_policy": "always", "ports": []},
+    )
+    body = ok(again, 200)
+    assert again.headers["ETag"] == '"1"'
+    assert body["revision"] == 1
+    assert body["resource_version"] == 1
+    assert body["current_rollout"]["id"] == first["current_rollout"]["id"]
+    assert revision_numbers(client, "web") == [1]
+    assert len(rollouts_of(client, "web")) == 1
+    assert [e["reason"] for e in events_of(client, "web")] == ["RevisionCreated"]
+
+
+def test_changed_spec_makes_a_revision_and_an_update_rollout(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+    resp = put(client, "web", spec(image="nginx:1.28"))
+    body = ok(resp, 200)
+    assert resp.headers["ETag"] == '"2"'
+    assert body["revision"] == 2
+    assert body["resource_version"] == 2
+    assert body["spec"]["image"] == "nginx:1.28"
+    rollout = body["current_rollout"]
+    assert (rollout["kind"], rollout["from_revision"], rollout["to_revision"]) == ("update", 1, 2)
+    assert revision_numbers(client, "web") == [2, 1]
+    assert [r["kind"] for r in rollouts_of(client, "web")] == ["update", "create"]
+
+
+def test_replicas_only_change_is_a_scale(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+    body = ok(put(client, "web", spec(replicas=7)))
+    assert body["revision"] == 2
+    assert body["current_rollout"]["kind"] == "scale"
+    assert body["current_rollout"]["progress"]["desired"] == 7
+    # Replicas plus anything else is no longer just a scale.
+    body = ok(put(client, "web", spec(replicas=3, env={"A": "1"})))
+    assert body["current_rollout"]["kind"] == "update"
+
+
+def test_post_creates_and_refuses_an_existing_name(client: TestClient) -> None:
+    resp = client.post("/v1/deployments", json={"name": "api", **spec()})
+    body = ok(resp, 201)
+    assert resp.headers["Location"] == "/v1/deployments/api"
+    assert resp.headers["ETag"] == '"1"'
+    assert body["name"] == "api" and body["revision"] == 1
+
+    conflict = client.post("/v1/deployments", json={"name": "api", **spec(image="redis:7")})
+    problem(conflict, 409)
+    assert get(client, "api")["spec"]["image"] == "nginx:1.27"
+    assert revision_numbers(client, "api") == [1]
+
+    bad = client.post("/v1/deployments", json={"name": "Not_A_Label", **spec()})
+    assert "body.name" in error_paths(problem(bad, 422))
+
+
+# -- merge patch -------------------------------------------------------------------------
+
+
+def test_patch_is_a_json_merge_patch(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+
+    resp = client.patch("/v1/deployments/web", json={"image": "nginx:1.28"})
+    body = ok(resp)
+    assert resp.headers["ETag"] == '"2"'
+    assert body["spec"]["image"] == "nginx:1.28"
+    assert body["spec"]["env"] == {"A": "1", "B": "2"}  # untouched fields stay
+    assert body["spec"]["replicas"] == 2
+    assert body["current_rollout"]["kind"] == "update"
+
+    body = ok(client.patch("/v1/deployments/web", json={"replicas": 5}))
+    assert body["spec"]["replicas"] == 5
+    assert body["spec"]["image"] == "nginx:1.28"
+    assert body["current_rollout"]["kind"] == "scale"
+
+    # null removes a key; the merge-patch media type is accepted.
+    resp = client.patch(
+        "/v1/deployments/web",
+        content=json.dumps({"env": {"A": None, "C": "3"}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    body = ok(resp)
+    assert body["spec"]["env"] == {"B": "2", "C": "3"}
+    assert body["revision"] == 4
+    assert revision_numbers(client, "web") == [4, 3, 2, 1]
+
+    # A patch that changes nothing makes no revision.
+    body = ok(client.patch("/v1/deployments/web", json={"replicas": 5}))
+    assert body["revision"] == 4
+    assert revision_numbers(client, "web") == [4, 3, 2, 1]
+
+
+def test_patch_of_a_missing_deployment_is_404(client: TestClient) -> None:
+    problem(client.patch("/v1/deployments/ghost", json={"replicas": 1}), 404)
+    problem(client.get("/v1/deployments/ghost"), 404)
+
+
+# -- If-Match ----------------------------------------------------------------------------
+
+
+def test_if_match_guards_put_patch_and_delete(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+
+    resp = put(client, "web", spec(image="nginx:1.28"), headers={"If-Match": '"1"'})
+    assert ok(resp)["revision"] == 2
+    assert resp.headers["ETag"] == '"2"'
+
+    stale = {"If-Match": '"1"'}
+    body = problem(put(client, "web", spec(image="nginx:1.29"), headers=stale), 412)
+    assert body["detail"]
+    problem(client.patch("/v1/deployments/web", json={"replicas": 9}, headers=stale), 412)
+    problem(client.delete("/v1/deployments/web", headers=stale), 412)
+    problem(client.post("/v1/deployments/web/rollback", json={"revision": 1}, headers=stale), 412)
+
+    # Nothing of the refused changes was written.
+    current = get(client, "web")
+    assert current["resource_version"] == 2
+    assert current["spec"]["image"] == "nginx:1.28"
+    assert current["spec"]["replicas"] == 2
+    assert current["status"]["phase"] != "deleting"
+    assert revision_numbers(client, "web") == [2, 1]
+    assert len(rollouts_of(client, "web")) == 2
+
+    # The current ETag (also in a list of tags) is accepted.
+    resp = client.patch("/v1/deployments/web", json={"replicas": 3}, headers={"If-Match": '"7", "2"'})
+    assert ok(resp)["spec"]["replicas"] == 3
+
+
+def test_if_match_on_a_missing_deployment_is_412_and_creates_nothing(client: TestClient) -> None:
+    problem(put(client, "ghost", spec(), headers={"If-Match": '"1"'}), 412)
+    problem(client.get("/v1/deployments/ghost"), 404)
+
+
+# -- lists and pagination ----------------------------------------------------------------
+
+
+def test_list_filters_by_label(client: TestClient) -> None:
+    for name, team in (("a1", "alpha"), ("b1", "beta"), ("a2", "alpha"), ("c1", "a=b")):
+        ok(put(client, name, spec(labels={"team": team})), 201)
+    ok(put(client, "nolabel", spec(labels={})), 201)
+
+    def names(**params: Any) -> list[str]:
+        return [d["name"] for d in ok(client.get("/v1/deployments", params=params))["items"]]
+
+    assert names(label="team=alpha") == ["a1", "a2"]
+    assert names(label="team=beta") == ["b1"]
+    assert names(label="team=a=b") == ["c1"]  # only the first "=" splits
+    assert names(label="team=gamma") == []
+    assert names(label="owner=alpha") == []
+    assert names() == ["a1", "a2", "b1", "c1", "nolabel"]
+    problem(client.get("/v1/deployments", params={"label": "no-equals-sign"}), 422)
+
+
+def test_pagination_visits_every_deployment_once(client: TestClient) -> None:
+    expected = sorted(f"app-{i:02d}" for i in range(7))
+    for name in reversed(expected):
+        ok(put(client, name, spec(labels={"team": "even" if int(name[-1]) % 2 == 0 else "odd"})), 201)
+
+    def walk(**params: Any) -> tuple[list[str], int]:
+        seen: list[str] = []
+        cursor, pages = None, 0
+        while True:
+            query = {"limit": 2, **params, **({"cursor": cursor} if cursor else {})}
+            page = ok(client.get("/v1/deployments", params=query))
+            pages += 1
+            assert len(page["items"]) <= 2
+            seen += [d["name"] for d in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return seen, pages
+            assert pages < 20, "pagination does not end"
+
+    seen, pages = walk()
+    assert seen == expected  # in order, no duplicates, nothing left out
+    assert pages == 4
+    even, _ = walk(label="team=even")
+    assert even == [n for n in expected if int(n[-1]) % 2 == 0]
+
+
+@pytest.mark.parametrize(
+    "cursor", ["not-a-cursor!", "e30", cursor_of({"x": 1}), cursor_of("bad\u0000name")],
+    ids=["garbage", "no-key", "object-key", "nul-byte"],
+)
+def test_invalid_list_cursor_is_422(client: TestClient, cursor: str) -> None:
+    ok(put(client, "web", spec()), 201)
+    body = problem(client.get("/v1/deployments", params={"cursor": cursor}), 422)
+    assert "query.cursor" in error_paths(body)
+
+
+@pytest.mark.parametrize("path", ["revisions", "events", "rollouts", "replicas"])
+@pytest.mark.parametrize("key", ["abc", None, 1.5, [1, "x", 3]], ids=["str", "null", "float", "list"])
+def test_a_cursor_of_the_wrong_kind_is_422_on_every_list(
+    client: TestClient, path: str, key: Any
+) -> None:
+    ok(put(client, "web", spec()), 201)
+    ok(put(client, "web", spec(replicas=4)))
+    resp = client.get(f"/v1/deployments/web/{path}", params={"cursor": cursor_of(key)})
+    assert "query.cursor" in error_paths(problem(resp, 422))
+
+
+def test_limit_bounds(client: TestClient) -> None:
+    problem(client.get("/v1/deployments", params={"limit": 0}), 422)
+    problem(client.get("/v1/deployments", params={"limit": 501}), 422)
+    ok(client.get("/v1/deployments", params={"limit": 500}))
+
+
+# -- revisions ---------------------------------------------------------------------------
+
+
+def test_revisions_list_and_get(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+    ok(put(client, "web", spec(image="nginx:1.28")))
+    ok(put(client, "web", spec(image="nginx:1.29")))
+
+    assert revision_numbers(client, "web") == [3, 2, 1]
+    first = ok(client.get("/v1/deployments/web/revisions/1"))
+    assert first["number"] == 1
+    assert first["spec"]["image"] == "nginx:1.27"
+    assert ok(client.get("/v1/deployments/web/revisions/3"))["spec"]["image"] == "nginx:1.29"
+
+    # Paging through revisions, one at a time.
+    seen, cursor = [], None
+    for _ in range(5):
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = ok(client.get("/v1/deployments/web/revisions", params=params))
+        seen += [r["number"] for r in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [3, 2, 1]
+
+    problem(client.get("/v1/deployments/web/revisions/4"), 404)
+    problem(client.get("/v1/deployments/ghost/revisions/1"), 404)
+    problem(client.get("/v1/deployments/ghost/revisions"), 404)
+    problem(client.get("/v1/deployments/web/revisions/0"), 422)
+    problem(client.get("/v1/deployments/web/revisions/abc"), 422)
+    problem(client.get(f"/v1/deployments/web/revisions/{2**40}"), 422)
+
+
+# -- delete ------------------------------------------------------------------------------
+
+
+def test_delete_starts_a_delete_rollout(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+    rollout = ok(client.delete("/v1/deployments/web"), 202)
+    assert rollout["kind"] == "delete"
+    assert rollout["deployment"] == "web"
+    assert rollout["state"] == "pending"
+    assert rollout["progress"]["desired"] == 0
+
+    current = get(client, "web")
+    assert current["status"]["phase"] == "deleting"
+    assert current["current_rollout"]["id"] == rollout["id"]
+    assert current["resource_version"] == 2
+    assert ok(client.get(f"/v1/rollouts/{rollout['id']}"))["kind"] == "delete"
+    # The create rollout it replaces is over.
+    create = next(r for r in rollouts_of(client, "web") if r["kind"] == "create")
+    assert create["state"] == "superseded"
+    assert "DeleteRequested" in [e["reason"] for e in events_of(client, "web")]
+
+    # Deleting again is the same request, not a second rollout.
+    again = ok(client.delete("/v1/deployments/web"), 202)
+    assert again["id"] == rollout["id"]
+    assert len(rollouts_of(client, "web")) == 2
+    # A deployment on its way out takes no new spec.
+    problem(put(client, "web", spec(image="nginx:1.28")), 409)
+    assert revision_numbers(client, "web") == [1]
+
+
+def test_delete_of_a_missing_deployment_is_404(client: TestClient) -> None:
+    problem(client.delete("/v1/deployments/ghost"), 404)
+
+
+# -- rollback ----------------------------------------------------------------------------
+
+
+def test_rollback_to_revision_one(client: TestClient) -> None:
+    ok(put(client, "web", spec(secrets={"TOKEN": SECRET})), 201)
+    ok(put(client, "web", spec(image="nginx:1.28", replicas=4, secrets={"TOKEN": OTHER_SECRET})))
+
+    resp = client.post("/v1/deployments/web/rollback", json={"revision": 1})
+    rollout = ok(resp, 202)
+    assert (rollout["kind"], rollout["from_revision"], rollout["to_revision"]) == ("rollback", 2, 3)
+    assert rollout["state"] == "pending"
+
+    rev1 = ok(client.get("/v1/deployments/web/revisions/1"))
+    rev3 = ok(client.get("/v1/deployments/web/revisions/3"))
+    assert rev3["spec"] == rev1["spec"]
+    current = get(client, "web")
+    assert current["revision"] == 3
+    assert current["spec"]["image"] == "nginx:1.27"
+    assert current["current_rollout"]["id"] == rollout["id"]
+
+    # Without a body: back to the previous revision (2).
+    rollout = ok(client.post("/v1/deployments/web/rollback"), 202)
+    assert rollout["to_revision"] == 4
+    assert get(client, "web")["spec"]["image"] == "nginx:1.28"
+    assert SECRET not in resp.text and OTHER_SECRET not in resp.text
+
+
+def test_rollback_needs_a_previous_revision(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+    problem(client.post("/v1/deployments/web/rollback"), 409)
+    problem(client.post("/v1/deployments/web/rollback", json={"revision": 1}), 409)
+    problem(client.post("/v1/deployments/web/rollback", json={"revision": 9}), 404)
+    problem(client.post("/v1/deployments/web/rollback", json={"revision": 0}), 422)
+    problem(client.post("/v1/deployments/web/rollback", json={"revison": 1}), 422)
+    problem(client.post("/v1/deployments/ghost/rollback"), 404)
+    assert revision_numbers(client, "web") == [1]
+    assert len(rollouts_of(client, "web")) == 1
+
+
+def test_rollback_to_a_revision_equal_to_the_current_spec_is_409(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+    ok(put(client, "web", spec(image="nginx:1.28")))
+    ok(put(client, "web", spec()))  # revision 3 == revision 1
+    body = problem(client.post("/v1/deployments/web/rollback", json={"revision": 1}), 409)
+    assert body["detail"]
+    assert revision_numbers(client, "web") == [3, 2, 1]
+    assert len(rollouts_of(client, "web")) == 3
+
+
+# -- dry run -----------------------------------------------------------------------------
+
+
+def test_dry_run_put_changes_nothing_and_explains(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+    before = get(client, "web")
+
+    resp = client.put(
+        "/v1/deployments/web", params={"dry_run": "true"},
+        json=spec(image="nginx:1.28", replicas=3),
+    )
+    body = ok(resp)
+    assert body["dry_run"] is True
+    assert body["new_revision"] is True
+    assert body["revision"] == 2
+    changes = {c["path"]: (c["old"], c["new"]) for c in body["changes"]}
+    assert changes == {"image": ("nginx:1.27", "nginx:1.28"), "replicas": (2, 3)}
+    assert isinstance(body["actions"], list)
+
+    after = get(client, "web")
+    assert after["resource_version"] == before["resource_version"] == 1
+    assert after["spec"] == before["spec"]
+    assert revision_numbers(client, "web") == [1]
+    assert len(rollouts_of(client, "web")) == 1
+
+    same = ok(client.put("/v1/deployments/web", params={"dry_run": "true"}, json=spec()))
+    assert same["new_revision"] is False
+    assert same["revision"] == 1
+    assert same["changes"] == []
+
+
+def test_dry_run_patch_changes_nothing(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+    body = ok(client.patch(
+        "/v1/deployments/web", params={"dry_run": "true"},
+        json={"replicas": 4, "env": {"A": None}, "update_strategy": {"max_surge": 2}},
+    ))
+    assert body["new_revision"] is True
+    paths = sorted(c["path"] for c in body["changes"])
+    assert paths == ["env.A", "replicas", "update_strategy.max_surge"]
+    assert isinstance(body["actions"], list)
+    current = get(client, "web")
+    assert current["resource_version"] == 1
+    assert current["spec"]["replicas"] == 2
+    assert current["spec"]["env"] == {"A": "1", "B": "2"}
+    assert revision_numbers(client, "web") == [1]
+    assert len(rollouts_of(client, "web")) == 1
+
+
+def test_dry_run_of_a_new_deployment_creates_nothing(client: TestClient) -> None:
+    body = ok(client.put("/v1/deployments/fresh", params={"dry_run": "true"}, json=spec()))
+    assert body["new_revision"] is True
+    assert body["revision"] == 1
+    assert {"image", "replicas"} <= {c["path"] for c in body["changes"]}
+    problem(client.get("/v1/deployments/fresh"), 404)
+    assert ok(client.get("/v1/deployments"))["items"] == []
+
+
+# -- superseding -------------------------------------------------------------------------
+
+
+def test_a_second_apply_supersedes_the_pending_rollout(client: TestClient) -> None:
+    first = ok(put(client, "web", spec()), 201)["current_rollout"]
+    second = ok(put(client, "web", spec(image="nginx:1.28")))["current_rollout"]
+    assert second["id"] != first["id"]
+
+    old = ok(client.get(f"/v1/rollouts/{first['id']}"))
+    assert old["state"] == "superseded"
+    assert old["finished_at"] is not None
+    assert second["id"] in old["message"]
+    new = ok(client.get(f"/v1/rollouts/{second['id']}"))
+    assert new["state"] == "pending"
+    assert new["finished_at"] is None
+
+    # A scale supersedes the update in turn.
+    third = ok(put(client, "web", spec(image="nginx:1.28", replicas=5)))["current_rollout"]
+    assert ok(client.get(f"/v1/rollouts/{second['id']}"))["state"] == "superseded"
+    states = {r["id"]: r["state"] for r in rollouts_of(client, "web")}
+    assert list(states.values()).count("pending") == 1
+    assert states[third["id"]] == "pending"
+
+
+# -- rollouts ----------------------------------------------------------------------------
+
+
+def test_get_rollout(client: TestClient) -> None:
+    created = ok(put(client, "web", spec()), 201)["current_rollout"]
+    rollout = ok(client.get(f"/v1/rollouts/{created['id']}"))
+    assert rollout == created
+    problem(client.get(f"/v1/rollouts/{uuid.uuid4()}"), 404)
+    body = problem(client.get("/v1/rollouts/not-a-uuid"), 422)
+    assert "path.rollout_id" in error_paths(body)
+    problem(client.get(f"/v1/rollouts/{created['id']}", params={"wait": -1}), 422)
+    problem(client.get(f"/v1/rollouts/{created['id']}", params={"wait": 301}), 422)
+
+
+def test_wait_holds_a_pending_rollout_until_the_wait_ends(client: TestClient) -> None:
+    rollout_id = ok(put(client, "web", spec()), 201)["current_rollout"]["id"]
+    started = time.monotonic()
+    body = ok(client.get(f"/v1/rollouts/{rollout_id}", params={"wait": 1}))
+    elapsed = time.monotonic() - started
+    assert elapsed >= 0.9
+    assert body["state"] == "pending"
+
+
+def test_wait_answers_at_once_for_a_finished_rollout(client: TestClient) -> None:
+    first = ok(put(client, "web", spec()), 201)["current_rollout"]["id"]
+    ok(put(client, "web", spec(image="nginx:1.28")))  # supersedes the first
+    started = time.monotonic()
+    body = ok(client.get(f"/v1/rollouts/{first}", params={"wait": 30}))
+    assert body["state"] == "superseded"
+    assert time.monotonic() - started < 5  # not held until the wait ends
+
+
+# -- events ------------------------------------------------------------------------------
+
+
+def test_events_after_an_id_in_order(client: TestClient) -> None:
+    ok(put(client, "web", spec()), 201)
+    ok(put(client, "web", spec(image="nginx:1.28")))
+    ok(put(client, "web", spec(replicas=5, image="nginx:1.28")))
+    ok(client.delete("/v1/deployments/web"), 202)
+
+    events = events_of(client, "web")
+    ids = [e["id"] for e in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) == 4
+    assert [e["reason"] for e in events] == ["RevisionCreated"] * 3 + ["DeleteRequested"]
+    assert all(e["rollout_id"] for e in events)
+    assert "nginx:1.27" in events[1]["message"] and "nginx:1.28" in events[1]["message"]
+
+    later = events_of(client, "web", after=ids[1])
+    assert [e["id"] for e in later] == ids[2:]
+    assert events_of(client, "web", after=ids[-1]) == []
+    assert [e["id"] for e in events_of(client, "web", after=0)] == ids
+
+    # Paging through events with the cursor.
+    page = ok(client.get("/v1/deployments/web/events", params={"limit": 3}))
+    assert [e["id"] for e in page["items"]] == ids[:3]
+    rest = ok(client.get("/v1/deployments/web/events",
+                         params={"limit": 3, "cursor": page["next_cursor"]}))
+    assert [e["id"] for e in rest["items"]] == ids[3:]
+
+    problem(client.get("/v1/deployments/ghost/events"), 404)
+    problem(client.get("/v1/deployments/web/events", params={"after": -1}), 422)
+    # An id beyond any the database can hold is a 422 (or simply nothing after it).
+    resp = client.get("/v1/deployments/web/events", params={"after": 10**30})
+    assert resp.status_code in (200, 422), resp.text
+    if resp.status_code == 200:
+        assert resp.json()["items"] == []
+
+
+# -- validation --------------------------------------------------------------------------
+
+INVALID_SPECS = [
+    ("replicas-negative", spec(replicas=-1), "body.replicas"),
+    ("replicas-too-many", spec(replicas=1001), "body.replicas"),
+    ("replicas-not-int", spec(replicas="two"), "body.replicas"),
+    ("port-zero", spec(ports=[{"container_port": 0}]), "body.ports.0.container_port"),
+    ("port-too-big", spec(ports=[{"container_port": 70000}]), "body.ports.0.container_port"),
+    ("host-port-too-big", spec(ports=[{"container_port": 80, "host_port": 70000}]),
+     "body.ports.0.host_port"),
+    ("port-duplicate", spec(ports=[{"container_port": 80}, {"container_port": 80}]), "body.ports"),
+    ("host-port-duplicate",
+     spec(ports=[{"container_port": 80, "host_port": 8080},
+                 {"container_port": 81, "host_port": 8080}]), "body.ports"),
+    ("protocol", spec(ports=[{"container_port": 80, "protocol": "sctp"}]),
+     "body.ports.0.protocol"),
+    ("host-ip", spec(ports=[{"container_port": 80, "host_ip": "localhost"}]),
+     "body.ports.0.host_ip"),
+    ("restart-policy", spec(restart_policy="sometimes"), "body.restart_policy"),
+    ("image-uppercase", spec(image="Nginx"), "body.image"),
+    ("image-two-tags", spec(image="a:b:c"), "body.image"),
+    ("image-empty", spec(image=""), "body.image"),
+    ("image-bad-digest", spec(image="nginx@sha256:abc"), "body.image"),
+    ("image-missing", {"replicas": 1}, "body.image"),
+    ("unknown-field", {**spec(), "replica": 3}, "body.replica"),
+    ("unknown-nested-field", spec(update_strategy={"max_surge": 1, "maxUnavailable": 1}),
+     "body.update_strategy.maxUnavailable"),
+    ("env-key", spec(env={"1BAD": "x"}), "body.env.1BAD"),
+    ("env-value-not-string", spec(env={"A": 1}), "body.env.A"),
+    ("env-secret-overlap", spec(env={"A": "1"}, secrets={"A": SECRET}), "body.secrets"),
+    ("health-two-kinds",
+     spec(health_check={"http": {"path": "/", "port": 80}, "tcp": {"port": 80}}),
+     "body.health_check"),
+    ("health-no-kind", spec(health_check={"interval_s": 5}), "body.health_check"),
+    ("health-path", spec(health_check={"http": {"path": "healthz", "port": 80}}),
+     "body.health_check.http.path"),
+    ("strategy-cannot-progress", spec(update_strategy={"max_surge": 0, "max_unavailable": 0}),
+     "body.update_strategy"),
+    ("constraint", spec(placement={"constraints": ["region~eu"]}), "body.placement.constraints"),
+    ("label-reserved", spec(labels={"moorage.x": "1"}), "body.labels"),
+    ("label-key", spec(labels={"-bad": "1"}), "body.labels.-bad"),
+    ("volume-target", spec(volumes=[{"source": "data", "target": "relative"}]),
+     "body.volumes.0.target"),
+    ("memory", spec(resources={"memory_mb": 1}), "body.resources.memory_mb"),
+    ("cpus", spec(resources={"cpus": 0}), "body.resources.cpus"),
+    ("env-nul", spec(env={"A": "x\u0000y"}), "body.env.A"),
+    ("command-nul", spec(command=["sh", "-c", "echo \u0000"]), "body.command.2"),
+    ("spec-not-object", ["image", "nginx"], "body"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"), [(b, f) for _, b, f in INVALID_SPECS], ids=[i for i, _, _ in INVALID_SPECS]
+)
+def test_invalid_spec_is_422_and_writes_nothing(
+    client: TestClient, body: Any, field: str
+) -> None:
+    resp = put(client, "web", body)
+    details = problem(resp, 422)
+    assert names_field(details, field), error_paths(details)
+    assert all(e["msg"] for e in details["errors"])
+    assert SECRET not in resp.text
+    problem(client.get("/v1/deployments/web"), 404)
+    # POST validates the same spec the same way.
+    if isinstance(body, dict):
+        resp = client.post("/v1/deployments", json={"name": "web", **body})
+        assert names_field(problem(resp, 422), field)
+        problem(client.get("/v1/deployments/web"), 404)
+
+
+@pytest.mark.parametrize("name", ["Web", "a" * 64, "my_app", "-web", "web-", "w.b"])
+def test_bad_deployment_name_in_path_is_422(client: TestClient, name: str) -> None:
+    body = problem(put(client, name, spec()), 422)
+    assert "path.name" in error_paths(body)
+    assert ok(client.get("/v1/deployments"))["items"] == []
+
+
+def test_longest_valid_name_is_accepted(client: TestClient) -> None:
+    name = "a" * 63
+    ok(put(client, name, spec()), 201)
+    assert get(client, name)["name"] == name
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"replicas": -1}, "body.replicas"),
+        ({"image": None}, "body.image"),
+        ({"image": "a:b:c"}, "body.image"),
+        ({"env": {"1BAD": "x"}}, "body.env.1BAD"),
+        ({"secrets": {"A": SECRET}}, "body.secrets"),  # A is already in env
+        ({"replica": 3}, "body.replica"),
+        ({"update_strategy": {"max_surge": 0}}, "body.update_strategy"),
+        ({"ports": [{"container_port": 80}, {"container_port": 80}]}, "body.ports"),
+    ],
+    ids=["replicas", "remove-image", "image", "env-key", "overlap", "typo", "strategy", "ports"],
+)
+def test_invalid_patch_is_422_and_writes_nothing(
+    client: TestClient, patch: dict[str, Any], field: str
+) -> None:
+    ok(put(client, "web", spec(update_strategy={"max_surge": 1, "max_unavailable": 0})), 201)
+    resp = client.patch("/v1/deployments/web", json=patch)
+    details = problem(resp, 422)
+    assert names_field(details, field), error_paths(details)
+    assert SECRET not in resp.text
+    current = get(client, "web")
+    assert current["resource_version"] == 1
+    assert revision_numbers(client, "web") == [1]
+
+
+@pytest.mark.parametrize("raw", [b"[1, 2]", b'"image"', b"42", b"null"],
+                         ids=["array", "string", "number", "null"])
+def test_patch_body_must_be_a_json_object(client: TestClient, raw: bytes) -> None:
+    ok(put(client, "web", spec()), 201)
+    resp = client.patch("/v1/deployments/web", content=raw,
+                        headers={"Content-Type": "application/merge-patch+json"})
+    assert "body" in error_paths(problem(resp, 422))
+    assert revision_numbers(client, "web") == [1]
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "post"])
+def test_non_json_body_is_422(client: TestClient, method: str) -> None:
+    if method == "patch":
+        ok(put(client, "web", spec()), 201)
+    url = "/v1/deployments" if method == "post" else "/v1/deployments/web"
+    resp = client.request(method.upper(), url, content=b"{image: nginx",
+                          headers={"Content-Type": "application/json"})
+    body = problem(resp, 422)
+    assert any(p.startswith("body") for p in error_paths(body))
+    if method == "patch":
+        assert revision_numbers(client, "web") == [1]
+    else:
+        problem(client.get("/v1/deployments/web"), 404)
+
+
+def test_oversized_body_is_413(client: TestClient) -> None:
+    from app.config import get_settings
+
+    limit = get_settings().max_body_bytes
+    raw = json.dumps(spec(command=["x" * 4000] * 256)).encode()  # a valid spec, only too big
+    assert len(raw) > limit
+    resp = client.put("/v1/deployments/web", content=raw,
+                      headers={"Content-Type": "application/json"})
+    body = problem(resp, 413)
+    assert str(limit) in body["detail"]
+    problem(client.get("/v1/deployments/web"), 404)
+
+
+def test_oversized_body_without_content_length_is_413(client: TestClient) -> None:
+    from app.config import get_settings
+
+    limit = get_settings().max_body_bytes
+    raw = json.dumps(spec(command=["x" * 4000] * 256)).encode()
+    assert len(raw) > limit
+
+    def chunks() -> Iterator[bytes]:  # streamed: no Content-Length to refuse up front
+        for start in range(0, len(raw), 64 * 1024):
+            yield raw[start:start + 64 * 1024]
+
+    resp = client.put("/v1/deployments/web", content=chunks(),
+                      headers={"Content-Type": "application/json"})
+    assert "content-length" not in {k.lower() for k in resp.request.headers}
+    problem(resp, 413)
+    problem(client.get("/v1/deployments/web"), 404)
+
+
+def test_a_large_body_under_the_limit_is_read(client: TestClient) -> None:
+    # The limit is on size only: a large valid spec below it goes through.
+    resp = put(client, "web", spec(env={f"K{i}": "x" * 1000 for i in range(200)}))
+    assert ok(resp, 201)["revision"] == 1
+
+
+# -- secrets -----------------------------------------------------------------------------
+
+
+def test_secret_values_are_never_returned(client: TestClient) -> None:
+    texts: list[str] = []
+
+    def keep(resp: httpx.Response, status: int = 200) -> Any:
+        body = ok(resp, status)
+        texts.append(resp.text)
+        return body
+
+    created = keep(put(client, "web", spec(secrets={"DB_PASSWORD": SECRET})), 201)
+    assert created["spec"]["secret_keys"] == ["DB_PASSWORD"]
+    assert "secrets" not in created["spec"]
+    assert "DB_PASSWORD" not in created["spec"]["env"]
+
+    # Only the secret's value changes: a new revision whose event names the key only.
+    changed = keep(put(client, "web", spec(secrets={"DB_PASSWORD": OTHER_SECRET})))
+    assert changed["revision"] == 2
+    assert changed["current_rollout"]["kind"] == "update"
+    events = keep(client.get("/v1/deployments/web/events"))["items"]
+    assert "secrets.DB_PASSWORD" in events[-1]["message"]
+
+    # The same secret again is no change at all.
+    assert keep(put(client, "web", spec(secrets={"DB_PASSWORD": OTHER_SECRET})))["revision"] == 2
+
+    dry = keep(client.put("/v1/deployments/web", params={"dry_run": "true"},
+                          json=spec(secrets={"DB_PASSWORD": SECRET, "API_KEY": SECRET})))
+    paths = {c["path"] for c in dry["changes"]}
+    assert paths == {"secrets.DB_PASSWORD", "secrets.API_KEY"}
+    dry_patch = keep(client.patch("/v1/deployments/web", params={"dry_run": "true"},
+                                  json={"secrets": {"DB_PASSWORD": SECRET}}))
+    assert [c["path"] for c in dry_patch["changes"]] == ["secrets.DB_PASSWORD"]
+
+    # A patch keeps secrets it does not mention.
+    patched = keep(client.patch("/v1/deployments/web", json={"replicas": 3}))
+    assert patched["spec"]["secret_keys"] == ["DB_PASSWORD"]
+    assert patched["current_rollout"]["kind"] == "scale"
+
+    keep(client.get("/v1/deployments/web"))
+    keep(client.get("/v1/deployments"))
+    keep(client.get("/v1/deployments", params={"label": "team=web"}))
+    keep(client.get("/v1/deployments/web/revisions"))
+    for number in (1, 2, 3):
+        rev = keep(client.get(f"/v1/deployments/web/revisions/{number}"))
+        assert rev["spec"]["secret_keys"] == ["DB_PASSWORD"]
+    rollouts = keep(client.get("/v1/deployments/web/rollouts"))["items"]
+    for r in rollouts:
+        keep(client.get(f"/v1/rollouts/{r['id']}"))
+    keep(client.get("/v1/deployments/web/events"))
+    rollback = keep(client.post("/v1/deployments/web/rollback", json={"revision": 1}), 202)
+    keep(client.get(f"/v1/rollouts/{rollback['id']}"))
+    keep(client.get("/v1/deployments/web/events"))
+    keep(client.delete("/v1/deployments/web"), 202)
+    keep(client.get("/v1/deployments/web/events"))
+
+    for text in texts:
+        assert SECRET not in text
+        assert OTHER_SECRET not in text
+
+
+def test_removing_a_secret_is_a_change_that_names_the_key(client: TestClient) -> None:
+    ok(put(client, "web", spec(secrets={"DB_PASSWORD": SECRET, "KEEP": OTHER_SECRET})), 201)
+    resp = client.patch("/v1/deployments/web", json={"secrets": {"DB_PASSWORD": None}})
+    body = ok(resp)
+    assert body["revision"] == 2
+    assert body["spec"]["secret_keys"] == ["KEEP"]
+    events = events_of(client, "web")
+    assert "secrets.DB_PASSWORD" in events[-1]["message"]
+    for text in (resp.text, json.dumps(events)):
+        assert SECRET not in text and OTHER_SECRET not in text
+
+
+# -- operations --------------------------------------------------------------------------
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert ok(client.get("/healthz")) == {"status": "ok"}
+    assert ok(client.get("/readyz")) == {"status": "ready"}
+
+
+def test_metrics_are_prometheus_text(client: TestClient) -> None:
+    resp = client.get("/metrics")
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("text/plain")
+    assert "# TYPE" in resp.text
+
+
+def test_every_operation_has_a_unique_operation_id_and_a_tag(client: TestClient) -> None:
+    schema = ok(client.get("/openapi.json"))
+    ids: list[str] = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "put", "post", "patch", "delete", "head", "options"):
+                continue
+            assert operation.get("operationId"), f"{method.upper()} {path} has no operationId"
+            assert operation.get("tags"), f"{method.upper()} {path} has no tag"
+            ids.append(operation["operationId"])
+    assert len(ids) >= 15
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert {"apply_deployment", "create_deployment", "patch_deployment", "get_rollout"} <= set(ids)
+
+
+def test_unknown_route_is_a_problem(client: TestClient) -> None:
+    problem(client.get("/v1/nothing-here"), 404)
+    problem(client.post("/v1/deployments/web/revisions"), 405)
