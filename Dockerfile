@@ -47,4 +47,4 @@ WORKDIR /var/lib/moorage
 EXPOSE 8000
 
 ENTRYPOINT ["moorage"]
-CMD ["api"]
+CMD ["api", "--host", "0.0.0.0"]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
@@ -169,6 +170,15 @@ def rollback_deployment(
     return presenters.rollout(result.rollout)
 
 
+@router.post("/{name}/restart", status_code=202, operation_id="restart_deployment",
+             responses={404: P404, 409: P409, 412: P412}, dependencies=[require("deploy")])
+def restart_deployment(name: Name, session: SessionDep, if_match: IfMatch = None) -> RolloutRead:
+    """Replace every replica with a fresh container of the same spec, by the update strategy."""
+    result = service.restart(session, name, if_match)
+    assert result.rollout is not None
+    return presenters.rollout(result.rollout)
+
+
 @router.get("/{name}/rollouts", operation_id="list_deployment_rollouts",
             responses={404: P404}, dependencies=[require("read")])
 def list_deployment_rollouts(
@@ -208,7 +218,9 @@ def _events_after(name: str, after: int | None, limit: int) -> list[EventRead] |
 async def list_events(
     name: Name,
     request: Request,
-    after: Annotated[int | None, Query(ge=0, description="Only events after this id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="Only events after this id")
+    ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
     accept: Annotated[str | None, Header()] = None,
@@ -217,10 +229,11 @@ async def list_events(
     """Events oldest first. With `Accept: text/event-stream`, a live SSE stream that resumes
     from `Last-Event-ID`."""
     if cursor is not None:
-        after = int(decode_cursor(cursor))
+        after = decode_cursor(cursor, int)
     if accept and "text/event-stream" in accept:
         if last_event_id:
-            if not last_event_id.isdigit():
+            # ASCII digits only ("²".isdigit() is true) and within an event id's range.
+            if not re.fullmatch(r"[0-9]{1,19}", last_event_id) or int(last_event_id) >= 2**63:
                 raise Invalid("Last-Event-ID must be an event id", loc=["header", "Last-Event-ID"])
             after = int(last_event_id)
         first = await run_in_threadpool(_events_after, name, after, limit)

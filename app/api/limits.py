@@ -30,26 +30,35 @@ class BodySizeLimit:
                     await self._refuse(send)
                     return
         seen = 0
-        started = False
+        started = too_big = refused = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_big
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_big = True
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
+        async def guarded_send(message: Message) -> None:
+            nonlocal started, refused
+            if too_big and not started:
+                # The app may have caught BodyTooLarge while parsing (FastAPI turns any
+                # body error into a 400): whatever it answers instead, the answer is 413.
+                if not refused:
+                    refused = True
+                    await self._refuse(send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, guarded_send)
         except BodyTooLarge:
-            if not started:
+            if not started and not refused:
+                refused = True
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:

@@ -104,6 +104,7 @@ class EngineClient:
         self.url = url
         self.timeout = timeout
         self._client: docker.DockerClient | None = None
+        self._inspected: dict[str, dict] = {}
 
     @property
     def api(self) -> docker.APIClient:
@@ -189,18 +190,16 @@ class EngineClient:
             published=published,
         )
 
-    def port_bindings(self, container_id: str) -> list[dict]:
-        with classified(self.name, "inspect"):
-            details = self.api.inspect_container(container_id)
-        out = []
-        for key, bindings in (details.get("NetworkSettings", {}).get("Ports") or {}).items():
-            port, _, proto = key.partition("/")
-            for b in bindings or []:
-                out.append({
-                    "container_port": int(port), "protocol": proto,
-                    "host_ip": b.get("HostIp"), "host_port": int(b["HostPort"]),
-                })
-        return out
+    def inspect_cached(self, container_id: str) -> dict:
+        """Inspect once per container: its address and ports never change while it lives."""
+        details = self._inspected.get(container_id)
+        if details is None:
+            with classified(self.name, "inspect"):
+                details = self.api.inspect_container(container_id)
+            if len(self._inspected) > 4096:
+                self._inspected.clear()
+            self._inspected[container_id] = details
+        return details
 
     # -- act -------------------------------------------------------------------------
 

@@ -62,4 +62,6 @@ class Revision(Base):
     template_hash: Mapped[str] = mapped_column(String(64))
     spec_hash: Mapped[str] = mapped_column(String(64))
     image_digest: Mapped[str | None] = mapped_column(String(255))
+    # Part of the template hash: a restart changes it, so every replica is replaced.
+    restart_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -33,4 +33,6 @@ class Replica(Base):
     restart_count: Mapped[int] = mapped_column(Integer, default=0)
     exit_code: Mapped[int | None] = mapped_column(Integer)
     last_probe: Mapped[str | None] = mapped_column(Text)
+    last_probe_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    probe_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

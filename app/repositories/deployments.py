@@ -32,10 +32,10 @@ def find(session: Session, deployment_id: uuid.UUID) -> Deployment | None:
 def list_page(
     session: Session, limit: int, cursor: str | None, label: tuple[str, str] | None = None
 ) -> tuple[list[Deployment], str | None]:
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, str)
     query = select(Deployment).order_by(Deployment.name)
     if after is not None:
-        query = query.where(Deployment.name > str(after))
+        query = query.where(Deployment.name > after)
     if label is None:
         rows = list(session.scalars(query.limit(limit + 1)))
     else:
@@ -59,7 +59,7 @@ def revision(session: Session, deployment_id: uuid.UUID, number: int) -> Revisio
 def revisions_page(
     session: Session, deployment_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[Revision], str | None]:
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, int)
     query = (
         select(Revision)
         .where(Revision.deployment_id == deployment_id)
@@ -67,7 +67,7 @@ def revisions_page(
         .limit(limit + 1)
     )
     if after is not None:
-        query = query.where(Revision.number < int(after))
+        query = query.where(Revision.number < after)
     rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]

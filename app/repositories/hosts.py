@@ -22,10 +22,10 @@ def find_by_name(session: Session, name: str) -> Host | None:
 
 
 def list_page(session: Session, limit: int, cursor: str | None) -> tuple[list[Host], str | None]:
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, str)
     query = select(Host).order_by(Host.name).limit(limit + 1)
     if after is not None:
-        query = query.where(Host.name > str(after))
+        query = query.where(Host.name > after)
     rows = list(session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]

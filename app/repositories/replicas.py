@@ -23,7 +23,7 @@ def page(
     session: Session, deployment_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[Replica], str | None]:
     rows = for_deployment(session, deployment_id)
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, (int, str))
     if after is not None:
         rows = [r for r in rows if [r.slot, r.container_name] > list(after)]
     more = len(rows) > limit

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
+from app.errors import Invalid, NotFound
 from app.models import Rollout
 from app.repositories.pagination import decode_cursor, encode_cursor
 
@@ -53,7 +53,7 @@ def active(session: Session, deployment_id: uuid.UUID) -> list[Rollout]:
 def page(
     session: Session, deployment_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[Rollout], str | None]:
-    after = decode_cursor(cursor)
+    after = decode_cursor(cursor, str)
     query = (
         select(Rollout)
         .where(Rollout.deployment_id == deployment_id)
@@ -62,7 +62,26 @@ def page(
     rows = list(session.scalars(query))
     if after is not None:
         ids = [str(r.id) for r in rows]
-        rows = rows[ids.index(after) + 1 :] if after in ids else []
+        if after not in ids:  # rollouts are never removed: this list never made it
+            raise Invalid("cursor is not one this API returned", loc=["query", "cursor"])
+        rows = rows[ids.index(after) + 1 :]
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(str(rows[-1].id)) if more else None
+
+
+def last_succeeded_revision(
+    session: Session, deployment_id: uuid.UUID, exclude: int
+) -> int | None:
+    """The revision the most recent successful rollout reached (other than ``exclude``)."""
+    return session.scalar(
+        select(Rollout.to_revision)
+        .where(
+            Rollout.deployment_id == deployment_id,
+            Rollout.state == "succeeded",
+            Rollout.to_revision != exclude,
+            Rollout.kind != "delete",
+        )
+        .order_by(Rollout.created_at.desc(), Rollout.id.desc())
+        .limit(1)
+    )

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from app.reconcile.scheduler import Constraint
 from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
@@ -19,8 +19,11 @@ IMAGE_REF = re.compile(
     rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?(?:@sha256:[a-f0-9]{{64}})?$"
 )
 ENV_KEY = r"^[A-Za-z_][A-Za-z0-9_]{0,254}$"
+# A process gets env and argv as C strings: a NUL would cut them, so the engine refuses it.
+NO_NUL = r"^[^\x00]*$"
 EnvKey = Annotated[str, Field(pattern=ENV_KEY)]
-EnvValue = Annotated[str, Field(max_length=32_768)]
+EnvValue = Annotated[str, Field(max_length=32_768, pattern=NO_NUL)]
+Arg = Annotated[str, Field(max_length=4096, pattern=NO_NUL)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
@@ -49,7 +52,7 @@ class TcpCheck(Strict):
 class HealthCheck(Strict):
     http: HttpCheck | None = None
     tcp: TcpCheck | None = None
-    exec: Annotated[list[Annotated[str, Field(max_length=4096)]], Field(min_length=1, max_length=64)] | None = None
+    exec: Annotated[list[Arg], Field(min_length=1, max_length=64)] | None = None
     interval_s: Annotated[float, Field(gt=0, le=3600)] = 5.0
     timeout_s: Annotated[float, Field(gt=0, le=600)] = 2.0
     retries: Annotated[int, Field(ge=1, le=100)] = 3
@@ -100,7 +103,7 @@ class VolumeSpec(Strict):
     read_only: bool = False
 
 
-Argv = Annotated[list[Annotated[str, Field(max_length=4096)]], Field(max_length=256)]
+Argv = Annotated[list[Arg], Field(max_length=256)]
 
 
 class DeploymentSpec(Strict):
@@ -139,13 +142,21 @@ class DeploymentSpec(Strict):
             raise ValueError("label keys starting with 'moorage.' are reserved")
         return v
 
-    @model_validator(mode="after")
-    def _consistent(self) -> DeploymentSpec:
-        if overlap := sorted(set(self.env) & set(self.secrets)):
+    # Field validators, not one model validator, so an error's `loc` names the field.
+    @field_validator("secrets")
+    @classmethod
+    def _not_also_env(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # env is declared first, so it is in info.data unless it was invalid itself.
+        if overlap := sorted(set(info.data.get("env") or {}) & set(v)):
             raise ValueError(f"keys in both env and secrets: {', '.join(overlap)}")
+        return v
+
+    @field_validator("ports")
+    @classmethod
+    def _unique_ports(cls, v: list[PortSpec]) -> list[PortSpec]:
         seen: set[tuple[int, str]] = set()
         fixed: set[tuple[str, int, str]] = set()
-        for p in self.ports:
+        for p in v:
             if (p.container_port, p.protocol) in seen:
                 raise ValueError(f"container_port {p.container_port}/{p.protocol} listed twice")
             seen.add((p.container_port, p.protocol))
@@ -153,7 +164,7 @@ class DeploymentSpec(Strict):
                 if (p.host_ip, p.host_port, p.protocol) in fixed:
                     raise ValueError(f"host_port {p.host_port}/{p.protocol} listed twice")
                 fixed.add((p.host_ip, p.host_port, p.protocol))
-        return self
+        return v
 
 
 class SpecRead(BaseModel):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -20,9 +21,25 @@ class HostCreate(Strict):
 
     @field_validator("url")
     @classmethod
-    def _scheme(cls, v: str) -> str:
+    def _url(cls, v: str) -> str:
         if not v.startswith(("unix:///", "tcp://", "ssh://")):
             raise ValueError("url must start with unix:///, tcp:// or ssh://")
+        if any(ord(ch) < 0x20 or ch == "\x7f" for ch in v):
+            raise ValueError("url must not contain control characters")
+        if v.startswith("unix://"):
+            if v == "unix:///":
+                raise ValueError("url needs a socket path, e.g. unix:///var/run/docker.sock")
+            return v
+        # The Docker client would fail on these with errors that say nothing about the url.
+        try:
+            parts = urlsplit(v)
+            parts.port  # noqa: B018  (raises ValueError unless a number in 0..65535)
+        except ValueError as exc:
+            raise ValueError(f"url is not a valid tcp:// or ssh:// address: {exc}") from None
+        if not parts.hostname:
+            raise ValueError("url needs a host, e.g. tcp://10.0.0.5:2376 or ssh://user@host")
+        if parts.port == 0:
+            raise ValueError("url port must be 1..65535")
         return v
 
 

@@ -29,6 +29,7 @@ from app.schemas.deployments import (
     PlannedAction,
 )
 from app.services import specs
+from app.services.rollouts import transition
 
 
 @dataclass
@@ -93,9 +94,8 @@ def _supersede_active(session: Session, deployment: Deployment, by: Rollout) -> 
     for rollout in rollout_repo.active(session, deployment.id):
         if rollout.id == by.id:
             continue
-        rollout.state = "superseded"
-        rollout.finished_at = utcnow()
-        rollout.message = f"superseded by rollout {by.id} ({by.kind} to revision {by.to_revision})"
+        transition(rollout, "superseded",
+                   f"superseded by rollout {by.id} ({by.kind} to revision {by.to_revision})")
 
 
 def _start_rollout(
@@ -130,7 +130,7 @@ def _record_revision(
     deployment: Deployment,
     public: dict[str, Any],
     secrets: dict[str, str],
-    nonce: str = "",
+    nonce: str,
 ) -> Revision:
     number = (
         session.scalar(
@@ -145,6 +145,7 @@ def _record_revision(
         secrets=secrets,
         template_hash=specs.template_hash(public, secrets, nonce),
         spec_hash=specs.spec_hash(public, secrets),
+        restart_nonce=nonce,
         created_at=utcnow(),
     )
     session.add(rev)
@@ -160,6 +161,7 @@ def apply(
     if_match: str | None = None,
     must_create: bool = False,
     kind: str | None = None,
+    restart: bool = False,
 ) -> ApplyResult:
     """Make ``spec`` the desired state. A spec equal to the current one changes nothing."""
     deployment = deployment_repo.find_by_name(session, name)
@@ -173,7 +175,8 @@ def apply(
 
     public, secrets = specs.public_spec(spec), dict(spec.secrets)
     previous = current_revision(session, deployment) if deployment else None
-    if previous is not None and previous.spec_hash == specs.spec_hash(public, secrets):
+    if (not restart and previous is not None
+            and previous.spec_hash == specs.spec_hash(public, secrets)):
         return ApplyResult(deployment, created=False, rollout=None)
 
     created = deployment is None
@@ -186,7 +189,9 @@ def apply(
         session.add(deployment)
         session.flush()
 
-    rev = _record_revision(session, deployment, public, secrets)
+    # The restart nonce carries over, so a later scale does not undo a restart's work.
+    nonce = uuid.uuid4().hex if restart else (previous.restart_nonce if previous else "")
+    rev = _record_revision(session, deployment, public, secrets, nonce)
     if previous is not None and previous.spec["image"] == public["image"]:
         # The same reference keeps its pinned image: only a new apply of a new
         # reference (or a webhook) moves a deployment to whatever a tag means now.
@@ -253,8 +258,24 @@ def rollback(
     if to_revision == deployment.revision:
         raise Conflict(f"revision {to_revision} is already the current one")
     target = deployment_repo.revision(session, deployment.id, to_revision)
+    if target.spec_hash == current_revision(session, deployment).spec_hash:
+        # Applying it would change nothing, so there would be no rollout to answer with.
+        raise Conflict(
+            f"revision {to_revision} has the same spec as the current revision "
+            f"{deployment.revision}"
+        )
     spec = DeploymentSpec.model_validate(stored_spec(target))
     return apply(session, name, spec, kind="rollback")
+
+
+def restart(session: Session, name: str, if_match: str | None = None) -> ApplyResult:
+    """Replace every replica with a fresh container of the same spec, rolling."""
+    deployment = deployment_repo.get_by_name(session, name, for_update=True)
+    check_if_match(if_match, deployment.resource_version)
+    if deployment.deleting:
+        raise Conflict(f"deployment {name!r} is being deleted")
+    spec = DeploymentSpec.model_validate(stored_spec(current_revision(session, deployment)))
+    return apply(session, name, spec, kind="restart", restart=True)
 
 
 def delete(session: Session, name: str, if_match: str | None = None) -> Rollout:
@@ -322,7 +343,7 @@ def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
     all_hosts = host_repo.all_hosts(session)
     records = replica_repo.for_deployment(session, deployment.id) if deployment else []
     observed = list(_observed_from_records(records, {h.id: h for h in all_hosts}))
-    t_hash = specs.template_hash(public, secrets)
+    t_hash = specs.template_hash(public, secrets, previous.restart_nonce if previous else "")
     desired = specs.to_desired(name, number, public, t_hash)
     result = plan(desired, observed, host_views(all_hosts), now=utcnow())
     actions = []

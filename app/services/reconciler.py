@@ -7,6 +7,7 @@ a fresh short transaction. Every step is safe to repeat after a crash at any poi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -35,8 +36,12 @@ from app.dockerhost.engine import (
     L_SLOT,
     L_TEMPLATE,
 )
+from app.dockerhost.probes import probe
+from app.errors import AppError
 from app.logs import register_secret_values
 from app.models import Deployment, Host, Replica, Revision, Rollout
+from app.reconcile import health as health_rules
+from app.reconcile.health import HealthCheckSpec, HealthState
 from app.reconcile.planner import BackoffPolicy, Summary, plan, summarize
 from app.reconcile.types import (
     Action,
@@ -55,7 +60,9 @@ from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.repositories import rollouts as rollout_repo
+from app.services import deployments as deployment_service
 from app.services import specs
+from app.services.rollouts import transition
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +99,9 @@ class Context:
     views: list[HostView]
     restarts: dict[int, SlotRestarts]
     known: dict[tuple[str, str], Replica]  # (host, container name) -> last record
+    health_check: dict | None = None
+    progress_deadline_s: float = 600.0
+    auto_rollback: bool = True
 
 
 @dataclass
@@ -99,6 +109,8 @@ class Observation:
     containers: list[ObservedContainer]
     views: list[HostView]
     unreachable: dict[str, str] = field(default_factory=dict)  # host -> error
+    health: dict[tuple[str, str], HealthState] = field(default_factory=dict)
+    next_probe_at: datetime | None = None
 
 
 @dataclass
@@ -237,16 +249,18 @@ class Reconciler:
                 self._pin_image(ctx, obs)
             except EngineError as exc:
                 return self._record_failure(ctx, obs, exc)
+        self._probe(ctx, obs)
         now = utcnow()
         the_plan = plan(
             ctx.desired, obs.containers, obs.views, ctx.restarts, now=now, backoff=self.backoff
         )
         summary = summarize(ctx.desired, obs.containers, obs.views, ctx.restarts, now=now)
         if self._record_observation(ctx, obs, the_plan, summary):
-            return None  # converged (or deleted)
+            return None  # converged, deleted, or failed for good
         if the_plan.empty:
-            if the_plan.wake_at is not None:
-                return max(0.05, (the_plan.wake_at - utcnow()).total_seconds())
+            wake = [t for t in (the_plan.wake_at, obs.next_probe_at) if t is not None]
+            if wake:
+                return max(0.05, (min(wake) - utcnow()).total_seconds())
             return POLL_S if not obs.unreachable else FAILED_RETRY_S
         outcomes = self._execute(ctx, the_plan)
         return self._record_outcomes(ctx, outcomes)
@@ -282,6 +296,9 @@ class Reconciler:
             views=host_views(hosts),
             restarts=_restarts(deployment.slot_restarts),
             known=known,
+            health_check=revision.spec.get("health_check"),
+            progress_deadline_s=revision.spec["update_strategy"]["progress_deadline_s"],
+            auto_rollback=revision.spec["update_strategy"]["auto_rollback"],
         )
 
     def _client(self, host: Host):
@@ -314,6 +331,64 @@ class Reconciler:
             _from_record(r, host) for (host, _), r in ctx.known.items() if host in blind
         ]
         return Observation(containers, views, unreachable)
+
+    def _probe(self, ctx: Context, obs: Observation) -> None:
+        """Probe the current template's running replicas that are due; set their health.
+
+        Older replicas keep the health last recorded for them: they are on their way out,
+        and judging them by a check written for the new template could take them down."""
+        check = ctx.health_check
+        if not check:
+            return
+        spec = HealthCheckSpec(check["interval_s"], check["timeout_s"], check["retries"],
+                               check["start_period_s"])
+        now = utcnow()
+        states: dict[tuple[str, str], HealthState] = {}
+        due: list[ObservedContainer] = []
+        for c in obs.containers:
+            key = (c.host, c.name)
+            record = ctx.known.get(key)
+            state = HealthState(
+                record.health if record and record.health != "none" else "starting",
+                record.probe_failures if record else 0,
+                record.last_probe_at if record else None,
+                (record.last_probe or "") if record else "",
+            )
+            states[key] = state
+            if (c.template_hash == ctx.desired.template_hash and c.state == "running"
+                    and c.host not in obs.unreachable and health_rules.is_due(state, spec, now)):
+                due.append(c)
+        futures = {
+            (c.host, c.name): docker_pool().submit(
+                probe, self._client(ctx.hosts[c.host]), c.container_id, check
+            )
+            for c in due
+        }
+        by_key = {(c.host, c.name): c for c in obs.containers}
+        for key, future in futures.items():
+            result = future.result()
+            states[key] = health_rules.after_probe(
+                states[key], result.ok, result.output, spec, by_key[key].started_at, utcnow()
+            )
+        obs.health = states
+        def health_of(c: ObservedContainer) -> str:
+            if c.template_hash == ctx.desired.template_hash:
+                return states[(c.host, c.name)].health
+            record = ctx.known.get((c.host, c.name))
+            return record.health if record else "none"
+
+        obs.containers = [
+            dataclasses.replace(c, health=health_of(c)) if c.state == "running" else c
+            for c in obs.containers
+        ]
+        pending = [
+            health_rules.next_probe_at(states[(c.host, c.name)], spec)
+            for c in obs.containers
+            if c.template_hash == ctx.desired.template_hash and c.state == "running"
+            and states[(c.host, c.name)].health != "healthy"
+        ]
+        pending = [t for t in pending if t is not None]
+        obs.next_probe_at = min(pending) if pending else None
 
     def _pin_image(self, ctx: Context, obs: Observation) -> None:
         """Record the image id the tag means now; every replica of the revision runs it."""
@@ -404,7 +479,7 @@ class Reconciler:
             rollout = self._rollout(session, deployment)
             now = utcnow()
             if rollout is not None and rollout.state == "pending":
-                rollout.state, rollout.started_at = "in_progress", now
+                transition(rollout, "in_progress")
                 event_repo.record(session, deployment.id, "RolloutStarted",
                                   f"{rollout.kind} to revision {rollout.to_revision}",
                                   rollout_id=rollout.id)
@@ -420,17 +495,23 @@ class Reconciler:
             done = the_plan.empty and summary.converged
             if deployment.deleting and done:
                 if rollout is not None:
-                    self._finish(rollout, "succeeded", "every replica removed")
+                    transition(rollout, "succeeded", "every replica removed")
                 session.delete(deployment)
                 return True
             if rollout is not None:
                 self._progress(rollout, summary)
                 if done and rollout.to_revision == deployment.revision:
-                    self._finish(rollout, "succeeded",
-                                 f"{summary.ready}/{summary.replicas} replicas ready")
+                    transition(rollout, "succeeded",
+                               f"{summary.ready}/{summary.replicas} replicas ready")
                     event_repo.record(session, deployment.id, "RolloutSucceeded",
                                       rollout.message, rollout_id=rollout.id)
                     rollout = None
+                elif self._past_deadline(ctx, rollout, now):
+                    reason = f"no progress for {ctx.progress_deadline_s:g}s (progress deadline)"
+                    if probe := self._failing_probe(ctx, obs):
+                        reason = f"{reason}: {probe}"
+                    self._fail_rollout(session, deployment, rollout, reason, ctx)
+                    return False  # a rollback may have begun: the next pass plans it
             self._write_status(deployment, rollout, summary, the_plan)
             if the_plan.pending:
                 event_repo.record(session, deployment.id, "Unschedulable",
@@ -472,6 +553,14 @@ class Reconciler:
             record.started_at = c.started_at if c.state == "running" else record.started_at
             record.exit_code = c.exit_code
             record.restart_count = ctx.restarts.get(c.slot, SlotRestarts()).count
+            probed = obs.health.get(key)
+            if probed is not None and c.state == "running":
+                record.health = probed.health
+                record.probe_failures = probed.failures
+                record.last_probe_at = probed.last_probe_at
+                record.last_probe = probed.output or None
+            elif not ctx.health_check:
+                record.health = "none"
             session.add(record)
         for key, record in ctx.known.items():
             if key[0] not in blind and key not in seen:
@@ -525,21 +614,51 @@ class Reconciler:
             rollout.last_progress_at = utcnow()
 
     @staticmethod
-    def _finish(rollout: Rollout, state: str, message: str) -> None:
-        rollout.state = state
-        rollout.message = message
-        rollout.finished_at = utcnow()
+    def _past_deadline(ctx: Context, rollout: Rollout, now: datetime) -> bool:
+        since = rollout.last_progress_at or rollout.started_at
+        return since is not None and (now - since).total_seconds() > ctx.progress_deadline_s
 
-    def _fail(
-        self, session: Session, deployment: Deployment, rollout: Rollout | None, message: str
+    @staticmethod
+    def _failing_probe(ctx: Context, obs: Observation) -> str:
+        for c in obs.containers:
+            state = obs.health.get((c.host, c.name))
+            if (c.template_hash == ctx.desired.template_hash and state is not None
+                    and state.health != "healthy" and state.output):
+                return f"replica {c.name} {state.health}: {state.output}"
+        return ""
+
+    def _fail_rollout(
+        self,
+        session: Session,
+        deployment: Deployment,
+        rollout: Rollout | None,
+        message: str,
+        ctx: Context,
     ) -> None:
-        """A permanent error: retrying now cannot help, so say why and back off."""
-        deployment.phase, deployment.message = "failed", message
-        deployment.next_reconcile_at = utcnow() + timedelta(seconds=FAILED_RETRY_S)
-        if rollout is not None:
-            self._finish(rollout, "failed", message)
+        """The rollout cannot succeed: roll back to the last good revision when asked to,
+        through the same rolling machinery; otherwise fail and back off."""
+        target = None
+        if rollout is not None and rollout.state == "pending":
+            transition(rollout, "in_progress")
+        if rollout is not None and ctx.auto_rollback and rollout.kind not in ("rollback", "delete"):
+            target = rollout_repo.last_succeeded_revision(session, deployment.id,
+                                                          exclude=deployment.revision)
+        if rollout is not None and target is not None:
+            transition(rollout, "rolled_back", f"{message}; rolling back to revision {target}")
+            event_repo.record(session, deployment.id, "RolloutRolledBack", rollout.message,
+                              warning=True, rollout_id=rollout.id)
+            session.flush()
+            try:
+                deployment_service.rollback(session, deployment.name, target)
+                return
+            except AppError as exc:
+                log.warning("automatic rollback of %s refused: %s", deployment.name, exc)
+        elif rollout is not None:
+            transition(rollout, "failed", message)
             event_repo.record(session, deployment.id, "RolloutFailed", message,
                               warning=True, rollout_id=rollout.id)
+        deployment.phase, deployment.message = "failed", message
+        deployment.next_reconcile_at = utcnow() + timedelta(seconds=FAILED_RETRY_S)
 
     def _record_outcomes(self, ctx: Context, outcomes: list[Outcome]) -> float | None:
         with session_scope() as session:
@@ -594,8 +713,8 @@ class Reconciler:
                                           rollout_id=rollout_id)
             deployment.slot_restarts = restarts
             if permanent:
-                self._fail(session, deployment, rollout, permanent[0])
-                return None
+                self._fail_rollout(session, deployment, rollout, permanent[0], ctx)
+                return 0.0 if deployment.phase != "failed" else None
         return 1.0 if temporary else 0.0
 
     def _record_failure(self, ctx: Context, obs: Observation, exc: EngineError) -> float | None:
@@ -607,5 +726,6 @@ class Reconciler:
                               warning=True, dedupe=True)
             if exc.temporary:
                 return 1.0
-            self._fail(session, deployment, self._rollout(session, deployment), str(exc))
-            return None
+            self._fail_rollout(session, deployment, self._rollout(session, deployment),
+                               str(exc), ctx)
+            return 0.0 if deployment.phase != "failed" else None

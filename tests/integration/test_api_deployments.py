@@ -24,11 +24,27 @@ OTHER_SECRET = "correct-horse-battery-staple"
 
 @pytest.fixture
 def client(clean_db: None) -> Iterator[TestClient]:
-    # Created after clean_db, so the settings already point at the test database.
+    """A client on empty tables. Created after clean_db, so the settings already point
+    at the test database."""
     from app.main import create_app
 
     with TestClient(create_app()) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def shared(postgres: str, redis_broker: str) -> Iterator[TestClient]:
+    """One client for the many validation cases: each works on names of its own, so it
+    needs no emptied tables (emptying them for each case would make this file slow)."""
+    from app.main import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def fresh_name() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -314,14 +330,21 @@ def test_invalid_list_cursor_is_422(client: TestClient, cursor: str) -> None:
     assert "query.cursor" in error_paths(body)
 
 
+@pytest.fixture(scope="module")
+def two_revisions(shared: TestClient) -> str:
+    name = f"t-{uuid.uuid4().hex[:12]}"
+    ok(put(shared, name, spec()), 201)
+    ok(put(shared, name, spec(replicas=4)))
+    return name
+
+
 @pytest.mark.parametrize("path", ["revisions", "events", "rollouts", "replicas"])
-@pytest.mark.parametrize("key", ["abc", None, 1.5, [1, "x", 3]], ids=["str", "null", "float", "list"])
+@pytest.mark.parametrize("key", ["abc", None, 1.5, True, [1, "x", 3], 2**70],
+                         ids=["str", "null", "float", "bool", "list", "huge"])
 def test_a_cursor_of_the_wrong_kind_is_422_on_every_list(
-    client: TestClient, path: str, key: Any
+    shared: TestClient, two_revisions: str, path: str, key: Any
 ) -> None:
-    ok(put(client, "web", spec()), 201)
-    ok(put(client, "web", spec(replicas=4)))
-    resp = client.get(f"/v1/deployments/web/{path}", params={"cursor": cursor_of(key)})
+    resp = shared.get(f"/v1/deployments/{two_revisions}/{path}", params={"cursor": cursor_of(key)})
     assert "query.cursor" in error_paths(problem(resp, 422))
 
 
@@ -653,32 +676,34 @@ INVALID_SPECS = [
     ("body", "field"), [(b, f) for _, b, f in INVALID_SPECS], ids=[i for i, _, _ in INVALID_SPECS]
 )
 def test_invalid_spec_is_422_and_writes_nothing(
-    client: TestClient, body: Any, field: str
+    shared: TestClient, fresh_name: str, body: Any, field: str
 ) -> None:
-    resp = put(client, "web", body)
+    resp = put(shared, fresh_name, body)
     details = problem(resp, 422)
     assert names_field(details, field), error_paths(details)
     assert all(e["msg"] for e in details["errors"])
     assert SECRET not in resp.text
-    problem(client.get("/v1/deployments/web"), 404)
+    problem(shared.get(f"/v1/deployments/{fresh_name}"), 404)
     # POST validates the same spec the same way.
     if isinstance(body, dict):
-        resp = client.post("/v1/deployments", json={"name": "web", **body})
+        resp = shared.post("/v1/deployments", json={"name": fresh_name, **body})
         assert names_field(problem(resp, 422), field)
-        problem(client.get("/v1/deployments/web"), 404)
+        problem(shared.get(f"/v1/deployments/{fresh_name}"), 404)
 
 
 @pytest.mark.parametrize("name", ["Web", "a" * 64, "my_app", "-web", "web-", "w.b"])
-def test_bad_deployment_name_in_path_is_422(client: TestClient, name: str) -> None:
-    body = problem(put(client, name, spec()), 422)
+def test_bad_deployment_name_in_path_is_422(shared: TestClient, name: str) -> None:
+    before = ok(shared.get("/v1/deployments", params={"limit": 500}))["items"]
+    body = problem(put(shared, name, spec()), 422)
     assert "path.name" in error_paths(body)
-    assert ok(client.get("/v1/deployments"))["items"] == []
+    problem(shared.get(f"/v1/deployments/{name}"), 422)
+    assert ok(shared.get("/v1/deployments", params={"limit": 500}))["items"] == before
 
 
-def test_longest_valid_name_is_accepted(client: TestClient) -> None:
-    name = "a" * 63
-    ok(put(client, name, spec()), 201)
-    assert get(client, name)["name"] == name
+def test_longest_valid_name_is_accepted(shared: TestClient, fresh_name: str) -> None:
+    name = fresh_name + "a" * (63 - len(fresh_name))
+    ok(put(shared, name, spec()), 201)
+    assert get(shared, name)["name"] == name
 
 
 @pytest.mark.parametrize(
@@ -696,41 +721,42 @@ def test_longest_valid_name_is_accepted(client: TestClient) -> None:
     ids=["replicas", "remove-image", "image", "env-key", "overlap", "typo", "strategy", "ports"],
 )
 def test_invalid_patch_is_422_and_writes_nothing(
-    client: TestClient, patch: dict[str, Any], field: str
+    shared: TestClient, fresh_name: str, patch: dict[str, Any], field: str
 ) -> None:
-    ok(put(client, "web", spec(update_strategy={"max_surge": 1, "max_unavailable": 0})), 201)
-    resp = client.patch("/v1/deployments/web", json=patch)
+    ok(put(shared, fresh_name, spec(update_strategy={"max_surge": 1, "max_unavailable": 0})), 201)
+    resp = shared.patch(f"/v1/deployments/{fresh_name}", json=patch)
     details = problem(resp, 422)
     assert names_field(details, field), error_paths(details)
     assert SECRET not in resp.text
-    current = get(client, "web")
+    current = get(shared, fresh_name)
     assert current["resource_version"] == 1
-    assert revision_numbers(client, "web") == [1]
+    assert revision_numbers(shared, fresh_name) == [1]
 
 
 @pytest.mark.parametrize("raw", [b"[1, 2]", b'"image"', b"42", b"null"],
                          ids=["array", "string", "number", "null"])
-def test_patch_body_must_be_a_json_object(client: TestClient, raw: bytes) -> None:
-    ok(put(client, "web", spec()), 201)
-    resp = client.patch("/v1/deployments/web", content=raw,
+def test_patch_body_must_be_a_json_object(shared: TestClient, fresh_name: str, raw: bytes) -> None:
+    ok(put(shared, fresh_name, spec()), 201)
+    resp = shared.patch(f"/v1/deployments/{fresh_name}", content=raw,
                         headers={"Content-Type": "application/merge-patch+json"})
     assert "body" in error_paths(problem(resp, 422))
-    assert revision_numbers(client, "web") == [1]
+    assert revision_numbers(shared, fresh_name) == [1]
+    assert get(shared, fresh_name)["resource_version"] == 1
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "post"])
-def test_non_json_body_is_422(client: TestClient, method: str) -> None:
+def test_non_json_body_is_422(shared: TestClient, fresh_name: str, method: str) -> None:
     if method == "patch":
-        ok(put(client, "web", spec()), 201)
-    url = "/v1/deployments" if method == "post" else "/v1/deployments/web"
-    resp = client.request(method.upper(), url, content=b"{image: nginx",
+        ok(put(shared, fresh_name, spec()), 201)
+    url = "/v1/deployments" if method == "post" else f"/v1/deployments/{fresh_name}"
+    resp = shared.request(method.upper(), url, content=b"{image: nginx",
                           headers={"Content-Type": "application/json"})
     body = problem(resp, 422)
     assert any(p.startswith("body") for p in error_paths(body))
     if method == "patch":
-        assert revision_numbers(client, "web") == [1]
+        assert revision_numbers(shared, fresh_name) == [1]
     else:
-        problem(client.get("/v1/deployments/web"), 404)
+        problem(shared.get(f"/v1/deployments/{fresh_name}"), 404)
 
 
 def test_oversized_body_is_413(client: TestClient) -> None:

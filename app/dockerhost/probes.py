@@ -1,0 +1,80 @@
+"""Health probes, run by the worker from outside the container where possible.
+
+``http`` and ``tcp`` go to the container's own address on its bridge, so they work for
+images that contain no tools at all (FROM scratch). A published port is no substitute:
+docker-proxy accepts a TCP connection even when nothing listens inside. For engines on
+other machines (tcp://, ssh://) the container's bridge is not routable from here, so the
+probe goes to the host's published port instead. ``exec`` runs inside the container.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+from app.dockerhost.engine import EngineClient, classified
+from app.dockerhost.errors import EngineError
+
+MAX_OUTPUT = 400
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    ok: bool
+    output: str
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_OUTPUT else text[: MAX_OUTPUT - 1] + "…"
+
+
+def _target(client: EngineClient, container_id: str, port: int) -> tuple[str, int]:
+    details = client.inspect_cached(container_id)
+    if client.url.startswith("unix://"):
+        networks = details.get("NetworkSettings", {}).get("Networks") or {}
+        for net in networks.values():
+            if net.get("IPAddress"):
+                return net["IPAddress"], port
+    host = urlparse(client.url).hostname or "127.0.0.1"
+    bindings = (details.get("NetworkSettings", {}).get("Ports") or {}).get(f"{port}/tcp") or []
+    for b in bindings:
+        if b.get("HostPort"):
+            return host, int(b["HostPort"])
+    raise EngineError(f"container port {port} is neither reachable nor published")
+
+
+def probe(client: EngineClient, container_id: str, check: dict[str, Any]) -> ProbeResult:
+    timeout = float(check.get("timeout_s", 2.0))
+    try:
+        if check.get("http"):
+            ip, port = _target(client, container_id, check["http"]["port"])
+            url = f"http://{ip}:{port}{check['http'].get('path', '/')}"
+            response = httpx.get(url, timeout=timeout, follow_redirects=False)
+            ok = 200 <= response.status_code < 400
+            return ProbeResult(ok, _short(f"HTTP {response.status_code} from {url}"))
+        if check.get("tcp"):
+            ip, port = _target(client, container_id, check["tcp"]["port"])
+            with socket.create_connection((ip, port), timeout=timeout):
+                return ProbeResult(True, f"connected to {ip}:{port}")
+        if check.get("exec"):
+            return _exec(client, container_id, check["exec"], timeout)
+    except httpx.HTTPError as exc:
+        return ProbeResult(False, _short(f"{exc.__class__.__name__}: {exc}"))
+    except OSError as exc:
+        return ProbeResult(False, _short(f"connection failed: {exc}"))
+    except EngineError as exc:
+        return ProbeResult(False, _short(str(exc)))
+    return ProbeResult(True, "no check")
+
+
+def _exec(client: EngineClient, container_id: str, argv: list[str], timeout: float) -> ProbeResult:
+    with classified(client.name, "exec probe"):
+        exec_id = client.api.exec_create(container_id, argv, stdout=True, stderr=True)["Id"]
+        output = client.api.exec_start(exec_id).decode(errors="replace")
+        code = client.api.exec_inspect(exec_id).get("ExitCode")
+    return ProbeResult(code == 0, _short(f"exit {code}: {output}"))
