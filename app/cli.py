@@ -105,21 +105,34 @@ def dev(
     typer.echo(f"database: {settings.effective_database_url}")
     typer.echo(f"broker:   {settings.effective_broker_url}"
                + (f" ({settings.broker_folder})" if settings.is_embedded else ""))
+    # SIGTERM must unwind through `finally`, or the worker would outlive us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     upgrade_to_head()
     typer.echo(register_local_host())
-    worker_proc = subprocess.Popen(_celery(
-        "worker", "--beat", "--loglevel", settings.log_level, "--concurrency", str(concurrency),
-        "--schedule", str(settings.data_dir / "celerybeat-schedule"),
-    ))
+    worker_proc = subprocess.Popen(
+        _celery("worker", "--beat", "--loglevel", settings.log_level,
+                "--concurrency", str(concurrency),
+                "--schedule", str(settings.data_dir / "celerybeat-schedule")),
+        start_new_session=True,  # its own group: we stop it and its pool children together
+    )
     try:
         uvicorn.run("app.main:create_app", factory=True, host="127.0.0.1", port=port,
                     log_config=None)
     finally:
-        worker_proc.send_signal(signal.SIGTERM)
+        _stop_group(worker_proc)
+
+
+def _stop_group(proc: subprocess.Popen, grace_s: float = 5.0) -> None:
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
         try:
-            worker_proc.wait(timeout=15)
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
         except subprocess.TimeoutExpired:
-            worker_proc.kill()
+            continue
 
 
 def main() -> None:

@@ -211,6 +211,14 @@ def _system_ticks() -> tuple[int, int]:
     return total - idle, total
 
 
+def background_load(seconds: float = 5.0) -> float:
+    """Fraction of all cores busy while the benchmark itself does nothing."""
+    a = _system_ticks()
+    time.sleep(seconds)
+    b = _system_ticks()
+    return (b[0] - a[0]) / max(1, b[1] - a[1])
+
+
 @dataclass
 class CpuSnapshot:
     at: float
@@ -600,6 +608,56 @@ def table(results: dict[int, dict[str, list[dict[str, Any]]]]) -> str:
     return "\n".join(rows)
 
 
+def profile(results: dict[int, dict[str, list[dict[str, Any]]]]) -> str:
+    """Medians of where the time went, from the engine's own Created/StartedAt stamps,
+    Moorage's events and rollout times, and the worker's Celery log."""
+
+    def m(runs: list[dict[str, Any]], get: Callable[[dict[str, Any]], float | None]) -> str:
+        values = [v for v in (get(r) for r in runs) if v is not None]
+        return f"{med(values):.2f}" if values else "-"
+
+    rows = ["| N | approach | first create | last create | first start | last start | all running seen "
+            "| done | other procs' CPU share |",
+            "|" + "---|" * 9]
+    for n, r in sorted(results.items()):
+        for kind, done_key, cpu_key in (("floor", "calls_done", "cpu"),
+                                        ("moorage", "succeeded", "cpu_running"),
+                                        ("swarm", "converged", "cpu")):
+            runs = r.get(kind) or []
+            if not runs:
+                continue
+            rows.append(
+                f"| {n} | {kind} | " + " | ".join(
+                    m(runs, lambda x, k=k: x["engine"].get(k))
+                    for k in ("first_created", "last_created", "first_started", "last_started")
+                ) + f" | {m(runs, lambda x: x['running'])} | {m(runs, lambda x, k=done_key: x[k])} "
+                f"| {m(runs, lambda x, k=cpu_key: x[k]['other'] / x[k]['capacity_s'])} |"
+            )
+    lines = ["Where the time went (seconds from the request; medians):", "", *rows, ""]
+    for n, r in sorted(results.items()):
+        runs = r.get("moorage") or []
+        if not runs:
+            continue
+        lines.append(
+            f"Moorage N={n}: PUT answered {m(runs, lambda x: x['put_s'])}; "
+            f"task received {m(runs, lambda x: x['tasks'][0]['received'] if x['tasks'] else None)}; "
+            f"image pinned {m(runs, lambda x: x['server'].get('event_ImagePinned'))}; "
+            f"rollout started {m(runs, lambda x: x['server'].get('rollout_started'))}; "
+            f"first create {m(runs, lambda x: x['engine'].get('first_created'))}; "
+            f"last start {m(runs, lambda x: x['engine'].get('last_started'))}; "
+            f"ReplicaCreated events {m(runs, lambda x: x['server'].get('event_ReplicaCreated'))}; "
+            f"rollout finished {m(runs, lambda x: x['server'].get('rollout_finished'))} "
+            f"(last start -> finished "
+            f"{m(runs, lambda x: x['server']['rollout_finished'] - x['engine']['last_started'])}); "
+            f"client saw succeeded {m(runs, lambda x: x['succeeded'])}; "
+            f"worker CPU {m(runs, lambda x: x['cpu_rollout'].get('moorage-worker'))} s, "
+            f"API {m(runs, lambda x: x['cpu_rollout'].get('moorage-api'))} s, "
+            f"postgres {m(runs, lambda x: x['cpu_rollout'].get('postgres'))} s, "
+            f"dockerd {m(runs, lambda x: x['cpu_rollout'].get('dockerd'))} s"
+        )
+    return "\n".join(lines)
+
+
 def _fmt(d: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.2f}" for k, v in d.items())
 
@@ -648,10 +706,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     tag = uuid.uuid4().hex[:4]
     ok = False
+    busy = float("nan")
     try:
         if engine.docker("info", "--format", "{{.Swarm.LocalNodeState}}").stdout.strip() != "inactive":
             raise RuntimeError(f"engine {engine.name} is already in a swarm; not touching it")
         log(f"engine {engine.url}; Moorage logs in {workdir}")
+        busy = background_load()
+        log(f"background load before the runs: {busy:.0%} of {os.cpu_count()} cores busy")
         stack.start()
         log(f"Moorage up: api {stack.url}, db {stack.db_name}, queue {stack.queue}")
         log("warm-up (untimed)")
@@ -696,8 +757,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     print()
-    print(f"{os.cpu_count()} cores; {args.runs} runs per cell; medians.")
+    print(f"{os.cpu_count()} cores; {args.runs} runs per cell; medians; "
+          f"background load before the runs {busy:.0%}.")
     print(table(results))
+    print()
+    print(profile(results))
     return 0
 
 

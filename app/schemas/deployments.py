@@ -301,7 +301,8 @@ class EventRead(BaseModel):
 
 
 class RollbackRequest(Strict):
-    revision: Annotated[int, Field(ge=1)] | None = None
+    # Strict: `true` is not revision 1. Bounded like the column (a 32-bit INTEGER).
+    revision: Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)] | None = None
 
 
 class LogLine(BaseModel):

@@ -93,6 +93,7 @@ class Context:
 
     deployment_id: uuid.UUID
     name: str
+    generation: int  # of the desired state this pass planned against
     desired: Desired
     revision: Revision
     hosts: dict[str, Host]
@@ -255,7 +256,10 @@ class Reconciler:
             ctx.desired, obs.containers, obs.views, ctx.restarts, now=now, backoff=self.backoff
         )
         summary = summarize(ctx.desired, obs.containers, obs.views, ctx.restarts, now=now)
-        if self._record_observation(ctx, obs, the_plan, summary):
+        recorded = self._record_observation(ctx, obs, the_plan, summary)
+        if recorded is None:
+            return 0.0  # stale: plan again against the new desired state
+        if recorded:
             return None  # converged, deleted, or failed for good
         if the_plan.empty:
             wake = [t for t in (the_plan.wake_at, obs.next_probe_at) if t is not None]
@@ -290,6 +294,7 @@ class Reconciler:
         return Context(
             deployment_id=deployment_id,
             name=deployment.name,
+            generation=deployment.generation,
             desired=desired,
             revision=revision,
             hosts={h.name: h for h in hosts},
@@ -470,12 +475,17 @@ class Reconciler:
 
     def _record_observation(
         self, ctx: Context, obs: Observation, the_plan: Plan, summary: Summary
-    ) -> bool:
-        """Write replicas, status and rollout progress. True when nothing is left to do."""
+    ) -> bool | None:
+        """Write replicas, status and rollout progress. True when nothing is left to do,
+        None when the desired state moved under this pass (its plan is stale)."""
         with session_scope() as session:
             deployment = deployment_repo.find(session, ctx.deployment_id)
             if deployment is None:
                 return True
+            if deployment.generation != ctx.generation:
+                # Desired state changed while we looked: conclusions drawn from the old
+                # one (this rollout succeeded, that one is late) would be wrong. Re-plan.
+                return None
             rollout = self._rollout(session, deployment)
             now = utcnow()
             if rollout is not None and rollout.state == "pending":
@@ -712,7 +722,7 @@ class Reconciler:
                                           f"{c.name} on {c.host} ({a.reason})",
                                           rollout_id=rollout_id)
             deployment.slot_restarts = restarts
-            if permanent:
+            if permanent and deployment.generation == ctx.generation:
                 self._fail_rollout(session, deployment, rollout, permanent[0], ctx)
                 return 0.0 if deployment.phase != "failed" else None
         return 1.0 if temporary else 0.0
@@ -724,7 +734,7 @@ class Reconciler:
                 return None
             event_repo.record(session, deployment.id, "EngineError", str(exc),
                               warning=True, dedupe=True)
-            if exc.temporary:
+            if exc.temporary or deployment.generation != ctx.generation:
                 return 1.0
             self._fail_rollout(session, deployment, self._rollout(session, deployment),
                                str(exc), ctx)

@@ -454,6 +454,9 @@ def test_rollback_needs_a_previous_revision(client: TestClient) -> None:
     problem(client.post("/v1/deployments/web/rollback", json={"revision": 1}), 409)
     problem(client.post("/v1/deployments/web/rollback", json={"revision": 9}), 404)
     problem(client.post("/v1/deployments/web/rollback", json={"revision": 0}), 422)
+    problem(client.post("/v1/deployments/web/rollback", json={"revision": 2**40}), 422)
+    problem(client.post("/v1/deployments/web/rollback", json={"revision": True}), 422)
+    problem(client.post("/v1/deployments/web/rollback", json=[1]), 422)
     problem(client.post("/v1/deployments/web/rollback", json={"revison": 1}), 422)
     problem(client.post("/v1/deployments/ghost/rollback"), 404)
     assert revision_numbers(client, "web") == [1]
@@ -902,3 +905,26 @@ def test_every_operation_has_a_unique_operation_id_and_a_tag(client: TestClient)
 def test_unknown_route_is_a_problem(client: TestClient) -> None:
     problem(client.get("/v1/nothing-here"), 404)
     problem(client.post("/v1/deployments/web/revisions"), 405)
+
+
+# -- restart -----------------------------------------------------------------------------
+
+
+def test_restart_is_a_new_revision_of_the_same_spec(client: TestClient) -> None:
+    created = ok(put(client, "web", spec(secrets={"TOKEN": SECRET})), 201)
+    resp = client.post("/v1/deployments/web/restart")
+    rollout = ok(resp, 202)
+    assert (rollout["kind"], rollout["from_revision"], rollout["to_revision"]) == ("restart", 1, 2)
+    assert SECRET not in resp.text
+    current = get(client, "web")
+    assert current["revision"] == 2
+    assert current["spec"] == created["spec"]
+    assert ok(client.get(f"/v1/rollouts/{created['current_rollout']['id']}"))["state"] == "superseded"
+    # Applying the same spec after a restart is still a no-op.
+    assert ok(put(client, "web", spec(secrets={"TOKEN": SECRET})))["revision"] == 2
+
+    problem(client.post("/v1/deployments/web/restart", headers={"If-Match": '"1"'}), 412)
+    problem(client.post("/v1/deployments/ghost/restart"), 404)
+    ok(client.delete("/v1/deployments/web"), 202)
+    problem(client.post("/v1/deployments/web/restart"), 409)
+    assert revision_numbers(client, "web") == [2, 1]

@@ -294,7 +294,7 @@ def test_spread_over_eligible_hosts_is_even_within_one(data, hs, constraints, k)
         assert chosen == [] and why
 
 
-@PROPS
+@settings(PROPS, max_examples=50)
 @given(st.data(), fleets(), placements, st.randoms())
 def test_placement_is_deterministic_and_ignores_host_order(data, hs, p, rnd):
     loads = data.draw(loads_for(hs))

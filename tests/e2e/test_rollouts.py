@@ -1,0 +1,198 @@
+"""Health-gated rolling updates, rollbacks and restarts against a real engine."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import docker
+import httpx
+import pytest
+
+from tests.e2e.conftest import Stack, wait_for
+from tests.support.dockerd import WEB_BAD, WEB_V1, WEB_V2
+
+pytestmark = [pytest.mark.docker, pytest.mark.e2e]
+
+N = 4
+CHECK = {"http": {"path": "/healthz", "port": 8080}, "interval_s": 1, "timeout_s": 1,
+         "retries": 2}
+STRATEGY = {"max_surge": 1, "max_unavailable": 0, "min_ready_s": 0.5,
+            "progress_deadline_s": 8}
+
+
+def spec(image: str, **extra) -> dict:
+    return {"image": image, "replicas": N, "health_check": CHECK,
+            "update_strategy": STRATEGY, **extra}
+
+
+@dataclass
+class Sampler:
+    """Every 100 ms: how many containers exist, and how many answer /healthz."""
+
+    engine_url: str
+    deployment: str
+    samples: list[tuple[int, int]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._api = docker.APIClient(base_url=self.engine_url)
+        self._http = httpx.Client(timeout=0.5)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _ready(self, container: dict) -> bool:
+        networks = container.get("NetworkSettings", {}).get("Networks", {})
+        for net in networks.values():
+            if ip := net.get("IPAddress"):  # a container this test made, on our own bridge
+                try:
+                    return self._http.get(f"http://{ip}:8080/healthz").status_code == 200
+                except httpx.HTTPError:
+                    return False
+        return False
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            listed = self._api.containers(
+                all=True, filters={"label": f"moorage.deployment={self.deployment}"})
+            alive = [c for c in listed if c["State"] not in ("exited", "dead")]
+            ready = sum(self._ready(c) for c in alive if c["State"] == "running")
+            self.samples.append((len(alive), ready))
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._api.close()
+        self._http.close()
+
+    def assert_bounds(self, replicas: int, max_surge: int, max_unavailable: int) -> None:
+        assert len(self.samples) > 10, self.samples
+        too_many = [s for s in self.samples if s[0] > replicas + max_surge]
+        too_few = [s for s in self.samples if s[1] < replicas - max_unavailable]
+        assert not too_many, f"more than {replicas + max_surge} containers: {too_many[:5]}"
+        assert not too_few, f"fewer than {replicas - max_unavailable} ready: {too_few[:5]}"
+
+
+def put(stack: Stack, name: str, body: dict) -> dict:
+    with stack.client() as c:
+        r = c.put(f"/v1/deployments/{name}", json=body)
+        assert r.status_code in (200, 201), r.text
+        return r.json()
+
+
+def versions_by_id(stack: Stack, name: str) -> dict[str, str]:
+    """What each running container serves at /version (asked on our own bridge)."""
+    api = docker.APIClient(base_url=stack.engine.url)
+    try:
+        out = {}
+        for c in api.containers(filters={"label": f"moorage.deployment={name}"}):
+            ip = next(iter(c["NetworkSettings"]["Networks"].values()))["IPAddress"]
+            try:
+                out[c["Id"][:12]] = httpx.get(f"http://{ip}:8080/version", timeout=2).text.strip()
+            except httpx.HTTPError:
+                out[c["Id"][:12]] = "unreachable"
+        return out
+    finally:
+        api.close()
+
+
+def versions(stack: Stack, name: str) -> list[str]:
+    return sorted(versions_by_id(stack, name).values())
+
+
+def container_ids(stack: Stack, name: str) -> set[str]:
+    return {c["id"] for c in stack.containers(name, all_states=True)}
+
+
+def test_rolling_update_rollback_and_restart(stack: Stack) -> None:
+    d = put(stack, "roll", spec(WEB_V1))
+    assert stack.wait_rollout(d["current_rollout"]["id"])["state"] == "succeeded"
+    assert versions(stack, "roll") == ["v1"] * N
+    with stack.client() as c:
+        replicas = c.get("/v1/deployments/roll/replicas").json()["items"]
+    assert {r["health"] for r in replicas} == {"healthy"}
+    assert all("HTTP 200" in (r["last_probe"] or "") for r in replicas)
+
+    # v1 -> v2 within the bounds, sampled every 100 ms.
+    with Sampler(stack.engine.url, "roll") as sampler:
+        d = put(stack, "roll", spec(WEB_V2))
+        rollout = stack.wait_rollout(d["current_rollout"]["id"])
+    assert rollout["state"] == "succeeded", rollout
+    assert rollout["progress"] == {"desired": N, "updated": N, "ready": N, "unavailable": 0}
+    sampler.assert_bounds(N, 1, 0)
+    assert versions(stack, "roll") == ["v2"] * N
+
+    # v2 -> bad: never healthy, fails by its deadline, rolls back to v2 on its own.
+    with Sampler(stack.engine.url, "roll") as sampler:
+        d = put(stack, "roll", spec(WEB_BAD))
+        failed = stack.wait_rollout(d["current_rollout"]["id"], timeout=60)
+        assert failed["state"] == "rolled_back", failed
+        assert "deadline" in failed["message"], failed["message"]
+        assert "replica roll." in failed["message"], failed["message"]  # the probe's output
+        current = stack.deployment("roll")
+        assert current["current_rollout"]["kind"] == "rollback"
+        back = stack.wait_rollout(current["current_rollout"]["id"], timeout=60)
+    assert back["state"] == "succeeded", back
+    sampler.assert_bounds(N, 1, 0)
+    assert versions(stack, "roll") == ["v2"] * N
+    assert stack.deployment("roll")["spec"]["image"] == WEB_V2
+
+    # Manual rollback to revision 1.
+    with stack.client() as c:
+        r = c.post("/v1/deployments/roll/rollback", json={"revision": 1})
+        assert r.status_code == 202, r.text
+        assert r.json()["kind"] == "rollback"
+    assert stack.wait_rollout(r.json()["id"])["state"] == "succeeded"
+    assert versions(stack, "roll") == ["v1"] * N
+
+    # Restart: every container is new, same image.
+    before = container_ids(stack, "roll")
+    with stack.client() as c:
+        r = c.post("/v1/deployments/roll/restart")
+        assert r.status_code == 202, r.text
+    assert stack.wait_rollout(r.json()["id"])["state"] == "succeeded"
+    after = container_ids(stack, "roll")
+    assert len(after) == N and not (before & after)
+    assert versions(stack, "roll") == ["v1"] * N
+
+
+def test_new_apply_supersedes_and_keeps_updated_replicas(stack: Stack) -> None:
+    d = put(stack, "sup", spec(WEB_V1))
+    stack.wait_rollout(d["current_rollout"]["id"])
+    slow = {**STRATEGY, "min_ready_s": 1.5, "progress_deadline_s": 60}
+    first = put(stack, "sup", spec(WEB_V2, update_strategy=slow))
+    # Once some replicas run v2, change only the replica count.
+    wait_for(lambda: versions(stack, "sup").count("v2") >= 2, 30, "two v2 replicas")
+    v2_before = {cid for cid, v in versions_by_id(stack, "sup").items() if v == "v2"}
+    with stack.client() as c:
+        r = c.patch("/v1/deployments/sup", json={"replicas": N + 1})
+        assert r.status_code == 200, r.text
+        second = r.json()["current_rollout"]
+    with stack.client() as c:
+        assert c.get(f"/v1/rollouts/{first['current_rollout']['id']}").json()["state"] == \
+            "superseded"
+    assert stack.wait_rollout(second["id"])["state"] == "succeeded"
+    assert versions(stack, "sup") == ["v2"] * (N + 1)
+    kept = v2_before & container_ids(stack, "sup")
+    assert len(kept) >= 2, "replicas already on the newest template were replaced"
+
+
+def test_worker_killed_mid_rollout_finishes_within_bounds(stack: Stack) -> None:
+    d = put(stack, "kill", spec(WEB_V1))
+    stack.wait_rollout(d["current_rollout"]["id"])
+    with Sampler(stack.engine.url, "kill") as sampler:
+        d = put(stack, "kill", spec(WEB_V2, update_strategy={**STRATEGY, "min_ready_s": 1}))
+        wait_for(lambda: "v2" in versions(stack, "kill"), 30, "the first v2 replica")
+        stack.kill("worker")
+        time.sleep(1)
+        stack.start_worker()
+        rollout = stack.wait_rollout(d["current_rollout"]["id"], timeout=90)
+    assert rollout["state"] == "succeeded", rollout
+    sampler.assert_bounds(N, 1, 0)
+    assert versions(stack, "kill") == ["v2"] * N
+    assert len(container_ids(stack, "kill")) == N
