@@ -24,6 +24,13 @@ class Host(Base):
     containers: Mapped[int] = mapped_column(Integer, default=0)
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # TLS client material for tcp:// engines. Write-only: never returned by the API.
+    tls_ca_cert: Mapped[str | None] = mapped_column(Text)
+    tls_client_cert: Mapped[str | None] = mapped_column(Text)
+    tls_client_key: Mapped[str | None] = mapped_column(Text)
+    # Since when the host has failed heartbeats (None while it answers); drives lost-host
+    # rescheduling, with hysteresis so a flapping host causes no churn.
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resource_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
