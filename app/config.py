@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "moorage"
@@ -27,6 +28,7 @@ class Settings(BaseSettings):
     resync_interval_s: float = 5.0
     heartbeat_interval_s: float = 5.0
     host_grace_s: float = 15.0
+    orphan_interval_s: float = 30.0
     docker_pool_size: int = 16
     docker_timeout_s: float = 30.0
     backoff_base_s: float = 1.0
@@ -35,7 +37,22 @@ class Settings(BaseSettings):
     ready_settle_s: float = 1.0
 
     max_body_bytes: int = 1_000_000
+    # Webhook deliveries are small; a registry or CI has no reason to send more.
+    max_hook_body_bytes: int = 256 * 1024
+
+    # Auth. If set, the API makes this token (as admin) at startup unless a token with
+    # its hash exists already (a revoked one stays revoked). For automation and tests.
+    bootstrap_token: str = Field("", repr=False)
     log_level: str = "INFO"
+
+    @field_validator("bootstrap_token")
+    @classmethod
+    def _strong_bootstrap_token(cls, v: str) -> str:
+        # Tokens are stored as a fast hash, which is only safe for high-entropy tokens.
+        if v and (len(v) < 32 or not re.fullmatch(r"[\x21-\x7e]+", v)):
+            raise ValueError("MOORAGE_BOOTSTRAP_TOKEN must be at least 32 printable characters "
+                             "without spaces (e.g. from `moorage token generate`)")
+        return v
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

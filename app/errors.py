@@ -10,10 +10,17 @@ class AppError(Exception):
     title: str = "Internal Server Error"
     type_slug: str = "about:blank"
 
-    def __init__(self, detail: str = "", *, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.extra = extra or {}
+        self.headers = headers or {}
 
 
 class NotFound(AppError):
@@ -39,11 +46,32 @@ class Invalid(AppError):
 
 
 class Unauthorized(AppError):
+    """No credentials, or credentials that prove nothing (RFC 6750: answer with a
+    ``WWW-Authenticate: Bearer`` challenge)."""
+
     status, title, type_slug = 401, "Unauthorized", "unauthorized"
+
+    def __init__(
+        self, detail: str, *, error: str | None = "invalid_token", challenge: str | None = None
+    ) -> None:
+        if challenge is None:
+            challenge = 'Bearer realm="moorage"' + (f', error="{error}"' if error else "")
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
 class Forbidden(AppError):
     status, title, type_slug = 403, "Forbidden", "forbidden"
+
+    def __init__(self, detail: str, *, scope: str | None = None) -> None:
+        headers = None
+        if scope:
+            headers = {"WWW-Authenticate":
+                       f'Bearer realm="moorage", error="insufficient_scope", scope="{scope}"'}
+        super().__init__(detail, headers=headers)
+
+
+class PayloadTooLarge(AppError):
+    status, title, type_slug = 413, "Content Too Large", "body-too-large"
 
 
 class ServiceUnavailable(AppError):

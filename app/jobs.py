@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 RECONCILE_TASK = "deployments.reconcile"
 RESYNC_TASK = "deployments.resync"
 HEARTBEAT_TASK = "hosts.heartbeat"
+ORPHANS_TASK = "hosts.collect_orphans"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -38,6 +39,7 @@ def make_celery(settings: Settings) -> Celery:
         "beat_schedule": {
             "resync": {"task": RESYNC_TASK, "schedule": settings.resync_interval_s},
             "heartbeat": {"task": HEARTBEAT_TASK, "schedule": settings.heartbeat_interval_s},
+            "orphans": {"task": ORPHANS_TASK, "schedule": settings.orphan_interval_s},
         },
     }
     if settings.effective_broker_url.startswith("filesystem://"):

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from app.api import deployments, hosts, ops, problems, rollouts
+from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+
+from app.api import deployments, hosts, ops, problems, rollouts, tokens, webhooks
 from app.api.limits import BodySizeLimit
 from app.config import get_settings
+from app.db import session_scope
+from app.services import tokens as token_service
+
+log = logging.getLogger(__name__)
+
+
+def ensure_bootstrap_token() -> None:
+    """MOORAGE_BOOTSTRAP_TOKEN becomes an admin token unless a token with its hash exists."""
+    token = get_settings().bootstrap_token
+    if not token:
+        return
+    try:
+        with session_scope() as session:
+            if token_service.ensure_bootstrap(session, token):
+                log.info("made the bootstrap admin token (MOORAGE_BOOTSTRAP_TOKEN)")
+    except IntegrityError:
+        pass  # another API process made it at the same moment
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    await run_in_threadpool(ensure_bootstrap_token)
+    yield
 
 
 def create_app() -> FastAPI:
@@ -17,11 +46,16 @@ def create_app() -> FastAPI:
         summary="A desired-state control plane for Docker hosts",
         description=(
             "Tell Moorage what should run; workers drive the registered Docker hosts "
-            "toward it. Errors are application/problem+json (RFC 9457)."
+            "toward it. Errors are application/problem+json (RFC 9457). Every `/v1` route "
+            "needs `Authorization: Bearer <token>` except the webhook trigger, which is "
+            "authenticated by its signature."
         ),
+        lifespan=lifespan,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       overrides=(("/v1/hooks/", settings.max_hook_body_bytes),))
     problems.install(app)
-    for module in (ops, hosts, deployments, rollouts):
+    for module in (ops, hosts, deployments, rollouts, tokens, webhooks):
         app.include_router(module.router)
+    app.include_router(webhooks.hooks_router)
     return app

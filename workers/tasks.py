@@ -11,7 +11,14 @@ from celery import Task
 from sqlalchemy.exc import OperationalError
 
 from app.db import session_scope, utcnow
-from app.jobs import HEARTBEAT_TASK, RECONCILE_TASK, RESYNC_TASK, get_celery, send_reconcile
+from app.jobs import (
+    HEARTBEAT_TASK,
+    ORPHANS_TASK,
+    RECONCILE_TASK,
+    RESYNC_TASK,
+    get_celery,
+    send_reconcile,
+)
 from app.repositories import deployments as deployment_repo
 from app.services import hosts as host_service
 from app.services.reconciler import Reconciler
@@ -44,4 +51,10 @@ def resync() -> int:
 
 @celery.task(name=HEARTBEAT_TASK, acks_late=True, expires=30)
 def heartbeat() -> None:
-    host_service.heartbeat_all()
+    if host_service.heartbeat_all():
+        resync()  # a host came or went: its deployments should not wait for the next tick
+
+
+@celery.task(name=ORPHANS_TASK, acks_late=True, expires=60)
+def collect_orphans() -> int:
+    return host_service.collect_orphans()

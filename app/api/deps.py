@@ -1,15 +1,19 @@
-"""Shared dependencies: the request's transaction, paging and (later) auth."""
+"""Shared dependencies: the request's transaction, paging and auth."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.db import get_sessionmaker
+from app.db import get_sessionmaker, session_scope
+from app.errors import Unauthorized
+from app.schemas.common import Problem
+from app.services import tokens as token_service
+from app.services.tokens import Principal
 
 
 def get_session() -> Iterator[Session]:
@@ -36,20 +40,41 @@ Cursor = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    scopes: frozenset[str]
+bearer = HTTPBearer(
+    auto_error=False, scheme_name="bearer", bearerFormat="mrg_…",
+    description="An API token: `Authorization: Bearer mrg_…` (`moorage token create`).",
+)
 
 
+def authenticate(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Who is calling: 401 without a valid token. Its own short transaction, not the
+    request's, so a long poll or stream holds no database connection for it."""
+    if credentials is None:
+        raise Unauthorized("this needs a bearer token (Authorization: Bearer <token>)", error=None)
+    with session_scope() as session:
+        return token_service.authenticate(session, credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 Scope = Literal["read", "deploy", "admin"]
 
 
 def require(scope: Scope):
-    """The one place authorization is decided. Tokens arrive with the auth issue; until
-    then every caller is an anonymous admin (bind the API to a trusted network)."""
+    """The one place authorization is decided: 401 without a valid token, 403 when the
+    token lacks ``scope`` (read < deploy < admin)."""
 
-    def dependency() -> Principal:
-        return Principal("anonymous", frozenset({"read", "deploy", "admin"}))
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        token_service.authorize(principal, scope)
+        return principal
 
+    dependency.__name__ = f"require_{scope}"
     return Depends(dependency)
+
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No bearer token, or one that is unknown, expired "
+          "or revoked (with a `WWW-Authenticate: Bearer` challenge)"},
+    403: {"model": Problem, "description": "The token lacks the scope this needs"},
+}

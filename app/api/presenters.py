@@ -6,7 +6,17 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from app.models import Deployment, Event, Host, Replica, Revision, Rollout
+from app.models import (
+    ApiToken,
+    Deployment,
+    Event,
+    Host,
+    Replica,
+    Revision,
+    Rollout,
+    Webhook,
+    WebhookDelivery,
+)
 from app.repositories import deployments as deployment_repo
 from app.repositories import rollouts as rollout_repo
 from app.schemas.deployments import (
@@ -22,6 +32,8 @@ from app.schemas.deployments import (
     spec_read,
 )
 from app.schemas.hosts import HostRead
+from app.schemas.tokens import TokenRead
+from app.schemas.webhooks import DeliveryRead, WebhookRead
 
 
 def etag(resource_version: int) -> str:
@@ -124,3 +136,21 @@ def host(h: Host) -> HostRead:
         containers=h.containers, last_heartbeat_at=h.last_heartbeat_at,
         last_error=h.last_error, resource_version=h.resource_version, created_at=h.created_at,
     )
+
+
+def token(t: ApiToken) -> TokenRead:
+    return TokenRead(id=t.id, name=t.name, scopes=t.scopes, created_at=t.created_at,
+                     expires_at=t.expires_at, revoked_at=t.revoked_at,
+                     last_used_at=t.last_used_at)
+
+
+def webhook(w: Webhook, deployment_name: str) -> WebhookRead:
+    """Never the secret: only the creation answer carries it, once."""
+    return WebhookRead(id=w.id, deployment=deployment_name, kind=w.kind,
+                       tag_pattern=w.tag_pattern, url=f"/v1/hooks/{w.id}",
+                       created_at=w.created_at)
+
+
+def delivery(d: WebhookDelivery) -> DeliveryRead:
+    return DeliveryRead(id=d.id, received_at=d.received_at, delivery_id=d.delivery_id,
+                        outcome=d.outcome, rollout_id=d.rollout_id, reason=d.reason)

@@ -19,7 +19,10 @@ PROBLEM = "application/problem+json"
 TYPE_BASE = "https://moorage.dev/problems/"
 
 
-def problem(status: int, title: str, detail: str = "", slug: str = "", **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str = "", slug: str = "",
+    headers: dict[str, str] | None = None, **extra: Any,
+) -> JSONResponse:
     body = {
         "type": TYPE_BASE + slug if slug and slug != "about:blank" else "about:blank",
         "title": title,
@@ -27,7 +30,14 @@ def problem(status: int, title: str, detail: str = "", slug: str = "", **extra: 
         "detail": detail,
         **extra,
     }
-    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM)
+    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM,
+                        headers=headers)
+
+
+def from_error(exc: AppError) -> JSONResponse:
+    """The problem+json answer for ``exc``, for a handler that must answer with an error
+    yet keep its transaction (the one handler below renders raised errors the same way)."""
+    return problem(exc.status, exc.title, exc.detail, exc.type_slug, exc.headers, **exc.extra)
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -40,7 +50,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, exc.type_slug, **exc.extra)
+        return from_error(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from app.dockerhost.engine import (
     ContainerRequest,
+    EngineAddress,
     EngineClient,
     EngineInfo,
     client_for,
@@ -10,6 +11,7 @@ from app.dockerhost.errors import EngineError, PermanentEngineError, TemporaryEn
 
 __all__ = [
     "ContainerRequest",
+    "EngineAddress",
     "EngineClient",
     "EngineError",
     "EngineInfo",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import docker
 import requests
 from docker import errors as derr
+from docker.tls import TLSConfig
 
 from app.dockerhost.errors import EngineError, PermanentEngineError, TemporaryEngineError
 from app.reconcile.types import ObservedContainer
@@ -55,6 +59,8 @@ class ContainerRequest:
     cpus: float | None = None
     memory_mb: int | None = None
     volumes: list[dict] = field(default_factory=list)
+    # The reference the pinned image id came from, to pull where a host lacks it.
+    image_ref: str | None = None
 
 
 def _engine_message(exc: derr.APIError) -> str:
@@ -98,10 +104,45 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
 
 
+@dataclass(frozen=True)
+class EngineAddress:
+    """How to reach one engine. TLS material is PEM text, as stored with the host."""
+
+    name: str
+    url: str
+    tls_ca_cert: str | None = None
+    tls_client_cert: str | None = None
+    tls_client_key: str | None = None
+
+    @property
+    def uses_tls(self) -> bool:
+        return bool(self.tls_client_cert or self.tls_ca_cert)
+
+
+def _tls_config(address: EngineAddress, folder: Path):
+    """The SDK wants files: write the PEMs once, readable by this user only."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    paths = {}
+    for field_name in ("tls_ca_cert", "tls_client_cert", "tls_client_key"):
+        pem = getattr(address, field_name)
+        if pem:
+            path = folder / f"{field_name}.pem"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(pem)
+            paths[field_name] = str(path)
+    client_cert = None
+    if "tls_client_cert" in paths and "tls_client_key" in paths:
+        client_cert = (paths["tls_client_cert"], paths["tls_client_key"])
+    return TLSConfig(client_cert=client_cert, ca_cert=paths.get("tls_ca_cert"),
+                     verify=paths.get("tls_ca_cert") or True)
+
+
 class EngineClient:
-    def __init__(self, name: str, url: str, timeout: float = 30.0) -> None:
-        self.name = name
-        self.url = url
+    def __init__(self, address: EngineAddress, timeout: float = 30.0) -> None:
+        self.address = address
+        self.name = address.name
+        self.url = address.url
         self.timeout = timeout
         self._client: docker.DockerClient | None = None
         self._inspected: dict[str, dict] = {}
@@ -112,9 +153,15 @@ class EngineClient:
         # callers already classify errors, and is retried until it succeeds.
         if self._client is None:
             with classified(self.name, "connect"):
-                self._client = docker.DockerClient(
-                    base_url=self.url, timeout=self.timeout, max_pool_size=32
-                )
+                options: dict = {"base_url": self.url, "timeout": self.timeout}
+                if self.url.startswith("ssh://"):
+                    options["use_ssh_client"] = True  # the system ssh, with its config
+                else:
+                    options["max_pool_size"] = 32
+                if self.address.uses_tls:
+                    folder = Path(tempfile.gettempdir()) / f"moorage-tls-{os.getuid()}" / self.name
+                    options["tls"] = _tls_config(self.address, folder)
+                self._client = docker.DockerClient(**options)
         return self._client.api
 
     def close(self) -> None:
@@ -157,6 +204,12 @@ class EngineClient:
                         continue
                 observed.append(self._observed(s, details))
         return observed
+
+    def list_managed(self) -> list[tuple[str, str]]:
+        """(container id, deployment id) of every container carrying Moorage's label."""
+        with classified(self.name, "list containers"):
+            summaries = self.api.containers(all=True, filters={"label": f"{L_MANAGED}=true"})
+        return [(s["Id"], (s.get("Labels") or {}).get(L_DEPLOYMENT_ID, "")) for s in summaries]
 
     def _observed(self, summary: dict, details: dict | None) -> ObservedContainer:
         labels = summary.get("Labels") or {}
@@ -206,7 +259,13 @@ class EngineClient:
     def create_and_start(self, req: ContainerRequest) -> str:
         with classified(self.name, f"create {req.name}"):
             try:
-                container_id = self._create(req)
+                try:
+                    container_id = self._create(req)
+                except derr.ImageNotFound:
+                    if not req.image_ref:
+                        raise
+                    self._pull_pinned(req)
+                    container_id = self._create(req)
             except derr.APIError as exc:
                 if exc.status_code != 409:
                     raise
@@ -254,6 +313,16 @@ class EngineClient:
         )
         return created["Id"]
 
+    def _pull_pinned(self, req: ContainerRequest) -> None:
+        """This host lacks the image: pull the reference, and insist it is the pinned one."""
+        assert req.image_ref is not None
+        pulled = self.pull(req.image_ref)
+        if req.image.startswith("sha256:") and pulled != req.image:
+            raise PermanentEngineError(
+                f"{self.name}: {req.image_ref} now means {pulled}, not the pinned {req.image}; "
+                "apply again to move to it"
+            )
+
     def start(self, container_id: str) -> None:
         with classified(self.name, "start"):
             self.api.start(container_id)
@@ -277,10 +346,9 @@ class EngineClient:
                 return None
 
     def pull(self, ref: str) -> str:
-        repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
         with classified(self.name, f"pull {ref}"):
             try:
-                self.api.pull(repo, tag=tag or None)
+                self.api.pull(ref)  # the SDK splits name:tag and name@digest itself
             except derr.APIError as exc:
                 raise PermanentEngineError(
                     f"{self.name}: image {ref} is not present and could not be pulled: "
@@ -298,22 +366,22 @@ class EngineClient:
         return lines
 
 
-_clients: dict[tuple[str, str], EngineClient] = {}
+_clients: dict[tuple[EngineAddress, float], EngineClient] = {}
 _lock = threading.Lock()
 
 
-def client_for(name: str, url: str, timeout: float = 30.0) -> EngineClient:
-    """One client (and connection pool) per host per process."""
-    key = (name, url)
+def client_for(address: EngineAddress, timeout: float = 30.0) -> EngineClient:
+    """One client (and connection pool) per host and timeout, per process."""
     with _lock:
-        client = _clients.get(key)
+        client = _clients.get((address, timeout))
         if client is None:
-            client = _clients[key] = EngineClient(name, url, timeout)
+            client = _clients[(address, timeout)] = EngineClient(address, timeout)
         return client
 
 
-def drop_client(name: str, url: str) -> None:
+def drop_client(address: EngineAddress) -> None:
     with _lock:
-        client = _clients.pop((name, url), None)
-    if client is not None:
+        stale = [key for key in _clients if key[0] == address]
+        clients = [_clients.pop(key) for key in stale]
+    for client in clients:
         client.close()

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.reconcile.scheduler import Occupancy, choose_host
+from app.reconcile.scheduler import Constraint, Occupancy, choose_host
 from app.reconcile.types import (
     Action,
     Create,
@@ -91,6 +91,8 @@ class _Planner:
     ) -> None:
         self.d = desired
         self.hosts = list(hosts)
+        self.host_by_name = {h.name: h for h in self.hosts}
+        self.constraints = [Constraint.parse(c) for c in desired.placement.constraints]
         self.restarts = restarts
         self.now = now
         self.backoff = backoff
@@ -128,6 +130,13 @@ class _Planner:
             cpus=max(c.cpus, p.cpus),
             memory_bytes=max(c.memory_bytes, p.memory_bytes),
         )
+
+    def _misplaced(self, c: ObservedContainer) -> bool:
+        host = self.host_by_name.get(c.host)
+        if host is None or not host.schedulable:
+            return True
+        labels = dict(host.labels)
+        return not all(k.matches(labels) for k in self.constraints)
 
     def _keep_order(self, c: ObservedContainer) -> tuple[bool, bool, str, str]:
         """Of several containers in one slot, the first is the one to keep."""
@@ -192,8 +201,11 @@ class _Planner:
         self, slot: int, containers: list[ObservedContainer]
     ) -> tuple[ObservedContainer | None, list[ObservedContainer]]:
         """Settle the slot's current-template container; return it and the old ones."""
-        current = [c for c in containers if c.template_hash == self.d.template_hash]
-        old = [c for c in containers if c.template_hash != self.d.template_hash]
+        # A current container on a host it may no longer use (drained, or its labels no
+        # longer match) is moved like an outdated one: replacement first, within bounds.
+        current = [c for c in containers
+                   if c.template_hash == self.d.template_hash and not self._misplaced(c)]
+        old = [c for c in containers if c not in current]
         if not current:
             return None, old
         # Duplicates (e.g. a host came back): keep a ready one, deterministically.

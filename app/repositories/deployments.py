@@ -109,3 +109,7 @@ def release_lease(session: Session, deployment_id: uuid.UUID, owner: str) -> Non
         .values(lease_owner=None, lease_expires_at=None)
         .execution_options(synchronize_session=False)
     )
+
+
+def all_ids(session: Session) -> set[str]:
+    return {str(i) for i in session.scalars(select(Deployment.id))}

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Replica
+from app.models import Deployment, Replica, Revision
 from app.repositories.pagination import decode_cursor, encode_cursor
 
 
@@ -29,3 +29,19 @@ def page(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor([rows[-1].slot, rows[-1].container_name]) if more else None
+
+
+def footprints(session: Session, exclude: uuid.UUID) -> list[tuple[uuid.UUID, dict, int]]:
+    """(host id, spec of the owning deployment's current revision, replica count)."""
+    counts = session.execute(
+        select(Replica.host_id, Revision.id, func.count())
+        .join(Deployment, Deployment.id == Replica.deployment_id)
+        .join(Revision, (Revision.deployment_id == Deployment.id)
+              & (Revision.number == Deployment.revision))
+        .where(Replica.deployment_id != exclude, Replica.state != "exited")
+        .group_by(Replica.host_id, Revision.id)
+    ).all()
+    # JSON has no equality on Postgres, so specs come in a second, keyed query.
+    ids = {revision_id for _, revision_id, _ in counts}
+    specs = dict(session.execute(select(Revision.id, Revision.spec).where(Revision.id.in_(ids))).all()) if ids else {}
+    return [(host_id, specs[revision_id], n) for host_id, revision_id, n in counts]

@@ -14,10 +14,22 @@ HostLabels = Annotated[
 ]
 
 
+Pem = Annotated[str, Field(min_length=1, max_length=65_536, pattern=r"-----BEGIN [A-Z0-9 ]+-----")]
+
+
+class HostTLS(Strict):
+    """Client TLS for a tcp:// engine. Write-only: stored with the host, never returned."""
+
+    ca_cert: Pem | None = None
+    client_cert: Pem | None = None
+    client_key: Pem | None = None
+
+
 class HostCreate(Strict):
     name: Annotated[str, Field(pattern=DNS_LABEL, examples=["edge-1"])]
     url: Annotated[str, Field(max_length=1024, examples=["unix:///var/run/docker.sock"])]
     labels: HostLabels = {}
+    tls: HostTLS | None = None
 
     @field_validator("url")
     @classmethod

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from app import jobs
 from app.db import utcnow
-from app.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from app.errors import Conflict, Invalid, NotFound
 from app.logs import register_secret_values
 from app.models import Deployment, Host, Replica, Revision, Rollout
 from app.reconcile.planner import plan
-from app.reconcile.types import Create, HostState, HostView, ObservedContainer, Remove, Start
+from app.reconcile.types import Create, ObservedContainer, Remove, Start
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
@@ -28,7 +28,8 @@ from app.schemas.deployments import (
     FieldChange,
     PlannedAction,
 )
-from app.services import specs
+from app.services import fleet, specs
+from app.services.preconditions import check_if_match
 from app.services.rollouts import transition
 
 
@@ -37,21 +38,6 @@ class ApplyResult:
     deployment: Deployment
     created: bool
     rollout: Rollout | None
-
-
-def check_if_match(if_match: str | None, resource_version: int | None) -> None:
-    """RFC 9110 If-Match against our integer resource_version (ETag ``"<n>"``)."""
-    if if_match is None:
-        return
-    if resource_version is None:
-        raise PreconditionFailed("If-Match given but the resource does not exist")
-    if if_match.strip() == "*":
-        return
-    tags = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
-    if str(resource_version) not in tags:
-        raise PreconditionFailed(
-            f"If-Match {if_match} does not match the current version \"{resource_version}\""
-        )
 
 
 def current_revision(session: Session, deployment: Deployment) -> Revision:
@@ -162,8 +148,13 @@ def apply(
     must_create: bool = False,
     kind: str | None = None,
     restart: bool = False,
+    repin: bool = False,
 ) -> ApplyResult:
-    """Make ``spec`` the desired state. A spec equal to the current one changes nothing."""
+    """Make ``spec`` the desired state. A spec equal to the current one changes nothing.
+
+    ``repin``: the image reference may be unchanged but its tag has moved (a registry
+    said so): make a revision anyway, resolve the reference afresh and replace every
+    replica with the image it means now."""
     deployment = deployment_repo.find_by_name(session, name)
     if deployment is not None:
         deployment = deployment_repo.get_by_name(session, name, for_update=True)
@@ -175,7 +166,7 @@ def apply(
 
     public, secrets = specs.public_spec(spec), dict(spec.secrets)
     previous = current_revision(session, deployment) if deployment else None
-    if (not restart and previous is not None
+    if (not restart and not repin and previous is not None
             and previous.spec_hash == specs.spec_hash(public, secrets)):
         return ApplyResult(deployment, created=False, rollout=None)
 
@@ -190,9 +181,10 @@ def apply(
         session.flush()
 
     # The restart nonce carries over, so a later scale does not undo a restart's work.
-    nonce = uuid.uuid4().hex if restart else (previous.restart_nonce if previous else "")
+    fresh = restart or repin
+    nonce = uuid.uuid4().hex if fresh else (previous.restart_nonce if previous else "")
     rev = _record_revision(session, deployment, public, secrets, nonce)
-    if previous is not None and previous.spec["image"] == public["image"]:
+    if previous is not None and previous.spec["image"] == public["image"] and not repin:
         # The same reference keeps its pinned image: only a new apply of a new
         # reference (or a webhook) moves a deployment to whatever a tag means now.
         rev.image_digest = previous.image_digest
@@ -211,7 +203,10 @@ def apply(
     )
     message = f"revision {rev.number} ({kind})"
     if previous is not None:
-        message += f": {_describe(changes)}"
+        described = _describe(changes)
+        if repin and not described:
+            described = f"{public['image']} moved; the image is resolved again"
+        message += f": {described}"
     event_repo.record(session, deployment.id, "RevisionCreated", message, rollout_id=rollout.id)
     jobs.enqueue_reconcile(session, deployment.id)
     return ApplyResult(deployment, created=created, rollout=rollout)
@@ -316,20 +311,6 @@ def _observed_from_records(replicas: list[Replica], hosts: dict[uuid.UUID, Host]
         )
 
 
-def host_views(hosts: list[Host]) -> list[HostView]:
-    return [
-        HostView(
-            name=h.name,
-            state=HostState.READY if h.state == "ready" else HostState.UNREACHABLE,
-            schedulable=h.schedulable,
-            labels=tuple(sorted(h.labels.items())),
-            cpus=h.cpus,
-            memory_bytes=h.memory_bytes,
-        )
-        for h in hosts
-    ]
-
-
 def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
     """What apply would do, from the last observation, without changing anything."""
     deployment = deployment_repo.find_by_name(session, name)
@@ -345,7 +326,7 @@ def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
     observed = list(_observed_from_records(records, {h.id: h for h in all_hosts}))
     t_hash = specs.template_hash(public, secrets, previous.restart_nonce if previous else "")
     desired = specs.to_desired(name, number, public, t_hash)
-    result = plan(desired, observed, host_views(all_hosts), now=utcnow())
+    result = plan(desired, observed, fleet.views(all_hosts), now=utcnow())
     actions = []
     for a in result.actions:
         if isinstance(a, Create):

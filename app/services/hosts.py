@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
 from app.db import session_scope, utcnow
-from app.dockerhost import EngineError, EngineInfo, client_for
+from app.dockerhost import EngineAddress, EngineError, EngineInfo, client_for
 from app.dockerhost.engine import drop_client
 from app.errors import Conflict, Invalid
 from app.models import Host
+from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.schemas.hosts import HostCreate, HostUpdate
-from app.services.deployments import check_if_match
+from app.services.fleet import address
+from app.services.preconditions import check_if_match
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 5.0
-
-
-def probe(name: str, url: str) -> EngineInfo:
-    return client_for(name, url, PROBE_TIMEOUT_S).info()
 
 
 def _apply_info(host: Host, info: EngineInfo) -> None:
@@ -39,14 +35,19 @@ def _apply_info(host: Host, info: EngineInfo) -> None:
 def register(session: Session, body: HostCreate) -> Host:
     if host_repo.find_by_name(session, body.name) is not None:
         raise Conflict(f"host {body.name!r} already exists")
+    tls = body.tls
+    addr = EngineAddress(body.name, body.url, tls.ca_cert if tls else None,
+                         tls.client_cert if tls else None, tls.client_key if tls else None)
     try:
-        info = probe(body.name, body.url)
+        info = client_for(addr, PROBE_TIMEOUT_S).info()
     except EngineError as exc:
-        drop_client(body.name, body.url)
+        drop_client(addr)
         raise Invalid(f"the engine did not answer: {exc}", loc=["body", "url"]) from exc
     now = utcnow()
     host = Host(name=body.name, url=body.url, labels=dict(body.labels), state="ready",
-                schedulable=True, created_at=now, updated_at=now, resource_version=1)
+                schedulable=True, created_at=now, updated_at=now, resource_version=1,
+                tls_ca_cert=addr.tls_ca_cert, tls_client_cert=addr.tls_client_cert,
+                tls_client_key=addr.tls_client_key)
     _apply_info(host, info)
     session.add(host)
     session.flush()
@@ -72,40 +73,64 @@ def remove(session: Session, name: str, if_match: str | None) -> None:
         raise Conflict(f"host {name!r} still runs replicas; drain it first "
                        '(PATCH {"schedulable": false})')
     session.delete(host)
-    drop_client(host.name, host.url)
+    drop_client(address(host))
 
 
-def heartbeat_all() -> None:
-    """Ping every host at once, so a dead one never delays the others."""
-    settings = get_settings()
+def heartbeat_all() -> list[str]:
+    """Ping every host at once, so a dead one never delays the others.
+
+    Returns the names of hosts whose reachability changed (their deployments want a look).
+    """
     with session_scope() as session:
-        hosts = [(h.id, h.name, h.url) for h in host_repo.all_hosts(session)]
+        hosts = [(h.id, address(h)) for h in host_repo.all_hosts(session)]
     if not hosts:
-        return
+        return []
 
-    def ping(name: str, url: str) -> EngineInfo | str:
+    def ping(addr: EngineAddress) -> EngineInfo | str:
         try:
-            return client_for(name, url, PROBE_TIMEOUT_S).info()
+            return client_for(addr, PROBE_TIMEOUT_S).info()
         except EngineError as exc:
             return str(exc)
 
     with ThreadPoolExecutor(min(32, len(hosts))) as pool:
-        results = list(pool.map(lambda h: ping(h[1], h[2]), hosts))
-    grace = timedelta(seconds=settings.host_grace_s)
+        results = list(pool.map(ping, [addr for _, addr in hosts]))
+    changed = []
     now = utcnow()
     with session_scope() as session:
-        for (host_id, _, _), result in zip(hosts, results, strict=True):
+        for (host_id, _), result in zip(hosts, results, strict=True):
             host = session.get(Host, host_id)
             if host is None:
                 continue
             if isinstance(result, EngineInfo):
                 if host.state != "ready":
                     log.info("host %s is ready again", host.name)
+                    changed.append(host.name)
                 _apply_info(host, result)
-                host.state = "ready"
+                host.state, host.unreachable_since = "ready", None
             else:
                 host.last_error = result
-                last = host.last_heartbeat_at or host.created_at
-                if host.state == "ready" and now - last > grace:
+                if host.state == "ready":
                     log.warning("host %s is unreachable: %s", host.name, result)
+                    changed.append(host.name)
                     host.state = "unreachable"
+                host.unreachable_since = host.unreachable_since or now
+    return changed
+
+
+def collect_orphans() -> int:
+    """Remove containers Moorage made for deployments that no longer exist (e.g. left on
+    a host that was lost while its deployment was deleted). Nothing unlabelled is touched."""
+    with session_scope() as session:
+        ready = [address(h) for h in host_repo.all_hosts(session) if h.state == "ready"]
+        known = deployment_repo.all_ids(session)
+    removed = 0
+    for addr in ready:
+        client = client_for(addr, PROBE_TIMEOUT_S)
+        try:
+            for container_id, deployment_id in client.list_managed():
+                if deployment_id and deployment_id not in known:
+                    client.remove(container_id)
+                    removed += 1
+        except EngineError as exc:
+            log.info("orphan collection skipped %s: %s", addr.name, exc)
+    return removed

@@ -11,6 +11,7 @@ from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.schemas.deployments import LogLine
+from app.services import fleet
 
 
 def recent(session: Session, name: str, tail: int) -> list[LogLine]:
@@ -25,7 +26,7 @@ def recent(session: Session, name: str, tail: int) -> list[LogLine]:
     def fetch(target) -> list[LogLine]:
         replica, host, container_id = target
         try:
-            lines = client_for(host.name, host.url).logs(container_id, tail)
+            lines = client_for(fleet.address(host)).logs(container_id, tail)
         except EngineError as exc:
             return [LogLine(replica=replica, host=host.name, time=None,
                             line=f"[moorage] logs unavailable: {exc}")]

@@ -47,6 +47,7 @@ from app.reconcile.types import (
     Action,
     Create,
     Desired,
+    HostLoad,
     HostState,
     HostView,
     ObservedContainer,
@@ -61,7 +62,7 @@ from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.repositories import rollouts as rollout_repo
 from app.services import deployments as deployment_service
-from app.services import specs
+from app.services import fleet, specs
 from app.services.rollouts import transition
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class Context:
     views: list[HostView]
     restarts: dict[int, SlotRestarts]
     known: dict[tuple[str, str], Replica]  # (host, container name) -> last record
+    loads: dict[str, HostLoad] = field(default_factory=dict)  # other deployments, per host
     health_check: dict | None = None
     progress_deadline_s: float = 600.0
     auto_rollback: bool = True
@@ -119,21 +121,6 @@ class Outcome:
     action: Action
     error: EngineError | None = None
     container_id: str | None = None
-
-
-def host_views(hosts: list[Host]) -> list[HostView]:
-    state = {"ready": HostState.READY, "pending": HostState.READY}
-    return [
-        HostView(
-            name=h.name,
-            state=state.get(h.state, HostState.UNREACHABLE),
-            schedulable=h.schedulable and h.state != "draining",
-            labels=tuple(sorted(h.labels.items())),
-            cpus=h.cpus,
-            memory_bytes=h.memory_bytes,
-        )
-        for h in hosts
-    ]
 
 
 def _restarts(raw: dict) -> dict[int, SlotRestarts]:
@@ -253,7 +240,8 @@ class Reconciler:
         self._probe(ctx, obs)
         now = utcnow()
         the_plan = plan(
-            ctx.desired, obs.containers, obs.views, ctx.restarts, now=now, backoff=self.backoff
+            ctx.desired, obs.containers, obs.views, ctx.restarts, now=now, loads=ctx.loads,
+            backoff=self.backoff,
         )
         summary = summarize(ctx.desired, obs.containers, obs.views, ctx.restarts, now=now)
         recorded = self._record_observation(ctx, obs, the_plan, summary)
@@ -263,9 +251,12 @@ class Reconciler:
             return None  # converged, deleted, or failed for good
         if the_plan.empty:
             wake = [t for t in (the_plan.wake_at, obs.next_probe_at) if t is not None]
+            if any(v.state is HostState.UNREACHABLE for v in obs.views):
+                # Replicas wait on a host that may come back or be declared lost.
+                wake.append(utcnow() + timedelta(seconds=self.settings.resync_interval_s))
             if wake:
                 return max(0.05, (min(wake) - utcnow()).total_seconds())
-            return POLL_S if not obs.unreachable else FAILED_RETRY_S
+            return POLL_S
         outcomes = self._execute(ctx, the_plan)
         return self._record_outcomes(ctx, outcomes)
 
@@ -298,7 +289,8 @@ class Reconciler:
             desired=desired,
             revision=revision,
             hosts={h.name: h for h in hosts},
-            views=host_views(hosts),
+            views=fleet.views(hosts),
+            loads=self._loads(session, deployment.id, by_id),
             restarts=_restarts(deployment.slot_restarts),
             known=known,
             health_check=revision.spec.get("health_check"),
@@ -307,7 +299,29 @@ class Reconciler:
         )
 
     def _client(self, host: Host):
-        return client_for(host.name, host.url, self.settings.docker_timeout_s)
+        return client_for(fleet.address(host), self.settings.docker_timeout_s)
+
+    @staticmethod
+    def _loads(
+        session: Session, deployment_id: uuid.UUID, hosts: dict[uuid.UUID, Host]
+    ) -> dict[str, HostLoad]:
+        """What other deployments hold on each host: capacity is shared."""
+        loads: dict[str, HostLoad] = {}
+        for host_id, spec, count in replica_repo.footprints(session, exclude=deployment_id):
+            host = hosts.get(host_id)
+            if host is None:
+                continue
+            resources = spec.get("resources") or {}
+            ports = {(p["host_port"], p["protocol"]) for p in spec.get("ports", [])
+                     if p.get("host_port")}
+            was = loads.get(host.name, HostLoad())
+            loads[host.name] = HostLoad(
+                containers=was.containers + count,
+                cpus=was.cpus + (resources.get("cpus") or 0) * count,
+                memory_bytes=was.memory_bytes + (resources.get("memory_mb") or 0) * 2**20 * count,
+                host_ports=was.host_ports | frozenset(ports),
+            )
+        return loads
 
     def _observe(self, ctx: Context) -> Observation:
         reachable = [v for v in ctx.views if v.reachable]
@@ -435,6 +449,7 @@ class Reconciler:
         return ContainerRequest(
             name=create.name,
             image=rev.image_digest or spec["image"],
+            image_ref=spec["image"],
             labels=labels,
             env={**spec.get("env", {}), **rev.secrets},
             command=spec.get("command"),

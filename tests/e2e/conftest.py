@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,10 +97,8 @@ class Stack:
 
     def kill(self, role: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs.pop(role)
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=30)
 
     def stop_all(self) -> None:
@@ -120,12 +119,14 @@ class Stack:
 
     # -- what tests look at --------------------------------------------------------
 
-    def containers(self, deployment: str, all_states: bool = False) -> list[dict[str, str]]:
+    def containers(
+        self, deployment: str, all_states: bool = False, engine: dockerd.Engine | None = None
+    ) -> list[dict[str, str]]:
         args = ["ps", "--filter", f"label=moorage.deployment={deployment}",
                 "--format", "{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Label \"moorage.slot\"}}"]
         if all_states:
             args.insert(1, "-a")
-        out = self.engine.docker(*args).stdout
+        out = (engine or self.engine).docker(*args).stdout
         rows = []
         for line in out.splitlines():
             cid, name, state, slot = line.split("\t")
@@ -151,20 +152,36 @@ class Stack:
                     raise AssertionError(f"rollout still {body['state']}: {body}\n{self.logs()}")
 
 
-@pytest.fixture
-def stack(clean_db, engine: dockerd.Engine, tmp_path: Path) -> Iterator[Stack]:
-    env = {**os.environ, **service_env(), **FAST, "MOORAGE_DATA_DIR": str(tmp_path / "data")}
+@contextmanager
+def running_stack(
+    tmp_path: Path, hosts: dict[str, dockerd.Engine], labels: dict[str, dict] | None = None,
+    **settings: str,
+) -> Iterator[Stack]:
+    """API, worker and beat processes, with ``hosts`` registered under those names."""
+    env = {**os.environ, **service_env(), **FAST, **settings,
+           "MOORAGE_DATA_DIR": str(tmp_path / "data")}
     env.pop("DOCKER_HOST", None)
-    s = Stack(engine=engine, workdir=tmp_path, env=env, port=free_port())
+    first = next(iter(hosts.values()))
+    s = Stack(engine=first, workdir=tmp_path, env=env, port=free_port())
     s.start("api", "api", "--port", str(s.port))
     s.start_worker()
     s.start("beat", "beat")
     try:
         wait_for(lambda: httpx.get(f"{s.url}/healthz").status_code == 200, 30, "the API")
         with s.client() as c:
-            r = c.post("/v1/hosts", json={"name": "e2e", "url": engine.url})
-            assert r.status_code == 201, r.text
+            for name, eng in hosts.items():
+                body = {"name": name, "url": eng.url, "labels": (labels or {}).get(name, {})}
+                r = c.post("/v1/hosts", json=body)
+                assert r.status_code == 201, r.text
         yield s
     finally:
         s.stop_all()
-        engine.remove_all_containers()
+        for eng in hosts.values():
+            if eng.is_up():
+                eng.remove_all_containers()
+
+
+@pytest.fixture
+def stack(clean_db, engine: dockerd.Engine, tmp_path: Path) -> Iterator[Stack]:
+    with running_stack(tmp_path, {"e2e": engine}) as s:
+        yield s

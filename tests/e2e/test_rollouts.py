@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass, field
 
 import docker
 import httpx
 import pytest
 
 from tests.e2e.conftest import Stack, wait_for
+from tests.e2e.sampling import Sampler
 from tests.support.dockerd import WEB_BAD, WEB_V1, WEB_V2
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
@@ -25,57 +24,6 @@ STRATEGY = {"max_surge": 1, "max_unavailable": 0, "min_ready_s": 0.5,
 def spec(image: str, **extra) -> dict:
     return {"image": image, "replicas": N, "health_check": CHECK,
             "update_strategy": STRATEGY, **extra}
-
-
-@dataclass
-class Sampler:
-    """Every 100 ms: how many containers exist, and how many answer /healthz."""
-
-    engine_url: str
-    deployment: str
-    samples: list[tuple[int, int]] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self) -> None:
-        self._api = docker.APIClient(base_url=self.engine_url)
-        self._http = httpx.Client(timeout=0.5)
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _ready(self, container: dict) -> bool:
-        networks = container.get("NetworkSettings", {}).get("Networks", {})
-        for net in networks.values():
-            if ip := net.get("IPAddress"):  # a container this test made, on our own bridge
-                try:
-                    return self._http.get(f"http://{ip}:8080/healthz").status_code == 200
-                except httpx.HTTPError:
-                    return False
-        return False
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            listed = self._api.containers(
-                all=True, filters={"label": f"moorage.deployment={self.deployment}"})
-            alive = [c for c in listed if c["State"] not in ("exited", "dead")]
-            ready = sum(self._ready(c) for c in alive if c["State"] == "running")
-            self.samples.append((len(alive), ready))
-            self._stop.wait(0.1)
-
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self._api.close()
-        self._http.close()
-
-    def assert_bounds(self, replicas: int, max_surge: int, max_unavailable: int) -> None:
-        assert len(self.samples) > 10, self.samples
-        too_many = [s for s in self.samples if s[0] > replicas + max_surge]
-        too_few = [s for s in self.samples if s[1] < replicas - max_unavailable]
-        assert not too_many, f"more than {replicas + max_surge} containers: {too_many[:5]}"
-        assert not too_few, f"fewer than {replicas - max_unavailable} ready: {too_few[:5]}"
 
 
 def put(stack: Stack, name: str, body: dict) -> dict:
@@ -119,7 +67,7 @@ def test_rolling_update_rollback_and_restart(stack: Stack) -> None:
     assert all("HTTP 200" in (r["last_probe"] or "") for r in replicas)
 
     # v1 -> v2 within the bounds, sampled every 100 ms.
-    with Sampler(stack.engine.url, "roll") as sampler:
+    with Sampler([stack.engine.url], "roll") as sampler:
         d = put(stack, "roll", spec(WEB_V2))
         rollout = stack.wait_rollout(d["current_rollout"]["id"])
     assert rollout["state"] == "succeeded", rollout
@@ -128,7 +76,7 @@ def test_rolling_update_rollback_and_restart(stack: Stack) -> None:
     assert versions(stack, "roll") == ["v2"] * N
 
     # v2 -> bad: never healthy, fails by its deadline, rolls back to v2 on its own.
-    with Sampler(stack.engine.url, "roll") as sampler:
+    with Sampler([stack.engine.url], "roll") as sampler:
         d = put(stack, "roll", spec(WEB_BAD))
         failed = stack.wait_rollout(d["current_rollout"]["id"], timeout=60)
         assert failed["state"] == "rolled_back", failed
@@ -185,7 +133,7 @@ def test_new_apply_supersedes_and_keeps_updated_replicas(stack: Stack) -> None:
 def test_worker_killed_mid_rollout_finishes_within_bounds(stack: Stack) -> None:
     d = put(stack, "kill", spec(WEB_V1))
     stack.wait_rollout(d["current_rollout"]["id"])
-    with Sampler(stack.engine.url, "kill") as sampler:
+    with Sampler([stack.engine.url], "kill") as sampler:
         d = put(stack, "kill", spec(WEB_V2, update_strategy={**STRATEGY, "min_ready_s": 1}))
         wait_for(lambda: "v2" in versions(stack, "kill"), 30, "the first v2 replica")
         stack.kill("worker")

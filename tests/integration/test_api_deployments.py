@@ -22,29 +22,43 @@ SECRET = "hunter2-very-secret"
 OTHER_SECRET = "correct-horse-battery-staple"
 
 
-@pytest.fixture
-def client(clean_db: None) -> Iterator[TestClient]:
-    """A client on empty tables. Created after clean_db, so the settings already point
-    at the test database."""
-    from app.main import create_app
+# A bearer token of this run's own: an admin token made through the token service.
+TOKEN = f"mrg_it_{uuid.uuid4().hex}{uuid.uuid4().hex}"
 
-    with TestClient(create_app()) as test_client:
-        yield test_client
+
+def ensure_token() -> None:
+    """(Re)make TOKEN unless it exists: `clean_db` empties the token table too."""
+    from app.db import session_scope
+    from app.services import tokens
+
+    with session_scope() as session:
+        tokens.ensure_bootstrap(session, TOKEN)
 
 
 @pytest.fixture(scope="module")
-def shared(postgres: str, redis_broker: str) -> Iterator[TestClient]:
-    """One client for the many validation cases: each works on names of its own, so it
-    needs no emptied tables (emptying them for each case would make this file slow)."""
+def app_client(postgres: str, redis_broker: str) -> Iterator[TestClient]:
+    """One client for the module, made once the `postgres` fixture has pointed the
+    settings at the test database."""
     from app.main import create_app
 
-    with TestClient(create_app()) as test_client:
+    with TestClient(create_app(), headers={"Authorization": f"Bearer {TOKEN}"}) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def fresh_name() -> str:
-    return f"t-{uuid.uuid4().hex[:12]}"
+def client(app_client: TestClient, request: pytest.FixtureRequest) -> TestClient:
+    """Each test works on a deployment name of its own (`name`), so it needs no emptied
+    tables; the few that list every deployment ask for `clean_db` too (emptying the
+    tables for every test would make this file slow)."""
+    if "clean_db" in request.fixturenames:
+        request.getfixturevalue("clean_db")  # empty the tables before the token is made
+    ensure_token()
+    return app_client
+
+
+@pytest.fixture
+def name() -> str:
+    return f"web-{uuid.uuid4().hex[:8]}"
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -115,12 +129,12 @@ def cursor_of(key: Any) -> str:
 # -- apply (PUT) -------------------------------------------------------------------------
 
 
-def test_put_creates_with_etag_and_location(client: TestClient) -> None:
-    resp = put(client, "web", spec())
+def test_put_creates_with_etag_and_location(client: TestClient, name: str) -> None:
+    resp = put(client, name, spec())
     body = ok(resp, 201)
     assert resp.headers["ETag"] == '"1"'
-    assert resp.headers["Location"] == "/v1/deployments/web"
-    assert body["name"] == "web"
+    assert resp.headers["Location"] == f"/v1/deployments/{name}"
+    assert body["name"] == name
     assert body["revision"] == 1
     assert body["resource_version"] == 1
     assert body["spec"]["image"] == "nginx:1.27"
@@ -133,16 +147,16 @@ def test_put_creates_with_etag_and_location(client: TestClient) -> None:
     assert body["current_rollout"]["to_revision"] == 1
     assert body["current_rollout"]["progress"]["desired"] == 2
 
-    fetched = client.get("/v1/deployments/web")
+    fetched = client.get(f"/v1/deployments/{name}")
     assert ok(fetched)["spec"] == body["spec"]
     assert fetched.headers["ETag"] == '"1"'
 
 
-def test_same_spec_again_is_a_no_op(client: TestClient) -> None:
-    first = ok(put(client, "web", spec()), 201)
+def test_same_spec_again_is_a_no_op(client: TestClient, name: str) -> None:
+    first = ok(put(client, name, spec()), 201)
     # Same spec, keys in another order and defaults spelled out: still the same spec.
     again = put(
-        client, "web",
+        client, name,
         {"labels": {"team": "web"}, "env": {"B": "2", "A": "1"}, "replicas": 2,
          "image": "nginx:1.27", "restart_policy": "always", "ports": []},
     )
@@ -151,14 +165,14 @@ def test_same_spec_again_is_a_no_op(client: TestClient) -> None:
     assert body["revision"] == 1
     assert body["resource_version"] == 1
     assert body["current_rollout"]["id"] == first["current_rollout"]["id"]
-    assert revision_numbers(client, "web") == [1]
-    assert len(rollouts_of(client, "web")) == 1
-    assert [e["reason"] for e in events_of(client, "web")] == ["RevisionCreated"]
+    assert revision_numbers(client, name) == [1]
+    assert len(rollouts_of(client, name)) == 1
+    assert [e["reason"] for e in events_of(client, name)] == ["RevisionCreated"]
 
 
-def test_changed_spec_makes_a_revision_and_an_update_rollout(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
-    resp = put(client, "web", spec(image="nginx:1.28"))
+def test_changed_spec_makes_a_revision_and_an_update_rollout(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
+    resp = put(client, name, spec(image="nginx:1.28"))
     body = ok(resp, 200)
     assert resp.headers["ETag"] == '"2"'
     assert body["revision"] == 2
@@ -166,22 +180,22 @@ def test_changed_spec_makes_a_revision_and_an_update_rollout(client: TestClient)
     assert body["spec"]["image"] == "nginx:1.28"
     rollout = body["current_rollout"]
     assert (rollout["kind"], rollout["from_revision"], rollout["to_revision"]) == ("update", 1, 2)
-    assert revision_numbers(client, "web") == [2, 1]
-    assert [r["kind"] for r in rollouts_of(client, "web")] == ["update", "create"]
+    assert revision_numbers(client, name) == [2, 1]
+    assert [r["kind"] for r in rollouts_of(client, name)] == ["update", "create"]
 
 
-def test_replicas_only_change_is_a_scale(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
-    body = ok(put(client, "web", spec(replicas=7)))
+def test_replicas_only_change_is_a_scale(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
+    body = ok(put(client, name, spec(replicas=7)))
     assert body["revision"] == 2
     assert body["current_rollout"]["kind"] == "scale"
     assert body["current_rollout"]["progress"]["desired"] == 7
     # Replicas plus anything else is no longer just a scale.
-    body = ok(put(client, "web", spec(replicas=3, env={"A": "1"})))
+    body = ok(put(client, name, spec(replicas=3, env={"A": "1"})))
     assert body["current_rollout"]["kind"] == "update"
 
 
-def test_post_creates_and_refuses_an_existing_name(client: TestClient) -> None:
+def test_post_creates_and_refuses_an_existing_name(client: TestClient, name: str) -> None:
     resp = client.post("/v1/deployments", json={"name": "api", **spec()})
     body = ok(resp, 201)
     assert resp.headers["Location"] == "/v1/deployments/api"
@@ -200,10 +214,10 @@ def test_post_creates_and_refuses_an_existing_name(client: TestClient) -> None:
 # -- merge patch -------------------------------------------------------------------------
 
 
-def test_patch_is_a_json_merge_patch(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
+def test_patch_is_a_json_merge_patch(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
 
-    resp = client.patch("/v1/deployments/web", json={"image": "nginx:1.28"})
+    resp = client.patch(f"/v1/deployments/{name}", json={"image": "nginx:1.28"})
     body = ok(resp)
     assert resp.headers["ETag"] == '"2"'
     assert body["spec"]["image"] == "nginx:1.28"
@@ -211,29 +225,29 @@ def test_patch_is_a_json_merge_patch(client: TestClient) -> None:
     assert body["spec"]["replicas"] == 2
     assert body["current_rollout"]["kind"] == "update"
 
-    body = ok(client.patch("/v1/deployments/web", json={"replicas": 5}))
+    body = ok(client.patch(f"/v1/deployments/{name}", json={"replicas": 5}))
     assert body["spec"]["replicas"] == 5
     assert body["spec"]["image"] == "nginx:1.28"
     assert body["current_rollout"]["kind"] == "scale"
 
     # null removes a key; the merge-patch media type is accepted.
     resp = client.patch(
-        "/v1/deployments/web",
+        f"/v1/deployments/{name}",
         content=json.dumps({"env": {"A": None, "C": "3"}}),
         headers={"Content-Type": "application/merge-patch+json"},
     )
     body = ok(resp)
     assert body["spec"]["env"] == {"B": "2", "C": "3"}
     assert body["revision"] == 4
-    assert revision_numbers(client, "web") == [4, 3, 2, 1]
+    assert revision_numbers(client, name) == [4, 3, 2, 1]
 
     # A patch that changes nothing makes no revision.
-    body = ok(client.patch("/v1/deployments/web", json={"replicas": 5}))
+    body = ok(client.patch(f"/v1/deployments/{name}", json={"replicas": 5}))
     assert body["revision"] == 4
-    assert revision_numbers(client, "web") == [4, 3, 2, 1]
+    assert revision_numbers(client, name) == [4, 3, 2, 1]
 
 
-def test_patch_of_a_missing_deployment_is_404(client: TestClient) -> None:
+def test_patch_of_a_missing_deployment_is_404(client: TestClient, name: str) -> None:
     problem(client.patch("/v1/deployments/ghost", json={"replicas": 1}), 404)
     problem(client.get("/v1/deployments/ghost"), 404)
 
@@ -241,35 +255,35 @@ def test_patch_of_a_missing_deployment_is_404(client: TestClient) -> None:
 # -- If-Match ----------------------------------------------------------------------------
 
 
-def test_if_match_guards_put_patch_and_delete(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
+def test_if_match_guards_put_patch_and_delete(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
 
-    resp = put(client, "web", spec(image="nginx:1.28"), headers={"If-Match": '"1"'})
+    resp = put(client, name, spec(image="nginx:1.28"), headers={"If-Match": '"1"'})
     assert ok(resp)["revision"] == 2
     assert resp.headers["ETag"] == '"2"'
 
     stale = {"If-Match": '"1"'}
-    body = problem(put(client, "web", spec(image="nginx:1.29"), headers=stale), 412)
+    body = problem(put(client, name, spec(image="nginx:1.29"), headers=stale), 412)
     assert body["detail"]
-    problem(client.patch("/v1/deployments/web", json={"replicas": 9}, headers=stale), 412)
-    problem(client.delete("/v1/deployments/web", headers=stale), 412)
-    problem(client.post("/v1/deployments/web/rollback", json={"revision": 1}, headers=stale), 412)
+    problem(client.patch(f"/v1/deployments/{name}", json={"replicas": 9}, headers=stale), 412)
+    problem(client.delete(f"/v1/deployments/{name}", headers=stale), 412)
+    problem(client.post(f"/v1/deployments/{name}/rollback", json={"revision": 1}, headers=stale), 412)
 
     # Nothing of the refused changes was written.
-    current = get(client, "web")
+    current = get(client, name)
     assert current["resource_version"] == 2
     assert current["spec"]["image"] == "nginx:1.28"
     assert current["spec"]["replicas"] == 2
     assert current["status"]["phase"] != "deleting"
-    assert revision_numbers(client, "web") == [2, 1]
-    assert len(rollouts_of(client, "web")) == 2
+    assert revision_numbers(client, name) == [2, 1]
+    assert len(rollouts_of(client, name)) == 2
 
     # The current ETag (also in a list of tags) is accepted.
-    resp = client.patch("/v1/deployments/web", json={"replicas": 3}, headers={"If-Match": '"7", "2"'})
+    resp = client.patch(f"/v1/deployments/{name}", json={"replicas": 3}, headers={"If-Match": '"7", "2"'})
     assert ok(resp)["spec"]["replicas"] == 3
 
 
-def test_if_match_on_a_missing_deployment_is_412_and_creates_nothing(client: TestClient) -> None:
+def test_if_match_on_a_missing_deployment_is_412_and_creates_nothing(client: TestClient, name: str) -> None:
     problem(put(client, "ghost", spec(), headers={"If-Match": '"1"'}), 412)
     problem(client.get("/v1/deployments/ghost"), 404)
 
@@ -277,6 +291,7 @@ def test_if_match_on_a_missing_deployment_is_412_and_creates_nothing(client: Tes
 # -- lists and pagination ----------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("clean_db")
 def test_list_filters_by_label(client: TestClient) -> None:
     for name, team in (("a1", "alpha"), ("b1", "beta"), ("a2", "alpha"), ("c1", "a=b")):
         ok(put(client, name, spec(labels={"team": team})), 201)
@@ -294,6 +309,7 @@ def test_list_filters_by_label(client: TestClient) -> None:
     problem(client.get("/v1/deployments", params={"label": "no-equals-sign"}), 422)
 
 
+@pytest.mark.usefixtures("clean_db")
 def test_pagination_visits_every_deployment_once(client: TestClient) -> None:
     expected = sorted(f"app-{i:02d}" for i in range(7))
     for name in reversed(expected):
@@ -324,17 +340,19 @@ def test_pagination_visits_every_deployment_once(client: TestClient) -> None:
     "cursor", ["not-a-cursor!", "e30", cursor_of({"x": 1}), cursor_of("bad\u0000name")],
     ids=["garbage", "no-key", "object-key", "nul-byte"],
 )
-def test_invalid_list_cursor_is_422(client: TestClient, cursor: str) -> None:
-    ok(put(client, "web", spec()), 201)
+def test_invalid_list_cursor_is_422(client: TestClient, name: str, cursor: str) -> None:
+    ok(put(client, name, spec()), 201)
     body = problem(client.get("/v1/deployments", params={"cursor": cursor}), 422)
     assert "query.cursor" in error_paths(body)
 
 
 @pytest.fixture(scope="module")
-def two_revisions(shared: TestClient) -> str:
+def two_revisions(app_client: TestClient) -> str:
+    client = app_client
+    ensure_token()
     name = f"t-{uuid.uuid4().hex[:12]}"
-    ok(put(shared, name, spec()), 201)
-    ok(put(shared, name, spec(replicas=4)))
+    ok(put(client, name, spec()), 201)
+    ok(put(client, name, spec(replicas=4)))
     return name
 
 
@@ -342,13 +360,13 @@ def two_revisions(shared: TestClient) -> str:
 @pytest.mark.parametrize("key", ["abc", None, 1.5, True, [1, "x", 3], 2**70],
                          ids=["str", "null", "float", "bool", "list", "huge"])
 def test_a_cursor_of_the_wrong_kind_is_422_on_every_list(
-    shared: TestClient, two_revisions: str, path: str, key: Any
+    client: TestClient, two_revisions: str, path: str, key: Any
 ) -> None:
-    resp = shared.get(f"/v1/deployments/{two_revisions}/{path}", params={"cursor": cursor_of(key)})
+    resp = client.get(f"/v1/deployments/{two_revisions}/{path}", params={"cursor": cursor_of(key)})
     assert "query.cursor" in error_paths(problem(resp, 422))
 
 
-def test_limit_bounds(client: TestClient) -> None:
+def test_limit_bounds(client: TestClient, name: str) -> None:
     problem(client.get("/v1/deployments", params={"limit": 0}), 422)
     problem(client.get("/v1/deployments", params={"limit": 501}), 422)
     ok(client.get("/v1/deployments", params={"limit": 500}))
@@ -357,131 +375,131 @@ def test_limit_bounds(client: TestClient) -> None:
 # -- revisions ---------------------------------------------------------------------------
 
 
-def test_revisions_list_and_get(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
-    ok(put(client, "web", spec(image="nginx:1.28")))
-    ok(put(client, "web", spec(image="nginx:1.29")))
+def test_revisions_list_and_get(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
+    ok(put(client, name, spec(image="nginx:1.28")))
+    ok(put(client, name, spec(image="nginx:1.29")))
 
-    assert revision_numbers(client, "web") == [3, 2, 1]
-    first = ok(client.get("/v1/deployments/web/revisions/1"))
+    assert revision_numbers(client, name) == [3, 2, 1]
+    first = ok(client.get(f"/v1/deployments/{name}/revisions/1"))
     assert first["number"] == 1
     assert first["spec"]["image"] == "nginx:1.27"
-    assert ok(client.get("/v1/deployments/web/revisions/3"))["spec"]["image"] == "nginx:1.29"
+    assert ok(client.get(f"/v1/deployments/{name}/revisions/3"))["spec"]["image"] == "nginx:1.29"
 
     # Paging through revisions, one at a time.
     seen, cursor = [], None
     for _ in range(5):
         params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
-        page = ok(client.get("/v1/deployments/web/revisions", params=params))
+        page = ok(client.get(f"/v1/deployments/{name}/revisions", params=params))
         seen += [r["number"] for r in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
     assert seen == [3, 2, 1]
 
-    problem(client.get("/v1/deployments/web/revisions/4"), 404)
+    problem(client.get(f"/v1/deployments/{name}/revisions/4"), 404)
     problem(client.get("/v1/deployments/ghost/revisions/1"), 404)
     problem(client.get("/v1/deployments/ghost/revisions"), 404)
-    problem(client.get("/v1/deployments/web/revisions/0"), 422)
-    problem(client.get("/v1/deployments/web/revisions/abc"), 422)
-    problem(client.get(f"/v1/deployments/web/revisions/{2**40}"), 422)
+    problem(client.get(f"/v1/deployments/{name}/revisions/0"), 422)
+    problem(client.get(f"/v1/deployments/{name}/revisions/abc"), 422)
+    problem(client.get(f"/v1/deployments/{name}/revisions/{2**40}"), 422)
 
 
 # -- delete ------------------------------------------------------------------------------
 
 
-def test_delete_starts_a_delete_rollout(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
-    rollout = ok(client.delete("/v1/deployments/web"), 202)
+def test_delete_starts_a_delete_rollout(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
+    rollout = ok(client.delete(f"/v1/deployments/{name}"), 202)
     assert rollout["kind"] == "delete"
-    assert rollout["deployment"] == "web"
+    assert rollout["deployment"] == name
     assert rollout["state"] == "pending"
     assert rollout["progress"]["desired"] == 0
 
-    current = get(client, "web")
+    current = get(client, name)
     assert current["status"]["phase"] == "deleting"
     assert current["current_rollout"]["id"] == rollout["id"]
     assert current["resource_version"] == 2
     assert ok(client.get(f"/v1/rollouts/{rollout['id']}"))["kind"] == "delete"
     # The create rollout it replaces is over.
-    create = next(r for r in rollouts_of(client, "web") if r["kind"] == "create")
+    create = next(r for r in rollouts_of(client, name) if r["kind"] == "create")
     assert create["state"] == "superseded"
-    assert "DeleteRequested" in [e["reason"] for e in events_of(client, "web")]
+    assert "DeleteRequested" in [e["reason"] for e in events_of(client, name)]
 
     # Deleting again is the same request, not a second rollout.
-    again = ok(client.delete("/v1/deployments/web"), 202)
+    again = ok(client.delete(f"/v1/deployments/{name}"), 202)
     assert again["id"] == rollout["id"]
-    assert len(rollouts_of(client, "web")) == 2
+    assert len(rollouts_of(client, name)) == 2
     # A deployment on its way out takes no new spec.
-    problem(put(client, "web", spec(image="nginx:1.28")), 409)
-    assert revision_numbers(client, "web") == [1]
+    problem(put(client, name, spec(image="nginx:1.28")), 409)
+    assert revision_numbers(client, name) == [1]
 
 
-def test_delete_of_a_missing_deployment_is_404(client: TestClient) -> None:
+def test_delete_of_a_missing_deployment_is_404(client: TestClient, name: str) -> None:
     problem(client.delete("/v1/deployments/ghost"), 404)
 
 
 # -- rollback ----------------------------------------------------------------------------
 
 
-def test_rollback_to_revision_one(client: TestClient) -> None:
-    ok(put(client, "web", spec(secrets={"TOKEN": SECRET})), 201)
-    ok(put(client, "web", spec(image="nginx:1.28", replicas=4, secrets={"TOKEN": OTHER_SECRET})))
+def test_rollback_to_revision_one(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec(secrets={"TOKEN": SECRET})), 201)
+    ok(put(client, name, spec(image="nginx:1.28", replicas=4, secrets={"TOKEN": OTHER_SECRET})))
 
-    resp = client.post("/v1/deployments/web/rollback", json={"revision": 1})
+    resp = client.post(f"/v1/deployments/{name}/rollback", json={"revision": 1})
     rollout = ok(resp, 202)
     assert (rollout["kind"], rollout["from_revision"], rollout["to_revision"]) == ("rollback", 2, 3)
     assert rollout["state"] == "pending"
 
-    rev1 = ok(client.get("/v1/deployments/web/revisions/1"))
-    rev3 = ok(client.get("/v1/deployments/web/revisions/3"))
+    rev1 = ok(client.get(f"/v1/deployments/{name}/revisions/1"))
+    rev3 = ok(client.get(f"/v1/deployments/{name}/revisions/3"))
     assert rev3["spec"] == rev1["spec"]
-    current = get(client, "web")
+    current = get(client, name)
     assert current["revision"] == 3
     assert current["spec"]["image"] == "nginx:1.27"
     assert current["current_rollout"]["id"] == rollout["id"]
 
     # Without a body: back to the previous revision (2).
-    rollout = ok(client.post("/v1/deployments/web/rollback"), 202)
+    rollout = ok(client.post(f"/v1/deployments/{name}/rollback"), 202)
     assert rollout["to_revision"] == 4
-    assert get(client, "web")["spec"]["image"] == "nginx:1.28"
+    assert get(client, name)["spec"]["image"] == "nginx:1.28"
     assert SECRET not in resp.text and OTHER_SECRET not in resp.text
 
 
-def test_rollback_needs_a_previous_revision(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
-    problem(client.post("/v1/deployments/web/rollback"), 409)
-    problem(client.post("/v1/deployments/web/rollback", json={"revision": 1}), 409)
-    problem(client.post("/v1/deployments/web/rollback", json={"revision": 9}), 404)
-    problem(client.post("/v1/deployments/web/rollback", json={"revision": 0}), 422)
-    problem(client.post("/v1/deployments/web/rollback", json={"revision": 2**40}), 422)
-    problem(client.post("/v1/deployments/web/rollback", json={"revision": True}), 422)
-    problem(client.post("/v1/deployments/web/rollback", json=[1]), 422)
-    problem(client.post("/v1/deployments/web/rollback", json={"revison": 1}), 422)
+def test_rollback_needs_a_previous_revision(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
+    problem(client.post(f"/v1/deployments/{name}/rollback"), 409)
+    problem(client.post(f"/v1/deployments/{name}/rollback", json={"revision": 1}), 409)
+    problem(client.post(f"/v1/deployments/{name}/rollback", json={"revision": 9}), 404)
+    problem(client.post(f"/v1/deployments/{name}/rollback", json={"revision": 0}), 422)
+    problem(client.post(f"/v1/deployments/{name}/rollback", json={"revision": 2**40}), 422)
+    problem(client.post(f"/v1/deployments/{name}/rollback", json={"revision": True}), 422)
+    problem(client.post(f"/v1/deployments/{name}/rollback", json=[1]), 422)
+    problem(client.post(f"/v1/deployments/{name}/rollback", json={"revison": 1}), 422)
     problem(client.post("/v1/deployments/ghost/rollback"), 404)
-    assert revision_numbers(client, "web") == [1]
-    assert len(rollouts_of(client, "web")) == 1
+    assert revision_numbers(client, name) == [1]
+    assert len(rollouts_of(client, name)) == 1
 
 
-def test_rollback_to_a_revision_equal_to_the_current_spec_is_409(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
-    ok(put(client, "web", spec(image="nginx:1.28")))
-    ok(put(client, "web", spec()))  # revision 3 == revision 1
-    body = problem(client.post("/v1/deployments/web/rollback", json={"revision": 1}), 409)
+def test_rollback_to_a_revision_equal_to_the_current_spec_is_409(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
+    ok(put(client, name, spec(image="nginx:1.28")))
+    ok(put(client, name, spec()))  # revision 3 == revision 1
+    body = problem(client.post(f"/v1/deployments/{name}/rollback", json={"revision": 1}), 409)
     assert body["detail"]
-    assert revision_numbers(client, "web") == [3, 2, 1]
-    assert len(rollouts_of(client, "web")) == 3
+    assert revision_numbers(client, name) == [3, 2, 1]
+    assert len(rollouts_of(client, name)) == 3
 
 
 # -- dry run -----------------------------------------------------------------------------
 
 
-def test_dry_run_put_changes_nothing_and_explains(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
-    before = get(client, "web")
+def test_dry_run_put_changes_nothing_and_explains(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
+    before = get(client, name)
 
     resp = client.put(
-        "/v1/deployments/web", params={"dry_run": "true"},
+        f"/v1/deployments/{name}", params={"dry_run": "true"},
         json=spec(image="nginx:1.28", replicas=3),
     )
     body = ok(resp)
@@ -492,36 +510,37 @@ def test_dry_run_put_changes_nothing_and_explains(client: TestClient) -> None:
     assert changes == {"image": ("nginx:1.27", "nginx:1.28"), "replicas": (2, 3)}
     assert isinstance(body["actions"], list)
 
-    after = get(client, "web")
+    after = get(client, name)
     assert after["resource_version"] == before["resource_version"] == 1
     assert after["spec"] == before["spec"]
-    assert revision_numbers(client, "web") == [1]
-    assert len(rollouts_of(client, "web")) == 1
+    assert revision_numbers(client, name) == [1]
+    assert len(rollouts_of(client, name)) == 1
 
-    same = ok(client.put("/v1/deployments/web", params={"dry_run": "true"}, json=spec()))
+    same = ok(client.put(f"/v1/deployments/{name}", params={"dry_run": "true"}, json=spec()))
     assert same["new_revision"] is False
     assert same["revision"] == 1
     assert same["changes"] == []
 
 
-def test_dry_run_patch_changes_nothing(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
+def test_dry_run_patch_changes_nothing(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
     body = ok(client.patch(
-        "/v1/deployments/web", params={"dry_run": "true"},
+        f"/v1/deployments/{name}", params={"dry_run": "true"},
         json={"replicas": 4, "env": {"A": None}, "update_strategy": {"max_surge": 2}},
     ))
     assert body["new_revision"] is True
     paths = sorted(c["path"] for c in body["changes"])
     assert paths == ["env.A", "replicas", "update_strategy.max_surge"]
     assert isinstance(body["actions"], list)
-    current = get(client, "web")
+    current = get(client, name)
     assert current["resource_version"] == 1
     assert current["spec"]["replicas"] == 2
     assert current["spec"]["env"] == {"A": "1", "B": "2"}
-    assert revision_numbers(client, "web") == [1]
-    assert len(rollouts_of(client, "web")) == 1
+    assert revision_numbers(client, name) == [1]
+    assert len(rollouts_of(client, name)) == 1
 
 
+@pytest.mark.usefixtures("clean_db")
 def test_dry_run_of_a_new_deployment_creates_nothing(client: TestClient) -> None:
     body = ok(client.put("/v1/deployments/fresh", params={"dry_run": "true"}, json=spec()))
     assert body["new_revision"] is True
@@ -534,9 +553,9 @@ def test_dry_run_of_a_new_deployment_creates_nothing(client: TestClient) -> None
 # -- superseding -------------------------------------------------------------------------
 
 
-def test_a_second_apply_supersedes_the_pending_rollout(client: TestClient) -> None:
-    first = ok(put(client, "web", spec()), 201)["current_rollout"]
-    second = ok(put(client, "web", spec(image="nginx:1.28")))["current_rollout"]
+def test_a_second_apply_supersedes_the_pending_rollout(client: TestClient, name: str) -> None:
+    first = ok(put(client, name, spec()), 201)["current_rollout"]
+    second = ok(put(client, name, spec(image="nginx:1.28")))["current_rollout"]
     assert second["id"] != first["id"]
 
     old = ok(client.get(f"/v1/rollouts/{first['id']}"))
@@ -548,9 +567,9 @@ def test_a_second_apply_supersedes_the_pending_rollout(client: TestClient) -> No
     assert new["finished_at"] is None
 
     # A scale supersedes the update in turn.
-    third = ok(put(client, "web", spec(image="nginx:1.28", replicas=5)))["current_rollout"]
+    third = ok(put(client, name, spec(image="nginx:1.28", replicas=5)))["current_rollout"]
     assert ok(client.get(f"/v1/rollouts/{second['id']}"))["state"] == "superseded"
-    states = {r["id"]: r["state"] for r in rollouts_of(client, "web")}
+    states = {r["id"]: r["state"] for r in rollouts_of(client, name)}
     assert list(states.values()).count("pending") == 1
     assert states[third["id"]] == "pending"
 
@@ -558,8 +577,8 @@ def test_a_second_apply_supersedes_the_pending_rollout(client: TestClient) -> No
 # -- rollouts ----------------------------------------------------------------------------
 
 
-def test_get_rollout(client: TestClient) -> None:
-    created = ok(put(client, "web", spec()), 201)["current_rollout"]
+def test_get_rollout(client: TestClient, name: str) -> None:
+    created = ok(put(client, name, spec()), 201)["current_rollout"]
     rollout = ok(client.get(f"/v1/rollouts/{created['id']}"))
     assert rollout == created
     problem(client.get(f"/v1/rollouts/{uuid.uuid4()}"), 404)
@@ -569,8 +588,8 @@ def test_get_rollout(client: TestClient) -> None:
     problem(client.get(f"/v1/rollouts/{created['id']}", params={"wait": 301}), 422)
 
 
-def test_wait_holds_a_pending_rollout_until_the_wait_ends(client: TestClient) -> None:
-    rollout_id = ok(put(client, "web", spec()), 201)["current_rollout"]["id"]
+def test_wait_holds_a_pending_rollout_until_the_wait_ends(client: TestClient, name: str) -> None:
+    rollout_id = ok(put(client, name, spec()), 201)["current_rollout"]["id"]
     started = time.monotonic()
     body = ok(client.get(f"/v1/rollouts/{rollout_id}", params={"wait": 1}))
     elapsed = time.monotonic() - started
@@ -578,9 +597,9 @@ def test_wait_holds_a_pending_rollout_until_the_wait_ends(client: TestClient) ->
     assert body["state"] == "pending"
 
 
-def test_wait_answers_at_once_for_a_finished_rollout(client: TestClient) -> None:
-    first = ok(put(client, "web", spec()), 201)["current_rollout"]["id"]
-    ok(put(client, "web", spec(image="nginx:1.28")))  # supersedes the first
+def test_wait_answers_at_once_for_a_finished_rollout(client: TestClient, name: str) -> None:
+    first = ok(put(client, name, spec()), 201)["current_rollout"]["id"]
+    ok(put(client, name, spec(image="nginx:1.28")))  # supersedes the first
     started = time.monotonic()
     body = ok(client.get(f"/v1/rollouts/{first}", params={"wait": 30}))
     assert body["state"] == "superseded"
@@ -590,35 +609,35 @@ def test_wait_answers_at_once_for_a_finished_rollout(client: TestClient) -> None
 # -- events ------------------------------------------------------------------------------
 
 
-def test_events_after_an_id_in_order(client: TestClient) -> None:
-    ok(put(client, "web", spec()), 201)
-    ok(put(client, "web", spec(image="nginx:1.28")))
-    ok(put(client, "web", spec(replicas=5, image="nginx:1.28")))
-    ok(client.delete("/v1/deployments/web"), 202)
+def test_events_after_an_id_in_order(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
+    ok(put(client, name, spec(image="nginx:1.28")))
+    ok(put(client, name, spec(replicas=5, image="nginx:1.28")))
+    ok(client.delete(f"/v1/deployments/{name}"), 202)
 
-    events = events_of(client, "web")
+    events = events_of(client, name)
     ids = [e["id"] for e in events]
     assert ids == sorted(ids) and len(set(ids)) == len(ids) == 4
     assert [e["reason"] for e in events] == ["RevisionCreated"] * 3 + ["DeleteRequested"]
     assert all(e["rollout_id"] for e in events)
     assert "nginx:1.27" in events[1]["message"] and "nginx:1.28" in events[1]["message"]
 
-    later = events_of(client, "web", after=ids[1])
+    later = events_of(client, name, after=ids[1])
     assert [e["id"] for e in later] == ids[2:]
-    assert events_of(client, "web", after=ids[-1]) == []
-    assert [e["id"] for e in events_of(client, "web", after=0)] == ids
+    assert events_of(client, name, after=ids[-1]) == []
+    assert [e["id"] for e in events_of(client, name, after=0)] == ids
 
     # Paging through events with the cursor.
-    page = ok(client.get("/v1/deployments/web/events", params={"limit": 3}))
+    page = ok(client.get(f"/v1/deployments/{name}/events", params={"limit": 3}))
     assert [e["id"] for e in page["items"]] == ids[:3]
-    rest = ok(client.get("/v1/deployments/web/events",
+    rest = ok(client.get(f"/v1/deployments/{name}/events",
                          params={"limit": 3, "cursor": page["next_cursor"]}))
     assert [e["id"] for e in rest["items"]] == ids[3:]
 
     problem(client.get("/v1/deployments/ghost/events"), 404)
-    problem(client.get("/v1/deployments/web/events", params={"after": -1}), 422)
+    problem(client.get(f"/v1/deployments/{name}/events", params={"after": -1}), 422)
     # An id beyond any the database can hold is a 422 (or simply nothing after it).
-    resp = client.get("/v1/deployments/web/events", params={"after": 10**30})
+    resp = client.get(f"/v1/deployments/{name}/events", params={"after": 10**30})
     assert resp.status_code in (200, 422), resp.text
     if resp.status_code == 200:
         assert resp.json()["items"] == []
@@ -679,34 +698,34 @@ INVALID_SPECS = [
     ("body", "field"), [(b, f) for _, b, f in INVALID_SPECS], ids=[i for i, _, _ in INVALID_SPECS]
 )
 def test_invalid_spec_is_422_and_writes_nothing(
-    shared: TestClient, fresh_name: str, body: Any, field: str
+    client: TestClient, name: str, body: Any, field: str
 ) -> None:
-    resp = put(shared, fresh_name, body)
+    resp = put(client, name, body)
     details = problem(resp, 422)
     assert names_field(details, field), error_paths(details)
     assert all(e["msg"] for e in details["errors"])
     assert SECRET not in resp.text
-    problem(shared.get(f"/v1/deployments/{fresh_name}"), 404)
+    problem(client.get(f"/v1/deployments/{name}"), 404)
     # POST validates the same spec the same way.
     if isinstance(body, dict):
-        resp = shared.post("/v1/deployments", json={"name": fresh_name, **body})
+        resp = client.post("/v1/deployments", json={"name": name, **body})
         assert names_field(problem(resp, 422), field)
-        problem(shared.get(f"/v1/deployments/{fresh_name}"), 404)
+        problem(client.get(f"/v1/deployments/{name}"), 404)
 
 
 @pytest.mark.parametrize("name", ["Web", "a" * 64, "my_app", "-web", "web-", "w.b"])
-def test_bad_deployment_name_in_path_is_422(shared: TestClient, name: str) -> None:
-    before = ok(shared.get("/v1/deployments", params={"limit": 500}))["items"]
-    body = problem(put(shared, name, spec()), 422)
+def test_bad_deployment_name_in_path_is_422(client: TestClient, name: str) -> None:
+    before = ok(client.get("/v1/deployments", params={"limit": 500}))["items"]
+    body = problem(put(client, name, spec()), 422)
     assert "path.name" in error_paths(body)
-    problem(shared.get(f"/v1/deployments/{name}"), 422)
-    assert ok(shared.get("/v1/deployments", params={"limit": 500}))["items"] == before
+    problem(client.get(f"/v1/deployments/{name}"), 422)
+    assert ok(client.get("/v1/deployments", params={"limit": 500}))["items"] == before
 
 
-def test_longest_valid_name_is_accepted(shared: TestClient, fresh_name: str) -> None:
-    name = fresh_name + "a" * (63 - len(fresh_name))
-    ok(put(shared, name, spec()), 201)
-    assert get(shared, name)["name"] == name
+def test_longest_valid_name_is_accepted(client: TestClient, name: str) -> None:
+    name = name + "a" * (63 - len(name))
+    ok(put(client, name, spec()), 201)
+    assert get(client, name)["name"] == name
 
 
 @pytest.mark.parametrize(
@@ -724,58 +743,58 @@ def test_longest_valid_name_is_accepted(shared: TestClient, fresh_name: str) -> 
     ids=["replicas", "remove-image", "image", "env-key", "overlap", "typo", "strategy", "ports"],
 )
 def test_invalid_patch_is_422_and_writes_nothing(
-    shared: TestClient, fresh_name: str, patch: dict[str, Any], field: str
+    client: TestClient, name: str, patch: dict[str, Any], field: str
 ) -> None:
-    ok(put(shared, fresh_name, spec(update_strategy={"max_surge": 1, "max_unavailable": 0})), 201)
-    resp = shared.patch(f"/v1/deployments/{fresh_name}", json=patch)
+    ok(put(client, name, spec(update_strategy={"max_surge": 1, "max_unavailable": 0})), 201)
+    resp = client.patch(f"/v1/deployments/{name}", json=patch)
     details = problem(resp, 422)
     assert names_field(details, field), error_paths(details)
     assert SECRET not in resp.text
-    current = get(shared, fresh_name)
+    current = get(client, name)
     assert current["resource_version"] == 1
-    assert revision_numbers(shared, fresh_name) == [1]
+    assert revision_numbers(client, name) == [1]
 
 
 @pytest.mark.parametrize("raw", [b"[1, 2]", b'"image"', b"42", b"null"],
                          ids=["array", "string", "number", "null"])
-def test_patch_body_must_be_a_json_object(shared: TestClient, fresh_name: str, raw: bytes) -> None:
-    ok(put(shared, fresh_name, spec()), 201)
-    resp = shared.patch(f"/v1/deployments/{fresh_name}", content=raw,
+def test_patch_body_must_be_a_json_object(client: TestClient, name: str, raw: bytes) -> None:
+    ok(put(client, name, spec()), 201)
+    resp = client.patch(f"/v1/deployments/{name}", content=raw,
                         headers={"Content-Type": "application/merge-patch+json"})
     assert "body" in error_paths(problem(resp, 422))
-    assert revision_numbers(shared, fresh_name) == [1]
-    assert get(shared, fresh_name)["resource_version"] == 1
+    assert revision_numbers(client, name) == [1]
+    assert get(client, name)["resource_version"] == 1
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "post"])
-def test_non_json_body_is_422(shared: TestClient, fresh_name: str, method: str) -> None:
+def test_non_json_body_is_422(client: TestClient, name: str, method: str) -> None:
     if method == "patch":
-        ok(put(shared, fresh_name, spec()), 201)
-    url = "/v1/deployments" if method == "post" else f"/v1/deployments/{fresh_name}"
-    resp = shared.request(method.upper(), url, content=b"{image: nginx",
+        ok(put(client, name, spec()), 201)
+    url = "/v1/deployments" if method == "post" else f"/v1/deployments/{name}"
+    resp = client.request(method.upper(), url, content=b"{image: nginx",
                           headers={"Content-Type": "application/json"})
     body = problem(resp, 422)
     assert any(p.startswith("body") for p in error_paths(body))
     if method == "patch":
-        assert revision_numbers(shared, fresh_name) == [1]
+        assert revision_numbers(client, name) == [1]
     else:
-        problem(shared.get(f"/v1/deployments/{fresh_name}"), 404)
+        problem(client.get(f"/v1/deployments/{name}"), 404)
 
 
-def test_oversized_body_is_413(client: TestClient) -> None:
+def test_oversized_body_is_413(client: TestClient, name: str) -> None:
     from app.config import get_settings
 
     limit = get_settings().max_body_bytes
     raw = json.dumps(spec(command=["x" * 4000] * 256)).encode()  # a valid spec, only too big
     assert len(raw) > limit
-    resp = client.put("/v1/deployments/web", content=raw,
+    resp = client.put(f"/v1/deployments/{name}", content=raw,
                       headers={"Content-Type": "application/json"})
     body = problem(resp, 413)
     assert str(limit) in body["detail"]
-    problem(client.get("/v1/deployments/web"), 404)
+    problem(client.get(f"/v1/deployments/{name}"), 404)
 
 
-def test_oversized_body_without_content_length_is_413(client: TestClient) -> None:
+def test_oversized_body_without_content_length_is_413(client: TestClient, name: str) -> None:
     from app.config import get_settings
 
     limit = get_settings().max_body_bytes
@@ -786,23 +805,23 @@ def test_oversized_body_without_content_length_is_413(client: TestClient) -> Non
         for start in range(0, len(raw), 64 * 1024):
             yield raw[start:start + 64 * 1024]
 
-    resp = client.put("/v1/deployments/web", content=chunks(),
+    resp = client.put(f"/v1/deployments/{name}", content=chunks(),
                       headers={"Content-Type": "application/json"})
     assert "content-length" not in {k.lower() for k in resp.request.headers}
     problem(resp, 413)
-    problem(client.get("/v1/deployments/web"), 404)
+    problem(client.get(f"/v1/deployments/{name}"), 404)
 
 
-def test_a_large_body_under_the_limit_is_read(client: TestClient) -> None:
+def test_a_large_body_under_the_limit_is_read(client: TestClient, name: str) -> None:
     # The limit is on size only: a large valid spec below it goes through.
-    resp = put(client, "web", spec(env={f"K{i}": "x" * 1000 for i in range(200)}))
+    resp = put(client, name, spec(env={f"K{i}": "x" * 1000 for i in range(200)}))
     assert ok(resp, 201)["revision"] == 1
 
 
 # -- secrets -----------------------------------------------------------------------------
 
 
-def test_secret_values_are_never_returned(client: TestClient) -> None:
+def test_secret_values_are_never_returned(client: TestClient, name: str) -> None:
     texts: list[str] = []
 
     def keep(resp: httpx.Response, status: int = 200) -> Any:
@@ -810,63 +829,63 @@ def test_secret_values_are_never_returned(client: TestClient) -> None:
         texts.append(resp.text)
         return body
 
-    created = keep(put(client, "web", spec(secrets={"DB_PASSWORD": SECRET})), 201)
+    created = keep(put(client, name, spec(secrets={"DB_PASSWORD": SECRET})), 201)
     assert created["spec"]["secret_keys"] == ["DB_PASSWORD"]
     assert "secrets" not in created["spec"]
     assert "DB_PASSWORD" not in created["spec"]["env"]
 
     # Only the secret's value changes: a new revision whose event names the key only.
-    changed = keep(put(client, "web", spec(secrets={"DB_PASSWORD": OTHER_SECRET})))
+    changed = keep(put(client, name, spec(secrets={"DB_PASSWORD": OTHER_SECRET})))
     assert changed["revision"] == 2
     assert changed["current_rollout"]["kind"] == "update"
-    events = keep(client.get("/v1/deployments/web/events"))["items"]
+    events = keep(client.get(f"/v1/deployments/{name}/events"))["items"]
     assert "secrets.DB_PASSWORD" in events[-1]["message"]
 
     # The same secret again is no change at all.
-    assert keep(put(client, "web", spec(secrets={"DB_PASSWORD": OTHER_SECRET})))["revision"] == 2
+    assert keep(put(client, name, spec(secrets={"DB_PASSWORD": OTHER_SECRET})))["revision"] == 2
 
-    dry = keep(client.put("/v1/deployments/web", params={"dry_run": "true"},
+    dry = keep(client.put(f"/v1/deployments/{name}", params={"dry_run": "true"},
                           json=spec(secrets={"DB_PASSWORD": SECRET, "API_KEY": SECRET})))
     paths = {c["path"] for c in dry["changes"]}
     assert paths == {"secrets.DB_PASSWORD", "secrets.API_KEY"}
-    dry_patch = keep(client.patch("/v1/deployments/web", params={"dry_run": "true"},
+    dry_patch = keep(client.patch(f"/v1/deployments/{name}", params={"dry_run": "true"},
                                   json={"secrets": {"DB_PASSWORD": SECRET}}))
     assert [c["path"] for c in dry_patch["changes"]] == ["secrets.DB_PASSWORD"]
 
     # A patch keeps secrets it does not mention.
-    patched = keep(client.patch("/v1/deployments/web", json={"replicas": 3}))
+    patched = keep(client.patch(f"/v1/deployments/{name}", json={"replicas": 3}))
     assert patched["spec"]["secret_keys"] == ["DB_PASSWORD"]
     assert patched["current_rollout"]["kind"] == "scale"
 
-    keep(client.get("/v1/deployments/web"))
+    keep(client.get(f"/v1/deployments/{name}"))
     keep(client.get("/v1/deployments"))
     keep(client.get("/v1/deployments", params={"label": "team=web"}))
-    keep(client.get("/v1/deployments/web/revisions"))
+    keep(client.get(f"/v1/deployments/{name}/revisions"))
     for number in (1, 2, 3):
-        rev = keep(client.get(f"/v1/deployments/web/revisions/{number}"))
+        rev = keep(client.get(f"/v1/deployments/{name}/revisions/{number}"))
         assert rev["spec"]["secret_keys"] == ["DB_PASSWORD"]
-    rollouts = keep(client.get("/v1/deployments/web/rollouts"))["items"]
+    rollouts = keep(client.get(f"/v1/deployments/{name}/rollouts"))["items"]
     for r in rollouts:
         keep(client.get(f"/v1/rollouts/{r['id']}"))
-    keep(client.get("/v1/deployments/web/events"))
-    rollback = keep(client.post("/v1/deployments/web/rollback", json={"revision": 1}), 202)
+    keep(client.get(f"/v1/deployments/{name}/events"))
+    rollback = keep(client.post(f"/v1/deployments/{name}/rollback", json={"revision": 1}), 202)
     keep(client.get(f"/v1/rollouts/{rollback['id']}"))
-    keep(client.get("/v1/deployments/web/events"))
-    keep(client.delete("/v1/deployments/web"), 202)
-    keep(client.get("/v1/deployments/web/events"))
+    keep(client.get(f"/v1/deployments/{name}/events"))
+    keep(client.delete(f"/v1/deployments/{name}"), 202)
+    keep(client.get(f"/v1/deployments/{name}/events"))
 
     for text in texts:
         assert SECRET not in text
         assert OTHER_SECRET not in text
 
 
-def test_removing_a_secret_is_a_change_that_names_the_key(client: TestClient) -> None:
-    ok(put(client, "web", spec(secrets={"DB_PASSWORD": SECRET, "KEEP": OTHER_SECRET})), 201)
-    resp = client.patch("/v1/deployments/web", json={"secrets": {"DB_PASSWORD": None}})
+def test_removing_a_secret_is_a_change_that_names_the_key(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec(secrets={"DB_PASSWORD": SECRET, "KEEP": OTHER_SECRET})), 201)
+    resp = client.patch(f"/v1/deployments/{name}", json={"secrets": {"DB_PASSWORD": None}})
     body = ok(resp)
     assert body["revision"] == 2
     assert body["spec"]["secret_keys"] == ["KEEP"]
-    events = events_of(client, "web")
+    events = events_of(client, name)
     assert "secrets.DB_PASSWORD" in events[-1]["message"]
     for text in (resp.text, json.dumps(events)):
         assert SECRET not in text and OTHER_SECRET not in text
@@ -875,19 +894,31 @@ def test_removing_a_secret_is_a_change_that_names_the_key(client: TestClient) ->
 # -- operations --------------------------------------------------------------------------
 
 
-def test_health_and_readiness(client: TestClient) -> None:
+def test_v1_needs_a_token_and_operations_do_not(client: TestClient, name: str) -> None:
+    from app.main import create_app
+
+    with TestClient(create_app()) as anonymous:
+        problem(anonymous.get("/v1/deployments"), 401)
+        problem(anonymous.put(f"/v1/deployments/{name}", json=spec()), 401)
+        problem(anonymous.get("/v1/deployments", headers={"Authorization": "Bearer mrg_nope"}), 401)
+        for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+            assert anonymous.get(path).status_code == 200, path
+    problem(client.get(f"/v1/deployments/{name}"), 404)  # the PUT above wrote nothing
+
+
+def test_health_and_readiness(client: TestClient, name: str) -> None:
     assert ok(client.get("/healthz")) == {"status": "ok"}
     assert ok(client.get("/readyz")) == {"status": "ready"}
 
 
-def test_metrics_are_prometheus_text(client: TestClient) -> None:
+def test_metrics_are_prometheus_text(client: TestClient, name: str) -> None:
     resp = client.get("/metrics")
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/plain")
     assert "# TYPE" in resp.text
 
 
-def test_every_operation_has_a_unique_operation_id_and_a_tag(client: TestClient) -> None:
+def test_every_operation_has_a_unique_operation_id_and_a_tag(client: TestClient, name: str) -> None:
     schema = ok(client.get("/openapi.json"))
     ids: list[str] = []
     for path, operations in schema["paths"].items():
@@ -902,29 +933,29 @@ def test_every_operation_has_a_unique_operation_id_and_a_tag(client: TestClient)
     assert {"apply_deployment", "create_deployment", "patch_deployment", "get_rollout"} <= set(ids)
 
 
-def test_unknown_route_is_a_problem(client: TestClient) -> None:
+def test_unknown_route_is_a_problem(client: TestClient, name: str) -> None:
     problem(client.get("/v1/nothing-here"), 404)
-    problem(client.post("/v1/deployments/web/revisions"), 405)
+    problem(client.post(f"/v1/deployments/{name}/revisions"), 405)
 
 
 # -- restart -----------------------------------------------------------------------------
 
 
-def test_restart_is_a_new_revision_of_the_same_spec(client: TestClient) -> None:
-    created = ok(put(client, "web", spec(secrets={"TOKEN": SECRET})), 201)
-    resp = client.post("/v1/deployments/web/restart")
+def test_restart_is_a_new_revision_of_the_same_spec(client: TestClient, name: str) -> None:
+    created = ok(put(client, name, spec(secrets={"TOKEN": SECRET})), 201)
+    resp = client.post(f"/v1/deployments/{name}/restart")
     rollout = ok(resp, 202)
     assert (rollout["kind"], rollout["from_revision"], rollout["to_revision"]) == ("restart", 1, 2)
     assert SECRET not in resp.text
-    current = get(client, "web")
+    current = get(client, name)
     assert current["revision"] == 2
     assert current["spec"] == created["spec"]
     assert ok(client.get(f"/v1/rollouts/{created['current_rollout']['id']}"))["state"] == "superseded"
     # Applying the same spec after a restart is still a no-op.
-    assert ok(put(client, "web", spec(secrets={"TOKEN": SECRET})))["revision"] == 2
+    assert ok(put(client, name, spec(secrets={"TOKEN": SECRET})))["revision"] == 2
 
-    problem(client.post("/v1/deployments/web/restart", headers={"If-Match": '"1"'}), 412)
+    problem(client.post(f"/v1/deployments/{name}/restart", headers={"If-Match": '"1"'}), 412)
     problem(client.post("/v1/deployments/ghost/restart"), 404)
-    ok(client.delete("/v1/deployments/web"), 202)
-    problem(client.post("/v1/deployments/web/restart"), 409)
-    assert revision_numbers(client, "web") == [2, 1]
+    ok(client.delete(f"/v1/deployments/{name}"), 202)
+    problem(client.post(f"/v1/deployments/{name}/restart"), 409)
+    assert revision_numbers(client, name) == [2, 1]

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from app.api import presenters
+from app.api.deps import AUTH_ERRORS, Cursor, Limit, SessionDep, require
+from app.api.idempotency import IdempotencyDep
+from app.repositories import tokens as token_repo
+from app.schemas.common import Page, Problem
+from app.schemas.tokens import TokenCreate, TokenCreated, TokenRead
+from app.services import tokens as token_service
+
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=AUTH_ERRORS)
+P404 = {"model": Problem, "description": "No such token"}
+P409 = {"model": Problem, "description": "Idempotency-Key reused with another request"}
+P422 = {"model": Problem, "description": "Invalid input; `errors` names each field"}
+
+
+@router.post("", status_code=201, operation_id="create_token",
+             responses={409: P409, 422: P422}, dependencies=[require("admin")])
+def create_token(
+    body: TokenCreate, session: SessionDep, response: Response, idem: IdempotencyDep
+) -> TokenCreated:
+    """Make a token. The token is in this answer only: Moorage keeps just its hash (an
+    Idempotency-Key replay answers with `token: null`)."""
+    if (replay := idem.replay()) is not None:
+        return replay
+    row, token = token_service.create(session, body.name, list(body.scopes), body.expires_at)
+    response.headers["Location"] = f"/v1/tokens/{row.id}"
+    created = TokenCreated(**presenters.token(row).model_dump(), token=token)
+    return idem.save(response, created, redact=["token"])
+
+
+@router.get("", operation_id="list_tokens", responses={422: P422},
+            dependencies=[require("admin")])
+def list_tokens(session: SessionDep, limit: Limit = 50, cursor: Cursor = None) -> Page[TokenRead]:
+    """Every token, oldest first, revoked ones included. Never the tokens themselves."""
+    rows, next_cursor = token_repo.page(session, limit, cursor)
+    return Page[TokenRead](items=[presenters.token(t) for t in rows], next_cursor=next_cursor)
+
+
+@router.delete("/{token_id}", status_code=204, operation_id="revoke_token",
+               responses={404: P404, 422: P422}, dependencies=[require("admin")])
+def revoke_token(token_id: uuid.UUID, session: SessionDep) -> Response:
+    """Revoke a token at once (it stays listed, with `revoked_at`). Revoking twice is fine."""
+    token_service.revoke(session, token_id)
+    return Response(status_code=204)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
+
+from app.schemas.common import Strict
+
+Scope = Literal["read", "deploy", "admin"]
+# Printable, no control characters (a NUL would not even fit in a Postgres text column).
+NAME = r"^[^\x00-\x1f\x7f]+$"
+
+
+class TokenCreate(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=128, pattern=NAME, examples=["ci-deployer"])]
+    scopes: Annotated[
+        list[Scope],
+        Field(min_length=1, max_length=3, examples=[["deploy"]], description=(
+            "`read` can GET; `deploy` can also change deployments and webhooks; `admin` "
+            "can also manage hosts and tokens. Each scope includes the ones before it.")),
+    ]
+    expires_at: Annotated[
+        AwareDatetime | None,
+        Field(description="RFC 3339 with an offset; must be in the future. None: never expires"),
+    ] = None
+
+    @field_validator("scopes")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        order = ("read", "deploy", "admin")
+        return sorted(set(v), key=order.index)
+
+
+class TokenRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    scopes: list[Scope]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None = Field(None, description="Updated at most once a minute")
+
+
+class TokenCreated(TokenRead):
+    token: str | None = Field(
+        description=(
+            "The bearer token. Shown only in this answer: Moorage keeps only its SHA-256. "
+            "null when this answer is an Idempotency-Key replay (the token was never stored)."
+        ),
+        examples=["mrg_3q0GzV8xWm0Yb8Hn7yE2c9J8vL5kQ1tR4uS6wX0zA2b"],
+    )

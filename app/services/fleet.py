@@ -1,0 +1,36 @@
+"""Hosts as the rest of Moorage sees them: addresses to reach, views to plan with."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from app.config import get_settings
+from app.db import utcnow
+from app.dockerhost import EngineAddress
+from app.models import Host
+from app.reconcile.types import HostState, HostView
+
+
+def address(host: Host) -> EngineAddress:
+    return EngineAddress(host.name, host.url, host.tls_ca_cert, host.tls_client_cert,
+                         host.tls_client_key)
+
+
+def views(hosts: list[Host], now: datetime | None = None) -> list[HostView]:
+    """Hosts as the planner sees them. An unreachable host's replicas stay put (unknown)
+    until it has been gone for the grace period; then it is lost and they move."""
+    now = now or utcnow()
+    grace = timedelta(seconds=get_settings().host_grace_s)
+    out = []
+    for h in hosts:
+        if h.state in ("ready", "pending"):
+            state = HostState.READY
+        elif h.unreachable_since is not None and now - h.unreachable_since >= grace:
+            state = HostState.LOST
+        else:
+            state = HostState.UNREACHABLE
+        out.append(HostView(
+            name=h.name, state=state, schedulable=h.schedulable,
+            labels=tuple(sorted(h.labels.items())), cpus=h.cpus, memory_bytes=h.memory_bytes,
+        ))
+    return out

@@ -1,0 +1,66 @@
+"""Watch a deployment from outside while Moorage changes it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import docker
+import httpx
+
+
+@dataclass
+class Sampler:
+    """Every 100 ms: how many containers exist, and how many answer /healthz."""
+
+    engine_urls: list[str]
+    deployment: str
+    samples: list[tuple[int, int]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._apis = [docker.APIClient(base_url=url) for url in self.engine_urls]
+        self._http = httpx.Client(timeout=0.5)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _ready(self, container: dict) -> bool:
+        networks = container.get("NetworkSettings", {}).get("Networks", {})
+        for net in networks.values():
+            if ip := net.get("IPAddress"):  # a container this test made, on our own bridge
+                try:
+                    return self._http.get(f"http://{ip}:8080/healthz").status_code == 200
+                except httpx.HTTPError:
+                    return False
+        return False
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            listed = []
+            for api in self._apis:
+                try:
+                    listed += api.containers(
+                        all=True, filters={"label": f"moorage.deployment={self.deployment}"})
+                except docker.errors.DockerException:
+                    pass  # an engine this test stopped
+            alive = [c for c in listed if c["State"] not in ("exited", "dead")]
+            ready = sum(self._ready(c) for c in alive if c["State"] == "running")
+            self.samples.append((len(alive), ready))
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        for api in self._apis:
+            api.close()
+        self._http.close()
+
+    def assert_bounds(self, replicas: int, max_surge: int, max_unavailable: int) -> None:
+        assert len(self.samples) > 10, self.samples
+        too_many = [s for s in self.samples if s[0] > replicas + max_surge]
+        too_few = [s for s in self.samples if s[1] < replicas - max_unavailable]
+        assert not too_many, f"more than {replicas + max_surge} containers: {too_many[:5]}"
+        assert not too_few, f"fewer than {replicas - max_unavailable} ready: {too_few[:5]}"

@@ -1,0 +1,69 @@
+"""Moving replicas between hosts: drain, constraint changes, lost hosts, shared capacity."""
+
+from __future__ import annotations
+
+from app.reconcile.planner import plan
+from app.reconcile.types import Create, HostLoad, HostState, Placement, Remove
+from tests.unit.factories import at, container, desired, host
+
+
+def creates(p) -> list[Create]:
+    return [a for a in p.actions if isinstance(a, Create)]
+
+
+def removes(p) -> list[Remove]:
+    return [a for a in p.actions if isinstance(a, Remove)]
+
+
+def test_drained_host_gets_a_replacement_before_its_replica_goes() -> None:
+    hosts = [host("h1", schedulable=False), host("h2")]
+    observed = [container(0, host="h1"), container(1, host="h2")]
+    first = plan(desired(2), observed, hosts, now=at(10))
+    assert [(a.slot, a.host) for a in creates(first)] == [(0, "h2")]
+    assert removes(first) == []  # max_unavailable 0: the old one stays until the new is ready
+
+    moved = container(0, host="h2", started_at=at(10))
+    second = plan(desired(2), [*observed, moved], hosts, now=at(11))
+    assert [(a.container.host, a.container.slot) for a in removes(second)] == [("h1", 0)]
+    assert creates(second) == []
+
+
+def test_changed_constraint_moves_replicas_to_matching_hosts() -> None:
+    hosts = [host("h1", labels={"region": "us"}), host("h2", labels={"region": "eu"})]
+    want = desired(1, placement=Placement(constraints=("region==eu",)))
+    p = plan(want, [container(0, host="h1")], hosts, now=at(10))
+    assert [(a.slot, a.host) for a in creates(p)] == [(0, "h2")]
+
+
+def test_draining_with_nowhere_to_go_keeps_the_replica_and_says_why() -> None:
+    hosts = [host("h1", schedulable=False)]
+    p = plan(desired(1), [container(0, host="h1")], hosts, now=at(10))
+    assert p.actions == ()
+    assert p.pending and "not schedulable" in p.pending[0]
+
+
+def test_unreachable_host_holds_its_slots_until_lost() -> None:
+    observed = [container(0, host="h1"), container(1, host="h2")]
+    unreachable = [host("h1", HostState.UNREACHABLE), host("h2")]
+    assert plan(desired(2), observed, unreachable, now=at(10)).actions == ()
+
+    lost = [host("h1", HostState.LOST), host("h2")]
+    p = plan(desired(2), observed, lost, now=at(10))
+    assert [(a.slot, a.host) for a in creates(p)] == [(0, "h2")]
+    assert removes(p) == []  # nothing can be done on a lost host
+
+
+def test_returned_host_duplicates_are_removed_keeping_the_running_one() -> None:
+    stale = container(0, host="h1", state="exited", exit_code=0, container_id="stale")
+    fresh = container(0, host="h2", container_id="fresh")
+    p = plan(desired(1), [stale, fresh], [host("h1"), host("h2")], now=at(10))
+    assert [a.container.container_id for a in removes(p)] == ["stale"]
+    assert creates(p) == []
+
+
+def test_capacity_is_shared_with_other_deployments() -> None:
+    hosts = [host("h1", memory_bytes=1024), host("h2", memory_bytes=1024)]
+    loads = {"h1": HostLoad(containers=3, memory_bytes=1000)}
+    want = desired(2, placement=Placement(memory_bytes=512))
+    p = plan(want, [], hosts, now=at(0), loads=loads)
+    assert [a.host for a in creates(p)] == ["h2", "h2"]
