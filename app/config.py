@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     resync_interval_s: float = 5.0
     heartbeat_interval_s: float = 5.0
     host_grace_s: float = 15.0
+    # A heartbeat that takes longer than this counts as missed; keeps a tick bounded.
+    heartbeat_timeout_s: float = 1.5
     orphan_interval_s: float = 30.0
     docker_pool_size: int = 16
     docker_timeout_s: float = 30.0

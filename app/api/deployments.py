@@ -9,7 +9,8 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api import presenters
-from app.api.deps import Cursor, IfMatch, Limit, SessionDep, require
+from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
+from app.api.idempotency import IdempotencyDep
 from app.db import get_sessionmaker
 from app.errors import Invalid, NotFound
 from app.repositories import deployments as deployment_repo
@@ -34,7 +35,7 @@ from app.schemas.deployments import (
 from app.services import deployments as service
 from app.services import logs as log_service
 
-router = APIRouter(prefix="/v1/deployments", tags=["deployments"])
+router = APIRouter(prefix="/v1/deployments", tags=["deployments"], responses=AUTH_ERRORS)
 Name = Annotated[str, Path(pattern=DNS_LABEL, max_length=63, description="A DNS label")]
 DryRun = Annotated[bool, Query(description="Validate and show what would happen; change nothing")]
 P404 = {"model": Problem, "description": "No such deployment"}
@@ -73,12 +74,14 @@ def apply_deployment(
 @router.post("", status_code=201, operation_id="create_deployment",
              responses={409: P409, 422: P422}, dependencies=[require("deploy")])
 def create_deployment(
-    body: DeploymentCreate, session: SessionDep, response: Response
+    body: DeploymentCreate, session: SessionDep, response: Response, idem: IdempotencyDep
 ) -> DeploymentRead:
     """Create a deployment; 409 if the name exists."""
+    if (replay := idem.replay()) is not None:
+        return replay
     spec = DeploymentSpec.model_validate(body.model_dump(exclude={"name"}))
     result = service.apply(session, body.name, spec, must_create=True)
-    return _present(session, result, response)
+    return idem.save(response, _present(session, result, response))
 
 
 @router.patch(
@@ -161,22 +164,29 @@ def get_revision(
              responses={404: P404, 409: P409, 412: P412, 422: P422},
              dependencies=[require("deploy")])
 def rollback_deployment(
-    name: Name, session: SessionDep,
+    name: Name, session: SessionDep, response: Response, idem: IdempotencyDep,
     body: Annotated[RollbackRequest | None, Body()] = None, if_match: IfMatch = None,
 ) -> RolloutRead:
     """Roll back to revision `n` (default: the previous one), as a new revision."""
+    if (replay := idem.replay()) is not None:
+        return replay
     result = service.rollback(session, name, body.revision if body else None, if_match)
     assert result.rollout is not None
-    return presenters.rollout(result.rollout)
+    return idem.save(response, presenters.rollout(result.rollout))
 
 
 @router.post("/{name}/restart", status_code=202, operation_id="restart_deployment",
              responses={404: P404, 409: P409, 412: P412}, dependencies=[require("deploy")])
-def restart_deployment(name: Name, session: SessionDep, if_match: IfMatch = None) -> RolloutRead:
+def restart_deployment(
+    name: Name, session: SessionDep, response: Response, idem: IdempotencyDep,
+    if_match: IfMatch = None,
+) -> RolloutRead:
     """Replace every replica with a fresh container of the same spec, by the update strategy."""
+    if (replay := idem.replay()) is not None:
+        return replay
     result = service.restart(session, name, if_match)
     assert result.rollout is not None
-    return presenters.rollout(result.rollout)
+    return idem.save(response, presenters.rollout(result.rollout))
 
 
 @router.get("/{name}/rollouts", operation_id="list_deployment_rollouts",

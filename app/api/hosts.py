@@ -5,13 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from app.api import presenters
-from app.api.deps import Cursor, IfMatch, Limit, SessionDep, require
+from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
+from app.api.idempotency import IdempotencyDep
 from app.repositories import hosts as host_repo
 from app.schemas.common import DNS_LABEL, Page, Problem
 from app.schemas.hosts import HostCreate, HostRead, HostUpdate
 from app.services import hosts as host_service
 
-router = APIRouter(prefix="/v1/hosts", tags=["hosts"])
+router = APIRouter(prefix="/v1/hosts", tags=["hosts"], responses=AUTH_ERRORS)
 HostName = Annotated[str, Path(pattern=DNS_LABEL, max_length=63)]
 ERRORS = {
     404: {"model": Problem, "description": "No such host"},
@@ -23,12 +24,16 @@ ERRORS = {
 @router.post("", status_code=201, operation_id="register_host", responses={
     409: {"model": Problem, "description": "Name taken"}, 422: ERRORS[422]},
     dependencies=[require("admin")])
-def register_host(body: HostCreate, session: SessionDep, response: Response) -> HostRead:
+def register_host(
+    body: HostCreate, session: SessionDep, response: Response, idem: IdempotencyDep
+) -> HostRead:
     """Register a Docker engine. The engine must answer; its version and size are recorded."""
+    if (replay := idem.replay()) is not None:
+        return replay
     host = host_service.register(session, body)
     response.headers["ETag"] = presenters.etag(host.resource_version)
     response.headers["Location"] = f"/v1/hosts/{host.name}"
-    return presenters.host(host)
+    return idem.save(response, presenters.host(host))
 
 
 @router.get("", operation_id="list_hosts", dependencies=[require("read")])

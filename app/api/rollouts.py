@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from app.api import presenters
-from app.api.deps import require
+from app.api.deps import AUTH_ERRORS, require
 from app.db import get_sessionmaker
 from app.repositories import rollouts as rollout_repo
 from app.schemas.common import Problem
 from app.schemas.deployments import RolloutRead
 
-router = APIRouter(prefix="/v1/rollouts", tags=["rollouts"])
+router = APIRouter(prefix="/v1/rollouts", tags=["rollouts"], responses=AUTH_ERRORS)
 WAIT_POLL_S = 0.2
 
 

@@ -172,10 +172,9 @@ class EngineClient:
 
     def info(self) -> EngineInfo:
         with classified(self.name, "info"):
-            info = self.api.info()
-            version = self.api.version().get("Version", "")
+            info = self.api.info()  # one round trip: it carries the version too
         return EngineInfo(
-            version=version,
+            version=str(info.get("ServerVersion", "")),
             cpus=float(info.get("NCPU") or 0),
             memory_bytes=int(info.get("MemTotal") or 0),
             containers=int(info.get("Containers") or 0),

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.dockerhost import EngineAddress, EngineError, EngineInfo, client_for
 from app.dockerhost.engine import drop_client
@@ -88,11 +89,13 @@ def heartbeat_all() -> list[str]:
 
     def ping(addr: EngineAddress) -> EngineInfo | str:
         try:
-            return client_for(addr, PROBE_TIMEOUT_S).info()
+            return client_for(addr, timeout).info()
         except EngineError as exc:
             return str(exc)
 
-    with ThreadPoolExecutor(min(32, len(hosts))) as pool:
+    timeout = get_settings().heartbeat_timeout_s
+    # One thread per host (up to 128): a dead host costs one timeout, never a queue.
+    with ThreadPoolExecutor(min(128, len(hosts))) as pool:
         results = list(pool.map(ping, [addr for _, addr in hosts]))
     changed = []
     now = utcnow()
