@@ -88,6 +88,96 @@ def register_local_host() -> str:
     return f"registered host `local` at {url}"
 
 
+token_cli = typer.Typer(help="API tokens (talks to the database directly).",
+                        no_args_is_help=True, add_completion=False)
+cli.add_typer(token_cli, name="token")
+
+
+@token_cli.command("create")
+def token_create(
+    scope: Annotated[list[str], typer.Option(
+        help="read, deploy or admin (each includes the ones before it); repeatable")],
+    name: Annotated[str, typer.Option(help="What the token is for")] = "cli",
+    expires_in_days: Annotated[float | None, typer.Option(
+        help="Expire after this many days (default: never)", min=0.001)] = None,
+) -> None:
+    """Make a token and print it (only this once: Moorage keeps just its hash)."""
+    from datetime import timedelta
+
+    from app.db import session_scope, utcnow
+    from app.errors import Invalid
+    from app.schemas.tokens import TokenCreate
+    from app.services import tokens as token_service
+
+    try:
+        body = TokenCreate.model_validate({"name": name, "scopes": scope})
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    try:
+        with session_scope() as session:
+            row, token = token_service.create(session, body.name, list(body.scopes), expires_at)
+    except Invalid as exc:
+        raise typer.BadParameter(exc.detail) from exc
+    typer.echo(f"token {row.id} ({', '.join(row.scopes)}) for {row.name!r}", err=True)
+    typer.echo(token)
+
+
+@token_cli.command("list")
+def token_list() -> None:
+    """Every token (never the tokens themselves)."""
+    from app.db import session_scope
+    from app.repositories import tokens as token_repo
+
+    with session_scope() as session:
+        cursor = None
+        while True:
+            rows, cursor = token_repo.page(session, 500, cursor)
+            for t in rows:
+                state = "revoked" if t.revoked_at else (
+                    f"expires {t.expires_at:%Y-%m-%dT%H:%M:%SZ}" if t.expires_at else "active")
+                typer.echo(f"{t.id}  {','.join(t.scopes):<18} {state:<28} {t.name}")
+            if cursor is None:
+                break
+
+
+@token_cli.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id")]) -> None:
+    """Revoke a token at once."""
+    import uuid
+
+    from app.db import session_scope
+    from app.errors import NotFound
+    from app.services import tokens as token_service
+
+    try:
+        with session_scope() as session:
+            token_service.revoke(session, uuid.UUID(token_id))
+    except (ValueError, NotFound) as exc:
+        raise typer.BadParameter(f"no token {token_id!r}") from exc
+    typer.echo(f"revoked {token_id}")
+
+
+@token_cli.command("generate")
+def token_generate() -> None:
+    """Print a fresh random token without storing it (e.g. for MOORAGE_BOOTSTRAP_TOKEN)."""
+    from app.services import tokens as token_service
+
+    typer.echo(token_service.generate())
+
+
+def first_admin_token() -> str | None:
+    """The bootstrap token if one is configured, else a fresh admin token when there is
+    no token at all (a first start). Returns a token to print, or None."""
+    from app.db import session_scope
+    from app.main import ensure_bootstrap_token
+    from app.services import tokens as token_service
+
+    ensure_bootstrap_token()
+    with session_scope() as session:
+        return token_service.first_admin_token(session)
+
+
 @cli.command()
 def dev(
     port: Annotated[int, typer.Option(help="API port on 127.0.0.1")] = 8000,
@@ -109,6 +199,8 @@ def dev(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     upgrade_to_head()
     typer.echo(register_local_host())
+    if (token := first_admin_token()) is not None:
+        typer.echo(f"admin token (shown only now; `moorage token create` makes more): {token}")
     worker_proc = subprocess.Popen(
         _celery("worker", "--beat", "--loglevel", settings.log_level,
                 "--concurrency", str(concurrency),

@@ -16,19 +16,24 @@ uses), starting from nothing:
             engine registered as a host with ``POST /v1/hosts``. Timed from just before
             ``PUT /v1/deployments/{name}`` (a) until all N containers are running as the
             engine sees them, and (b) until the rollout is ``succeeded`` as
-            ``GET /v1/rollouts/{id}?wait=...`` reports it. (b) includes the readiness
-            settle window: Moorage counts a replica ready only once it has run for
-            MOORAGE_READY_SETTLE_S (default 1.0 s, left at its default here).
+            ``GET /v1/rollouts/{id}?wait=...`` reports it (the time its answer arrived).
+            (b) is meant to include the readiness settle window: Moorage counts a
+            replica ready only once it has run for MOORAGE_READY_SETTLE_S (default
+            1.0 s, left at its default here). See RESULTS.md: as of 2026-11-25 the
+            window is measured from the container's creation, not its start.
 * Swarm     ``docker swarm init --advertise-addr 127.0.0.1`` on the same engine, then
             ``docker service create --detach --no-resolve-image --replicas N``, polled with
             ``docker service ls`` until it shows N/N. (--no-resolve-image: otherwise the
-            CLI asks a registry for the image digest; this benchmark talks to nothing but
-            127.0.0.1 and the engine's socket.)
+            CLI asks a registry for the image digest.) The engine runs with
+            DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1, without which every swarm task first
+            tries to pull its image from Docker Hub; the benchmark checks the engine's
+            log for any registry access afterwards. It talks to nothing but 127.0.0.1,
+            Postgres/Redis there, and the engine's socket.
 
 "Running as the engine sees it" is one poller for all three: the Docker SDK listing the
 running containers with the run's label every 20 ms. A poll's time is when it was
 issued, so every figure is "the first poll that saw the goal was sent at t"; the same
-convention is used for ``docker service ls`` and the rollout wait.
+convention is used for ``docker service ls``.
 
 Between runs everything is removed and we wait until the engine shows none of the run's
 containers. Each approach gets one untimed warm-up run first (long-lived processes in
@@ -327,6 +332,9 @@ class MoorageStack:
     port: int = field(default_factory=free_port)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     db_created: bool = False
+    token: str | None = None
+    # The API makes this admin token at startup (MOORAGE_BOOTSTRAP_TOKEN).
+    token: str = field(default_factory=lambda: f"mrg_bench_{uuid.uuid4().hex}{uuid.uuid4().hex}")
 
     @property
     def db_name(self) -> str:
@@ -350,6 +358,7 @@ class MoorageStack:
             "MOORAGE_QUEUE": self.queue,
             "MOORAGE_DATA_DIR": str(self.workdir / "data"),
             "MOORAGE_LOG_LEVEL": "INFO",
+            "MOORAGE_BOOTSTRAP_TOKEN": self.token,
         }
 
     def _admin(self):
@@ -365,6 +374,7 @@ class MoorageStack:
         self.db_created = True
         subprocess.run([str(VENV_BIN / "moorage"), "migrate"], env=self.env, check=True,
                        capture_output=True, timeout=120)
+        self.token = self._admin_token()
         self._spawn("api", "api", "--port", str(self.port))
         self._spawn("worker", "worker")  # its default --concurrency, as in docker-compose.yml
         self._spawn("beat", "beat")
@@ -375,6 +385,18 @@ class MoorageStack:
                 raise RuntimeError(f"registering the engine failed: {r.status_code} {r.text}")
             wait_until(lambda: c.get("/v1/hosts/bench").json()["state"] == "ready", 60,
                        "the host to be ready", 0.2)
+
+    def _admin_token(self) -> str | None:
+        """An admin token from `moorage token create` (None if this Moorage has no auth)."""
+        proc = subprocess.run(
+            [str(VENV_BIN / "moorage"), "token", "create", "--scope", "admin", "--name", "bench"],
+            env=self.env, capture_output=True, text=True, timeout=60,
+        )
+        if proc.returncode != 0:
+            if "No such command" in proc.stderr:
+                return None
+            raise RuntimeError(f"moorage token create failed: {proc.stderr.strip()}")
+        return proc.stdout.strip().splitlines()[-1]
 
     def _spawn(self, role: str, *args: str) -> None:
         out = open(self.workdir / f"{role}.log", "ab")  # noqa: SIM115  (lives with the process)
@@ -393,7 +415,8 @@ class MoorageStack:
             return False
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60)
+        return httpx.Client(base_url=self.url, timeout=60,
+                            headers={"Authorization": f"Bearer {self.token}"})
 
     def process_groups(self) -> dict[int, str]:
         return {p.pid: f"moorage-{role}" for role, p in self.procs.items() if p.poll() is None}
@@ -499,10 +522,15 @@ def moorage_run(stack: MoorageStack, watch_api: docker.APIClient, n: int, name: 
             at = _parse_api_time(e["time"]) - t0_wall
             server[key] = min(server.get(key, at), at)
             server[key + "_last"] = max(server.get(key + "_last", at), at)
+        warnings: dict[str, int] = {}
+        for e in events:
+            if e["type"] == "warning":
+                key = f"{e['reason']}: {e['message']}"
+                warnings[key] = warnings.get(key, 0) + 1
         time.sleep(0.3)  # let the worker log the task's end
         tasks = worker_tasks(stack.workdir / "worker.log", t0_wall, end_wall)
         result = {"put_s": put_s, "running": running, "succeeded": succeeded,
-                  "engine": timeline, "server": server, "tasks": tasks,
+                  "engine": timeline, "server": server, "tasks": tasks, "warnings": warnings,
                   "cpu_running": cpu_running, "cpu_rollout": cpu_rollout}
         d = c.delete(f"/v1/deployments/{name}")
         if d.status_code != 202:
@@ -514,6 +542,30 @@ def moorage_run(stack: MoorageStack, watch_api: docker.APIClient, n: int, name: 
 
 
 # -- Swarm -------------------------------------------------------------------------------
+
+OFFLINE_ENV = "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE"
+REGISTRY_TRACE = re.compile(r"registry-1\.docker\.io|pulling image|Attempting next endpoint")
+
+
+def _engine_offline(engine: dockerd.Engine) -> bool:
+    """Whether the engine's dockerd runs with OFFLINE_ENV=1 (swarm then skips its pulls)."""
+    pid = engine.pid()
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") if pid else []
+    except OSError:
+        return False
+    return f"{OFFLINE_ENV}=1".encode() in environ
+
+
+def registry_attempts(engine: dockerd.Engine, offset: int) -> list[str]:
+    """Lines the engine logged since `offset` that show it reaching for a registry."""
+    try:
+        with engine.logfile.open("rb") as f:
+            f.seek(offset)
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if REGISTRY_TRACE.search(line)]
 
 
 @dataclass
@@ -617,7 +669,7 @@ def profile(results: dict[int, dict[str, list[dict[str, Any]]]]) -> str:
         return f"{med(values):.2f}" if values else "-"
 
     rows = ["| N | approach | first create | last create | first start | last start | all running seen "
-            "| done | other procs' CPU share |",
+            "| done | untracked CPU share |",
             "|" + "---|" * 9]
     for n, r in sorted(results.items()):
         for kind, done_key, cpu_key in (("floor", "calls_done", "cpu"),
@@ -671,6 +723,8 @@ def describe_run(kind: str, n: int, i: int, r: dict[str, Any]) -> str:
         lines.append("    worker tasks: " + "; ".join(
             f"recv {t['received']:.2f}" + (f" ran {t['ran_s']:.2f}s" if "ran_s" in t else "")
             for t in r["tasks"]))
+        for message, count in r["warnings"].items():
+            lines.append(f"    warning x{count}: {message[:300]}")
     for key in ("cpu", "cpu_running", "cpu_rollout"):
         if key in r:
             lines.append(f"    {key}: {_fmt(r[key])}")
@@ -692,8 +746,15 @@ def main(argv: list[str] | None = None) -> int:
 
     dockerd.require_tools()
     engine = dockerd.Engine(ENGINE_INDEX)
+    # Without this a swarm task tries to pull its image from a registry before it falls
+    # back to the local one; dockerd reads it from its environment, which it inherits.
+    os.environ[OFFLINE_ENV] = "1"
+    if not args.skip_swarm and engine.is_up() and not _engine_offline(engine):
+        log(f"restarting engine {engine.name} with {OFFLINE_ENV}=1 (swarm would pull otherwise)")
+        engine.stop()
     started_engine = not engine.is_up()
     engine.start()
+    log_offset = engine.logfile.stat().st_size if engine.logfile.exists() else 0
     dockerd.build_test_images(engine)
     api = docker.APIClient(base_url=engine.url, version="auto", max_pool_size=32, timeout=60)
     watch_api = docker.APIClient(base_url=engine.url, version="auto", timeout=60)
@@ -754,6 +815,10 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             log(f"Moorage logs kept in {workdir}")
+    if attempts := registry_attempts(engine, log_offset):
+        log(f"WARNING: the engine reached for a registry {len(attempts)} times: {attempts[0][:300]}")
+    else:
+        log("the engine's log shows no registry access during the benchmark")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     print()

@@ -21,6 +21,9 @@ RUN_ID = uuid.uuid4().hex[:8]
 TEST_DB = f"moorage_test_{RUN_ID}"
 TEST_DB_URL = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{TEST_DB}"
 TEST_QUEUE = f"moorage-test-{RUN_ID}"
+# Every API process of this run makes this admin token at startup (MOORAGE_BOOTSTRAP_TOKEN).
+BOOTSTRAP_TOKEN = f"mrg_test_{uuid.uuid4().hex}{uuid.uuid4().hex}"
+AUTH = {"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"}
 
 
 def unavailable(what: str) -> None:
@@ -36,7 +39,15 @@ def service_env() -> dict[str, str]:
         "MOORAGE_DATABASE_URL": TEST_DB_URL,
         "MOORAGE_BROKER_URL": REDIS_URL,
         "MOORAGE_QUEUE": TEST_QUEUE,
+        "MOORAGE_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN,
     }
+
+
+def ensure_bootstrap_token() -> None:
+    """The run's admin token, made again after tables were emptied."""
+    from app.main import ensure_bootstrap_token as ensure
+
+    ensure()
 
 
 def _reset_caches() -> None:
@@ -97,4 +108,5 @@ def clean_db(postgres: str, redis_broker: str) -> Iterator[None]:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with get_engine().begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    ensure_bootstrap_token()  # clients made before this test (module fixtures) still work
     yield

@@ -21,6 +21,7 @@ from app.jobs import (
 )
 from app.repositories import deployments as deployment_repo
 from app.services import hosts as host_service
+from app.services import idempotency as idempotency_service
 from app.services.reconciler import Reconciler
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ def resync() -> int:
         due = deployment_repo.ids_due_for_reconcile(session, utcnow())
     for deployment_id in due:
         send_reconcile(deployment_id)
+    with session_scope() as session:  # Idempotency-Keys are kept 24 h (an indexed delete)
+        idempotency_service.purge_expired(session)
     return len(due)
 
 

@@ -89,6 +89,8 @@ def classified(host: str, what: str) -> Iterator[None]:
         raise PermanentEngineError(message) from exc
     except (requests.exceptions.RequestException, derr.DockerException, OSError) as exc:
         raise TemporaryEngineError(f"{host}: {what}: engine unreachable ({exc})") from exc
+    except ValueError as exc:  # the SDK's answer to a URL it cannot parse
+        raise PermanentEngineError(f"{host}: {what}: {exc}") from exc
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -194,13 +196,17 @@ class EngineClient:
             )
             observed = []
             for s in summaries:
-                details = None
-                if s.get("State") != "running":
-                    # Exit code and finish time drive the crash back-off; few containers.
-                    try:
+                # Running: StartedAt (the summary's Created is whole seconds and earlier)
+                # gates readiness; inspected once per run. Otherwise exit code and finish
+                # time drive the crash back-off; those are few and inspected each time.
+                try:
+                    if s.get("State") == "running":
+                        details = self.inspect_cached(s["Id"])
+                    else:
+                        self._inspected.pop(s["Id"], None)
                         details = self.api.inspect_container(s["Id"])
-                    except derr.NotFound:
-                        continue
+                except derr.NotFound:
+                    continue
                 observed.append(self._observed(s, details))
         return observed
 
@@ -216,11 +222,9 @@ class EngineClient:
         exit_code = finished = started = None
         if details is not None:
             st = details.get("State", {})
-            exit_code = st.get("ExitCode")
+            exit_code = st.get("ExitCode") if state != "running" else None
             finished = _parse_time(st.get("FinishedAt"))
             started = _parse_time(st.get("StartedAt"))
-        else:
-            started = datetime.fromtimestamp(summary.get("Created", 0), UTC)
         name = (summary.get("Names") or ["/?"])[0].lstrip("/")
         published = tuple(
             (p["PrivatePort"], p.get("IP", ""), p["PublicPort"], p.get("Type", "tcp"))
@@ -243,14 +247,16 @@ class EngineClient:
         )
 
     def inspect_cached(self, container_id: str) -> dict:
-        """Inspect once per container: its address and ports never change while it lives."""
+        """Inspect a running container once: its start time, address and ports hold until
+        it stops. Details of a container that is not running are never kept."""
         details = self._inspected.get(container_id)
         if details is None:
             with classified(self.name, "inspect"):
                 details = self.api.inspect_container(container_id)
-            if len(self._inspected) > 4096:
-                self._inspected.clear()
-            self._inspected[container_id] = details
+            if details.get("State", {}).get("Running"):
+                if len(self._inspected) > 4096:
+                    self._inspected.clear()
+                self._inspected[container_id] = details
         return details
 
     # -- act -------------------------------------------------------------------------

@@ -14,7 +14,10 @@ from app.repositories.pagination import decode_cursor, encode_cursor
 def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Deployment:
     query = select(Deployment).where(Deployment.name == name)
     if for_update:
-        query = query.with_for_update()
+        # populate_existing: the row as it is once locked. Without it a deployment this
+        # session read before (unlocked) keeps its stale attributes, so two concurrent
+        # applies with the same If-Match would both pass and one update would be lost.
+        query = query.with_for_update().execution_options(populate_existing=True)
     deployment = session.scalar(query)
     if deployment is None:
         raise NotFound(f"deployment {name!r} does not exist")

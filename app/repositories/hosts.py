@@ -10,8 +10,11 @@ from app.models import Host, Replica
 from app.repositories.pagination import decode_cursor, encode_cursor
 
 
-def get_by_name(session: Session, name: str) -> Host:
-    host = session.scalar(select(Host).where(Host.name == name))
+def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Host:
+    query = select(Host).where(Host.name == name)
+    if for_update:  # the row as it is once locked (see deployments.get_by_name)
+        query = query.with_for_update().execution_options(populate_existing=True)
+    host = session.scalar(query)
     if host is None:
         raise NotFound(f"host {name!r} does not exist")
     return host

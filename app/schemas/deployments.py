@@ -72,7 +72,8 @@ class Resources(Strict):
 
 
 class PlacementSpec(Strict):
-    constraints: Annotated[list[str], Field(max_length=32)] = []
+    constraints: Annotated[list[Annotated[str, Field(max_length=512, pattern=NO_NUL)]],
+                           Field(max_length=32)] = []
     max_per_host: Annotated[int, Field(ge=1, le=1000)] | None = None
 
     @field_validator("constraints")
@@ -121,7 +122,8 @@ class DeploymentSpec(Strict):
     resources: Resources = Resources()
     restart_policy: Literal["always", "on-failure", "never"] = "always"
     labels: Annotated[
-        dict[Annotated[str, Field(pattern=LABEL_KEY)], Annotated[str, Field(max_length=256)]],
+        dict[Annotated[str, Field(pattern=LABEL_KEY)],
+             Annotated[str, Field(max_length=256, pattern=NO_NUL)]],
         Field(max_length=64),
     ] = {}
     placement: PlacementSpec = PlacementSpec()

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field, field_validator
 from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
 
 HostLabels = Annotated[
-    dict[Annotated[str, Field(pattern=LABEL_KEY)], Annotated[str, Field(max_length=256)]],
+    dict[Annotated[str, Field(pattern=LABEL_KEY)],
+         Annotated[str, Field(max_length=256, pattern=r"^[^\x00]*$")]],
     Field(max_length=64),
 ]
 

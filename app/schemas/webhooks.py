@@ -17,7 +17,7 @@ class WebhookCreate(Strict):
         "What posts to it. `generic`, `github` and `registry` deliveries must be signed "
         "(`X-Hub-Signature-256`); `dockerhub` cannot sign, so its URL is its secret."))]
     tag_pattern: Annotated[str | None, Field(
-        max_length=256, examples=[r"v\d+\.\d+\.\d+"],
+        min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$", examples=[r"v\d+\.\d+\.\d+"],
         description="A regular expression the whole pushed tag must match; None: any tag")] = None
 
     @field_validator("tag_pattern")

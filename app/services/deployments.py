@@ -220,7 +220,9 @@ def stored_spec(revision: Revision) -> dict[str, Any]:
 def patched_spec(session: Session, name: str, patch: Any) -> DeploymentSpec:
     if not isinstance(patch, dict):
         raise Invalid("a merge patch must be a JSON object", loc=["body"])
-    deployment = deployment_repo.get_by_name(session, name)
+    # Locked: the patch must merge into the revision current when it is applied, or a
+    # concurrent change would be silently undone.
+    deployment = deployment_repo.get_by_name(session, name, for_update=True)
     merged = specs.merge_patch(stored_spec(current_revision(session, deployment)), patch)
     try:
         return DeploymentSpec.model_validate(merged)

@@ -56,7 +56,7 @@ def register(session: Session, body: HostCreate) -> Host:
 
 
 def update(session: Session, name: str, body: HostUpdate, if_match: str | None) -> Host:
-    host = host_repo.get_by_name(session, name)
+    host = host_repo.get_by_name(session, name, for_update=True)
     check_if_match(if_match, host.resource_version)
     if body.labels is not None:
         host.labels = dict(body.labels)
@@ -68,7 +68,7 @@ def update(session: Session, name: str, body: HostUpdate, if_match: str | None) 
 
 
 def remove(session: Session, name: str, if_match: str | None) -> None:
-    host = host_repo.get_by_name(session, name)
+    host = host_repo.get_by_name(session, name, for_update=True)
     check_if_match(if_match, host.resource_version)
     if host_repo.replica_count(session, host.id):
         raise Conflict(f"host {name!r} still runs replicas; drain it first "

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import service_env, unavailable
+from tests.conftest import AUTH, service_env, unavailable
 from tests.support import dockerd
 
 VENV_BIN = Path(sys.executable).parent
@@ -81,7 +81,8 @@ class Stack:
         return f"http://127.0.0.1:{self.port}"
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30)
+        """A client with the run's admin token."""
+        return httpx.Client(base_url=self.url, timeout=30, headers=AUTH)
 
     def start(self, role: str, *args: str) -> subprocess.Popen:
         log = open(self.workdir / f"{role}.log", "ab")  # noqa: SIM115  (closed with the process)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -27,7 +28,13 @@ def test_embedded_default_apply_run_delete(engine: dockerd.Engine, tmp_path: Pat
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: httpx.get(f"{base}/healthz").status_code == 200, 60, "moorage dev")
-        with httpx.Client(base_url=base, timeout=30) as c:
+        # The first start prints a fresh admin token; nothing works without one.
+        printed = re.findall(r"admin token .*: (mrg_[A-Za-z0-9_-]{43})$",
+                             (tmp_path / "dev.log").read_text(), re.MULTILINE)
+        assert len(printed) == 1, (tmp_path / "dev.log").read_text()
+        assert httpx.get(f"{base}/v1/hosts").status_code == 401
+        with httpx.Client(base_url=base, timeout=30,
+                          headers={"Authorization": f"Bearer {printed[0]}"}) as c:
             hosts = c.get("/v1/hosts").json()["items"]
             assert [(h["name"], h["state"]) for h in hosts] == [("local", "ready")]
             r = c.put("/v1/deployments/smoke", json={"image": dockerd.WEB_V1, "replicas": 2})
@@ -43,7 +50,7 @@ def test_embedded_default_apply_run_delete(engine: dockerd.Engine, tmp_path: Pat
             gone = engine.docker("ps", "-aq", "--filter", "label=moorage.deployment=smoke")
             assert gone.stdout.split() == []
         assert (tmp_path / "data" / "moorage.db").exists()
-    except AssertionError:
+    except (AssertionError, httpx.HTTPError):
         print((tmp_path / "dev.log").read_text(errors="replace")[-5000:])
         raise
     finally:
