@@ -49,12 +49,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -63,14 +58,29 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
-import httpx
 
+from bench.harness import (
+    OFFLINE_ENV,
+    MoorageStack,
+    Swarm,
+    background_load,
+    engine_timeline,
+    log,
+    med,
+    registry_attempts,
+    remove_labelled,
+    wait_gone,
+    wait_until,
+    worker_tasks,
+)
+from bench.harness import engine_offline as _engine_offline
+from bench.harness import parse_api_time as _parse_api_time
+from bench.harness import system_ticks as _system_ticks
 from tests.support import dockerd
 
 IMAGE = dockerd.WEB_V1
@@ -78,29 +88,9 @@ ENGINE_INDEX = 7  # test suites use engines 1-5
 POOL_SIZE = 16  # Moorage's default MOORAGE_DOCKER_POOL_SIZE
 POLL_S = 0.02
 RUN_TIMEOUT_S = 300.0
-VENV_BIN = Path(sys.executable).parent
-PG_ADMIN_URL = os.environ.get(
-    "MOORAGE_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-REDIS_URL = os.environ.get("MOORAGE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 BENCH_LABEL = "moorage.bench"  # floor containers
 SWARM_LABEL = "com.docker.swarm.service.name"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 # -- observing the engine --------------------------------------------------------------
@@ -146,47 +136,6 @@ class RunningWatcher(threading.Thread):
         self._stop_event.set()
 
 
-def container_ids(api: docker.APIClient, label: str) -> list[str]:
-    return [c["Id"] for c in api.containers(all=True, quiet=True, filters={"label": label})]
-
-
-def wait_gone(api: docker.APIClient, label: str, timeout: float = 120) -> None:
-    wait_until(lambda: not container_ids(api, label), timeout, f"containers {label} to be gone", 0.1)
-
-
-def remove_labelled(api: docker.APIClient, label: str) -> None:
-    for cid in container_ids(api, label):
-        with suppress(docker.errors.NotFound):
-            api.remove_container(cid, force=True, v=True)
-
-
-def _ts(value: str) -> float | None:
-    """Docker's RFC 3339 nanosecond timestamp -> epoch seconds."""
-    if not value or value.startswith("0001-"):
-        return None
-    head, _, rest = value.rstrip("Z").partition(".")
-    frac = "".join(ch for ch in rest if ch.isdigit())[:6]
-    return datetime.fromisoformat(f"{head}.{frac or '0'}+00:00").timestamp()
-
-
-def engine_timeline(api: docker.APIClient, label: str, t0_wall: float) -> dict[str, float]:
-    """When the engine says the run's containers were created and started, from t0."""
-    created, started = [], []
-    for cid in container_ids(api, label):
-        with suppress(docker.errors.NotFound):
-            d = api.inspect_container(cid)
-            if (c := _ts(d.get("Created", ""))) is not None:
-                created.append(c - t0_wall)
-            if (s := _ts(d.get("State", {}).get("StartedAt", ""))) is not None:
-                started.append(s - t0_wall)
-    out = {}
-    if created:
-        out |= {"first_created": min(created), "last_created": max(created)}
-    if started:
-        out |= {"first_started": min(started), "last_started": max(started)}
-    return out
-
-
 # -- CPU accounting (where the two cores went during a run) ----------------------------
 
 
@@ -206,22 +155,6 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
-
-
-def _system_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies over all CPUs."""
-    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = parts[3] + parts[4]
-    total = sum(parts[:8])
-    return total - idle, total
-
-
-def background_load(seconds: float = 5.0) -> float:
-    """Fraction of all cores busy while the benchmark itself does nothing."""
-    a = _system_ticks()
-    time.sleep(seconds)
-    b = _system_ticks()
-    return (b[0] - a[0]) / max(1, b[1] - a[1])
 
 
 @dataclass
@@ -318,164 +251,6 @@ def floor_run(api: docker.APIClient, watch_api: docker.APIClient, n: int, tag: s
 # -- Moorage: the production topology ----------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class MoorageStack:
-    engine: dockerd.Engine
-    workdir: Path
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-    port: int = field(default_factory=free_port)
-    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
-    db_created: bool = False
-    token: str | None = None
-    # The API makes this admin token at startup (MOORAGE_BOOTSTRAP_TOKEN).
-    token: str = field(default_factory=lambda: f"mrg_bench_{uuid.uuid4().hex}{uuid.uuid4().hex}")
-
-    @property
-    def db_name(self) -> str:
-        return f"moorage_bench_{self.run_id}"
-
-    @property
-    def queue(self) -> str:
-        return f"moorage-bench-{self.run_id}"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MOORAGE_", "DOCKER_"))}
-        return env | {
-            "MOORAGE_ENVIRONMENT": "production",
-            "MOORAGE_DATABASE_URL": PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{self.db_name}",
-            "MOORAGE_BROKER_URL": REDIS_URL,
-            "MOORAGE_QUEUE": self.queue,
-            "MOORAGE_DATA_DIR": str(self.workdir / "data"),
-            "MOORAGE_LOG_LEVEL": "INFO",
-            "MOORAGE_BOOTSTRAP_TOKEN": self.token,
-        }
-
-    def _admin(self):
-        import sqlalchemy as sa
-
-        return sa, sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-
-    def start(self) -> None:
-        sa, admin = self._admin()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{self.db_name}"'))
-        admin.dispose()
-        self.db_created = True
-        subprocess.run([str(VENV_BIN / "moorage"), "migrate"], env=self.env, check=True,
-                       capture_output=True, timeout=120)
-        self.token = self._admin_token()
-        self._spawn("api", "api", "--port", str(self.port))
-        self._spawn("worker", "worker")  # its default --concurrency, as in docker-compose.yml
-        self._spawn("beat", "beat")
-        wait_until(self._healthy, 60, "the Moorage API", 0.1)
-        with self.client() as c:
-            r = c.post("/v1/hosts", json={"name": "bench", "url": self.engine.url})
-            if r.status_code != 201:
-                raise RuntimeError(f"registering the engine failed: {r.status_code} {r.text}")
-            wait_until(lambda: c.get("/v1/hosts/bench").json()["state"] == "ready", 60,
-                       "the host to be ready", 0.2)
-
-    def _admin_token(self) -> str | None:
-        """An admin token from `moorage token create` (None if this Moorage has no auth)."""
-        proc = subprocess.run(
-            [str(VENV_BIN / "moorage"), "token", "create", "--scope", "admin", "--name", "bench"],
-            env=self.env, capture_output=True, text=True, timeout=60,
-        )
-        if proc.returncode != 0:
-            if "No such command" in proc.stderr:
-                return None
-            raise RuntimeError(f"moorage token create failed: {proc.stderr.strip()}")
-        return proc.stdout.strip().splitlines()[-1]
-
-    def _spawn(self, role: str, *args: str) -> None:
-        out = open(self.workdir / f"{role}.log", "ab")  # noqa: SIM115  (lives with the process)
-        self.procs[role] = subprocess.Popen(
-            [str(VENV_BIN / "moorage"), *args], env=self.env, stdout=out, stderr=out,
-            start_new_session=True,
-        )
-
-    def _healthy(self) -> bool:
-        for role, proc in self.procs.items():
-            if proc.poll() is not None:
-                raise RuntimeError(f"moorage {role} exited with {proc.returncode}; see {self.workdir}")
-        try:
-            return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60,
-                            headers={"Authorization": f"Bearer {self.token}"})
-
-    def process_groups(self) -> dict[int, str]:
-        return {p.pid: f"moorage-{role}" for role, p in self.procs.items() if p.poll() is None}
-
-    def stop(self) -> None:
-        for role in list(self.procs):
-            proc = self.procs.pop(role)
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-
-    def drop(self) -> None:
-        if self.db_created:
-            sa, admin = self._admin()
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
-            admin.dispose()
-            self.db_created = False
-        import redis
-
-        client = redis.Redis.from_url(REDIS_URL)
-        try:
-            client.delete(self.queue)
-        finally:
-            client.close()
-
-
-def _parse_api_time(value: str | None) -> float | None:
-    return datetime.fromisoformat(value).timestamp() if value else None
-
-
-_CELERY_LINE = re.compile(
-    r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): \w+/[\w-]+\] "
-    r"Task deployments\.reconcile\[([0-9a-f-]+)\] (received|succeeded in ([\d.]+)s)"
-)
-
-
-def worker_tasks(logfile: Path, start_wall: float, end_wall: float) -> list[dict[str, Any]]:
-    """Reconcile tasks the worker logged between the two times (its log is local time)."""
-    tasks: dict[str, dict[str, Any]] = {}
-    for line in logfile.read_text(errors="replace").splitlines():
-        m = _CELERY_LINE.match(line)
-        if not m:
-            continue
-        at = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
-        if m.group(3) == "received":
-            if start_wall - 0.01 <= at <= end_wall:
-                tasks[m.group(2)] = {"received": at - start_wall}
-        elif m.group(2) in tasks:
-            tasks[m.group(2)]["ran_s"] = float(m.group(4))
-            tasks[m.group(2)]["finished"] = at - start_wall
-    return sorted(tasks.values(), key=lambda t: t["received"])
-
-
 def moorage_run(stack: MoorageStack, watch_api: docker.APIClient, n: int, name: str,
                 cpu: CpuAccount) -> dict[str, Any]:
     label = f"moorage.deployment={name}"
@@ -543,68 +318,6 @@ def moorage_run(stack: MoorageStack, watch_api: docker.APIClient, n: int, name: 
 
 # -- Swarm -------------------------------------------------------------------------------
 
-OFFLINE_ENV = "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE"
-REGISTRY_TRACE = re.compile(r"registry-1\.docker\.io|pulling image|Attempting next endpoint")
-
-
-def _engine_offline(engine: dockerd.Engine) -> bool:
-    """Whether the engine's dockerd runs with OFFLINE_ENV=1 (swarm then skips its pulls)."""
-    pid = engine.pid()
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") if pid else []
-    except OSError:
-        return False
-    return f"{OFFLINE_ENV}=1".encode() in environ
-
-
-def registry_attempts(engine: dockerd.Engine, offset: int) -> list[str]:
-    """Lines the engine logged since `offset` that show it reaching for a registry."""
-    try:
-        with engine.logfile.open("rb") as f:
-            f.seek(offset)
-            text = f.read().decode(errors="replace")
-    except OSError:
-        return []
-    return [line for line in text.splitlines() if REGISTRY_TRACE.search(line)]
-
-
-@dataclass
-class Swarm:
-    engine: dockerd.Engine
-    active: bool = False
-    advertise: str = ""
-
-    def init(self) -> None:
-        # Loopback first; if swarm refuses it, the engine's own bridge (ours alone).
-        for addr in ("127.0.0.1", self.engine.bridge_address.split("/")[0]):
-            proc = self.engine.docker("swarm", "init", "--advertise-addr", addr,
-                                      "--listen-addr", f"{addr}:2377", check=False)
-            if proc.returncode == 0:
-                self.active, self.advertise = True, addr
-                return
-            log(f"swarm init --advertise-addr {addr} refused: {proc.stderr.strip()}")
-        raise RuntimeError("swarm init failed on both addresses")
-
-    def service_replicas(self, name: str) -> str:
-        out = self.engine.docker("service", "ls", "--filter", f"name={name}",
-                                 "--format", "{{.Name}} {{.Replicas}}").stdout
-        for line in out.splitlines():
-            svc, _, replicas = line.partition(" ")
-            if svc == name:
-                return replicas.strip()
-        return ""
-
-    def leave(self) -> None:
-        if not self.active:
-            return
-        for svc in self.engine.docker("service", "ls", "-q", check=False).stdout.split():
-            self.engine.docker("service", "rm", svc, check=False)
-        self.engine.docker("swarm", "leave", "--force", check=False)
-        self.active = False
-        # swarm init leaves its gateway bridge behind; it is ours, so it goes too.
-        self.engine.docker("network", "rm", "docker_gwbridge", check=False)
-
-
 def swarm_run(swarm: Swarm, watch_api: docker.APIClient, n: int, name: str,
               cpu: CpuAccount) -> dict[str, Any]:
     label = f"{SWARM_LABEL}={name}"
@@ -637,10 +350,6 @@ def swarm_run(swarm: Swarm, watch_api: docker.APIClient, n: int, name: str,
 
 
 # -- the report --------------------------------------------------------------------------
-
-
-def med(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def table(results: dict[int, dict[str, list[dict[str, Any]]]]) -> str:

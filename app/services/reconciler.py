@@ -281,6 +281,9 @@ class Reconciler:
                 deleting=deployment.deleting, settle_s=self.settings.ready_settle_s,
             )
             register_secret_values(revision.secrets.values())
+            # Inside the block: after it, the session would begin a new transaction that
+            # nothing ends (on SQLite a write lock held until the process exits).
+            loads = self._loads(session, deployment.id, by_id)
             session.expunge_all()
         return Context(
             deployment_id=deployment_id,
@@ -290,7 +293,7 @@ class Reconciler:
             revision=revision,
             hosts={h.name: h for h in hosts},
             views=fleet.views(hosts),
-            loads=self._loads(session, deployment.id, by_id),
+            loads=loads,
             restarts=_restarts(deployment.slot_restarts),
             known=known,
             health_check=revision.spec.get("health_check"),

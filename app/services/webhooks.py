@@ -67,6 +67,27 @@ def deliver(
     hook = webhook_repo.find(session, webhook_id)
     if hook is None:
         raise NotFound(f"webhook {webhook_id} does not exist")
+    hook_id = hook.id
+    valid_id = delivery_id if delivery_id and DELIVERY_ID.fullmatch(delivery_id) else None
+    payload_sha256 = hashlib.sha256(body).hexdigest()
+
+    def record(outcome: str, reason: str, *, rollout_id: uuid.UUID | None = None,
+               provider_id: str | None = valid_id) -> WebhookDelivery:
+        return webhook_repo.add_delivery(session, WebhookDelivery(
+            webhook_id=hook_id, received_at=utcnow(), delivery_id=provider_id,
+            payload_sha256=payload_sha256, outcome=outcome, rollout_id=rollout_id,
+            reason=reason[:1000],
+        ))
+
+    # The signature first, before any lock: a forged delivery costs one insert.
+    if hook.kind != "dockerhub":
+        assert hook.secret is not None
+        if not payloads.verify_signature(hook.secret, body, signature):
+            why = "missing X-Hub-Signature-256" if not signature else "the signature does not match"
+            return Delivered(record("rejected", why),
+                             Unauthorized(f"{why} (HMAC-SHA256 of the body, keyed with the "
+                                          "webhook's secret)", challenge=SIGNATURE_CHALLENGE))
+
     # Lock order deployment → webhook, as a cascading delete takes them. The webhook
     # lock makes deliveries to one webhook run one at a time, so a duplicate is seen.
     deployment = deployment_repo.find(session, hook.deployment_id)
@@ -76,24 +97,6 @@ def deliver(
     if hook is None or deployment is None:
         raise NotFound(f"webhook {webhook_id} does not exist")
 
-    valid_id = delivery_id if delivery_id and DELIVERY_ID.fullmatch(delivery_id) else None
-    payload_sha256 = hashlib.sha256(body).hexdigest()
-
-    def record(outcome: str, reason: str, *, rollout_id: uuid.UUID | None = None,
-               provider_id: str | None = valid_id) -> WebhookDelivery:
-        return webhook_repo.add_delivery(session, WebhookDelivery(
-            webhook_id=hook.id, received_at=utcnow(), delivery_id=provider_id,
-            payload_sha256=payload_sha256, outcome=outcome, rollout_id=rollout_id,
-            reason=reason[:1000],
-        ))
-
-    if hook.kind != "dockerhub":
-        assert hook.secret is not None
-        if not payloads.verify_signature(hook.secret, body, signature):
-            why = "missing X-Hub-Signature-256" if not signature else "the signature does not match"
-            return Delivered(record("rejected", why),
-                             Unauthorized(f"{why} (HMAC-SHA256 of the body, keyed with the "
-                                          "webhook's secret)", challenge=SIGNATURE_CHALLENGE))
     if delivery_id is not None and valid_id is None:
         why = "the delivery id header must be 1-255 printable ASCII characters"
         return Delivered(record("rejected", why), Invalid(why, loc=["header", "X-Delivery-Id"]))

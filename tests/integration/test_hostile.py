@@ -31,9 +31,8 @@ NAMES = [
 @pytest.fixture(scope="module")
 def client(postgres: str, redis_broker: str) -> Iterator[TestClient]:
     """Most cases write nothing, so they share one app; each works on names of its own."""
-    from tests.conftest import ensure_bootstrap_token
-
     from app.main import create_app
+    from tests.conftest import ensure_bootstrap_token
 
     ensure_bootstrap_token()
     with TestClient(create_app(), headers=AUTH) as c:

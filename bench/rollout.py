@@ -1,0 +1,498 @@
+"""A health-gated rolling update of N replicas, v1 -> v2: Moorage vs. Swarm vs. the floor.
+
+    .venv/bin/python -m bench.rollout [--runs 3] [--replicas 10]
+
+Everything runs on ONE private engine, ``tests.support.dockerd.Engine(8)`` (no test
+suite uses it), with the images ``moorage-test/web:v1`` and ``:v2`` (busybox httpd on
+8080, FROM scratch, serving /healthz).
+
+* Moorage   the production topology (bench.harness.MoorageStack: fresh Postgres
+            database, Redis queue, api + worker + beat processes, settings at their
+            defaults). A deployment of N replicas of v1 with
+
+                health_check    {"http": {"path": "/healthz", "port": 8080},
+                                 "interval_s": 1, "timeout_s": 1, "retries": 2}
+                update_strategy {"max_surge": 1, "max_unavailable": 0, "min_ready_s": 1}
+
+            is applied and waited for; then t0 is taken just before the PUT that changes
+            the image to v2. Two figures: (a) *all v2 running*: the first poll of the
+            engine (every 20 ms) that lists N running containers of the deployment, all
+            of image v2 and none of anything else; (b) *succeeded*: when
+            ``GET /v1/rollouts/{id}?wait=30`` answered ``succeeded``.
+* Swarm     ``docker swarm init`` on loopback (its own listen port and its own
+            docker_gwbridge, so it cannot collide with another engine's swarm), then
+            ``docker service create --no-resolve-image --replicas N`` with
+            ``--health-cmd 'wget -q -O- http://127.0.0.1:8080/healthz' --health-interval 1s
+            --health-timeout 1s --health-retries 2`` of v1, waited until N healthy tasks
+            run; then t0 just before ``docker service update --detach --no-resolve-image
+            --image v2 --update-parallelism 1 --update-order start-first --update-monitor
+            1s --update-delay 0s``. Two figures: (a) all v2 running, the same poller as
+            above; (b) *completed*: the first ``inspect_service`` (Docker SDK, every 50 ms;
+            the same as ``docker service inspect --format '{{.UpdateStatus.State}}'``
+            without a CLI process per poll) that shows ``completed``. The engine runs with
+            DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 and its log is checked for registry
+            access afterwards.
+* floor     what the strategy allows at best: one new replica at a time, each ready only
+            once it has answered its first 200 and then stayed up for min_ready_s. Measured
+            directly: create + start one v2 container through the SDK and poll its
+            /healthz on its bridge address every 10 ms; floor = N x (create-to-first-200 +
+            min_ready_s). (Removing an old replica overlaps the next start, so it costs
+            nothing here.)
+
+Each approach gets one untimed warm-up run. Everything this benchmark makes (containers,
+processes, database, queue, swarm, its gateway bridge, and the engine if it started it)
+is removed in ``finally``. It talks to 127.0.0.1 (Postgres, Redis, the API), the engine's
+socket and the containers on the engine's own bridge; nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import docker
+import httpx
+
+from bench.harness import (
+    MoorageStack,
+    Swarm,
+    background_load,
+    docker_ts,
+    events_since,
+    free_port,
+    load_average,
+    log,
+    log_offset,
+    med,
+    parse_api_time,
+    prepare_engine,
+    registry_attempts,
+    remove_bridge,
+    remove_labelled,
+    wait_gone,
+    wait_until,
+    worker_tasks,
+)
+from tests.support import dockerd
+
+ENGINE_INDEX = 8
+V1, V2 = dockerd.WEB_V1, dockerd.WEB_V2
+CHECK = {"http": {"path": "/healthz", "port": 8080}, "interval_s": 1, "timeout_s": 1, "retries": 2}
+MIN_READY_S = 1.0
+STRATEGY = {"max_surge": 1, "max_unavailable": 0, "min_ready_s": MIN_READY_S}
+SWARM_HEALTH = ["--health-cmd", "wget -q -O- http://127.0.0.1:8080/healthz",
+                "--health-interval", "1s", "--health-timeout", "1s", "--health-retries", "2"]
+SWARM_UPDATE = ["--update-parallelism", "1", "--update-order", "start-first",
+                "--update-monitor", "1s", "--update-delay", "0s"]
+SWARM_LABEL = "com.docker.swarm.service.name"
+BENCH_LABEL = "moorage.bench"
+GWBRIDGE = ("docker_gwbr8", "10.214.8.0/24")  # our own docker_gwbridge for engine 8's swarm
+POLL_S = 0.02
+RUN_TIMEOUT_S = 300.0
+
+
+class VersionWatcher(threading.Thread):
+    """Polls the engine for the running containers carrying ``label``; records the first
+    poll (its issue time) that saw exactly n running, all of image ``image_id``."""
+
+    def __init__(self, api: docker.APIClient, label: str, n: int, image_id: str) -> None:
+        super().__init__(daemon=True, name="watcher")
+        self.api, self.label, self.n, self.image_id = api, label, n, image_id
+        self.done_at: float | None = None
+        self.max_running = 0
+        self.error: BaseException | None = None
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        try:
+            while not self._stop_event.is_set() and time.monotonic() < deadline:
+                issued = time.monotonic()
+                running = self.api.containers(filters={"label": self.label, "status": "running"})
+                self.max_running = max(self.max_running, len(running))
+                if len(running) == self.n and all(c["ImageID"] == self.image_id for c in running):
+                    self.done_at = issued
+                    return
+                time.sleep(POLL_S)
+        except BaseException as exc:  # reported by result()
+            self.error = exc
+
+    def result(self, timeout: float = RUN_TIMEOUT_S) -> float:
+        self.join(timeout)
+        if self.error is not None:
+            raise self.error
+        if self.done_at is None:
+            raise TimeoutError(f"{self.label}: never saw {self.n} running v2 containers")
+        return self.done_at
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+def image_id(api: docker.APIClient, ref: str) -> str:
+    return api.inspect_image(ref)["Id"]
+
+
+def steps(api: docker.APIClient, label: str, image: str, t0_wall: float) -> list[dict[str, float]]:
+    """The new containers' Created/StartedAt (engine clock), from t0, in creation order.
+    Only containers that still exist: run this before anything is removed."""
+    out = []
+    for c in api.containers(all=True, filters={"label": label}):
+        if c["ImageID"] != image:
+            continue
+        with suppress(docker.errors.NotFound):
+            d = api.inspect_container(c["Id"])
+            created = docker_ts(d.get("Created", ""))
+            started = docker_ts(d.get("State", {}).get("StartedAt", ""))
+            out.append({"created": created - t0_wall,
+                        "started": started - t0_wall if started else float("nan")})
+    return sorted(out, key=lambda s: s["created"])
+
+
+def step_gaps(st: list[dict[str, float]]) -> dict[str, float]:
+    """Medians per step: create->start on the engine, start->next create (waiting for
+    health, min_ready_s and the orchestrator), and create->next create (one whole step)."""
+    if len(st) < 2:
+        return {}
+    return {
+        "create_to_start": med([s["started"] - s["created"] for s in st]),
+        "start_to_next_create": med([b["created"] - a["started"] for a, b in zip(st, st[1:], strict=False)]),
+        "step": med([b["created"] - a["created"] for a, b in zip(st, st[1:], strict=False)]),
+        "first_create": st[0]["created"],
+        "last_start": st[-1]["started"],
+    }
+
+
+# -- the floor ---------------------------------------------------------------------------
+
+
+def one_container_to_200(api: docker.APIClient, tag: str) -> dict[str, float]:
+    """create + start one v2 container; poll its /healthz on the bridge every 10 ms."""
+    t0 = time.monotonic()
+    cid = api.create_container(V2, name=tag, labels={BENCH_LABEL: tag},
+                               host_config=api.create_host_config(restart_policy={"Name": "no"}))["Id"]
+    created = time.monotonic() - t0
+    api.start(cid)
+    started = time.monotonic() - t0
+    ip = next(iter(api.inspect_container(cid)["NetworkSettings"]["Networks"].values()))["IPAddress"]
+    url = f"http://{ip}:8080/healthz"
+    probes = 0
+    with httpx.Client(timeout=0.5) as http:
+        while True:
+            probes += 1
+            try:
+                if http.get(url).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() - t0 > 30:
+                raise TimeoutError(f"{url} never answered 200")
+            time.sleep(0.01)
+    first_200 = time.monotonic() - t0
+    # What replacing an old replica costs when it must finish before the next create:
+    # stop (SIGTERM; the image traps it) and remove, as Moorage's EngineClient.remove does.
+    t1 = time.monotonic()
+    api.stop(cid, timeout=10)
+    api.remove_container(cid, v=True)
+    stop_remove = time.monotonic() - t1
+    return {"create_call": created, "start_call_done": started, "first_200": first_200,
+            "probes": probes, "stop_remove": stop_remove}
+
+
+# -- Moorage -------------------------------------------------------------------------------
+
+
+def spec(image: str, n: int) -> dict[str, Any]:
+    return {"image": image, "replicas": n, "health_check": CHECK, "update_strategy": STRATEGY}
+
+
+def wait_rollout(c: httpx.Client, rollout_id: str, deadline: float) -> dict[str, Any]:
+    while True:
+        rr = c.get(f"/v1/rollouts/{rollout_id}", params={"wait": 30})
+        rr.raise_for_status()
+        rollout = rr.json()
+        if rollout["state"] not in ("pending", "in_progress"):
+            return rollout
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"rollout {rollout_id} still {rollout['state']}")
+
+
+def moorage_run(stack: MoorageStack, api: docker.APIClient, n: int, name: str,
+                v2_id: str) -> dict[str, Any]:
+    label = f"moorage.deployment={name}"
+    with stack.client() as c:
+        r = c.put(f"/v1/deployments/{name}", json=spec(V1, n))
+        if r.status_code != 201:
+            raise RuntimeError(f"PUT {name}: {r.status_code} {r.text}")
+        first = wait_rollout(c, r.json()["current_rollout"]["id"], time.monotonic() + RUN_TIMEOUT_S)
+        if first["state"] != "succeeded":
+            raise RuntimeError(f"v1 rollout {first['state']}: {first['message']}")
+        time.sleep(1.0)  # let the v1 replicas settle into their steady probing
+        watcher = VersionWatcher(api, label, n, v2_id)
+        watcher.start()
+        t0, t0_wall = time.monotonic(), time.time()
+        try:
+            r = c.put(f"/v1/deployments/{name}", json=spec(V2, n))
+            put_s = time.monotonic() - t0
+            if r.status_code not in (200, 201):
+                raise RuntimeError(f"PUT {name} v2: {r.status_code} {r.text}")
+            rollout_id = r.json()["current_rollout"]["id"]
+            all_v2 = watcher.result() - t0
+            rollout = wait_rollout(c, rollout_id, t0 + RUN_TIMEOUT_S)
+            succeeded = time.monotonic() - t0
+        finally:
+            watcher.stop()
+        if rollout["state"] != "succeeded":
+            raise RuntimeError(f"rollout {rollout_id} {rollout['state']}: {rollout['message']}")
+        end_wall = time.time()
+        st = steps(api, label, v2_id, t0_wall)
+        events = events_since(stack, name, t0_wall)
+        time.sleep(0.3)  # let the worker log the task's end
+        tasks = worker_tasks(stack.workdir / "worker.log", t0_wall, end_wall)
+        result = {
+            "put_s": put_s, "all_v2": all_v2, "done": succeeded,
+            "rollout_started": parse_api_time(rollout["started_at"]) - t0_wall,
+            "rollout_finished": parse_api_time(rollout["finished_at"]) - t0_wall,
+            "steps": st, "gaps": step_gaps(st), "max_running": watcher.max_running,
+            "events": [(round(e["t"], 3), e["reason"], e["message"][:160]) for e in events],
+            "tasks": tasks,
+        }
+        d = c.delete(f"/v1/deployments/{name}")
+        if d.status_code != 202:
+            raise RuntimeError(f"DELETE {name}: {d.status_code} {d.text}")
+        wait_gone(api, label)
+        wait_until(lambda: c.get(f"/v1/deployments/{name}").status_code == 404, 120,
+                   f"deployment {name} to be deleted", 0.1)
+    return result
+
+
+# -- Swarm ---------------------------------------------------------------------------------
+
+
+def swarm_tasks_running(api: docker.APIClient, name: str, n: int) -> bool:
+    tasks = api.tasks(filters={"service": name, "desired-state": "running"})
+    return len(tasks) == n and all(t["Status"]["State"] == "running" for t in tasks)
+
+
+def swarm_run(swarm: Swarm, api: docker.APIClient, n: int, name: str, v2_id: str) -> dict[str, Any]:
+    label = f"{SWARM_LABEL}={name}"
+    eng = swarm.engine
+    eng.docker("service", "create", "--detach", "--no-resolve-image", "--replicas", str(n),
+               "--name", name, *SWARM_HEALTH, *SWARM_UPDATE, V1)
+    # A task with a health check counts as running only once healthy.
+    wait_until(lambda: swarm_tasks_running(api, name, n), RUN_TIMEOUT_S, f"{name} v1 {n}/{n}", 0.1)
+    time.sleep(1.0)
+    watcher = VersionWatcher(api, label, n, v2_id)
+    watcher.start()
+    t0, t0_wall = time.monotonic(), time.time()
+    try:
+        eng.docker("service", "update", "--detach", "--no-resolve-image", "--image", V2,
+                   *SWARM_UPDATE, name)
+        cli_s = time.monotonic() - t0
+        states = []
+        while True:
+            issued = time.monotonic()
+            status = api.inspect_service(name).get("UpdateStatus") or {}
+            state = status.get("State", "")
+            if not states or states[-1][1] != state:
+                states.append((round(issued - t0, 3), state))
+            if state == "completed":
+                completed = issued - t0
+                break
+            if state in ("paused", "rollback_started", "rollback_completed", "rollback_paused"):
+                raise RuntimeError(f"swarm update {state}: {status.get('Message')}")
+            if issued - t0 > RUN_TIMEOUT_S:
+                raise TimeoutError(f"swarm update still {state}")
+            time.sleep(0.05)
+        all_v2 = watcher.result() - t0
+    finally:
+        watcher.stop()
+    st = steps(api, label, v2_id, t0_wall)
+    result = {"cli_s": cli_s, "all_v2": all_v2, "done": completed, "states": states,
+              "steps": st, "gaps": step_gaps(st), "max_running": watcher.max_running}
+    eng.docker("service", "rm", name)
+    wait_gone(api, label)
+    return result
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+def describe(kind: str, i: int, r: dict[str, Any]) -> str:
+    g = r.get("gaps", {})
+    line = (f"{kind} run {i}: all v2 running {r['all_v2']:.2f}s, done {r['done']:.2f}s; "
+            f"per step (medians): create->start {g.get('create_to_start', float('nan')):.2f}s, "
+            f"start->next create {g.get('start_to_next_create', float('nan')):.2f}s, "
+            f"step {g.get('step', float('nan')):.2f}s; first create {g.get('first_create', 0):.2f}s, "
+            f"last start {g.get('last_start', 0):.2f}s; max running {r['max_running']}")
+    if "states" in r:
+        line += f"\n    update states: {r['states']}"
+    if "events" in r:
+        warn = [e for e in r["events"] if e[1] in ("ActionFailed", "EngineError", "RolloutFailed")]
+        line += (f"\n    rollout started {r['rollout_started']:.2f}s, finished "
+                 f"{r['rollout_finished']:.2f}s; {len(r['tasks'])} reconcile tasks; "
+                 f"{len(r['events'])} events")
+        for e in warn[:5]:
+            line += f"\n    warning: {e}"
+    return line
+
+
+def table(res: dict[str, Any], n: int) -> str:
+    fl = res["floor"]
+    floor_one = med([x["first_200"] for x in fl])
+    floor = n * (floor_one + MIN_READY_S)
+    mo_done = med([x["done"] for x in res["moorage"]])
+    mo_v2 = med([x["all_v2"] for x in res["moorage"]])
+    rows = ["| approach | all v2 running (s) | done (s) | / Swarm (done) | / floor (done) | per step (s) |",
+            "|---|---|---|---|---|---|"]
+    sw = res.get("swarm") or []
+    sw_done = med([x["done"] for x in sw]) if sw else float("nan")
+    sw_v2 = med([x["all_v2"] for x in sw]) if sw else float("nan")
+    rows.append(f"| floor: {n} x ({floor_one:.2f} + {MIN_READY_S:.1f}) | - | {floor:.2f} | "
+                f"{floor / sw_done:.2f}x | 1.00x | {floor_one + MIN_READY_S:.2f} |")
+    rows.append(f"| Moorage | {mo_v2:.2f} | {mo_done:.2f} (succeeded) | **{mo_done / sw_done:.2f}x** "
+                f"(all v2 {mo_v2 / sw_v2:.2f}x) | {mo_done / floor:.2f}x | "
+                f"{med([x['gaps']['step'] for x in res['moorage']]):.2f} |")
+    if sw:
+        rows.append(f"| Swarm | {sw_v2:.2f} | {sw_done:.2f} (completed) | 1.00x | {sw_done / floor:.2f}x "
+                    f"| {med([x['gaps']['step'] for x in sw]):.2f} |")
+    runs = ["", "Individual runs (s), sorted:", ""]
+    for kind in ("moorage", "swarm"):
+        for key in ("all_v2", "done"):
+            vals = sorted(x[key] for x in res.get(kind) or [])
+            if vals:
+                runs.append(f"- {kind} {key}: " + " ".join(f"{v:.2f}" for v in vals))
+    runs.append("- floor one container create->first 200: "
+                + " ".join(f"{v:.3f}" for v in sorted(x["first_200"] for x in fl)))
+    return "\n".join(rows + runs)
+
+
+def profile(res: dict[str, Any]) -> str:
+    rows = ["| approach | PUT/CLI -> first create | create -> start | start -> next create | one step "
+            "| last start -> done |", "|---|---|---|---|---|---|"]
+    for kind in ("moorage", "swarm"):
+        runs = res.get(kind) or []
+        if not runs:
+            continue
+        g = [x["gaps"] for x in runs]
+        rows.append(
+            f"| {kind} | {med([x['first_create'] for x in g]):.2f} | "
+            f"{med([x['create_to_start'] for x in g]):.2f} | "
+            f"{med([x['start_to_next_create'] for x in g]):.2f} | {med([x['step'] for x in g]):.2f} | "
+            f"{med([r['done'] - x['last_start'] for r, x in zip(runs, g, strict=True)]):.2f} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per approach")
+    parser.add_argument("--replicas", type=int, default=10)
+    parser.add_argument("--floor-samples", type=int, default=7)
+    parser.add_argument("--skip-swarm", action="store_true")
+    parser.add_argument("--skip-moorage", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write every run's raw figures here")
+    parser.add_argument("--keep-engine", action="store_true")
+    parser.add_argument("--keep-logs", action="store_true")
+    args = parser.parse_args(argv)
+    n = args.replicas
+
+    engine, started_engine = prepare_engine(ENGINE_INDEX, offline=not args.skip_swarm)
+    offset = log_offset(engine)
+    dockerd.build_test_images(engine)
+    api = docker.APIClient(base_url=engine.url, version="auto", timeout=60)
+    v2_id = image_id(api, V2)
+    workdir = Path(tempfile.mkdtemp(prefix="moorage-bench-rollout-"))
+    stack = MoorageStack(engine, workdir)
+    swarm = Swarm(engine, listen_port=free_port(), gwbridge=GWBRIDGE)
+    tag = uuid.uuid4().hex[:4]
+    res: dict[str, Any] = {"floor": [], "moorage": [], "swarm": [], "load": []}
+    ok = False
+    try:
+        if engine.docker("info", "--format", "{{.Swarm.LocalNodeState}}").stdout.strip() != "inactive":
+            raise RuntimeError(f"engine {engine.name} is already in a swarm; not touching it")
+        busy = background_load()
+        res["load"].append(("start", load_average(), busy))
+        log(f"engine {engine.url}; logs in {workdir}; load average {load_average()}, "
+            f"{busy:.0%} of {os.cpu_count()} cores busy")
+        one_container_to_200(api, f"bench-floor-{tag}-warm")
+        for i in range(args.floor_samples):
+            r = one_container_to_200(api, f"bench-floor-{tag}-{i}")
+            res["floor"].append(r)
+            log(f"floor sample {i}: create {r['create_call']:.3f}s, start returned "
+                f"{r['start_call_done']:.3f}s, first 200 {r['first_200']:.3f}s ({r['probes']} probes)")
+        if not args.skip_moorage:
+            stack.start()
+            log(f"Moorage up: api {stack.url}, db {stack.db_name}, queue {stack.queue}")
+            moorage_run(stack, api, n, f"roll-{tag}-warm", v2_id)
+            for i in range(1, args.runs + 1):
+                r = moorage_run(stack, api, n, f"roll-{tag}-{i}", v2_id)
+                res["moorage"].append(r)
+                log(describe("moorage", i, r) + f"; load {load_average()}")
+            stack.stop()
+        if not args.skip_swarm:
+            swarm.init()
+            log(f"swarm active, advertising {swarm.advertise}:{swarm.listen_port}")
+            swarm_run(swarm, api, n, f"roll-swarm-{tag}-warm", v2_id)
+            for i in range(1, args.runs + 1):
+                r = swarm_run(swarm, api, n, f"roll-swarm-{tag}-{i}", v2_id)
+                res["swarm"].append(r)
+                log(describe("swarm", i, r) + f"; load {load_average()}")
+        res["load"].append(("end", load_average(), None))
+        ok = True
+    finally:
+        for step in (stack.stop, swarm.leave, stack.drop):
+            try:
+                step()
+            except Exception as exc:
+                log(f"cleanup: {step.__qualname__} failed: {exc}")
+        for label in (BENCH_LABEL, "moorage.managed", SWARM_LABEL):
+            with suppress(Exception):
+                remove_labelled(api, label)
+        api.close()
+        if started_engine and not args.keep_engine:
+            engine.stop()
+            remove_bridge(engine.bridge)
+        if ok and not args.keep_logs:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            log(f"Moorage logs kept in {workdir}")
+    if attempts := registry_attempts(engine, offset):
+        log(f"WARNING: the engine reached for a registry {len(attempts)} times: {attempts[0][:300]}")
+    else:
+        log("the engine's log shows no registry access during the benchmark")
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1, default=str))
+    print()
+    print(f"{os.cpu_count()} cores; {args.runs} runs per approach; medians; load average "
+          f"{res['load'][0][1]} at the start, {res['load'][-1][1]} at the end; "
+          f"{res['load'][0][2]:.0%} busy before the runs.")
+    print(table(res, n))
+    print()
+    print(profile(res))
+    if res["floor"]:
+        print(f"\nfloor, one container (medians): create call {med([x['create_call'] for x in res['floor']]):.3f}s, "
+              f"start returned {med([x['start_call_done'] for x in res['floor']]):.3f}s, "
+              f"first 200 {med([x['first_200'] for x in res['floor']]):.3f}s; stdev "
+              f"{statistics.pstdev([x['first_200'] for x in res['floor']]):.3f}s; stop + remove "
+              f"{med([x['stop_remove'] for x in res['floor']]):.3f}s")
+        one = med([x["first_200"] + MIN_READY_S + x["stop_remove"] for x in res["floor"]])
+        sw = med([x["done"] for x in res["swarm"]]) if res["swarm"] else float("nan")
+        print(f"floor if the old replica must be gone before the next create (Moorage's rule: "
+              f"stopping containers count against max_surge): {n} x {one:.2f} = {n * one:.2f}s "
+              f"({n * one / sw:.2f}x Swarm)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
