@@ -72,6 +72,7 @@ import docker
 
 from bench.harness import (
     OFFLINE_ENV,
+    STALE_READS,
     MoorageStack,
     background_load,
     docker_ts,
@@ -83,6 +84,7 @@ from bench.harness import (
     registry_attempts,
     remove_bridge,
     remove_labelled,
+    wait_rollout,
     wait_until,
 )
 from tests.support import dockerd
@@ -126,10 +128,7 @@ def failover_run(stack: MoorageStack, engines: dict[str, dockerd.Engine],
         r = c.put(f"/v1/deployments/{name}", json={"image": IMAGE, "replicas": REPLICAS})
         if r.status_code != 201:
             raise RuntimeError(f"PUT {name}: {r.status_code} {r.text}")
-        rid = r.json()["current_rollout"]["id"]
-        while (ro := c.get(f"/v1/rollouts/{rid}", params={"wait": 30}).json())["state"] in (
-                "pending", "in_progress"):
-            pass
+        ro = wait_rollout(c, r.json()["current_rollout"]["id"], time.monotonic() + RUN_TIMEOUT_S)
         if ro["state"] != "succeeded":
             raise RuntimeError(f"rollout {ro['state']}: {ro['message']}")
         spread = {h: running_on(a, name) for h, a in apis.items()}
@@ -527,8 +526,11 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             log(f"Moorage logs kept in {workdir}")
+    if STALE_READS["rollout_404"]:
+        log(f"note: {STALE_READS['rollout_404']} times a rollout id just returned by a PUT was 404 "
+            "when asked for at once (retried)")
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "swarm": swarm_results,
+        args.json.write_text(json.dumps({"stale_reads": dict(STALE_READS), "results": results, "swarm": swarm_results,
                                          "start_s": start_s, "loads": loads}, indent=1, default=str))
     print()
     print(f"{os.cpu_count()} cores; {args.runs} runs per configuration; medians; mode {args.mode}; "

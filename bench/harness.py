@@ -339,6 +339,30 @@ class MoorageStack:
             client.close()
 
 
+# How often a rollout the API had just announced (PUT answered 201/200 with its id) was
+# still 404 when asked for at once: the API sends its answer before its transaction
+# commits (get_session commits after the yield, which FastAPI runs after the response).
+STALE_READS = {"rollout_404": 0}
+
+
+def wait_rollout(c: httpx.Client, rollout_id: str, deadline: float, wait: float = 30) -> dict[str, Any]:
+    """Long-poll ``GET /v1/rollouts/{id}?wait=`` until the rollout is terminal."""
+    misses = 0
+    while True:
+        rr = c.get(f"/v1/rollouts/{rollout_id}", params={"wait": wait})
+        if rr.status_code == 404 and misses < 100:  # not committed yet: see STALE_READS
+            misses += 1
+            STALE_READS["rollout_404"] += 1
+            time.sleep(0.02)
+            continue
+        rr.raise_for_status()
+        rollout = rr.json()
+        if rollout["state"] not in ("pending", "in_progress"):
+            return rollout
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"rollout {rollout_id} still {rollout['state']}")
+
+
 def parse_api_time(value: str | None) -> float | None:
     return datetime.fromisoformat(value).timestamp() if value else None
 

@@ -65,6 +65,7 @@ import docker
 import httpx
 
 from bench.harness import (
+    STALE_READS,
     MoorageStack,
     Swarm,
     background_load,
@@ -81,6 +82,7 @@ from bench.harness import (
     remove_bridge,
     remove_labelled,
     wait_gone,
+    wait_rollout,
     wait_until,
     worker_tasks,
 )
@@ -215,17 +217,6 @@ def one_container_to_200(api: docker.APIClient, tag: str) -> dict[str, float]:
 
 def spec(image: str, n: int) -> dict[str, Any]:
     return {"image": image, "replicas": n, "health_check": CHECK, "update_strategy": STRATEGY}
-
-
-def wait_rollout(c: httpx.Client, rollout_id: str, deadline: float) -> dict[str, Any]:
-    while True:
-        rr = c.get(f"/v1/rollouts/{rollout_id}", params={"wait": 30})
-        rr.raise_for_status()
-        rollout = rr.json()
-        if rollout["state"] not in ("pending", "in_progress"):
-            return rollout
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"rollout {rollout_id} still {rollout['state']}")
 
 
 def moorage_run(stack: MoorageStack, api: docker.APIClient, n: int, name: str,
@@ -471,6 +462,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"WARNING: the engine reached for a registry {len(attempts)} times: {attempts[0][:300]}")
     else:
         log("the engine's log shows no registry access during the benchmark")
+    if STALE_READS["rollout_404"]:
+        log(f"note: {STALE_READS['rollout_404']} times a rollout id just returned by a PUT was 404 "
+            "when asked for at once (retried)")
+    res["stale_reads"] = dict(STALE_READS)
     if args.json:
         args.json.write_text(json.dumps(res, indent=1, default=str))
     print()

@@ -142,6 +142,9 @@ class _Planner:
         """Of several containers in one slot, the first is the one to keep."""
         return (not self.ready(c), c.state != "running", c.host, c.name)
 
+    def warming(self, c: ObservedContainer) -> bool:
+        return c.state == "running" and c.health in ("none", "healthy") and not self.ready(c)
+
     def remove(self, c: ObservedContainer, reason: str, crashed: bool = False) -> None:
         if c.container_id not in self.removing:
             self.removing.add(c.container_id)
@@ -281,14 +284,18 @@ class _Planner:
         )
         min_available = n - s.max_unavailable
         surge_room = n + s.max_surge - total
-        # Not-ready old containers first: replacing them costs no availability.
-        needs_update.sort(key=lambda item: (any(self.ready(c) for c in item[1]), item[0]))
+        # Failing old containers first: replacing them costs no availability.
+        needs_update.sort(
+            key=lambda item: (any(self.ready(c) or self.warming(c) for c in item[1]), item[0])
+        )
         for slot, old in needs_update:
             old_ready = [c for c in old if self.ready(c)]
-            if not old_ready:
+            if not old_ready and not any(self.warming(c) for c in old):
                 for c in old:
                     self.remove(c, f"updating to revision {self.d.revision}")
                 continue
+            # A warming container (running, healthy, short of min_ready_s) is availability
+            # about to arrive: it is replaced like a ready one, never thrown away for free.
             if surge_room > 0 and self.create(slot, f"rolling to revision {self.d.revision}"):
                 surge_room -= 1
             elif ready - len(old_ready) >= min_available:

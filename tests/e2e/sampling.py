@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 import docker
@@ -16,6 +17,7 @@ class Sampler:
     engine_urls: list[str]
     deployment: str
     samples: list[tuple[int, int]] = field(default_factory=list)
+    times: list[str] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -45,6 +47,7 @@ class Sampler:
             alive = [c for c in listed if c["State"] not in ("exited", "dead")]
             ready = sum(self._ready(c) for c in alive if c["State"] == "running")
             self.samples.append((len(alive), ready))
+            self.times.append(time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}")
             self._stop.wait(0.1)
 
     def __enter__(self) -> Sampler:
@@ -61,6 +64,7 @@ class Sampler:
     def assert_bounds(self, replicas: int, max_surge: int, max_unavailable: int) -> None:
         assert len(self.samples) > 10, self.samples
         too_many = [s for s in self.samples if s[0] > replicas + max_surge]
-        too_few = [s for s in self.samples if s[1] < replicas - max_unavailable]
+        too_few = [(t, s) for t, s in zip(self.times, self.samples, strict=False)
+                   if s[1] < replicas - max_unavailable]
         assert not too_many, f"more than {replicas + max_surge} containers: {too_many[:5]}"
         assert not too_few, f"fewer than {replicas - max_unavailable} ready: {too_few[:5]}"

@@ -141,6 +141,13 @@ def test_worker_killed_mid_rollout_finishes_within_bounds(stack: Stack) -> None:
         stack.start_worker()
         rollout = stack.wait_rollout(d["current_rollout"]["id"], timeout=90)
     assert rollout["state"] == "succeeded", rollout
-    sampler.assert_bounds(N, 1, 0)
+    try:
+        sampler.assert_bounds(N, 1, 0)
+    except AssertionError:
+        with stack.client() as c:
+            events = c.get("/v1/deployments/kill/events", params={"limit": 500}).json()
+        for e in events["items"]:
+            print(e["time"][11:23], e["reason"], e["message"])
+        raise
     assert versions(stack, "kill") == ["v2"] * N
     assert len(container_ids(stack, "kill")) == N

@@ -67,3 +67,15 @@ def test_capacity_is_shared_with_other_deployments() -> None:
     want = desired(2, placement=Placement(memory_bytes=512))
     p = plan(want, [], hosts, now=at(0), loads=loads)
     assert [a.host for a in creates(p)] == ["h2", "h2"]
+
+
+def test_old_replicas_still_warming_up_are_not_thrown_away() -> None:
+    # v1 started 0.5 s ago; the new revision asks min_ready_s=1: v1 is not ready *yet*,
+    # but removing it for free would take availability down to zero.
+    from tests.unit.factories import OLD
+
+    want = desired(2, min_ready_s=1.0)
+    observed = [container(s, template=OLD, started_at=at(9.5)) for s in range(2)]
+    p = plan(want, observed, [host("h1")], now=at(10))
+    assert removes(p) == []
+    assert len(creates(p)) == 1  # one surge container, as the strategy allows

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from app.reconcile.rollouts import RULES, S, InvalidTransition, allowed, check
+from app.reconcile.rollouts import RULES, InvalidTransition, S, allowed, check
 
 ALLOWED = {
     (S.PENDING, S.IN_PROGRESS),
