@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.db import get_sessionmaker, session_scope
+from app.db import session_scope
 from app.errors import Unauthorized
 from app.schemas.common import Problem
 from app.services import tokens as token_service
@@ -18,15 +18,8 @@ from app.services.tokens import Principal
 
 def get_session() -> Iterator[Session]:
     """One request, one transaction: committed when the handler returns, else rolled back."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
