@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: run test lint unit bench-converge clean
+.PHONY: run test lint unit bench-converge clean client client-check
 
 $(VENV_STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -13,9 +13,17 @@ $(VENV_STAMP): pyproject.toml
 run: $(VENV_STAMP)
 	.venv/bin/moorage dev
 
-lint: $(VENV_STAMP)
+lint: $(VENV_STAMP) client-check
 	.venv/bin/lint-imports
-	.venv/bin/ruff check app workers migrations tests bench
+	.venv/bin/ruff check app workers migrations tests bench scripts
+
+# The OpenAPI schema and the Python client generated from it (clients/), both committed.
+client: $(VENV_STAMP)
+	$(PY) scripts/generate_client.py
+
+# Fails when clients/ is not what `make client` makes from the current code.
+client-check: $(VENV_STAMP)
+	$(PY) scripts/generate_client.py --check
 
 unit: $(VENV_STAMP)
 	.venv/bin/pytest tests/unit -q

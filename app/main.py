@@ -55,6 +55,7 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        overrides=(("/v1/hooks/", settings.max_hook_body_bytes),))
     problems.install(app)
+    problems.document(app)
     for module in (ops, hosts, deployments, rollouts, tokens, webhooks):
         app.include_router(module.router)
     app.include_router(webhooks.hooks_router)

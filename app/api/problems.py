@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -45,6 +47,50 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in exc.errors()
     ]
+
+
+PROBLEM_REF = "#/components/schemas/Problem"
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+
+
+def _example(status: int) -> dict[str, Any]:
+    if status == 422:
+        return {"type": TYPE_BASE + "validation-error", "title": "Unprocessable Content",
+                "status": 422, "detail": "invalid fields: body.replicas",
+                "errors": [{"loc": ["body", "replicas"], "msg": "Input should be less than or "
+                            "equal to 1000", "type": "less_than_equal"}]}
+    phrase = HTTPStatus(status).phrase
+    return {"type": "about:blank", "title": phrase, "status": status, "detail": phrase.lower()}
+
+
+def document(app: FastAPI) -> None:
+    """Say in the schema what the handlers below do: every error response is
+    application/problem+json with the Problem schema (FastAPI would claim application/json,
+    and its own HTTPValidationError for 422), with an example."""
+    make_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = make_schema()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    if not code.isdigit() or int(code) < 400:
+                        continue
+                    media = response.get("content") or {"application/json": {}}
+                    ref = (media.get("application/json") or {}).get("schema", {}).get("$ref")
+                    if ref not in (None, PROBLEM_REF, _FASTAPI_422):
+                        continue
+                    response["content"] = {PROBLEM: {"schema": {"$ref": PROBLEM_REF},
+                                                     "example": _example(int(code))}}
+        components = schema.get("components", {}).get("schemas", {})
+        if _FASTAPI_422 not in json.dumps(schema.get("paths", {})):
+            components.pop("HTTPValidationError", None)
+            components.pop("ValidationError", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install(app: FastAPI) -> None:

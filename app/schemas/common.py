@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,3 +29,11 @@ class Problem(BaseModel):
     status: int
     detail: str = ""
     errors: list[dict[str, Any]] | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"] = Field(examples=["ready"])

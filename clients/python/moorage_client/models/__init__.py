@@ -1,0 +1,169 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .condition import Condition
+from .delivery_read import DeliveryRead
+from .delivery_read_outcome import DeliveryReadOutcome
+from .deployment_create import DeploymentCreate
+from .deployment_create_env import DeploymentCreateEnv
+from .deployment_create_labels import DeploymentCreateLabels
+from .deployment_create_restart_policy import DeploymentCreateRestartPolicy
+from .deployment_create_secrets import DeploymentCreateSecrets
+from .deployment_read import DeploymentRead
+from .deployment_spec import DeploymentSpec
+from .deployment_spec_env import DeploymentSpecEnv
+from .deployment_spec_labels import DeploymentSpecLabels
+from .deployment_spec_restart_policy import DeploymentSpecRestartPolicy
+from .deployment_spec_secrets import DeploymentSpecSecrets
+from .deployment_status import DeploymentStatus
+from .deployment_status_phase import DeploymentStatusPhase
+from .dry_run_result import DryRunResult
+from .event_read import EventRead
+from .event_read_type import EventReadType
+from .field_change import FieldChange
+from .health import Health
+from .health_check import HealthCheck
+from .hook_accepted import HookAccepted
+from .hook_ignored import HookIgnored
+from .host_create import HostCreate
+from .host_create_labels import HostCreateLabels
+from .host_read import HostRead
+from .host_read_labels import HostReadLabels
+from .host_read_state import HostReadState
+from .host_tls import HostTLS
+from .host_update import HostUpdate
+from .host_update_labels_type_0 import HostUpdateLabelsType0
+from .http_check import HttpCheck
+from .log_line import LogLine
+from .page_delivery_read import PageDeliveryRead
+from .page_deployment_read import PageDeploymentRead
+from .page_event_read import PageEventRead
+from .page_host_read import PageHostRead
+from .page_replica_read import PageReplicaRead
+from .page_revision_read import PageRevisionRead
+from .page_rollout_read import PageRolloutRead
+from .page_token_read import PageTokenRead
+from .page_webhook_read import PageWebhookRead
+from .patch_deployment_patch import PatchDeploymentPatch
+from .placement_spec import PlacementSpec
+from .planned_action import PlannedAction
+from .planned_action_action import PlannedActionAction
+from .port_spec import PortSpec
+from .port_spec_protocol import PortSpecProtocol
+from .problem import Problem
+from .problem_errors_type_0_item import ProblemErrorsType0Item
+from .readiness import Readiness
+from .replica_port import ReplicaPort
+from .replica_read import ReplicaRead
+from .replica_read_health import ReplicaReadHealth
+from .replica_read_state import ReplicaReadState
+from .resources import Resources
+from .revision_read import RevisionRead
+from .rollback_request import RollbackRequest
+from .rollout_progress import RolloutProgress
+from .rollout_read import RolloutRead
+from .rollout_read_kind import RolloutReadKind
+from .rollout_read_state import RolloutReadState
+from .spec_read import SpecRead
+from .spec_read_env import SpecReadEnv
+from .spec_read_labels import SpecReadLabels
+from .tcp_check import TcpCheck
+from .token_create import TokenCreate
+from .token_create_scopes_item import TokenCreateScopesItem
+from .token_created import TokenCreated
+from .token_created_scopes_item import TokenCreatedScopesItem
+from .token_read import TokenRead
+from .token_read_scopes_item import TokenReadScopesItem
+from .trigger_webhook_body import TriggerWebhookBody
+from .update_strategy import UpdateStrategy
+from .volume_spec import VolumeSpec
+from .webhook_create import WebhookCreate
+from .webhook_create_kind import WebhookCreateKind
+from .webhook_created import WebhookCreated
+from .webhook_created_kind import WebhookCreatedKind
+from .webhook_read import WebhookRead
+from .webhook_read_kind import WebhookReadKind
+
+__all__ = (
+    "Condition",
+    "DeliveryRead",
+    "DeliveryReadOutcome",
+    "DeploymentCreate",
+    "DeploymentCreateEnv",
+    "DeploymentCreateLabels",
+    "DeploymentCreateRestartPolicy",
+    "DeploymentCreateSecrets",
+    "DeploymentRead",
+    "DeploymentSpec",
+    "DeploymentSpecEnv",
+    "DeploymentSpecLabels",
+    "DeploymentSpecRestartPolicy",
+    "DeploymentSpecSecrets",
+    "DeploymentStatus",
+    "DeploymentStatusPhase",
+    "DryRunResult",
+    "EventRead",
+    "EventReadType",
+    "FieldChange",
+    "Health",
+    "HealthCheck",
+    "HookAccepted",
+    "HookIgnored",
+    "HostCreate",
+    "HostCreateLabels",
+    "HostRead",
+    "HostReadLabels",
+    "HostReadState",
+    "HostTLS",
+    "HostUpdate",
+    "HostUpdateLabelsType0",
+    "HttpCheck",
+    "LogLine",
+    "PageDeliveryRead",
+    "PageDeploymentRead",
+    "PageEventRead",
+    "PageHostRead",
+    "PageReplicaRead",
+    "PageRevisionRead",
+    "PageRolloutRead",
+    "PageTokenRead",
+    "PageWebhookRead",
+    "PatchDeploymentPatch",
+    "PlacementSpec",
+    "PlannedAction",
+    "PlannedActionAction",
+    "PortSpec",
+    "PortSpecProtocol",
+    "Problem",
+    "ProblemErrorsType0Item",
+    "Readiness",
+    "ReplicaPort",
+    "ReplicaRead",
+    "ReplicaReadHealth",
+    "ReplicaReadState",
+    "Resources",
+    "RevisionRead",
+    "RollbackRequest",
+    "RolloutProgress",
+    "RolloutRead",
+    "RolloutReadKind",
+    "RolloutReadState",
+    "SpecRead",
+    "SpecReadEnv",
+    "SpecReadLabels",
+    "TcpCheck",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenCreatedScopesItem",
+    "TokenCreateScopesItem",
+    "TokenRead",
+    "TokenReadScopesItem",
+    "TriggerWebhookBody",
+    "UpdateStrategy",
+    "VolumeSpec",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookCreatedKind",
+    "WebhookCreateKind",
+    "WebhookRead",
+    "WebhookReadKind",
+)

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.deployment_status import DeploymentStatus
+    from ..models.rollout_read import RolloutRead
+    from ..models.spec_read import SpecRead
+
+
+T = TypeVar("T", bound="DeploymentRead")
+
+
+@_attrs_define
+class DeploymentRead:
+    """
+    Attributes:
+        name (str):
+        spec (SpecRead): A spec as the API returns it: secret values are replaced by their names.
+        revision (int):
+        resource_version (int):
+        status (DeploymentStatus):
+        current_rollout (None | RolloutRead):
+        created_at (datetime.datetime):
+        updated_at (datetime.datetime):
+    """
+
+    name: str
+    spec: SpecRead
+    revision: int
+    resource_version: int
+    status: DeploymentStatus
+    current_rollout: None | RolloutRead
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.rollout_read import RolloutRead  # noqa: PLC0415
+
+        name = self.name
+
+        spec = self.spec.to_dict()
+
+        revision = self.revision
+
+        resource_version = self.resource_version
+
+        status = self.status.to_dict()
+
+        current_rollout: dict[str, Any] | None
+        if isinstance(self.current_rollout, RolloutRead):
+            current_rollout = self.current_rollout.to_dict()
+        else:
+            current_rollout = self.current_rollout
+
+        created_at = self.created_at.isoformat()
+
+        updated_at = self.updated_at.isoformat()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "name": name,
+                "spec": spec,
+                "revision": revision,
+                "resource_version": resource_version,
+                "status": status,
+                "current_rollout": current_rollout,
+                "created_at": created_at,
+                "updated_at": updated_at,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.deployment_status import DeploymentStatus  # noqa: PLC0415
+        from ..models.rollout_read import RolloutRead  # noqa: PLC0415
+        from ..models.spec_read import SpecRead  # noqa: PLC0415
+
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        spec = SpecRead.from_dict(d.pop("spec"))
+
+        revision = d.pop("revision")
+
+        resource_version = d.pop("resource_version")
+
+        status = DeploymentStatus.from_dict(d.pop("status"))
+
+        def _parse_current_rollout(data: object) -> None | RolloutRead:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                current_rollout_type_0 = RolloutRead.from_dict(data)
+
+                return current_rollout_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RolloutRead, data)
+
+        current_rollout = _parse_current_rollout(d.pop("current_rollout"))
+
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+
+        deployment_read = cls(
+            name=name,
+            spec=spec,
+            revision=revision,
+            resource_version=resource_version,
+            status=status,
+            current_rollout=current_rollout,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+
+        deployment_read.additional_properties = d
+        return deployment_read
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.deployment_status_phase import DeploymentStatusPhase
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.condition import Condition
+
+
+T = TypeVar("T", bound="DeploymentStatus")
+
+
+@_attrs_define
+class DeploymentStatus:
+    """
+    Attributes:
+        phase (DeploymentStatusPhase):
+        replicas (int):
+        ready_replicas (int):
+        updated_replicas (int):
+        unavailable_replicas (int):
+        observed_revision (int | None):
+        message (str):
+        conditions (list[Condition] | Unset):
+    """
+
+    phase: DeploymentStatusPhase
+    replicas: int
+    ready_replicas: int
+    updated_replicas: int
+    unavailable_replicas: int
+    observed_revision: int | None
+    message: str
+    conditions: list[Condition] | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        phase = self.phase.value
+
+        replicas = self.replicas
+
+        ready_replicas = self.ready_replicas
+
+        updated_replicas = self.updated_replicas
+
+        unavailable_replicas = self.unavailable_replicas
+
+        observed_revision: int | None
+        observed_revision = self.observed_revision
+
+        message = self.message
+
+        conditions: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.conditions, Unset):
+            conditions = []
+            for conditions_item_data in self.conditions:
+                conditions_item = conditions_item_data.to_dict()
+                conditions.append(conditions_item)
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "phase": phase,
+                "replicas": replicas,
+                "ready_replicas": ready_replicas,
+                "updated_replicas": updated_replicas,
+                "unavailable_replicas": unavailable_replicas,
+                "observed_revision": observed_revision,
+                "message": message,
+            }
+        )
+        if conditions is not UNSET:
+            field_dict["conditions"] = conditions
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.condition import Condition  # noqa: PLC0415
+
+        d = dict(src_dict)
+        phase = DeploymentStatusPhase(d.pop("phase"))
+
+        replicas = d.pop("replicas")
+
+        ready_replicas = d.pop("ready_replicas")
+
+        updated_replicas = d.pop("updated_replicas")
+
+        unavailable_replicas = d.pop("unavailable_replicas")
+
+        def _parse_observed_revision(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        observed_revision = _parse_observed_revision(d.pop("observed_revision"))
+
+        message = d.pop("message")
+
+        _conditions = d.pop("conditions", UNSET)
+        conditions: list[Condition] | Unset = UNSET
+        if _conditions is not UNSET:
+            conditions = []
+            for conditions_item_data in _conditions:
+                conditions_item = Condition.from_dict(conditions_item_data)
+
+                conditions.append(conditions_item)
+
+        deployment_status = cls(
+            phase=phase,
+            replicas=replicas,
+            ready_replicas=ready_replicas,
+            updated_replicas=updated_replicas,
+            unavailable_replicas=unavailable_replicas,
+            observed_revision=observed_revision,
+            message=message,
+            conditions=conditions,
+        )
+
+        deployment_status.additional_properties = d
+        return deployment_status
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

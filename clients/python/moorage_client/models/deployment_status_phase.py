@@ -1,0 +1,13 @@
+from enum import StrEnum
+
+
+class DeploymentStatusPhase(StrEnum):
+    AVAILABLE = "available"
+    DEGRADED = "degraded"
+    DELETING = "deleting"
+    FAILED = "failed"
+    PENDING = "pending"
+    PROGRESSING = "progressing"
+
+    def __str__(self) -> str:
+        return str(self.value)

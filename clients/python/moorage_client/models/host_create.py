@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.host_create_labels import HostCreateLabels
+    from ..models.host_tls import HostTLS
+
+
+T = TypeVar("T", bound="HostCreate")
+
+
+@_attrs_define
+class HostCreate:
+    """
+    Attributes:
+        name (str):
+        url (str):
+        labels (HostCreateLabels | Unset):
+        tls (HostTLS | None | Unset):
+    """
+
+    name: str
+    url: str
+    labels: HostCreateLabels | Unset = UNSET
+    tls: HostTLS | None | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.host_tls import HostTLS  # noqa: PLC0415
+
+        name = self.name
+
+        url = self.url
+
+        labels: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.labels, Unset):
+            labels = self.labels.to_dict()
+
+        tls: dict[str, Any] | None | Unset
+        if isinstance(self.tls, Unset):
+            tls = UNSET
+        elif isinstance(self.tls, HostTLS):
+            tls = self.tls.to_dict()
+        else:
+            tls = self.tls
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "name": name,
+                "url": url,
+            }
+        )
+        if labels is not UNSET:
+            field_dict["labels"] = labels
+        if tls is not UNSET:
+            field_dict["tls"] = tls
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.host_create_labels import HostCreateLabels  # noqa: PLC0415
+        from ..models.host_tls import HostTLS  # noqa: PLC0415
+
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        url = d.pop("url")
+
+        _labels = d.pop("labels", UNSET)
+        labels: HostCreateLabels | Unset
+        if isinstance(_labels, Unset):
+            labels = UNSET
+        else:
+            labels = HostCreateLabels.from_dict(_labels)
+
+        def _parse_tls(data: object) -> HostTLS | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                tls_type_0 = HostTLS.from_dict(data)
+
+                return tls_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(HostTLS | None | Unset, data)
+
+        tls = _parse_tls(d.pop("tls", UNSET))
+
+        host_create = cls(
+            name=name,
+            url=url,
+            labels=labels,
+            tls=tls,
+        )
+
+        return host_create

@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class ReplicaReadHealth(StrEnum):
+    HEALTHY = "healthy"
+    NONE = "none"
+    STARTING = "starting"
+    UNHEALTHY = "unhealthy"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class WebhookCreateKind(StrEnum):
+    DOCKERHUB = "dockerhub"
+    GENERIC = "generic"
+    GITHUB = "github"
+    REGISTRY = "registry"
+
+    def __str__(self) -> str:
+        return str(self.value)

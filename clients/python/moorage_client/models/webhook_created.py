@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.webhook_created_kind import WebhookCreatedKind
+
+T = TypeVar("T", bound="WebhookCreated")
+
+
+@_attrs_define
+class WebhookCreated:
+    """
+    Attributes:
+        id (UUID):
+        deployment (str):
+        kind (WebhookCreatedKind):
+        tag_pattern (None | str):
+        url (str): Where the provider posts: /v1/hooks/{id}
+        created_at (datetime.datetime):
+        secret (None | str): The HMAC-SHA256 key for X-Hub-Signature-256. Shown only in this answer. null for dockerhub,
+            whose URL is the secret.
+    """
+
+    id: UUID
+    deployment: str
+    kind: WebhookCreatedKind
+    tag_pattern: None | str
+    url: str
+    created_at: datetime.datetime
+    secret: None | str
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = str(self.id)
+
+        deployment = self.deployment
+
+        kind = self.kind.value
+
+        tag_pattern: None | str
+        tag_pattern = self.tag_pattern
+
+        url = self.url
+
+        created_at = self.created_at.isoformat()
+
+        secret: None | str
+        secret = self.secret
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "deployment": deployment,
+                "kind": kind,
+                "tag_pattern": tag_pattern,
+                "url": url,
+                "created_at": created_at,
+                "secret": secret,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        id = UUID(d.pop("id"))
+
+        deployment = d.pop("deployment")
+
+        kind = WebhookCreatedKind(d.pop("kind"))
+
+        def _parse_tag_pattern(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        tag_pattern = _parse_tag_pattern(d.pop("tag_pattern"))
+
+        url = d.pop("url")
+
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        def _parse_secret(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        secret = _parse_secret(d.pop("secret"))
+
+        webhook_created = cls(
+            id=id,
+            deployment=deployment,
+            kind=kind,
+            tag_pattern=tag_pattern,
+            url=url,
+            created_at=created_at,
+            secret=secret,
+        )
+
+        webhook_created.additional_properties = d
+        return webhook_created
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
