@@ -134,7 +134,9 @@ def test_worker_killed_mid_rollout_finishes_within_bounds(stack: Stack) -> None:
     d = put(stack, "kill", spec(WEB_V1))
     stack.wait_rollout(d["current_rollout"]["id"])
     with Sampler([stack.engine.url], "kill") as sampler:
-        d = put(stack, "kill", spec(WEB_V2, update_strategy={**STRATEGY, "min_ready_s": 1}))
+        # The dead worker's lease must expire first: give the deadline room for that.
+        patient = {**STRATEGY, "min_ready_s": 1, "progress_deadline_s": 60}
+        d = put(stack, "kill", spec(WEB_V2, update_strategy=patient))
         wait_for(lambda: "v2" in versions(stack, "kill"), 30, "the first v2 replica")
         stack.kill("worker")
         time.sleep(1)
