@@ -202,6 +202,8 @@ class MoorageStack:
     settings: dict[str, str] = field(default_factory=dict)
     # Hosts to register, by name; None means the one engine, as "bench".
     hosts: dict[str, dockerd.Engine] | None = None
+    # argv for the worker instead of `moorage worker` (bench.whatif experiments only).
+    worker_argv: list[str] | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     port: int = field(default_factory=free_port)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -259,7 +261,10 @@ class MoorageStack:
         self.create_database()
         self.token = self._admin_token() or self.token
         self._spawn("api", "api", "--port", str(self.port))
-        self._spawn("worker", "worker")  # its default --concurrency, as in docker-compose.yml
+        if self.worker_argv:
+            self._spawn("worker", argv=self.worker_argv)
+        else:
+            self._spawn("worker", "worker")  # its default --concurrency, as in docker-compose.yml
         self._spawn("beat", "beat")
         wait_until(self._healthy, 60, "the Moorage API", 0.1)
         if register:
@@ -288,10 +293,10 @@ class MoorageStack:
             raise RuntimeError(f"moorage token create failed: {proc.stderr.strip()}")
         return proc.stdout.strip().splitlines()[-1]
 
-    def _spawn(self, role: str, *args: str) -> None:
+    def _spawn(self, role: str, *args: str, argv: list[str] | None = None) -> None:
         out = open(self.workdir / f"{role}.log", "ab")  # noqa: SIM115  (lives with the process)
         self.procs[role] = subprocess.Popen(
-            [str(VENV_BIN / "moorage"), *args], env=self.env, stdout=out, stderr=out,
+            argv or [str(VENV_BIN / "moorage"), *args], env=self.env, stdout=out, stderr=out,
             start_new_session=True,
         )
 

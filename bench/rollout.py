@@ -343,36 +343,40 @@ def table(res: dict[str, Any], n: int) -> str:
     fl = res["floor"]
     floor_one = med([x["first_200"] for x in fl])
     floor = n * (floor_one + MIN_READY_S)
-    mo_done = med([x["done"] for x in res["moorage"]])
-    mo_v2 = med([x["all_v2"] for x in res["moorage"]])
-    rows = ["| approach | all v2 running (s) | done (s) | / Swarm (done) | / floor (done) | per step (s) |",
-            "|---|---|---|---|---|---|"]
     sw = res.get("swarm") or []
     sw_done = med([x["done"] for x in sw]) if sw else float("nan")
     sw_v2 = med([x["all_v2"] for x in sw]) if sw else float("nan")
+    rows = ["| approach | all v2 running (s) | done (s) | / Swarm (done) | / floor (done) | one step (s) |",
+            "|---|---|---|---|---|---|"]
     rows.append(f"| floor: {n} x ({floor_one:.2f} + {MIN_READY_S:.1f}) | - | {floor:.2f} | "
                 f"{floor / sw_done:.2f}x | 1.00x | {floor_one + MIN_READY_S:.2f} |")
-    rows.append(f"| Moorage | {mo_v2:.2f} | {mo_done:.2f} (succeeded) | **{mo_done / sw_done:.2f}x** "
-                f"(all v2 {mo_v2 / sw_v2:.2f}x) | {mo_done / floor:.2f}x | "
-                f"{med([x['gaps']['step'] for x in res['moorage']]):.2f} |")
+    for kind, label in (("moorage", "Moorage"), ("whatif", "Moorage, what-if: probe client reused")):
+        runs = res.get(kind) or []
+        if not runs:
+            continue
+        done = med([x["done"] for x in runs])
+        v2 = med([x["all_v2"] for x in runs])
+        rows.append(f"| {label} | {v2:.2f} | {done:.2f} (succeeded) | **{done / sw_done:.2f}x** "
+                    f"(all v2 {v2 / sw_v2:.2f}x) | {done / floor:.2f}x | "
+                    f"{med([x['gaps']['step'] for x in runs]):.2f} |")
     if sw:
         rows.append(f"| Swarm | {sw_v2:.2f} | {sw_done:.2f} (completed) | 1.00x | {sw_done / floor:.2f}x "
                     f"| {med([x['gaps']['step'] for x in sw]):.2f} |")
-    runs = ["", "Individual runs (s), sorted:", ""]
-    for kind in ("moorage", "swarm"):
+    runs_out = ["", "Individual runs (s), sorted:", ""]
+    for kind in ("moorage", "whatif", "swarm"):
         for key in ("all_v2", "done"):
             vals = sorted(x[key] for x in res.get(kind) or [])
             if vals:
-                runs.append(f"- {kind} {key}: " + " ".join(f"{v:.2f}" for v in vals))
-    runs.append("- floor one container create->first 200: "
-                + " ".join(f"{v:.3f}" for v in sorted(x["first_200"] for x in fl)))
-    return "\n".join(rows + runs)
+                runs_out.append(f"- {kind} {key}: " + " ".join(f"{v:.2f}" for v in vals))
+    runs_out.append("- floor one container create->first 200: "
+                    + " ".join(f"{v:.3f}" for v in sorted(x["first_200"] for x in fl)))
+    return "\n".join(rows + runs_out)
 
 
 def profile(res: dict[str, Any]) -> str:
     rows = ["| approach | PUT/CLI -> first create | create -> start | start -> next create | one step "
             "| last start -> done |", "|---|---|---|---|---|---|"]
-    for kind in ("moorage", "swarm"):
+    for kind in ("moorage", "whatif", "swarm"):
         runs = res.get(kind) or []
         if not runs:
             continue
@@ -385,6 +389,32 @@ def profile(res: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def step_profile(runs: list[dict[str, Any]], n: int) -> str:
+    """Moorage, step by step (medians over runs): the new replica is ready at its start +
+    min_ready_s; then the old one is stopped and removed (ReplicaRemoved event, written
+    after the engine's answer); then the next new one is created (engine's Created)."""
+    rows = ["| step | create -> start | ready -> old removed | removed -> next create | one step |",
+            "|---|---|---|---|---|"]
+    for i in range(n):
+        a, b, c, d = [], [], [], []
+        for r in runs:
+            st = r["steps"]
+            removed = [e[0] for e in r["events"] if e[1] == "ReplicaRemoved"]
+            if i >= len(st) or i >= len(removed):
+                continue
+            a.append(st[i]["started"] - st[i]["created"])
+            b.append(removed[i] - (st[i]["started"] + MIN_READY_S))
+            if i + 1 < len(st):
+                c.append(st[i + 1]["created"] - removed[i])
+                d.append(st[i + 1]["created"] - st[i]["created"])
+
+        def f(v: list[float]) -> str:
+            return f"{med(v):.2f}" if v else "-"
+
+        rows.append(f"| {i + 1} | {f(a)} | {f(b)} | {f(c)} | {f(d)} |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs per approach")
@@ -392,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor-samples", type=int, default=7)
     parser.add_argument("--skip-swarm", action="store_true")
     parser.add_argument("--skip-moorage", action="store_true")
+    parser.add_argument("--whatif", action="store_true",
+                        help="also run Moorage with its HTTP probes reusing a client (bench.whatif)")
     parser.add_argument("--json", type=Path, help="also write every run's raw figures here")
     parser.add_argument("--keep-engine", action="store_true")
     parser.add_argument("--keep-logs", action="store_true")
@@ -407,7 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = MoorageStack(engine, workdir)
     swarm = Swarm(engine, listen_port=free_port(), gwbridge=GWBRIDGE)
     tag = uuid.uuid4().hex[:4]
-    res: dict[str, Any] = {"floor": [], "moorage": [], "swarm": [], "load": []}
+    res: dict[str, Any] = {"floor": [], "moorage": [], "whatif": [], "swarm": [], "load": []}
+    stacks = [stack]
     ok = False
     try:
         if engine.docker("info", "--format", "{{.Swarm.LocalNodeState}}").stdout.strip() != "inactive":
@@ -431,6 +464,19 @@ def main(argv: list[str] | None = None) -> int:
                 res["moorage"].append(r)
                 log(describe("moorage", i, r) + f"; load {load_average()}")
             stack.stop()
+        if args.whatif:
+            whatif = MoorageStack(engine, workdir / "whatif", worker_argv=[
+                sys.executable, "-m", "celery", "-A", "bench.whatif:celery", "worker",
+                "--loglevel", "INFO", "--concurrency", "4"])
+            stacks.append(whatif)
+            whatif.start()
+            log(f"Moorage what-if (probe client reused) up: api {whatif.url}, db {whatif.db_name}")
+            moorage_run(whatif, api, n, f"roll-{tag}-wi-warm", v2_id)
+            for i in range(1, args.runs + 1):
+                r = moorage_run(whatif, api, n, f"roll-{tag}-wi-{i}", v2_id)
+                res["whatif"].append(r)
+                log(describe("moorage what-if", i, r) + f"; load {load_average()}")
+            whatif.stop()
         if not args.skip_swarm:
             swarm.init()
             log(f"swarm active, advertising {swarm.advertise}:{swarm.listen_port}")
@@ -442,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         res["load"].append(("end", load_average(), None))
         ok = True
     finally:
-        for step in (stack.stop, swarm.leave, stack.drop):
+        for step in (*(s.stop for s in stacks), swarm.leave, *(s.drop for s in stacks)):
             try:
                 step()
             except Exception as exc:
@@ -475,6 +521,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(res, n))
     print()
     print(profile(res))
+    for kind in ("moorage", "whatif"):
+        if res.get(kind):
+            print(f"\n{kind}, step by step (medians):")
+            print(step_profile(res[kind], n))
     if res["floor"]:
         print(f"\nfloor, one container (medians): create call {med([x['create_call'] for x in res['floor']]):.3f}s, "
               f"start returned {med([x['start_call_done'] for x in res['floor']]):.3f}s, "

@@ -49,6 +49,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's 400 for undecodable bodies
 PROBLEM_REF = "#/components/schemas/Problem"
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 
@@ -113,6 +114,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
+            # A body that is not UTF-8 JSON is invalid input like any malformed JSON: 422.
+            errors = [{"loc": ["body"], "msg": "the body is not valid UTF-8 JSON",
+                       "type": "json_invalid"}]
+            return problem(422, "Unprocessable Content", "invalid fields: body",
+                           "validation-error", errors=errors)
         return problem(exc.status_code, str(exc.detail), "", "", )
 
     @app.exception_handler(Exception)
