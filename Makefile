@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: run test lint unit bench-converge clean client client-check
+.PHONY: run test lint unit bench clean client client-check
 
 $(VENV_STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -31,8 +31,12 @@ unit: $(VENV_STAMP)
 test: $(VENV_STAMP) lint
 	.venv/bin/pytest -q
 
-bench-converge: $(VENV_STAMP)
-	$(PY) bench/converge.py
+# Benchmarks print figures and ratios; results go to bench/RESULTS.md. Not part of `test`.
+bench: $(VENV_STAMP)
+	$(PY) -m bench.converge
+	$(PY) -m bench.rollout
+	$(PY) -m bench.failover
+	$(PY) -m bench.heartbeat
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis

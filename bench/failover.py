@@ -82,6 +82,7 @@ from bench.harness import (
     med,
     prepare_engine,
     registry_attempts,
+    release_data_root,
     remove_bridge,
     remove_labelled,
     wait_rollout,
@@ -389,6 +390,9 @@ class SwarmFleet:
         for e in self.engines:
             with suppress(Exception):
                 e.stop()
+            release_data_root(e)  # the victims were SIGKILLed
+            if self.made_net and e.pid() is None:  # ours alone: nothing else lives there
+                shutil.rmtree(e.root, ignore_errors=True)
         if self.rule_added:
             subprocess.run(["iptables", "-D", *self.rule], capture_output=True)
         if self.made_net:
@@ -523,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep_engines:
             for e in started:
                 e.stop()
+                release_data_root(e)  # the victims were SIGKILLed
                 remove_bridge(e.bridge)
         if ok and not args.keep_logs:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -186,6 +186,17 @@ def log_offset(engine: dockerd.Engine) -> int:
     return engine.logfile.stat().st_size if engine.logfile.exists() else 0
 
 
+def release_data_root(engine: dockerd.Engine) -> None:
+    """dockerd bind-mounts its data root onto itself; a SIGKILLed daemon leaves that mount
+    behind (its successor's clean stop keeps it). Once the daemon is down, undo it."""
+    # (os.path.ismount cannot see a bind mount on the same filesystem: ask the kernel.)
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    while engine.pid() is None and str(engine.data_dir) in mounts:
+        if subprocess.run(["umount", str(engine.data_dir)], capture_output=True).returncode:
+            break
+        mounts.remove(str(engine.data_dir))
+
+
 def remove_bridge(name: str) -> None:
     """Delete a bridge interface this benchmark created (no error if it is gone)."""
     subprocess.run(["ip", "link", "del", name], capture_output=True)

@@ -177,7 +177,7 @@ class TickProbe:
         self.hosts_mod, self.engine_mod = hosts_mod, engine_mod
         self.sessions: list[tuple[float, float]] = []
         self.pool: list[tuple[float, float]] = []
-        self.pings: list[tuple[str, float, bool]] = []
+        self.pings: list[tuple[str, float, float, bool]] = []  # url, started, took, ok
         self._lock = threading.Lock()
         real_scope = hosts_mod.session_scope
         real_pool = hosts_mod.ThreadPoolExecutor
@@ -210,7 +210,7 @@ class TickProbe:
                 return result
             finally:
                 with probe._lock:
-                    probe.pings.append((client.url, time.monotonic() - t, ok))
+                    probe.pings.append((client.url, t, time.monotonic() - t, ok))
 
         self._restore: list[Callable[[], None]] = [
             lambda: setattr(hosts_mod, "session_scope", real_scope),
@@ -241,13 +241,24 @@ def tick(probe: TickProbe, engine_pids: list[int], heartbeat_all: Callable[[], l
     cpu_me, cpu_eng = proc_ticks(me) - cpu_me, tree_ticks(engine_pids) - cpu_eng
     (r0, r1), (w0, w1) = probe.sessions[0], probe.sessions[-1]
     p0, p1 = probe.pool[0]
-    live = sorted(d for url, d, ok in probe.pings if ok)
+    live = sorted(d for url, _, d, ok in probe.pings if ok)
+
+    def kind(url: str) -> str:
+        return "tarpit" if url.startswith("tcp://") else "refused" if "/dead" in url else "live"
+
+    by_kind: dict[str, dict[str, float]] = {}
+    for k in ("live", "refused", "tarpit"):
+        rows = [(st - p0, d) for url, st, d, _ in probe.pings if kind(url) == k]
+        if rows:
+            by_kind[k] = {"start_max": max(r[0] for r in rows), "took_max": max(r[1] for r in rows),
+                          "end_max": max(r[0] + r[1] for r in rows)}
     return {
         "total": total, "changed": len(changed), "read": r1 - r0, "pool": p1 - p0,
         "between": w0 - p1, "write": w1 - w0, "cpu_self": cpu_me / CLK_TCK,
         "cpu_engines": cpu_eng / CLK_TCK,
         "ping_live_median": med(live), "ping_live_max": max(live) if live else float("nan"),
         "pings_ok": len(live), "pings_failed": sum(1 for *_, ok in probe.pings if not ok),
+        "by_kind": by_kind,
     }
 
 
@@ -255,7 +266,9 @@ def describe(label: str, r: dict[str, Any]) -> str:
     return (f"{label}: {r['total']:.3f}s (read {r['read']:.3f}, pings {r['pool']:.3f}, "
             f"write {r['write']:.3f}); live info() median {r['ping_live_median'] * 1000:.0f} ms, "
             f"max {r['ping_live_max'] * 1000:.0f} ms; {r['pings_ok']} ok, {r['pings_failed']} failed; "
-            f"{r['changed']} changed; CPU: this process {r['cpu_self']:.2f}s, dockerds {r['cpu_engines']:.2f}s")
+            f"{r['changed']} changed; CPU: this process {r['cpu_self']:.2f}s, dockerds {r['cpu_engines']:.2f}s"
+            + "".join(f"\n    {k}: last ping began +{v['start_max']:.3f}s into the pings, longest "
+                      f"{v['took_max']:.3f}s, last ended +{v['end_max']:.3f}s" for k, v in r["by_kind"].items()))
 
 
 def summarize(ticks: list[dict[str, Any]]) -> dict[str, float]:
@@ -263,6 +276,12 @@ def summarize(ticks: list[dict[str, Any]]) -> dict[str, float]:
             "cpu_engines")
     out = {f"{k}_median": med([t[k] for t in ticks]) for k in keys}
     out["total_max"] = max(t["total"] for t in ticks)
+    for k in ("live", "refused", "tarpit"):
+        vals = [t["by_kind"][k] for t in ticks if k in t["by_kind"]]
+        if vals:
+            out[f"{k}_start_max_median"] = med([v["start_max"] for v in vals])
+            out[f"{k}_took_max_median"] = med([v["took_max"] for v in vals])
+            out[f"{k}_end_max_median"] = med([v["end_max"] for v in vals])
     return out
 
 
@@ -368,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
                 remove_bridge(e.bridge)
                 for i in range(e.extra):
                     e.extra_socket(i).unlink(missing_ok=True)
+                if e.pid() is None:  # nothing of value in it: no images, no containers
+                    shutil.rmtree(e.root, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(res, indent=1, default=str))
@@ -387,6 +408,18 @@ def main(argv: list[str] | None = None) -> int:
               f"| {s['ping_live_median_median'] * 1000:.0f} / {s['ping_live_max_median'] * 1000:.0f} "
               f"| {s['cpu_self_median']:.2f} / {s['cpu_engines_median']:.2f} |")
         print("|   individual ticks | | " + " ".join(f"{t['total']:.2f}" for t in r["ticks"]) + " | | | | | | |")
+    print()
+    print("Inside the pings (medians over ticks; seconds from the start of the ping phase):")
+    for key in ("with_dead", "live_only"):
+        r = res.get(key)
+        if not r:
+            continue
+        s = r["summary"]
+        for k in ("live", "refused", "tarpit"):
+            if f"{k}_start_max_median" in s:
+                print(f"- {key}, {k} hosts: the last one's ping began +{s[f'{k}_start_max_median']:.3f}, "
+                      f"the longest took {s[f'{k}_took_max_median']:.3f}, the last ended "
+                      f"+{s[f'{k}_end_max_median']:.3f}")
     return 0
 
 
