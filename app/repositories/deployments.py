@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import Deployment, Revision
-from app.repositories.pagination import decode_cursor, encode_cursor
+from app.repositories.pagination import cut_page, decode_cursor
 
 
 def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Deployment:
@@ -45,9 +45,7 @@ def list_page(
         # JSON containment differs per backend; label filters are rare and small enough.
         key, value = label
         rows = [d for d in session.scalars(query) if d.labels.get(key) == value][: limit + 1]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].name) if more else None
+    return cut_page(rows, limit, lambda r: r.name)
 
 
 def revision(session: Session, deployment_id: uuid.UUID, number: int) -> Revision:
@@ -72,9 +70,7 @@ def revisions_page(
     if after is not None:
         query = query.where(Revision.number < after)
     rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].number) if more else None
+    return cut_page(rows, limit, lambda r: r.number)
 
 
 def ids_due_for_reconcile(session: Session, now: datetime) -> list[uuid.UUID]:

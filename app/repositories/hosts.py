@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import Host, Replica
-from app.repositories.pagination import decode_cursor, encode_cursor
+from app.repositories.pagination import cut_page, decode_cursor
 
 
 def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Host:
@@ -30,9 +30,7 @@ def list_page(session: Session, limit: int, cursor: str | None) -> tuple[list[Ho
     if after is not None:
         query = query.where(Host.name > after)
     rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].name) if more else None
+    return cut_page(rows, limit, lambda r: r.name)
 
 
 def all_hosts(session: Session) -> list[Host]:

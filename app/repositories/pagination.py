@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from app.errors import Invalid
 
 # What a cursor's key may be: a type, or a tuple of them for a composite key (a list).
 KeyShape = type | tuple[type, ...]
 _BIGINT = 2**63
+
+T = TypeVar("T")
 
 
 def encode_cursor(key: Any) -> str:
@@ -46,3 +49,10 @@ def decode_cursor(cursor: str | None, shape: KeyShape) -> Any:
     if not _fits(key, shape):
         raise _invalid()
     return key
+
+
+def cut_page(rows: list[T], limit: int, key: Callable[[T], Any]) -> tuple[list[T], str | None]:
+    """Rows were fetched with limit + 1: keep ``limit`` and say where the next page starts."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(key(rows[-1])) if more else None

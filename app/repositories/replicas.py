@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Deployment, Replica, Revision
-from app.repositories.pagination import decode_cursor, encode_cursor
+from app.repositories.pagination import cut_page, decode_cursor
 
 
 def for_deployment(session: Session, deployment_id: uuid.UUID) -> list[Replica]:
@@ -26,9 +26,7 @@ def page(
     after = decode_cursor(cursor, (int, str))
     if after is not None:
         rows = [r for r in rows if [r.slot, r.container_name] > list(after)]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor([rows[-1].slot, rows[-1].container_name]) if more else None
+    return cut_page(rows, limit, lambda r: [r.slot, r.container_name])
 
 
 def footprints(session: Session, exclude: uuid.UUID) -> list[tuple[uuid.UUID, dict, int]]:

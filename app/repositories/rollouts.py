@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
 from app.models import Rollout
-from app.repositories.pagination import decode_cursor, encode_cursor
+from app.repositories.pagination import cut_page, decode_cursor
 
 ACTIVE = ("pending", "in_progress")
 TERMINAL = ("succeeded", "failed", "rolled_back", "superseded")
@@ -65,9 +65,7 @@ def page(
         if after not in ids:  # rollouts are never removed: this list never made it
             raise Invalid("cursor is not one this API returned", loc=["query", "cursor"])
         rows = rows[ids.index(after) + 1 :]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(str(rows[-1].id)) if more else None
+    return cut_page(rows, limit, lambda r: str(r.id))
 
 
 def last_succeeded_revision(

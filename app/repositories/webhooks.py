@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import Webhook, WebhookDelivery
-from app.repositories.pagination import decode_cursor, encode_cursor
+from app.repositories.pagination import cut_page, decode_cursor
 
 SEEN_OUTCOMES = ("applied", "ignored")
 
@@ -53,9 +53,7 @@ def page(
     if after is not None:
         ids = [str(h.id) for h in rows]
         rows = rows[ids.index(after) + 1:] if after in ids else []
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(str(rows[-1].id)) if more else None
+    return cut_page(rows, limit, lambda r: str(r.id))
 
 
 def add_delivery(session: Session, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -105,6 +103,4 @@ def deliveries_page(
     if before is not None:
         query = query.where(WebhookDelivery.id < before)
     rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].id) if more else None
+    return cut_page(rows, limit, lambda r: r.id)
