@@ -35,6 +35,9 @@ running containers with the run's label every 20 ms. A poll's time is when it wa
 issued, so every figure is "the first poll that saw the goal was sent at t"; the same
 convention is used for ``docker service ls``.
 
+The stack, the engine's offline setting and the Swarm helper live in ``bench.harness``,
+shared with bench.rollout, bench.failover and bench.heartbeat.
+
 Between runs everything is removed and we wait until the engine shows none of the run's
 containers. Each approach gets one untimed warm-up run first (long-lived processes in
 production are warm; Swarm's first task also creates docker_gwbridge). Floor and Moorage
@@ -73,6 +76,7 @@ from bench.harness import (
     log,
     med,
     registry_attempts,
+    remove_bridge,
     remove_labelled,
     wait_gone,
     wait_until,
@@ -520,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         watch_api.close()
         if started_engine and not args.keep_engine:
             engine.stop()
+            remove_bridge(engine.bridge)  # made by engine.start(); ours to remove
         if ok and not args.keep_logs:
             shutil.rmtree(workdir, ignore_errors=True)
         else:

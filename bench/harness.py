@@ -429,7 +429,8 @@ class Swarm:
     advertise: str = ""
 
     def init(self) -> None:
-        if self.gwbridge is not None:
+        if self.gwbridge is not None and self.engine.docker(
+                "network", "inspect", "docker_gwbridge", check=False).returncode != 0:
             iface, subnet = self.gwbridge
             self.engine.docker(
                 "network", "create", "--driver", "bridge", "--subnet", subnet,

@@ -39,7 +39,12 @@ suite uses it), with the images ``moorage-test/web:v1`` and ``:v2`` (busybox htt
             min_ready_s). (Removing an old replica overlaps the next start, so it costs
             nothing here.)
 
-Each approach gets one untimed warm-up run. Everything this benchmark makes (containers,
+The runs go in rounds, one run of each approach per round (round 0 an untimed warm-up),
+so that all share the machine's load as it drifts; swarm mode is switched on (``swarm
+init``) only around each Swarm run and off again (``swarm leave``) after it, so it never
+sits under the others. ``--whatif`` adds a third approach: Moorage whose worker reuses one
+HTTP client for its probes (bench.whatif), to measure what building one per probe costs.
+Everything this benchmark makes (containers,
 processes, database, queue, swarm, its gateway bridge, and the engine if it started it)
 is removed in ``finally``. It talks to 127.0.0.1 (Postgres, Redis, the API), the engine's
 socket and the containers on the engine's own bridge; nothing else.
@@ -251,7 +256,13 @@ def moorage_run(stack: MoorageStack, api: docker.APIClient, n: int, name: str,
         events = events_since(stack, name, t0_wall)
         time.sleep(0.3)  # let the worker log the task's end
         tasks = worker_tasks(stack.workdir / "worker.log", t0_wall, end_wall)
+        # Anything but this rollout touching the deployment's containers spoils the run.
+        disturbed = [e for e in events if e["reason"] in ("ReplicaMissing", "ReplicaRestarted")]
+        if disturbed:
+            log(f"WARNING: {name} was disturbed ({disturbed[0]['reason']}: {disturbed[0]['message']}); "
+                "the run is left out of the figures")
         result = {
+            "disturbed": bool(disturbed),
             "put_s": put_s, "all_v2": all_v2, "done": succeeded,
             "rollout_started": parse_api_time(rollout["started_at"]) - t0_wall,
             "rollout_finished": parse_api_time(rollout["finished_at"]) - t0_wall,
@@ -436,7 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     api = docker.APIClient(base_url=engine.url, version="auto", timeout=60)
     v2_id = image_id(api, V2)
     workdir = Path(tempfile.mkdtemp(prefix="moorage-bench-rollout-"))
-    stack = MoorageStack(engine, workdir)
+    # Two installations on one engine collect each other's containers as orphans (each
+    # sees the other's moorage.managed containers with deployment ids it does not know):
+    # with --whatif both stacks run side by side, so their orphan collection is put off.
+    # It plays no part in a rollout.
+    quiet = {"MOORAGE_ORPHAN_INTERVAL_S": "86400"} if args.whatif else {}
+    stack = MoorageStack(engine, workdir, settings=quiet)
     swarm = Swarm(engine, listen_port=free_port(), gwbridge=GWBRIDGE)
     tag = uuid.uuid4().hex[:4]
     res: dict[str, Any] = {"floor": [], "moorage": [], "whatif": [], "swarm": [], "load": []}
@@ -455,36 +471,38 @@ def main(argv: list[str] | None = None) -> int:
             res["floor"].append(r)
             log(f"floor sample {i}: create {r['create_call']:.3f}s, start returned "
                 f"{r['start_call_done']:.3f}s, first 200 {r['first_200']:.3f}s ({r['probes']} probes)")
+        # Rounds: each approach once per round, so they share the machine's load as it
+        # drifts (the machine is shared). Swarm mode is on only during its own runs:
+        # `swarm init` before, `swarm leave` after (untimed), as in bench.converge.
+        kinds: list[tuple[str, MoorageStack | None]] = []
         if not args.skip_moorage:
             stack.start()
             log(f"Moorage up: api {stack.url}, db {stack.db_name}, queue {stack.queue}")
-            moorage_run(stack, api, n, f"roll-{tag}-warm", v2_id)
-            for i in range(1, args.runs + 1):
-                r = moorage_run(stack, api, n, f"roll-{tag}-{i}", v2_id)
-                res["moorage"].append(r)
-                log(describe("moorage", i, r) + f"; load {load_average()}")
-            stack.stop()
+            kinds.append(("moorage", stack))
         if args.whatif:
-            whatif = MoorageStack(engine, workdir / "whatif", worker_argv=[
+            whatif = MoorageStack(engine, workdir / "whatif", settings=quiet, worker_argv=[
                 sys.executable, "-m", "celery", "-A", "bench.whatif:celery", "worker",
                 "--loglevel", "INFO", "--concurrency", "4"])
             stacks.append(whatif)
             whatif.start()
             log(f"Moorage what-if (probe client reused) up: api {whatif.url}, db {whatif.db_name}")
-            moorage_run(whatif, api, n, f"roll-{tag}-wi-warm", v2_id)
-            for i in range(1, args.runs + 1):
-                r = moorage_run(whatif, api, n, f"roll-{tag}-wi-{i}", v2_id)
-                res["whatif"].append(r)
-                log(describe("moorage what-if", i, r) + f"; load {load_average()}")
-            whatif.stop()
+            kinds.append(("whatif", whatif))
         if not args.skip_swarm:
-            swarm.init()
-            log(f"swarm active, advertising {swarm.advertise}:{swarm.listen_port}")
-            swarm_run(swarm, api, n, f"roll-swarm-{tag}-warm", v2_id)
-            for i in range(1, args.runs + 1):
-                r = swarm_run(swarm, api, n, f"roll-swarm-{tag}-{i}", v2_id)
-                res["swarm"].append(r)
-                log(describe("swarm", i, r) + f"; load {load_average()}")
+            kinds.append(("swarm", None))
+        for i in range(args.runs + 1):  # round 0 is the untimed warm-up
+            for kind, st in kinds:
+                name = f"roll-{tag}-{kind}-{i or 'warm'}"
+                if st is not None:
+                    r = moorage_run(st, api, n, name, v2_id)
+                else:
+                    swarm.init()
+                    try:
+                        r = swarm_run(swarm, api, n, name, v2_id)
+                    finally:
+                        swarm.leave()
+                if i and not r.get("disturbed"):
+                    res[kind].append(r)
+                    log(describe(kind, i, r) + f"; load {load_average()}")
         res["load"].append(("end", load_average(), None))
         ok = True
     finally:
