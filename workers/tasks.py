@@ -54,8 +54,10 @@ def resync() -> int:
 
 @celery.task(name=HEARTBEAT_TASK, acks_late=True, expires=30)
 def heartbeat() -> None:
-    if host_service.heartbeat_all():
-        resync()  # a host came or went: its deployments should not wait for the next tick
+    changed = host_service.heartbeat_all()
+    # A host came, went or was declared lost: its deployments look now, not at a resync.
+    for deployment_id in host_service.deployments_on(changed):
+        send_reconcile(deployment_id)
 
 
 @celery.task(name=ORPHANS_TASK, acks_late=True, expires=60)

@@ -26,6 +26,7 @@ L_DEPLOYMENT_ID = "moorage.deployment-id"
 L_REVISION = "moorage.revision"
 L_SLOT = "moorage.slot"
 L_TEMPLATE = "moorage.template-hash"
+L_INSTALLATION = "moorage.installation"
 
 _PERMANENT_MARKERS = (
     "port is already allocated",
@@ -210,10 +211,12 @@ class EngineClient:
                 observed.append(self._observed(s, details))
         return observed
 
-    def list_managed(self) -> list[tuple[str, str]]:
-        """(container id, deployment id) of every container carrying Moorage's label."""
+    def list_managed(self, installation: str) -> list[tuple[str, str]]:
+        """(container id, deployment id) of every container this installation made."""
         with classified(self.name, "list containers"):
-            summaries = self.api.containers(all=True, filters={"label": f"{L_MANAGED}=true"})
+            summaries = self.api.containers(
+                all=True, filters={"label": [f"{L_MANAGED}=true", f"{L_INSTALLATION}={installation}"]}
+            )
         return [(s["Id"], (s.get("Labels") or {}).get(L_DEPLOYMENT_ID, "")) for s in summaries]
 
     def _observed(self, summary: dict, details: dict | None) -> ObservedContainer:

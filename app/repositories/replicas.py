@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Deployment, Replica, Revision
+from app.models import Deployment, Host, Replica, Revision
 from app.repositories.pagination import cut_page, decode_cursor
 
 
@@ -43,3 +43,15 @@ def footprints(session: Session, exclude: uuid.UUID) -> list[tuple[uuid.UUID, di
     ids = {revision_id for _, revision_id, _ in counts}
     specs = dict(session.execute(select(Revision.id, Revision.spec).where(Revision.id.in_(ids))).all()) if ids else {}
     return [(host_id, specs[revision_id], n) for host_id, revision_id, n in counts]
+
+
+def deployment_ids_on_hosts(session: Session, host_names: list[str]) -> list[uuid.UUID]:
+    if not host_names:
+        return []
+    query = (
+        select(Replica.deployment_id)
+        .join(Host, Host.id == Replica.host_id)
+        .where(Host.name.in_(host_names))
+        .distinct()
+    )
+    return list(session.scalars(query))

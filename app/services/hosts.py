@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,7 @@ from app.errors import Conflict, Invalid
 from app.models import Host
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
+from app.repositories import replicas as replica_repo
 from app.schemas.hosts import HostCreate, HostUpdate
 from app.services.fleet import address
 from app.services.preconditions import check_if_match
@@ -99,6 +102,9 @@ def heartbeat_all() -> list[str]:
         results = list(pool.map(ping, [addr for _, addr in hosts]))
     changed = []
     now = utcnow()
+    settings = get_settings()
+    grace = timedelta(seconds=settings.host_grace_s)
+    tick = timedelta(seconds=settings.heartbeat_interval_s)
     with session_scope() as session:
         for (host_id, _), result in zip(hosts, results, strict=True):
             host = session.get(Host, host_id)
@@ -117,7 +123,17 @@ def heartbeat_all() -> list[str]:
                     changed.append(host.name)
                     host.state = "unreachable"
                 host.unreachable_since = host.unreachable_since or now
+                lost_at = host.unreachable_since + grace
+                if now - tick <= lost_at <= now:
+                    log.warning("host %s is lost: its replicas move elsewhere", host.name)
+                    changed.append(host.name)
     return changed
+
+
+def deployments_on(names: list[str]) -> list[uuid.UUID]:
+    """Deployments with replicas on these hosts: the ones a host's change concerns."""
+    with session_scope() as session:
+        return replica_repo.deployment_ids_on_hosts(session, names)
 
 
 def collect_orphans() -> int:
@@ -130,7 +146,7 @@ def collect_orphans() -> int:
     for addr in ready:
         client = client_for(addr, PROBE_TIMEOUT_S)
         try:
-            for container_id, deployment_id in client.list_managed():
+            for container_id, deployment_id in client.list_managed(get_settings().installation_id):
                 if deployment_id and deployment_id not in known:
                     client.remove(container_id)
                     removed += 1

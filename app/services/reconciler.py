@@ -31,6 +31,7 @@ from app.dockerhost import (
 from app.dockerhost.engine import (
     L_DEPLOYMENT,
     L_DEPLOYMENT_ID,
+    L_INSTALLATION,
     L_MANAGED,
     L_REVISION,
     L_SLOT,
@@ -444,6 +445,7 @@ class Reconciler:
             L_MANAGED: "true",
             L_DEPLOYMENT: ctx.name,
             L_DEPLOYMENT_ID: str(ctx.deployment_id),
+            L_INSTALLATION: self.settings.installation_id,
             L_REVISION: str(rev.number),
             L_SLOT: str(create.slot),
             L_TEMPLATE: rev.template_hash,
