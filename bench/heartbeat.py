@@ -192,12 +192,14 @@ class TickProbe:
             probe.sessions.append((t, time.monotonic()))
 
         class TimedPool(real_pool):  # type: ignore[misc, valid-type]
-            def __enter__(self):
-                self._t = time.monotonic()
-                return super().__enter__()
+            """The ping phase: from the pool's creation to its shutdown (the tick deadline)."""
 
-            def __exit__(self, *exc):
-                out = super().__exit__(*exc)
+            def __init__(self, *args, **kwargs):
+                self._t = time.monotonic()
+                super().__init__(*args, **kwargs)
+
+            def shutdown(self, *args, **kwargs):
+                out = super().shutdown(*args, **kwargs)
                 probe.pool.append((self._t, time.monotonic()))
                 return out
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -96,18 +97,24 @@ def heartbeat_all() -> list[str]:
         except EngineError as exc:
             return str(exc)
 
-    timeout = get_settings().heartbeat_timeout_s
-    # One thread per host (up to 128): a dead host costs one timeout, never a queue.
-    with ThreadPoolExecutor(min(128, len(hosts))) as pool:
-        results = list(pool.map(ping, [addr for _, addr in hosts]))
+    settings = get_settings()
+    timeout = settings.heartbeat_timeout_s
+    # One thread per host (up to 128), and a deadline for the whole tick: a host that has
+    # not answered by then missed this heartbeat, however slow its connection is to fail.
+    deadline = time.monotonic() + timeout  # starting 100 threads takes a while, too
+    pool = ThreadPoolExecutor(min(128, len(hosts)), thread_name_prefix="heartbeat")
+    futures = [pool.submit(ping, addr) for _, addr in hosts]
+    done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+    pool.shutdown(wait=False, cancel_futures=True)
+    results = [f.result() if f in done else f"no answer within {timeout:g}s" for f in futures]
     changed = []
     now = utcnow()
-    settings = get_settings()
     grace = timedelta(seconds=settings.host_grace_s)
     tick = timedelta(seconds=settings.heartbeat_interval_s)
     with session_scope() as session:
+        rows = {h.id: h for h in host_repo.all_hosts(session)}  # one query, not one per host
         for (host_id, _), result in zip(hosts, results, strict=True):
-            host = session.get(Host, host_id)
+            host = rows.get(host_id)
             if host is None:
                 continue
             if isinstance(result, EngineInfo):
