@@ -37,11 +37,5 @@ def all_hosts(session: Session) -> list[Host]:
     return list(session.scalars(select(Host).order_by(Host.name)))
 
 
-def by_ids(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, Host]:
-    if not ids:
-        return {}
-    return {h.id: h for h in session.scalars(select(Host).where(Host.id.in_(ids)))}
-
-
 def replica_count(session: Session, host_id: uuid.UUID) -> int:
     return session.scalar(select(func.count()).where(Replica.host_id == host_id)) or 0

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import jobs
 from app.db import utcnow
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, Invalid
 from app.logs import register_secret_values
 from app.models import Deployment, Host, Replica, Revision, Rollout
 from app.reconcile.planner import plan
@@ -345,10 +345,3 @@ def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
         changes=[FieldChange(path=p, old=o, new=n) for p, o, n in changes],
         actions=actions,
     )
-
-
-def require(session: Session, name: str) -> Deployment:
-    deployment = deployment_repo.find_by_name(session, name)
-    if deployment is None:
-        raise NotFound(f"deployment {name!r} does not exist")
-    return deployment
