@@ -16,7 +16,7 @@ from app.errors import Conflict, Invalid
 from app.logs import register_secret_values
 from app.models import Deployment, Host, Replica, Revision, Rollout
 from app.reconcile.planner import plan
-from app.reconcile.types import Create, ObservedContainer, Remove, Start
+from app.reconcile.types import Create, Remove, Start
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
@@ -297,20 +297,9 @@ def delete(session: Session, name: str, if_match: str | None = None) -> Rollout:
 def _observed_from_records(replicas: list[Replica], hosts: dict[uuid.UUID, Host]):
     for r in replicas:
         host = hosts.get(r.host_id)
-        if host is None:
-            continue
-        yield ObservedContainer(
-            container_id=r.container_id or r.container_name,
-            name=r.container_name,
-            host=host.name,
-            slot=r.slot,
-            template_hash=r.template_hash,
-            revision=r.revision,
-            state={"exited": "exited", "creating": "created"}.get(r.state, "running"),
-            exit_code=r.exit_code,
-            started_at=r.started_at,
-            health=r.health,
-        )
+        if host is not None:
+            state = {"exited": "exited", "creating": "created"}.get(r.state, "running")
+            yield fleet.observed_from_record(r, host.name, state)
 
 
 def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:

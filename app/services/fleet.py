@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from app.config import get_settings
 from app.db import utcnow
 from app.dockerhost import EngineAddress
-from app.models import Host
-from app.reconcile.types import HostState, HostView
+from app.models import Host, Replica
+from app.reconcile.types import HostState, HostView, ObservedContainer
 
 
 def address(host: Host) -> EngineAddress:
@@ -34,3 +34,19 @@ def views(hosts: list[Host], now: datetime | None = None) -> list[HostView]:
             labels=tuple(sorted(h.labels.items())), cpus=h.cpus, memory_bytes=h.memory_bytes,
         ))
     return out
+
+
+def observed_from_record(r: Replica, host: str, state: str) -> ObservedContainer:
+    """A replica as last recorded, for when its engine cannot be asked (or need not be)."""
+    return ObservedContainer(
+        container_id=r.container_id or r.container_name,
+        name=r.container_name,
+        host=host,
+        slot=r.slot,
+        template_hash=r.template_hash,
+        revision=r.revision,
+        state=state,
+        exit_code=r.exit_code,
+        started_at=r.started_at,
+        health=r.health,
+    )

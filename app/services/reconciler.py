@@ -134,20 +134,6 @@ def _restarts(raw: dict) -> dict[int, SlotRestarts]:
     return out
 
 
-def _from_record(r: Replica, host: str) -> ObservedContainer:
-    return ObservedContainer(
-        container_id=r.container_id or r.container_name,
-        name=r.container_name,
-        host=host,
-        slot=r.slot,
-        template_hash=r.template_hash,
-        revision=r.revision,
-        state="running" if r.state == "running" else "exited",
-        started_at=r.started_at,
-        health=r.health,
-    )
-
-
 class LeaseKeeper(threading.Thread):
     """Renews the lease while a pass talks to the engines, however long that takes.
 
@@ -351,7 +337,8 @@ class Reconciler:
         # What we last knew of hosts we cannot see now holds their slots.
         blind = {v.name for v in views if not v.reachable}
         containers += [
-            _from_record(r, host) for (host, _), r in ctx.known.items() if host in blind
+            fleet.observed_from_record(r, host, "running" if r.state == "running" else "exited")
+            for (host, _), r in ctx.known.items() if host in blind
         ]
         return Observation(containers, views, unreachable)
 
