@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     backoff_max_s: float = 60.0
     stable_after_s: float = 30.0
     ready_settle_s: float = 1.0
+    # How often a pull in progress reports (an ImagePullProgress event).
+    pull_progress_interval_s: float = 2.0
 
     max_body_bytes: int = 1_000_000
     # Webhook deliveries are small; a registry or CI has no reason to send more.

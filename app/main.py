@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from app.api import deployments, hosts, ops, problems, rollouts, tokens, webhooks
+from app.api import (
+    deployments,
+    hosts,
+    ops,
+    problems,
+    registries,
+    rollouts,
+    tokens,
+    webhooks,
+)
 from app.api.limits import BodySizeLimit
 from app.config import get_settings
 from app.db import session_scope
@@ -56,7 +65,7 @@ def create_app() -> FastAPI:
                        overrides=(("/v1/hooks/", settings.max_hook_body_bytes),))
     problems.install(app)
     problems.document(app)
-    for module in (ops, hosts, deployments, rollouts, tokens, webhooks):
+    for module in (ops, hosts, deployments, rollouts, tokens, webhooks, registries):
         app.include_router(module.router)
     app.include_router(webhooks.hooks_router)
     return app

@@ -11,6 +11,7 @@ from app.models import (
     Deployment,
     Event,
     Host,
+    RegistryCredential,
     Replica,
     Revision,
     Rollout,
@@ -32,6 +33,7 @@ from app.schemas.deployments import (
     spec_read,
 )
 from app.schemas.hosts import HostRead
+from app.schemas.registries import RegistryCredentialRead
 from app.schemas.tokens import TokenRead
 from app.schemas.webhooks import DeliveryRead, WebhookRead
 
@@ -142,6 +144,12 @@ def token(t: ApiToken) -> TokenRead:
     return TokenRead(id=t.id, name=t.name, scopes=t.scopes, created_at=t.created_at,
                      expires_at=t.expires_at, revoked_at=t.revoked_at,
                      last_used_at=t.last_used_at)
+
+
+def registry(c: RegistryCredential) -> RegistryCredentialRead:
+    """Never the password."""
+    return RegistryCredentialRead(registry=c.name, username=c.username,
+                                  created_at=c.created_at, updated_at=c.updated_at)
 
 
 def webhook(w: Webhook, deployment_name: str) -> WebhookRead:

@@ -5,9 +5,15 @@ from app.dockerhost.engine import (
     EngineAddress,
     EngineClient,
     EngineInfo,
+    ImageInfo,
     client_for,
 )
-from app.dockerhost.errors import EngineError, PermanentEngineError, TemporaryEngineError
+from app.dockerhost.errors import (
+    EngineError,
+    ImageMissing,
+    PermanentEngineError,
+    TemporaryEngineError,
+)
 
 __all__ = [
     "ContainerRequest",
@@ -15,6 +21,8 @@ __all__ = [
     "EngineClient",
     "EngineError",
     "EngineInfo",
+    "ImageInfo",
+    "ImageMissing",
     "PermanentEngineError",
     "TemporaryEngineError",
     "client_for",

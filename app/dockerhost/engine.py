@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import os
+import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +20,13 @@ import requests
 from docker import errors as derr
 from docker.tls import TLSConfig
 
-from app.dockerhost.errors import EngineError, PermanentEngineError, TemporaryEngineError
+from app.dockerhost.errors import (
+    EngineError,
+    ImageMissing,
+    PermanentEngineError,
+    TemporaryEngineError,
+)
+from app.dockerhost.pulls import PullProgress
 from app.reconcile.types import ObservedContainer
 
 LABEL_PREFIX = "moorage."
@@ -37,6 +47,18 @@ _PERMANENT_MARKERS = (
     "invalid",
     "executable file not found",
     "no command specified",
+)
+# Pull failures worth retrying: the registry is down or busy, not refusing us.
+_TRANSIENT_PULL_MARKERS = (
+    "connection refused",
+    "connection reset",
+    "i/o timeout",
+    "timeout",
+    "too many requests",
+    "toomanyrequests",
+    "503 service unavailable",
+    "502 bad gateway",
+    "unexpected eof",
 )
 
 
@@ -60,8 +82,25 @@ class ContainerRequest:
     cpus: float | None = None
     memory_mb: int | None = None
     volumes: list[dict] = field(default_factory=list)
-    # The reference the pinned image id came from, to pull where a host lacks it.
-    image_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """An image a host has: its id (what a revision pins) and, when it came from a
+    registry, ``repository@sha256:...`` references that name exactly this content."""
+
+    id: str
+    repo_digests: tuple[str, ...] = ()
+
+    def repo_digest_for(self, ref: str) -> str | None:
+        """The digest reference of ``ref``'s repository, to pull exactly this image."""
+        name = ref.split("@", 1)[0]
+        if ":" in name.rsplit("/", 1)[-1]:
+            name = name.rsplit(":", 1)[0]
+        for digest_ref in self.repo_digests:
+            if digest_ref.split("@", 1)[0] == name:
+                return digest_ref
+        return None
 
 
 def _engine_message(exc: derr.APIError) -> str:
@@ -122,17 +161,39 @@ class EngineAddress:
         return bool(self.tls_client_cert or self.tls_ca_cert)
 
 
+def _tls_root() -> Path:
+    """This process's own folder: another process (or installation) on the machine never
+    overwrites or removes files this one reads, and it goes when the process exits."""
+    return Path(tempfile.gettempdir()) / f"moorage-tls-{os.getuid()}" / str(os.getpid())
+
+
+def _tls_folder(address: EngineAddress) -> Path:
+    """One folder per set of TLS material, not per host name."""
+    material = "\0".join(
+        (address.url, address.tls_ca_cert or "", address.tls_client_cert or "",
+         address.tls_client_key or ""))
+    return _tls_root() / hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+@atexit.register
+def _remove_tls_files() -> None:
+    shutil.rmtree(_tls_root(), ignore_errors=True)
+
+
 def _tls_config(address: EngineAddress, folder: Path):
-    """The SDK wants files: write the PEMs once, readable by this user only."""
+    """The SDK wants files: write the PEMs, readable by this user only. Each file is
+    written aside and renamed into place, so a reader never sees half of one."""
+    folder.parent.parent.mkdir(exist_ok=True, mode=0o700)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     paths = {}
     for field_name in ("tls_ca_cert", "tls_client_cert", "tls_client_key"):
         pem = getattr(address, field_name)
         if pem:
             path = folder / f"{field_name}.pem"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
+            fd, staged = tempfile.mkstemp(dir=folder, prefix=f".{field_name}.")
+            with os.fdopen(fd, "w") as fh:  # mkstemp makes it 0600
                 fh.write(pem)
+            os.replace(staged, path)
             paths[field_name] = str(path)
     client_cert = None
     if "tls_client_cert" in paths and "tls_client_key" in paths:
@@ -141,13 +202,24 @@ def _tls_config(address: EngineAddress, folder: Path):
                      verify=paths.get("tls_ca_cert") or True)
 
 
+class _APIClient(docker.APIClient):
+    """requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE in the environment replace a
+    session's own CA (`verify`); a host's CA must win, or its engine never verifies."""
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if isinstance(self.verify, str):  # the host's CA file (see _tls_config)
+            settings["verify"] = self.verify
+        return settings
+
+
 class EngineClient:
     def __init__(self, address: EngineAddress, timeout: float = 30.0) -> None:
         self.address = address
         self.name = address.name
         self.url = address.url
         self.timeout = timeout
-        self._client: docker.DockerClient | None = None
+        self._client: docker.APIClient | None = None
         self._inspected: dict[str, dict] = {}
 
     @property
@@ -162,14 +234,16 @@ class EngineClient:
                 else:
                     options["max_pool_size"] = 32
                 if self.address.uses_tls:
-                    folder = Path(tempfile.gettempdir()) / f"moorage-tls-{os.getuid()}" / self.name
-                    options["tls"] = _tls_config(self.address, folder)
-                self._client = docker.DockerClient(**options)
-        return self._client.api
+                    options["tls"] = _tls_config(self.address, _tls_folder(self.address))
+                self._client = _APIClient(**options)
+        return self._client
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+        if self.address.uses_tls:
+            # The private key must not outlive the client that needed it.
+            shutil.rmtree(_tls_folder(self.address), ignore_errors=True)
 
     # -- engine ----------------------------------------------------------------------
 
@@ -267,13 +341,9 @@ class EngineClient:
     def create_and_start(self, req: ContainerRequest) -> str:
         with classified(self.name, f"create {req.name}"):
             try:
-                try:
-                    container_id = self._create(req)
-                except derr.ImageNotFound:
-                    if not req.image_ref:
-                        raise
-                    self._pull_pinned(req)
-                    container_id = self._create(req)
+                container_id = self._create(req)
+            except derr.ImageNotFound as exc:
+                raise ImageMissing(f"{self.name}: image {req.image} is not present") from exc
             except derr.APIError as exc:
                 if exc.status_code != 409:
                     raise
@@ -321,16 +391,6 @@ class EngineClient:
         )
         return created["Id"]
 
-    def _pull_pinned(self, req: ContainerRequest) -> None:
-        """This host lacks the image: pull the reference, and insist it is the pinned one."""
-        assert req.image_ref is not None
-        pulled = self.pull(req.image_ref)
-        if req.image.startswith("sha256:") and pulled != req.image:
-            raise PermanentEngineError(
-                f"{self.name}: {req.image_ref} now means {pulled}, not the pinned {req.image}; "
-                "apply again to move to it"
-            )
-
     def start(self, container_id: str) -> None:
         with classified(self.name, "start"):
             self.api.start(container_id)
@@ -343,26 +403,52 @@ class EngineClient:
             except derr.NotFound:
                 return  # already gone: the goal is reached
 
-    def resolve_image(self, ref: str) -> str | None:
-        """The image id (content digest) this host has for ``ref``, or None."""
+    def image(self, ref: str) -> ImageInfo | None:
+        """The image this host has for ``ref`` (a tag, digest reference or image id)."""
         with classified(self.name, f"inspect image {ref}"):
             try:
-                return self.api.inspect_image(ref)["Id"]
-            except derr.ImageNotFound:
+                details = self.api.inspect_image(ref)
+            except derr.NotFound:  # ImageNotFound is a NotFound
                 return None
-            except derr.NotFound:
-                return None
+        return ImageInfo(details["Id"], tuple(details.get("RepoDigests") or ()))
 
-    def pull(self, ref: str) -> str:
+    def pull(
+        self,
+        ref: str,
+        auth_config: dict[str, str] | None = None,
+        on_progress: Callable[[str], None] | None = None,
+        progress_every_s: float = 2.0,
+    ) -> ImageInfo:
+        """Pull ``ref``, calling ``on_progress`` with a summary at most every
+        ``progress_every_s``. A refusal (no such image, bad credentials) is permanent;
+        a registry that is down or busy is temporary."""
+        progress = PullProgress()
         with classified(self.name, f"pull {ref}"):
             try:
-                self.api.pull(ref)  # the SDK splits name:tag and name@digest itself
-            except derr.APIError as exc:
-                raise PermanentEngineError(
-                    f"{self.name}: image {ref} is not present and could not be pulled: "
-                    f"{_engine_message(exc)}"
-                ) from exc
-            return self.api.inspect_image(ref)["Id"]
+                # The SDK splits name:tag and name@digest itself.
+                stream = self.api.pull(ref, stream=True, decode=True, auth_config=auth_config)
+                last = time.monotonic()
+                for message in stream:
+                    progress.feed(message)
+                    if progress.error:
+                        break
+                    if on_progress is not None and time.monotonic() - last >= progress_every_s:
+                        on_progress(progress.summary())
+                        last = time.monotonic()
+            except derr.APIError as exc:  # refused before the stream began
+                progress.error = _engine_message(exc)
+            if progress.error:
+                raise self._pull_failed(ref, progress.error)
+            pulled = self.image(ref)
+        if pulled is None:
+            raise TemporaryEngineError(f"{self.name}: pulled {ref}, but the engine does not have it")
+        return pulled
+
+    def _pull_failed(self, ref: str, message: str) -> EngineError:
+        text = f"{self.name}: image {ref} could not be pulled: {message}"
+        if any(m in message.lower() for m in _TRANSIENT_PULL_MARKERS):
+            return TemporaryEngineError(text)
+        return PermanentEngineError(text)
 
     def logs(self, container_id: str, tail: int) -> list[tuple[datetime | None, str]]:
         with classified(self.name, "logs"):

@@ -17,3 +17,9 @@ class PermanentEngineError(EngineError):
     """The request itself is wrong (image missing, invalid config): retrying won't help."""
 
     temporary = False
+
+
+class ImageMissing(EngineError):
+    """The host lacks the image a container needs: pull it, then try again."""
+
+    temporary = False

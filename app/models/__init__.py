@@ -4,12 +4,13 @@ from app.models.deployment import Deployment, Revision
 from app.models.event import Event
 from app.models.host import Host
 from app.models.idempotency import IdempotencyKey
+from app.models.registry import RegistryCredential
 from app.models.replica import Replica
 from app.models.rollout import Rollout
 from app.models.token import ApiToken
 from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
-    "ApiToken", "Deployment", "Event", "Host", "IdempotencyKey", "Replica", "Revision",
-    "Rollout", "Webhook", "WebhookDelivery",
+    "ApiToken", "Deployment", "Event", "Host", "IdempotencyKey", "RegistryCredential",
+    "Replica", "Revision", "Rollout", "Webhook", "WebhookDelivery",
 ]

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -58,10 +58,17 @@ class Revision(Base):
     number: Mapped[int] = mapped_column(Integer)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     secrets: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The password of spec.registry_auth (the spec keeps only the username).
+    registry_password: Mapped[str | None] = mapped_column(Text)
     # Hash of what a container is made from (not replicas/strategy): equal hash, no replace.
     template_hash: Mapped[str] = mapped_column(String(64))
     spec_hash: Mapped[str] = mapped_column(String(64))
     image_digest: Mapped[str | None] = mapped_column(String(255))
+    # What hosts pull to get exactly image_digest: ``repository@sha256:...`` when the
+    # image came from a registry; else null, and hosts pull the spec's reference.
+    image_pull_ref: Mapped[str | None] = mapped_column(String(1024))
+    # Resolve the tag by pulling it (a registry said it moved), not from a host's copy.
+    pin_from_registry: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Part of the template hash: a restart changes it, so every replica is replaced.
     restart_nonce: Mapped[str] = mapped_column(String(32), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,3 +57,13 @@ def after(
     if after_id is not None:
         query = query.where(Event.id > after_id)
     return list(session.scalars(query))
+
+
+def last_warning(session: Session, deployment_id: uuid.UUID, since: datetime) -> Event | None:
+    """The newest warning about a deployment since ``since``: why it is stuck, most likely."""
+    return session.scalar(
+        select(Event)
+        .where(Event.deployment_id == deployment_id, Event.type == "warning", Event.time >= since)
+        .order_by(Event.id.desc())
+        .limit(1)
+    )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 
 from app.reconcile.scheduler import Constraint
 from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
+from app.schemas.registries import Password, Username
 
 # The Docker reference grammar (distribution/reference), lower-case repository paths.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -107,6 +108,18 @@ class VolumeSpec(Strict):
 Argv = Annotated[list[Arg], Field(max_length=256)]
 
 
+class RegistryAuth(Strict):
+    """Credentials for the registry ``image`` is pulled from. They win over the global
+    ones for that registry (``/v1/registries``). The password is write-only."""
+
+    username: Username
+    password: Password
+
+
+class RegistryAuthRead(BaseModel):
+    username: str
+
+
 class DeploymentSpec(Strict):
     image: Annotated[str, Field(min_length=1, max_length=512, examples=["nginx:1.27"])]
     replicas: Annotated[int, Field(ge=0, le=1000)] = 1
@@ -129,6 +142,7 @@ class DeploymentSpec(Strict):
     placement: PlacementSpec = PlacementSpec()
     update_strategy: UpdateStrategy = UpdateStrategy()
     volumes: Annotated[list[VolumeSpec], Field(max_length=64)] = []
+    registry_auth: RegistryAuth | None = None
 
     @field_validator("image")
     @classmethod
@@ -186,6 +200,8 @@ class SpecRead(BaseModel):
     placement: PlacementSpec = PlacementSpec()
     update_strategy: UpdateStrategy = UpdateStrategy()
     volumes: list[VolumeSpec] = []
+    registry_auth: RegistryAuthRead | None = Field(
+        None, description="The username only; the password is write-only")
 
 
 class DeploymentCreate(DeploymentSpec):

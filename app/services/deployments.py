@@ -55,7 +55,7 @@ def _change_kind(created: bool, changes: list[tuple[str, Any, Any]], same_templa
 def _describe(changes: list[tuple[str, Any, Any]]) -> str:
     parts = []
     for path, old, new in changes[:5]:
-        if path.startswith("secrets"):
+        if path.startswith(("secrets", "registry_auth.password")):
             parts.append(f"{path} changed")
         else:
             parts.append(f"{path}: {old!r} → {new!r}")
@@ -63,16 +63,23 @@ def _describe(changes: list[tuple[str, Any, Any]]) -> str:
     return "; ".join(parts) + more
 
 
-def _secret_changes(old: dict[str, str], new: dict[str, str]) -> list[tuple[str, Any, Any]]:
+def _secret_changes(
+    previous: Revision | None, secrets: dict[str, str], password: str | None
+) -> list[tuple[str, Any, Any]]:
     # Values never leave the server: a diff names the key and says how it changed.
+    old = previous.secrets if previous else {}
     out = []
-    for key in sorted(set(old) | set(new)):
+    for key in sorted(set(old) | set(secrets)):
         if key not in old:
             out.append((f"secrets.{key}", None, "(set)"))
-        elif key not in new:
+        elif key not in secrets:
             out.append((f"secrets.{key}", "(set)", None))
-        elif old[key] != new[key]:
+        elif old[key] != secrets[key]:
             out.append((f"secrets.{key}", "(set)", "(changed)"))
+    old_password = previous.registry_password if previous else None
+    if old_password != password:
+        out.append(("registry_auth.password", "(set)" if old_password else None,
+                    ("(changed)" if old_password else "(set)") if password else None))
     return out
 
 
@@ -116,6 +123,7 @@ def _record_revision(
     deployment: Deployment,
     public: dict[str, Any],
     secrets: dict[str, str],
+    password: str | None,
     nonce: str,
 ) -> Revision:
     number = (
@@ -129,8 +137,9 @@ def _record_revision(
         number=number,
         spec=public,
         secrets=secrets,
+        registry_password=password,
         template_hash=specs.template_hash(public, secrets, nonce),
-        spec_hash=specs.spec_hash(public, secrets),
+        spec_hash=specs.spec_hash(public, secrets, password),
         restart_nonce=nonce,
         created_at=utcnow(),
     )
@@ -149,12 +158,14 @@ def apply(
     kind: str | None = None,
     restart: bool = False,
     repin: bool = False,
+    image_of: Revision | None = None,
 ) -> ApplyResult:
     """Make ``spec`` the desired state. A spec equal to the current one changes nothing.
 
     ``repin``: the image reference may be unchanged but its tag has moved (a registry
     said so): make a revision anyway, resolve the reference afresh and replace every
-    replica with the image it means now."""
+    replica with the image it means now. ``image_of``: run the very image that revision
+    pinned (a rollback goes back to what ran, even if its tag has moved since)."""
     deployment = deployment_repo.find_by_name(session, name)
     if deployment is not None:
         deployment = deployment_repo.get_by_name(session, name, for_update=True)
@@ -165,9 +176,10 @@ def apply(
         raise Conflict(f"deployment {name!r} is being deleted")
 
     public, secrets = specs.public_spec(spec), dict(spec.secrets)
+    password = specs.registry_password(spec)
     previous = current_revision(session, deployment) if deployment else None
     if (not restart and not repin and previous is not None
-            and previous.spec_hash == specs.spec_hash(public, secrets)):
+            and previous.spec_hash == specs.spec_hash(public, secrets, password)):
         return ApplyResult(deployment, created=False, rollout=None)
 
     created = deployment is None
@@ -183,14 +195,18 @@ def apply(
     # The restart nonce carries over, so a later scale does not undo a restart's work.
     fresh = restart or repin
     nonce = uuid.uuid4().hex if fresh else (previous.restart_nonce if previous else "")
-    rev = _record_revision(session, deployment, public, secrets, nonce)
-    if previous is not None and previous.spec["image"] == public["image"] and not repin:
+    rev = _record_revision(session, deployment, public, secrets, password, nonce)
+    pinned = image_of if image_of is not None and image_of.spec["image"] == public["image"] else (
+        previous if previous is not None and previous.spec["image"] == public["image"] else None)
+    if pinned is not None and not repin:
         # The same reference keeps its pinned image: only a new apply of a new
         # reference (or a webhook) moves a deployment to whatever a tag means now.
-        rev.image_digest = previous.image_digest
-    register_secret_values(secrets.values())
+        rev.image_digest = pinned.image_digest
+        rev.image_pull_ref = pinned.image_pull_ref
+    rev.pin_from_registry = repin
+    register_secret_values([*secrets.values(), password or ""])
     changes = specs.diff(previous.spec if previous else {}, public)
-    changes += _secret_changes(previous.secrets if previous else {}, secrets)
+    changes += _secret_changes(previous, secrets, password)
     same_template = previous is not None and previous.template_hash == rev.template_hash
     kind = kind or _change_kind(created, changes, same_template)
 
@@ -214,7 +230,7 @@ def apply(
 
 def stored_spec(revision: Revision) -> dict[str, Any]:
     """The full spec of a revision (with secret values), as a merge-patch base."""
-    return {**revision.spec, "secrets": dict(revision.secrets)}
+    return specs.stored_spec(revision.spec, revision.secrets, revision.registry_password)
 
 
 def patched_spec(session: Session, name: str, patch: Any) -> DeploymentSpec:
@@ -262,7 +278,7 @@ def rollback(
             f"{deployment.revision}"
         )
     spec = DeploymentSpec.model_validate(stored_spec(target))
-    return apply(session, name, spec, kind="rollback")
+    return apply(session, name, spec, kind="rollback", image_of=target)
 
 
 def restart(session: Session, name: str, if_match: str | None = None) -> ApplyResult:
@@ -306,10 +322,12 @@ def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
     """What apply would do, from the last observation, without changing anything."""
     deployment = deployment_repo.find_by_name(session, name)
     public, secrets = specs.public_spec(spec), dict(spec.secrets)
+    password = specs.registry_password(spec)
     previous = current_revision(session, deployment) if deployment else None
     changes = specs.diff(previous.spec if previous else {}, public)
-    changes += _secret_changes(previous.secrets if previous else {}, secrets)
-    new_revision = previous is None or previous.spec_hash != specs.spec_hash(public, secrets)
+    changes += _secret_changes(previous, secrets, password)
+    new_revision = (previous is None
+                    or previous.spec_hash != specs.spec_hash(public, secrets, password))
     number = (previous.number + 1 if new_revision else previous.number) if previous else 1
 
     all_hosts = host_repo.all_hosts(session)

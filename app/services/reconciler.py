@@ -25,6 +25,7 @@ from app.db import session_scope, utcnow
 from app.dockerhost import (
     ContainerRequest,
     EngineError,
+    ImageMissing,
     TemporaryEngineError,
     client_for,
 )
@@ -63,7 +64,7 @@ from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.repositories import rollouts as rollout_repo
 from app.services import deployments as deployment_service
-from app.services import fleet, specs
+from app.services import fleet, images, registries, specs
 from app.services.rollouts import transition
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class Context:
     health_check: dict | None = None
     progress_deadline_s: float = 600.0
     auto_rollback: bool = True
+    image_source: images.ImageSource | None = None
 
 
 @dataclass
@@ -271,6 +273,10 @@ class Reconciler:
             # Inside the block: after it, the session would begin a new transaction that
             # nothing ends (on SQLite a write lock held until the process exits).
             loads = self._loads(session, deployment.id, by_id)
+            image_source = images.ImageSource(
+                deployment.id, revision.spec["image"], registries.for_revision(session, revision),
+                self.settings.pull_progress_interval_s,
+            )
             session.expunge_all()
         return Context(
             deployment_id=deployment_id,
@@ -286,6 +292,7 @@ class Reconciler:
             health_check=revision.spec.get("health_check"),
             progress_deadline_s=revision.spec["update_strategy"]["progress_deadline_s"],
             auto_rollback=revision.spec["update_strategy"]["auto_rollback"],
+            image_source=image_source,
         )
 
     def _client(self, host: Host):
@@ -402,26 +409,23 @@ class Reconciler:
 
     def _pin_image(self, ctx: Context, obs: Observation) -> None:
         """Record the image id the tag means now; every replica of the revision runs it."""
-        ref = ctx.revision.spec["image"]
-        reachable = [ctx.hosts[v.name] for v in obs.views if v.reachable]
+        assert ctx.image_source is not None
+        reachable = [self._client(ctx.hosts[v.name]) for v in obs.views if v.reachable]
         if not reachable:
             return
-        digest = None
-        for host in reachable:
-            digest = self._client(host).resolve_image(ref)
-            if digest:
-                break
-        if digest is None:
-            digest = self._client(reachable[0]).pull(ref)
+        ref = ctx.image_source.ref
+        image = images.resolve(reachable, ctx.image_source, ctx.revision.pin_from_registry)
+        pull_ref = image.repo_digest_for(ref)
         with session_scope() as session:
             rev = session.get(Revision, ctx.revision.id)
             if rev is not None and rev.image_digest is None:
-                rev.image_digest = digest
+                rev.image_digest, rev.image_pull_ref = image.id, pull_ref
                 event_repo.record(
                     session, ctx.deployment_id, "ImagePinned",
-                    f"revision {rev.number}: {ref} is {digest}",
+                    f"revision {rev.number}: {ref} is {image.id}"
+                    + (f" (hosts pull {pull_ref})" if pull_ref else ""),
                 )
-        ctx.revision.image_digest = digest
+        ctx.revision.image_digest, ctx.revision.image_pull_ref = image.id, pull_ref
 
     # -- act -------------------------------------------------------------------------
 
@@ -441,7 +445,6 @@ class Reconciler:
         return ContainerRequest(
             name=create.name,
             image=rev.image_digest or spec["image"],
-            image_ref=spec["image"],
             labels=labels,
             env={**spec.get("env", {}), **rev.secrets},
             command=spec.get("command"),
@@ -456,7 +459,14 @@ class Reconciler:
         try:
             if isinstance(action, Create):
                 client = self._client(ctx.hosts[action.host])
-                cid = client.create_and_start(self._request(ctx, action))
+                request = self._request(ctx, action)
+                try:
+                    cid = client.create_and_start(request)
+                except ImageMissing:
+                    assert ctx.image_source is not None
+                    images.ensure(client, ctx.image_source, request.image,
+                                  ctx.revision.image_pull_ref)
+                    cid = client.create_and_start(request)
                 return Outcome(action, container_id=cid)
             client = self._client(ctx.hosts[action.container.host])
             if isinstance(action, Start):
@@ -527,6 +537,9 @@ class Reconciler:
                     reason = f"no progress for {ctx.progress_deadline_s:g}s (progress deadline)"
                     if probe := self._failing_probe(ctx, obs):
                         reason = f"{reason}: {probe}"
+                    elif last := event_repo.last_warning(
+                            session, deployment.id, rollout.started_at or rollout.created_at):
+                        reason = f"{reason}; last warning: {last.message}"
                     self._fail_rollout(session, deployment, rollout, reason, ctx)
                     return False  # a rollback may have begun: the next pass plans it
             self._write_status(deployment, rollout, summary, the_plan)
@@ -632,7 +645,7 @@ class Reconciler:
 
     @staticmethod
     def _past_deadline(ctx: Context, rollout: Rollout, now: datetime) -> bool:
-        since = rollout.last_progress_at or rollout.started_at
+        since = rollout.last_progress_at or rollout.started_at or rollout.created_at
         return since is not None and (now - since).total_seconds() > ctx.progress_deadline_s
 
     @staticmethod
@@ -735,14 +748,21 @@ class Reconciler:
         return 1.0 if temporary else 0.0
 
     def _record_failure(self, ctx: Context, obs: Observation, exc: EngineError) -> float | None:
+        """A step before planning failed (resolving the image). A temporary failure is
+        retried until the rollout's progress deadline; a permanent one ends it now."""
         with session_scope() as session:
             deployment = deployment_repo.find(session, ctx.deployment_id)
             if deployment is None:
                 return None
             event_repo.record(session, deployment.id, "EngineError", str(exc),
                               warning=True, dedupe=True)
-            if exc.temporary or deployment.generation != ctx.generation:
-                return 1.0
-            self._fail_rollout(session, deployment, self._rollout(session, deployment),
-                               str(exc), ctx)
+            if deployment.generation != ctx.generation:
+                return 0.0
+            rollout = self._rollout(session, deployment)
+            message = str(exc)
+            if exc.temporary:
+                if rollout is None or not self._past_deadline(ctx, rollout, utcnow()):
+                    return 1.0
+                message = f"no progress for {ctx.progress_deadline_s:g}s (progress deadline): {exc}"
+            self._fail_rollout(session, deployment, rollout, message, ctx)
             return 0.0 if deployment.phase != "failed" else None

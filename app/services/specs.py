@@ -19,16 +19,37 @@ def _digest(value: Any) -> str:
 
 
 def public_spec(spec: DeploymentSpec) -> dict[str, Any]:
-    return spec.model_dump(mode="json", exclude={"secrets"})
+    """The spec without its write-only values (secret values, the registry password)."""
+    public = spec.model_dump(mode="json", exclude={"secrets": True, "registry_auth": {"password"}})
+    if public.get("registry_auth") is None:
+        # Absent rather than null, so revisions made before the field existed hash alike.
+        public.pop("registry_auth", None)
+    return public
+
+
+def registry_password(spec: DeploymentSpec) -> str | None:
+    return spec.registry_auth.password if spec.registry_auth else None
+
+
+def stored_spec(public: dict[str, Any], secrets: dict[str, str], password: str | None) -> dict:
+    """The full spec again, write-only values included (a merge-patch base)."""
+    full: dict[str, Any] = {**public, "secrets": dict(secrets)}
+    if public.get("registry_auth") is not None and password is not None:
+        full["registry_auth"] = {**public["registry_auth"], "password": password}
+    return full
 
 
 def template_hash(public: dict[str, Any], secrets: dict[str, str], nonce: str = "") -> str:
+    """Registry credentials are not part of it: a new password replaces no container."""
     template = {k: public.get(k) for k in TEMPLATE_FIELDS}
     return _digest({"template": template, "secrets": secrets, "nonce": nonce})
 
 
-def spec_hash(public: dict[str, Any], secrets: dict[str, str]) -> str:
-    return _digest({"spec": public, "secrets": secrets})
+def spec_hash(public: dict[str, Any], secrets: dict[str, str], password: str | None = None) -> str:
+    hidden: dict[str, Any] = {"spec": public, "secrets": secrets}
+    if password is not None:
+        hidden["registry_password"] = password
+    return _digest(hidden)
 
 
 def to_desired(
@@ -42,7 +63,7 @@ def to_desired(
 ) -> Desired:
     """``settle_s`` is a floor under min_ready_s: a container that dies at once must not
     look ready in the instant between its start and its exit."""
-    spec = DeploymentSpec.model_validate(public)
+    spec = DeploymentSpec.model_validate({k: v for k, v in public.items() if k != "registry_auth"})
     strategy = spec.update_strategy
     fixed_ports = tuple(
         sorted((p.host_port, p.protocol) for p in spec.ports if p.host_port is not None)

@@ -27,12 +27,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from app.image_refs import Ref, split_reference
 from app.schemas.deployments import IMAGE_REF
 
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 EVENT_ID = re.compile(r"[\x21-\x7e]{1,255}")
-DOCKER_HUB = "docker.io"
 MAX_IMAGE = 512
 
 
@@ -41,47 +41,11 @@ class PayloadError(ValueError):
 
 
 @dataclass(frozen=True)
-class Ref:
-    """A parsed image reference. ``name`` is the reference as written, minus tag and
-    digest; ``domain``/``path`` are normalized the way Docker does (``nginx`` is
-    ``docker.io/library/nginx``)."""
-
-    name: str
-    domain: str
-    path: str
-    tag: str | None
-    digest: str | None
-
-    @property
-    def repository(self) -> str:
-        return f"{self.domain}/{self.path}"
-
-
-@dataclass(frozen=True)
 class Decision:
     image: str | None  # the reference to deploy; None: ignore
     reason: str
     repin: bool = False  # same reference, but the tag moved: resolve it again
     event_id: str | None = None  # a delivery id carried (and signed) in the body
-
-
-def split_reference(ref: str) -> Ref:
-    name, digest = ref, None
-    if "@" in name:
-        name, digest = name.split("@", 1)
-    tag = None
-    if ":" in name.rsplit("/", 1)[-1]:
-        name, tag = name.rsplit(":", 1)
-    first, slash, rest = name.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        domain, path = first.lower(), rest
-    else:
-        domain, path = DOCKER_HUB, name
-    if domain in ("index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"):
-        domain = DOCKER_HUB
-    if domain == DOCKER_HUB and "/" not in path:
-        path = f"library/{path}"
-    return Ref(name=name, domain=domain, path=path.lower(), tag=tag or None, digest=digest)
 
 
 def verify_signature(secret: str, body: bytes, header: str | None) -> bool:

@@ -156,13 +156,17 @@ class Stack:
 @contextmanager
 def running_stack(
     tmp_path: Path, hosts: dict[str, dockerd.Engine], labels: dict[str, dict] | None = None,
-    **settings: str,
+    engine: dockerd.Engine | None = None, **settings: str,
 ) -> Iterator[Stack]:
-    """API, worker and beat processes, with ``hosts`` registered under those names."""
+    """API, worker and beat processes, with ``hosts`` registered under those names.
+
+    ``stack.engine`` is ``engine``, else the first host's; with no ``hosts`` the test
+    registers its own (and cleans up after them).
+    """
     env = {**os.environ, **service_env(), **FAST, **settings,
            "MOORAGE_DATA_DIR": str(tmp_path / "data")}
     env.pop("DOCKER_HOST", None)
-    first = next(iter(hosts.values()))
+    first = engine or next(iter(hosts.values()))
     s = Stack(engine=first, workdir=tmp_path, env=env, port=free_port())
     s.start("api", "api", "--port", str(s.port))
     s.start_worker()

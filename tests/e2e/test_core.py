@@ -146,17 +146,6 @@ def test_crash_loop_backs_off_and_degrades(stack: Stack) -> None:
     assert restarts() - count_before <= 2, "restarting in a hot loop"
 
 
-def test_missing_image_fails_rollout_with_engine_message(stack: Stack) -> None:
-    # A loopback registry nobody listens on: the pull fails fast and never leaves the host.
-    d = _apply(stack, "ghost", image="127.0.0.1:5999/nothing/here:1", replicas=2)
-    rollout = stack.wait_rollout(d["current_rollout"]["id"])
-    assert rollout["state"] == "failed", rollout
-    assert "127.0.0.1:5999/nothing/here:1" in rollout["message"]
-    status = stack.deployment("ghost")["status"]
-    assert status["phase"] == "failed" and status["message"], status
-    assert stack.containers("ghost", all_states=True) == []
-
-
 def test_foreign_containers_are_never_touched(stack: Stack) -> None:
     foreign = stack.engine.docker(
         "run", "-d", "--name", "not-moorage", "--label", "moorage.deployment=web", WEB_V1

@@ -76,10 +76,16 @@ def require_tools() -> None:
 
 @dataclass(frozen=True)
 class Engine:
-    """Engine number `index` (1..254): bridge br-moor{index}, subnet 10.213.{index}.0/24."""
+    """Engine number `index` (1..254): bridge br-moor{index}, subnet 10.213.{index}.0/24.
+
+    `extra_args` go to dockerd as they are, e.g. a ``--host=tcp://...`` with TLS flags
+    (see `tests.support.tls`). They take effect when the daemon starts; one already
+    running is left as it is.
+    """
 
     index: int
     base_dir: Path = field(default_factory=engines_root)
+    extra_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.index <= 254:
@@ -246,6 +252,7 @@ class Engine:
             "--iptables=false",
             "--ip-masq=false",
             "--userland-proxy=true",
+            *self.extra_args,
         ]
         # A shell backgrounds dockerd and exits at once, so the daemon is reparented to
         # init: it outlives this process and never lingers as our zombie after a stop.

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from app.image_refs import split_reference
 from app.services.webhook_payloads import (
     Decision,
     PayloadError,
     decide,
     sign,
-    split_reference,
     verify_signature,
 )
 from tests.support.webhook_payloads import (

@@ -38,6 +38,7 @@ from .page_delivery_read import PageDeliveryRead
 from .page_deployment_read import PageDeploymentRead
 from .page_event_read import PageEventRead
 from .page_host_read import PageHostRead
+from .page_registry_credential_read import PageRegistryCredentialRead
 from .page_replica_read import PageReplicaRead
 from .page_revision_read import PageRevisionRead
 from .page_rollout_read import PageRolloutRead
@@ -52,6 +53,10 @@ from .port_spec_protocol import PortSpecProtocol
 from .problem import Problem
 from .problem_errors_type_0_item import ProblemErrorsType0Item
 from .readiness import Readiness
+from .registry_auth import RegistryAuth
+from .registry_auth_read import RegistryAuthRead
+from .registry_credential_read import RegistryCredentialRead
+from .registry_credential_write import RegistryCredentialWrite
 from .replica_port import ReplicaPort
 from .replica_read import ReplicaRead
 from .replica_read_health import ReplicaReadHealth
@@ -122,6 +127,7 @@ __all__ = (
     "PageDeploymentRead",
     "PageEventRead",
     "PageHostRead",
+    "PageRegistryCredentialRead",
     "PageReplicaRead",
     "PageRevisionRead",
     "PageRolloutRead",
@@ -136,6 +142,10 @@ __all__ = (
     "Problem",
     "ProblemErrorsType0Item",
     "Readiness",
+    "RegistryAuth",
+    "RegistryAuthRead",
+    "RegistryCredentialRead",
+    "RegistryCredentialWrite",
     "ReplicaPort",
     "ReplicaRead",
     "ReplicaReadHealth",

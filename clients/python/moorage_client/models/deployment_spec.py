@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..models.health_check import HealthCheck
     from ..models.placement_spec import PlacementSpec
     from ..models.port_spec import PortSpec
+    from ..models.registry_auth import RegistryAuth
     from ..models.resources import Resources
     from ..models.update_strategy import UpdateStrategy
     from ..models.volume_spec import VolumeSpec
@@ -41,6 +42,7 @@ class DeploymentSpec:
         placement (PlacementSpec | Unset):
         update_strategy (UpdateStrategy | Unset):
         volumes (list[VolumeSpec] | Unset):
+        registry_auth (None | RegistryAuth | Unset):
     """
 
     image: str
@@ -57,9 +59,11 @@ class DeploymentSpec:
     placement: PlacementSpec | Unset = UNSET
     update_strategy: UpdateStrategy | Unset = UNSET
     volumes: list[VolumeSpec] | Unset = UNSET
+    registry_auth: None | RegistryAuth | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.health_check import HealthCheck  # noqa: PLC0415
+        from ..models.registry_auth import RegistryAuth  # noqa: PLC0415
 
         image = self.image
 
@@ -133,6 +137,14 @@ class DeploymentSpec:
                 volumes_item = volumes_item_data.to_dict()
                 volumes.append(volumes_item)
 
+        registry_auth: dict[str, Any] | None | Unset
+        if isinstance(self.registry_auth, Unset):
+            registry_auth = UNSET
+        elif isinstance(self.registry_auth, RegistryAuth):
+            registry_auth = self.registry_auth.to_dict()
+        else:
+            registry_auth = self.registry_auth
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -166,6 +178,8 @@ class DeploymentSpec:
             field_dict["update_strategy"] = update_strategy
         if volumes is not UNSET:
             field_dict["volumes"] = volumes
+        if registry_auth is not UNSET:
+            field_dict["registry_auth"] = registry_auth
 
         return field_dict
 
@@ -177,6 +191,7 @@ class DeploymentSpec:
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.placement_spec import PlacementSpec  # noqa: PLC0415
         from ..models.port_spec import PortSpec  # noqa: PLC0415
+        from ..models.registry_auth import RegistryAuth  # noqa: PLC0415
         from ..models.resources import Resources  # noqa: PLC0415
         from ..models.update_strategy import UpdateStrategy  # noqa: PLC0415
         from ..models.volume_spec import VolumeSpec  # noqa: PLC0415
@@ -304,6 +319,23 @@ class DeploymentSpec:
 
                 volumes.append(volumes_item)
 
+        def _parse_registry_auth(data: object) -> None | RegistryAuth | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                registry_auth_type_0 = RegistryAuth.from_dict(data)
+
+                return registry_auth_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RegistryAuth | Unset, data)
+
+        registry_auth = _parse_registry_auth(d.pop("registry_auth", UNSET))
+
         deployment_spec = cls(
             image=image,
             replicas=replicas,
@@ -319,6 +351,7 @@ class DeploymentSpec:
             placement=placement,
             update_strategy=update_strategy,
             volumes=volumes,
+            registry_auth=registry_auth,
         )
 
         return deployment_spec

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ..models.health_check import HealthCheck
     from ..models.placement_spec import PlacementSpec
     from ..models.port_spec import PortSpec
+    from ..models.registry_auth_read import RegistryAuthRead
     from ..models.resources import Resources
     from ..models.spec_read_env import SpecReadEnv
     from ..models.spec_read_labels import SpecReadLabels
@@ -41,6 +42,7 @@ class SpecRead:
         placement (PlacementSpec | Unset):
         update_strategy (UpdateStrategy | Unset):
         volumes (list[VolumeSpec] | Unset):
+        registry_auth (None | RegistryAuthRead | Unset): The username only; the password is write-only
     """
 
     image: str
@@ -57,10 +59,12 @@ class SpecRead:
     placement: PlacementSpec | Unset = UNSET
     update_strategy: UpdateStrategy | Unset = UNSET
     volumes: list[VolumeSpec] | Unset = UNSET
+    registry_auth: None | RegistryAuthRead | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.health_check import HealthCheck  # noqa: PLC0415
+        from ..models.registry_auth_read import RegistryAuthRead  # noqa: PLC0415
 
         image = self.image
 
@@ -132,6 +136,14 @@ class SpecRead:
                 volumes_item = volumes_item_data.to_dict()
                 volumes.append(volumes_item)
 
+        registry_auth: dict[str, Any] | None | Unset
+        if isinstance(self.registry_auth, Unset):
+            registry_auth = UNSET
+        elif isinstance(self.registry_auth, RegistryAuthRead):
+            registry_auth = self.registry_auth.to_dict()
+        else:
+            registry_auth = self.registry_auth
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -164,6 +176,8 @@ class SpecRead:
             field_dict["update_strategy"] = update_strategy
         if volumes is not UNSET:
             field_dict["volumes"] = volumes
+        if registry_auth is not UNSET:
+            field_dict["registry_auth"] = registry_auth
 
         return field_dict
 
@@ -172,6 +186,7 @@ class SpecRead:
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.placement_spec import PlacementSpec  # noqa: PLC0415
         from ..models.port_spec import PortSpec  # noqa: PLC0415
+        from ..models.registry_auth_read import RegistryAuthRead  # noqa: PLC0415
         from ..models.resources import Resources  # noqa: PLC0415
         from ..models.spec_read_env import SpecReadEnv  # noqa: PLC0415
         from ..models.spec_read_labels import SpecReadLabels  # noqa: PLC0415
@@ -291,6 +306,23 @@ class SpecRead:
 
                 volumes.append(volumes_item)
 
+        def _parse_registry_auth(data: object) -> None | RegistryAuthRead | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                registry_auth_type_0 = RegistryAuthRead.from_dict(data)
+
+                return registry_auth_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RegistryAuthRead | Unset, data)
+
+        registry_auth = _parse_registry_auth(d.pop("registry_auth", UNSET))
+
         spec_read = cls(
             image=image,
             replicas=replicas,
@@ -306,6 +338,7 @@ class SpecRead:
             placement=placement,
             update_strategy=update_strategy,
             volumes=volumes,
+            registry_auth=registry_auth,
         )
 
         spec_read.additional_properties = d

@@ -1,0 +1,102 @@
+"""A revision's image on the hosts: resolve (pin) the tag, pull it where it is missing,
+with the registry credentials that apply, and tell the deployment's events how it goes."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from app.db import session_scope
+from app.dockerhost import (
+    EngineClient,
+    EngineError,
+    ImageInfo,
+    PermanentEngineError,
+    TemporaryEngineError,
+)
+from app.repositories import events as event_repo
+from app.services.registries import PullAuth
+
+_locks: dict[tuple[str, str], threading.Lock] = {}
+_locks_guard = threading.Lock()
+# A registry that is down is asked again after a growing pause (like Kubernetes'
+# ImagePullBackOff), not on every pass: (host, ref) -> (failures, retry at, error).
+_backoff: dict[tuple[str, str], tuple[int, float, str]] = {}
+BACKOFF_BASE_S, BACKOFF_MAX_S = 2.0, 60.0
+
+
+def _lock(host: str, image: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault((host, image), threading.Lock())
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """Where one revision's image comes from, and who is asking."""
+
+    deployment_id: uuid.UUID
+    ref: str  # as written in the spec
+    auth: PullAuth | None
+    progress_every_s: float = 2.0
+
+    def event(self, reason: str, message: str, *, warning: bool = False) -> None:
+        with session_scope() as session:
+            event_repo.record(session, self.deployment_id, reason, message, warning=warning)
+
+
+def pull(client: EngineClient, source: ImageSource, ref: str | None = None) -> ImageInfo:
+    """Pull ``ref`` (default: the spec's reference) on one host, as events say."""
+    ref = ref or source.ref
+    failures, retry_at, error = _backoff.get((client.name, ref), (0, 0.0, ""))
+    if time.monotonic() < retry_at:
+        raise TemporaryEngineError(
+            f"{error} (pulling again in {retry_at - time.monotonic():.0f}s)")
+    who = ""
+    if source.auth is not None:
+        who = f" as {source.auth.username} ({source.auth.source} credentials for {source.auth.registry})"
+    source.event("ImagePulling", f"{client.name}: pulling {ref}{who}")
+    started = time.monotonic()
+
+    def progress(summary: str) -> None:
+        source.event("ImagePullProgress", f"{client.name}: {ref}: {summary}")
+
+    try:
+        image = client.pull(ref, source.auth.auth_config() if source.auth else None,
+                            on_progress=progress, progress_every_s=source.progress_every_s)
+    except EngineError as exc:
+        source.event("ImagePullFailed", str(exc), warning=True)
+        if exc.temporary:
+            pause = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**failures)
+            _backoff[(client.name, ref)] = (failures + 1, time.monotonic() + pause, str(exc))
+        raise
+    _backoff.pop((client.name, ref), None)
+    source.event("ImagePulled",
+                 f"{client.name}: pulled {ref} in {time.monotonic() - started:.1f}s: {image.id}")
+    return image
+
+
+def resolve(clients: list[EngineClient], source: ImageSource, from_registry: bool) -> ImageInfo:
+    """What the tag means now. A host's copy answers, unless ``from_registry`` (a
+    registry said the tag moved, so copies may be stale): then, and when no host has
+    it, the first host pulls it."""
+    if not from_registry:
+        for client in clients:
+            if (image := client.image(source.ref)) is not None:
+                return image
+    return pull(clients[0], source)
+
+
+def ensure(client: EngineClient, source: ImageSource, pinned: str, pull_ref: str | None) -> None:
+    """Make sure the host has the pinned image. Creates on one host share one pull."""
+    with _lock(client.name, pinned):
+        if client.image(pinned) is not None:
+            return  # another create on this host pulled it meanwhile
+        pull_ref = pull_ref or source.ref
+        image = pull(client, source, pull_ref)
+        if pinned.startswith("sha256:") and image.id != pinned:
+            raise PermanentEngineError(
+                f"{client.name}: {pull_ref} now means {image.id}, not the pinned {pinned}; "
+                "apply again to move to it"
+            )
