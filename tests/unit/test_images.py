@@ -1,0 +1,107 @@
+"""Pure pieces of pulling: which registry an image comes from, what a pull stream says,
+which digest reference names an image, and how registry passwords enter the hashes."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.dockerhost.engine import ImageInfo
+from app.dockerhost.pulls import PullProgress
+from app.image_refs import registry_of, server_address
+from app.schemas.deployments import DeploymentSpec
+from app.services import specs
+
+
+@pytest.mark.parametrize(("image", "registry"), [
+    ("nginx", "docker.io"),
+    ("nginx:1.27", "docker.io"),
+    ("library/nginx@sha256:" + "a" * 64, "docker.io"),
+    ("acme/web:1", "docker.io"),
+    ("index.docker.io/acme/web:1", "docker.io"),
+    ("registry-1.docker.io/acme/web:1", "docker.io"),
+    ("ghcr.io/acme/web:1", "ghcr.io"),
+    ("GHCR.IO/acme/web", "ghcr.io"),
+    ("127.0.0.1:5000/moorage/web:v1", "127.0.0.1:5000"),
+    ("localhost/web:1", "localhost"),
+    ("localhost:5000/web", "localhost:5000"),
+    ("[::1]:5000/web:1", "[::1]:5000"),
+])
+def test_registry_of(image: str, registry: str) -> None:
+    assert registry_of(image) == registry
+
+
+def test_docker_hub_credentials_use_its_v1_server_address() -> None:
+    assert server_address("docker.io") == "https://index.docker.io/v1/"
+    assert server_address("ghcr.io") == "ghcr.io"
+
+
+def _layer(layer_id: str, status: str, current: int = 0, total: int = 0) -> dict:
+    detail = {"current": current, "total": total} if total else {}
+    return {"id": layer_id, "status": status, "progressDetail": detail}
+
+
+def test_pull_progress_counts_layers_and_bytes() -> None:
+    p = PullProgress()
+    p.feed({"status": "Pulling from moorage/web", "id": "v1"})
+    p.feed(_layer("a", "Already exists"))
+    p.feed(_layer("b", "Pulling fs layer"))
+    p.feed(_layer("c", "Waiting"))
+    p.feed(_layer("b", "Downloading", 500_000, 2_000_000))
+    assert p.summary() == "1/3 layers done, 0.5 of 2.0 MB downloaded"
+    p.feed(_layer("b", "Download complete"))
+    p.feed(_layer("c", "Downloading", 1_000_000, 1_000_000))
+    p.feed(_layer("b", "Extracting", 100, 2_000_000))
+    assert p.summary() == "1/3 layers done, 3.0 of 3.0 MB downloaded"
+    p.feed(_layer("b", "Pull complete"))
+    p.feed(_layer("c", "Pull complete"))
+    p.feed({"status": "Digest: sha256:" + "d" * 64})
+    p.feed({"status": "Status: Downloaded newer image for moorage/web:v1"})
+    assert p.summary() == "3/3 layers done, 3.0 of 3.0 MB downloaded"
+    assert p.digest == "sha256:" + "d" * 64 and p.error is None
+
+
+def test_pull_progress_keeps_the_engines_error() -> None:
+    p = PullProgress()
+    p.feed(_layer("b", "Downloading", 10, 100))
+    p.feed({"errorDetail": {"message": "unauthorized: authentication required"},
+            "error": "unauthorized: authentication required"})
+    assert p.error == "unauthorized: authentication required"
+    p.feed("not a message")  # a stray line changes nothing
+    assert p.summary() == "0/1 layers done, 0.0 of 0.0 MB downloaded"
+
+
+def test_repo_digest_for_picks_the_references_repository() -> None:
+    image = ImageInfo("sha256:" + "1" * 64, (
+        "ghcr.io/acme/other@sha256:" + "2" * 64,
+        "127.0.0.1:5000/moorage/web@sha256:" + "3" * 64,
+    ))
+    assert image.repo_digest_for("127.0.0.1:5000/moorage/web:v1") == (
+        "127.0.0.1:5000/moorage/web@sha256:" + "3" * 64)
+    assert image.repo_digest_for("127.0.0.1:5000/moorage/web") == (
+        "127.0.0.1:5000/moorage/web@sha256:" + "3" * 64)
+    assert image.repo_digest_for("moorage/web:v1") is None
+    assert ImageInfo("sha256:" + "1" * 64).repo_digest_for("nginx:1") is None
+
+
+def _spec(**extra) -> DeploymentSpec:
+    return DeploymentSpec.model_validate({"image": "ghcr.io/acme/web:1", **extra})
+
+
+def test_a_registry_password_never_enters_the_public_spec_or_the_template() -> None:
+    with_auth = _spec(registry_auth={"username": "ci", "password": "p4ssword"})
+    public = specs.public_spec(with_auth)
+    assert public["registry_auth"] == {"username": "ci"} and "p4ssword" not in str(public)
+    other = specs.public_spec(_spec(registry_auth={"username": "ci", "password": "other"}))
+    # Same template (no container replaced), different spec (a new revision).
+    assert specs.template_hash(public, {}) == specs.template_hash(other, {})
+    assert specs.spec_hash(public, {}, "p4ssword") != specs.spec_hash(other, {}, "other")
+    restored = specs.stored_spec(public, {}, "p4ssword")
+    assert DeploymentSpec.model_validate(restored) == with_auth
+    # The planner's view of a spec with credentials validates without the password.
+    assert specs.to_desired("web", 1, public, "h").replicas == 1
+
+
+def test_specs_without_credentials_hash_as_before_the_field_existed() -> None:
+    public = specs.public_spec(_spec())
+    assert "registry_auth" not in public
+    assert specs.spec_hash(public, {"K": "v"}) == specs.spec_hash(public, {"K": "v"}, None)
