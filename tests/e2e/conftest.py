@@ -22,6 +22,8 @@ from tests.support import dockerd
 
 VENV_BIN = Path(sys.executable).parent
 E2E_ENGINE = 5  # its own engine: other suites stop and start engines 1-3
+FLEET = (11, 12, 13)  # engines of their own: other suites stop and start 1-3 and 5
+GRACE_S = 4  # the fleet stack's host grace period
 
 # Short periods so drift and lost jobs are found in seconds, not minutes.
 FAST = {
@@ -189,4 +191,27 @@ def running_stack(
 @pytest.fixture
 def stack(clean_db, engine: dockerd.Engine, tmp_path: Path) -> Iterator[Stack]:
     with running_stack(tmp_path, {"e2e": engine}) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def fleet_engines(engine: dockerd.Engine) -> list[dockerd.Engine]:
+    try:
+        engines = [dockerd.Engine(i) for i in FLEET]
+        for e in engines:
+            e.start()
+            dockerd.copy_images(engine, e)  # nothing can be pulled: save | load
+    except dockerd.EngineUnavailable as exc:
+        unavailable(str(exc))
+    return engines
+
+
+@pytest.fixture
+def fleet(clean_db, fleet_engines, tmp_path: Path) -> Iterator[Stack]:
+    for e in fleet_engines:
+        e.start()  # a previous test may have stopped one
+    hosts = {f"h{i}": e for i, e in enumerate(fleet_engines, 1)}
+    labels = {"h1": {"region": "eu"}, "h2": {"region": "us"}, "h3": {"region": "us"}}
+    with running_stack(tmp_path, hosts, labels, MOORAGE_HOST_GRACE_S=str(GRACE_S)) as s:
+        s.hosts = hosts  # type: ignore[attr-defined]
         yield s

@@ -3,45 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import unavailable
-from tests.e2e.conftest import Stack, running_stack, wait_for
+from tests.e2e.conftest import GRACE_S, Stack, wait_for
 from tests.e2e.sampling import Sampler
 from tests.support import dockerd
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
-FLEET = (11, 12, 13)  # engines of their own: other suites stop and start 1-3 and 5
-GRACE_S = 4
 CHECK = {"http": {"path": "/healthz", "port": 8080}, "interval_s": 1, "timeout_s": 1,
          "retries": 2}
-
-
-@pytest.fixture(scope="module")
-def fleet_engines(engine: dockerd.Engine) -> list[dockerd.Engine]:
-    try:
-        engines = [dockerd.Engine(i) for i in FLEET]
-        for e in engines:
-            e.start()
-            dockerd.copy_images(engine, e)  # nothing can be pulled: save | load
-    except dockerd.EngineUnavailable as exc:
-        unavailable(str(exc))
-    return engines
-
-
-@pytest.fixture
-def fleet(clean_db, fleet_engines, tmp_path: Path) -> Iterator[Stack]:
-    for e in fleet_engines:
-        e.start()  # a previous test may have stopped one
-    hosts = {f"h{i}": e for i, e in enumerate(fleet_engines, 1)}
-    labels = {"h1": {"region": "eu"}, "h2": {"region": "us"}, "h3": {"region": "us"}}
-    with running_stack(tmp_path, hosts, labels, MOORAGE_HOST_GRACE_S=str(GRACE_S)) as s:
-        s.hosts = hosts  # type: ignore[attr-defined]
-        yield s
 
 
 def placement(stack: Stack, name: str) -> Counter[str]:
