@@ -34,6 +34,9 @@ FROM ${PYTHON_IMAGE}
 # $HOME, and `celery beat` writes its schedule file to the working directory.
 RUN useradd --system --user-group --uid 10001 --no-log-init \
         --home-dir /var/lib/moorage --create-home --shell /usr/sbin/nologin moorage
+# ssh:// hosts are reached through the system ssh client (app/dockerhost/ssh.py).
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends openssh-client \
+ && rm -rf /var/lib/apt/lists/*
 
 COPY --from=builder /opt/moorage /opt/moorage
 

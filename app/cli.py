@@ -166,6 +166,31 @@ def token_generate() -> None:
     typer.echo(token_service.generate())
 
 
+secrets_cli = typer.Typer(help="Secrets at rest (talks to the database directly).",
+                          no_args_is_help=True, add_completion=False)
+cli.add_typer(secrets_cli, name="secrets")
+
+
+@secrets_cli.command("generate-key")
+def secrets_generate_key() -> None:
+    """Print a new key for MOORAGE_SECRET_KEYS (put it first; keep the old ones after it
+    until `moorage secrets reseal` has run)."""
+    from cryptography.fernet import Fernet
+
+    typer.echo(Fernet.generate_key().decode())
+
+
+@secrets_cli.command("reseal")
+def secrets_reseal() -> None:
+    """Seal every stored secret with the first of MOORAGE_SECRET_KEYS."""
+    from app.db import session_scope
+    from app.services.secrets_at_rest import reseal
+
+    with session_scope() as session:
+        rows = reseal(session)
+    typer.echo(f"resealed {rows} rows")
+
+
 def first_admin_token() -> str | None:
     """The bootstrap token if one is configured, else a fresh admin token when there is
     no token at all (a first start). Returns a token to print, or None."""

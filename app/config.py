@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Auth. If set, the API makes this token (as admin) at startup unless a token with
     # its hash exists already (a revoked one stays revoked). For automation and tests.
     bootstrap_token: str = Field("", repr=False)
+    # Fernet keys (comma-separated, newest first) that seal secrets at rest; see
+    # app.sealing. Required in production; development makes one in data_dir.
+    secret_keys: str = Field("", repr=False)
     log_level: str = "INFO"
 
     @field_validator("bootstrap_token")
@@ -65,7 +68,28 @@ class Settings(BaseSettings):
                 "production needs MOORAGE_DATABASE_URL and MOORAGE_BROKER_URL; "
                 "the embedded SQLite/filesystem defaults are for development only"
             )
+        if self.environment == "production" and not self.secret_keys:
+            raise ValueError(
+                "production needs MOORAGE_SECRET_KEYS (from `moorage secrets generate-key`) "
+                "to seal secrets in the database"
+            )
         return self
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _valid_secret_keys(cls, v: str) -> str:
+        import base64
+        import binascii
+
+        for key in filter(None, (k.strip() for k in v.split(","))):
+            try:
+                valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+            except (binascii.Error, ValueError):
+                valid = False
+            if not valid:
+                raise ValueError("each of MOORAGE_SECRET_KEYS must be a Fernet key "
+                                 "(32 url-safe base64 bytes; `moorage secrets generate-key`)")
+        return v
 
     @property
     def effective_database_url(self) -> str:

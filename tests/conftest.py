@@ -6,6 +6,7 @@ it; under CI (CI=true) it fails them, so a broken machine can never pass silentl
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ TEST_QUEUE = f"moorage-test-{RUN_ID}"
 # Every API process of this run makes this admin token at startup (MOORAGE_BOOTSTRAP_TOKEN).
 BOOTSTRAP_TOKEN = f"mrg_test_{uuid.uuid4().hex}{uuid.uuid4().hex}"
 AUTH = {"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"}
+# Every process of this run seals and opens secrets at rest with this key.
+SECRET_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 def unavailable(what: str) -> None:
@@ -40,6 +43,7 @@ def service_env() -> dict[str, str]:
         "MOORAGE_BROKER_URL": REDIS_URL,
         "MOORAGE_QUEUE": TEST_QUEUE,
         "MOORAGE_BOOTSTRAP_TOKEN": BOOTSTRAP_TOKEN,
+        "MOORAGE_SECRET_KEYS": SECRET_KEY,
     }
 
 

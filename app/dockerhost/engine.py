@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import os
 import shutil
@@ -20,6 +21,7 @@ import requests
 from docker import errors as derr
 from docker.tls import TLSConfig
 
+from app.dockerhost import ssh
 from app.dockerhost.errors import (
     EngineError,
     ImageMissing,
@@ -155,46 +157,72 @@ class EngineAddress:
     tls_ca_cert: str | None = None
     tls_client_cert: str | None = None
     tls_client_key: str | None = None
+    # For ssh:// engines: the private key (OpenSSH or PEM text) and known_hosts lines.
+    ssh_private_key: str | None = None
+    ssh_known_hosts: str | None = None
 
     @property
     def uses_tls(self) -> bool:
         return bool(self.tls_client_cert or self.tls_ca_cert)
 
+    @property
+    def uses_ssh_key(self) -> bool:
+        return bool(self.ssh_private_key and self.ssh_known_hosts)
 
-def _tls_root() -> Path:
+
+def _secrets_root() -> Path:
     """This process's own folder: another process (or installation) on the machine never
     overwrites or removes files this one reads, and it goes when the process exits."""
     return Path(tempfile.gettempdir()) / f"moorage-tls-{os.getuid()}" / str(os.getpid())
 
 
-def _tls_folder(address: EngineAddress) -> Path:
-    """One folder per set of TLS material, not per host name."""
+def _secrets_folder(address: EngineAddress) -> Path:
+    """One folder per set of TLS or ssh material, not per host name."""
     material = "\0".join(
         (address.url, address.tls_ca_cert or "", address.tls_client_cert or "",
-         address.tls_client_key or ""))
-    return _tls_root() / hashlib.sha256(material.encode()).hexdigest()[:32]
+         address.tls_client_key or "", address.ssh_private_key or "",
+         address.ssh_known_hosts or ""))
+    return _secrets_root() / hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
 @atexit.register
-def _remove_tls_files() -> None:
-    shutil.rmtree(_tls_root(), ignore_errors=True)
+def _remove_secret_files() -> None:
+    shutil.rmtree(_secrets_root(), ignore_errors=True)
+
+
+@functools.cache
+def _remove_files_of_ended_processes() -> None:
+    """atexit never runs in a killed process or a pool child that ends with os._exit, so
+    their keys stay behind: the next process to write some removes them (once)."""
+    for folder in _secrets_root().parent.glob("[0-9]*"):
+        try:
+            os.kill(int(folder.name), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, OSError):  # not a pid, or another user's (alive)
+            continue
+
+
+def _write_private(folder: Path, name: str, text: str) -> str:
+    """Write `text` to `folder`/`name`, readable by this user only. The file is written
+    aside and renamed into place, so a reader never sees half of one."""
+    _remove_files_of_ended_processes()
+    folder.parent.parent.mkdir(exist_ok=True, mode=0o700)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, staged = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+    with os.fdopen(fd, "w") as fh:  # mkstemp makes it 0600
+        fh.write(text)
+    os.replace(staged, folder / name)
+    return str(folder / name)
 
 
 def _tls_config(address: EngineAddress, folder: Path):
-    """The SDK wants files: write the PEMs, readable by this user only. Each file is
-    written aside and renamed into place, so a reader never sees half of one."""
-    folder.parent.parent.mkdir(exist_ok=True, mode=0o700)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """The SDK wants files: write the PEMs."""
     paths = {}
     for field_name in ("tls_ca_cert", "tls_client_cert", "tls_client_key"):
         pem = getattr(address, field_name)
         if pem:
-            path = folder / f"{field_name}.pem"
-            fd, staged = tempfile.mkstemp(dir=folder, prefix=f".{field_name}.")
-            with os.fdopen(fd, "w") as fh:  # mkstemp makes it 0600
-                fh.write(pem)
-            os.replace(staged, path)
-            paths[field_name] = str(path)
+            paths[field_name] = _write_private(folder, f"{field_name}.pem", pem)
     client_cert = None
     if "tls_client_cert" in paths and "tls_client_key" in paths:
         client_cert = (paths["tls_client_cert"], paths["tls_client_key"])
@@ -228,22 +256,41 @@ class EngineClient:
         # callers already classify errors, and is retried until it succeeds.
         if self._client is None:
             with classified(self.name, "connect"):
-                options: dict = {"base_url": self.url, "timeout": self.timeout}
                 if self.url.startswith("ssh://"):
-                    options["use_ssh_client"] = True  # the system ssh, with its config
+                    self._client = ssh.api_client(_APIClient, self._ssh_target(), self.timeout)
                 else:
-                    options["max_pool_size"] = 32
-                if self.address.uses_tls:
-                    options["tls"] = _tls_config(self.address, _tls_folder(self.address))
-                self._client = _APIClient(**options)
+                    options: dict = {"base_url": self.url, "timeout": self.timeout,
+                                     "max_pool_size": 32}
+                    if self.address.uses_tls:
+                        options["tls"] = _tls_config(self.address, _secrets_folder(self.address))
+                    self._client = _APIClient(**options)
         return self._client
+
+    def _ssh_target(self) -> ssh.SSHTarget:
+        # Not the SDK's ssh:// support: it needs paramiko, and its shell-out mode can name
+        # no key or known_hosts. Without stored ones, the process's own ssh config is used.
+        if not self.address.uses_ssh_key:
+            return ssh.SSHTarget.from_url(self.url)
+        folder = _secrets_folder(self.address)
+        key_file, known_hosts_file = folder / "ssh_private_key", folder / "ssh_known_hosts"
+
+        def write_files() -> None:  # again if gone: ssh reads them at every connection
+            if key_file.is_file() and known_hosts_file.is_file():
+                return
+            # OpenSSH refuses a key whose last line lacks its newline ("invalid format").
+            _write_private(folder, key_file.name,
+                           (self.address.ssh_private_key or "").rstrip("\n") + "\n")
+            _write_private(folder, known_hosts_file.name, self.address.ssh_known_hosts or "")
+
+        return ssh.SSHTarget.from_url(self.url, str(key_file), str(known_hosts_file),
+                                      write_files)
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
-        if self.address.uses_tls:
+        if self.address.uses_tls or self.address.uses_ssh_key:
             # The private key must not outlive the client that needed it.
-            shutil.rmtree(_tls_folder(self.address), ignore_errors=True)
+            shutil.rmtree(_secrets_folder(self.address), ignore_errors=True)
 
     # -- engine ----------------------------------------------------------------------
 

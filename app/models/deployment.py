@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
+from app.sealing import SealedJSON, SealedText
 
 
 class Deployment(Base):
@@ -57,9 +58,9 @@ class Revision(Base):
     )
     number: Mapped[int] = mapped_column(Integer)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
-    secrets: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    secrets: Mapped[dict[str, str]] = mapped_column(SealedJSON, default=dict)
     # The password of spec.registry_auth (the spec keeps only the username).
-    registry_password: Mapped[str | None] = mapped_column(Text)
+    registry_password: Mapped[str | None] = mapped_column(SealedText)
     # Hash of what a container is made from (not replicas/strategy): equal hash, no replace.
     template_hash: Mapped[str] = mapped_column(String(64))
     spec_hash: Mapped[str] = mapped_column(String(64))

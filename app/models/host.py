@@ -7,6 +7,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
+from app.sealing import SealedText
 
 
 class Host(Base):
@@ -27,7 +28,10 @@ class Host(Base):
     # TLS client material for tcp:// engines. Write-only: never returned by the API.
     tls_ca_cert: Mapped[str | None] = mapped_column(Text)
     tls_client_cert: Mapped[str | None] = mapped_column(Text)
-    tls_client_key: Mapped[str | None] = mapped_column(Text)
+    tls_client_key: Mapped[str | None] = mapped_column(SealedText)
+    # The private key and known_hosts lines for ssh:// engines. Write-only, too.
+    ssh_private_key: Mapped[str | None] = mapped_column(SealedText)
+    ssh_known_hosts: Mapped[str | None] = mapped_column(Text)
     # Since when the host has failed heartbeats (None while it answers); drives lost-host
     # rescheduling, with hysteresis so a flapping host causes no churn.
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

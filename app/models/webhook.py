@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
+from app.sealing import SealedText
 
 
 class Webhook(Base):
@@ -22,7 +23,7 @@ class Webhook(Base):
     tag_pattern: Mapped[str | None] = mapped_column(String(256))
     # The HMAC key, kept because every delivery is checked with it; shown only once.
     # None for dockerhub, which cannot sign: its unguessable id is the secret.
-    secret: Mapped[str | None] = mapped_column(String(128))
+    secret: Mapped[str | None] = mapped_column(SealedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
 
@@ -26,11 +26,54 @@ class HostTLS(Strict):
     client_key: Pem | None = None
 
 
+class HostSSH(Strict):
+    """How to log in to an ssh:// host. Write-only: stored with the host, never returned."""
+
+    private_key: Annotated[str, Field(
+        min_length=1, max_length=16_384,
+        description="The private key, OpenSSH or PEM text, without a passphrase",
+        examples=["-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----\n"])]
+    known_hosts: Annotated[str, Field(
+        min_length=1, max_length=65_536,
+        description="known_hosts lines for the host; any other host key is refused",
+        examples=["[edge-1.example.com]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA..."])]
+
+    @field_validator("private_key", "known_hosts")
+    @classmethod
+    def _text(cls, v: str, info: ValidationInfo) -> str:
+        if "\x00" in v:
+            raise ValueError(f"ssh.{info.field_name} must not contain NUL characters")
+        if not v.strip():
+            raise ValueError(f"ssh.{info.field_name} must not be blank")
+        return v
+
+    @field_validator("private_key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        if "-----BEGIN " not in v or " PRIVATE KEY-----" not in v:
+            raise ValueError("ssh.private_key must be a private key in OpenSSH or PEM text "
+                             "(-----BEGIN OPENSSH PRIVATE KEY----- ...)")
+        return v
+
+
 class HostCreate(Strict):
     name: Annotated[str, Field(pattern=DNS_LABEL, examples=["edge-1"])]
     url: Annotated[str, Field(max_length=1024, examples=["unix:///var/run/docker.sock"])]
     labels: HostLabels = {}
     tls: HostTLS | None = None
+    ssh: HostSSH | None = None
+
+    @field_validator("ssh")
+    @classmethod
+    def _ssh(cls, v: HostSSH | None, info: ValidationInfo) -> HostSSH | None:
+        url = info.data.get("url")  # absent when the url itself was invalid
+        if v is None or url is None:
+            return v
+        if not url.startswith("ssh://"):
+            raise ValueError("ssh is only for ssh://user@host[:port] urls")
+        if not urlsplit(url).username:
+            raise ValueError("with ssh, the url names the user to log in as: ssh://user@host")
+        return v
 
     @field_validator("url")
     @classmethod
@@ -53,6 +96,9 @@ class HostCreate(Strict):
             raise ValueError("url needs a host, e.g. tcp://10.0.0.5:2376 or ssh://user@host")
         if parts.port == 0:
             raise ValueError("url port must be 1..65535")
+        if v.startswith("ssh://") and (parts.password is not None or parts.path not in ("", "/")
+                                       or parts.query or parts.fragment):
+            raise ValueError("an ssh url is ssh://[user@]host[:port], with no password or path")
         return v
 
 

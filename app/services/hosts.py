@@ -15,6 +15,7 @@ from app.db import session_scope, utcnow
 from app.dockerhost import EngineAddress, EngineError, EngineInfo, client_for
 from app.dockerhost.engine import drop_client
 from app.errors import Conflict, Invalid
+from app.logs import register_secret_values
 from app.models import Host
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
@@ -40,19 +41,27 @@ def _apply_info(host: Host, info: EngineInfo) -> None:
 def register(session: Session, body: HostCreate) -> Host:
     if host_repo.find_by_name(session, body.name) is not None:
         raise Conflict(f"host {body.name!r} already exists")
-    tls = body.tls
+    tls, ssh = body.tls, body.ssh
+    if ssh is not None:
+        register_secret_values([ssh.private_key, ssh.private_key.strip()])
     addr = EngineAddress(body.name, body.url, tls.ca_cert if tls else None,
-                         tls.client_cert if tls else None, tls.client_key if tls else None)
+                         tls.client_cert if tls else None, tls.client_key if tls else None,
+                         ssh.private_key if ssh else None, ssh.known_hosts if ssh else None)
     try:
         info = client_for(addr, PROBE_TIMEOUT_S).info()
     except EngineError as exc:
         drop_client(addr)
-        raise Invalid(f"the engine did not answer: {exc}", loc=["body", "url"]) from exc
+        hint = ""
+        if body.url.startswith("ssh://") and ssh is None:
+            hint = ("; ssh:// hosts need `ssh.private_key` and `ssh.known_hosts`, unless "
+                    "the API's and workers' own ssh config reaches the host")
+        raise Invalid(f"the engine did not answer: {exc}{hint}", loc=["body", "url"]) from exc
     now = utcnow()
     host = Host(name=body.name, url=body.url, labels=dict(body.labels), state="ready",
                 schedulable=True, created_at=now, updated_at=now, resource_version=1,
                 tls_ca_cert=addr.tls_ca_cert, tls_client_cert=addr.tls_client_cert,
-                tls_client_key=addr.tls_client_key)
+                tls_client_key=addr.tls_client_key, ssh_private_key=addr.ssh_private_key,
+                ssh_known_hosts=addr.ssh_known_hosts)
     _apply_info(host, info)
     session.add(host)
     session.flush()

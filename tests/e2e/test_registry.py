@@ -204,27 +204,28 @@ def test_a_missing_repository_fails_at_once_and_a_down_registry_at_the_deadline(
 
 
 def test_every_host_pulls_the_pinned_digest_even_after_the_tag_moves(
-    fleet: Stack, registry: Registry
+    fleet: Stack, registry: Registry, tmp_path: Path
 ) -> None:
     source = fleet.hosts["h1"]  # type: ignore[attr-defined]
-    ref = registry.push(source, dockerd.WEB_V2, "moorage/spread", "v2").split("@")[0] + ":v2"
+    _build_blob(source, tmp_path / "blob")  # content only h1 has, until it is pushed
+    ref = registry.push(source, BLOB, "moorage/spread", "v1").split("@")[0] + ":v1"
+    pinned_id = source.docker("image", "inspect", "-f", "{{.Id}}", BLOB).stdout.strip()
     auth = {"username": registry.username, "password": registry.password}
     spec = {"image": ref, "replicas": 1, "health_check": CHECK, "update_strategy": STRATEGY,
             "registry_auth": auth, "placement": {"constraints": ["region==eu"]}}
     _apply(fleet, "spread", spec, "succeeded")
     # The tag now means other content; the revision still means what it pinned.
-    registry.push(source, dockerd.WEB_V1, "moorage/spread", "v2")
+    registry.push(source, dockerd.WEB_V2, "moorage/spread", "v1")
     _apply(fleet, "spread", {**spec, "replicas": 3, "placement": {"max_per_host": 1}}, "succeeded")
 
-    pinned = {e["message"] for e in _events(fleet, "spread") if e["reason"] == "ImagePinned"}
-    assert len(pinned) == 1, pinned
-    image_ids = set()
     for host, eng in fleet.hosts.items():  # type: ignore[attr-defined]
         ids = eng.docker("ps", "-q", "--no-trunc", "--filter", "label=moorage.deployment=spread"
                          ).stdout.split()
         assert len(ids) == 1, (host, ids)
-        image_ids.add(eng.docker("inspect", "-f", "{{.Image}}", ids[0]).stdout.strip())
-    v2 = source.docker("image", "inspect", "-f", "{{.Id}}", dockerd.WEB_V2).stdout.strip()
-    assert image_ids == {v2}
+        assert eng.docker("inspect", "-f", "{{.Image}}", ids[0]).stdout.strip() == pinned_id
     pulls = [e["message"] for e in _events(fleet, "spread") if e["reason"] == "ImagePulling"]
-    assert any(f"{registry.address}/moorage/spread@sha256:" in m for m in pulls), pulls
+    by_tag = [m for m in pulls if f"pulling {ref} " in m]
+    by_digest = [m for m in pulls if f"pulling {registry.address}/moorage/spread@sha256:" in m]
+    # The tag was pulled once, to pin it; every later pull asked for the pinned digest.
+    assert len(by_tag) == 1 and by_digest and len(pulls) == len(by_tag) + len(by_digest), pulls
+    source.docker("rmi", BLOB, check=False)

@@ -160,6 +160,92 @@ def test_invalid_host_list_cursor_is_422(client: TestClient) -> None:
     problem(client.get("/v1/hosts", params={"limit": 0}), 422)
 
 
+# -- ssh:// hosts: the key and known_hosts are write-only ---------------------------------
+
+KEY_BODY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz"  # not a real key
+FAKE_KEY = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{KEY_BODY}\n-----END OPENSSH PRIVATE KEY-----\n"
+KNOWN_HOSTS = "[127.0.0.1]:9 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHnotarealkeynotarealkeynotarealkey1\n"
+
+
+@pytest.fixture(scope="module")
+def ssh_key(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real (throwaway) private key, as ssh-keygen writes it."""
+    import shutil
+    import subprocess
+
+    keygen = shutil.which("ssh-keygen")
+    if keygen is None:
+        unavailable("ssh-keygen (apt-get install openssh-client)")
+    path = tmp_path_factory.mktemp("ssh") / "id_ed25519"
+    subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    return path.read_text()
+
+
+def _ssh_body(url: str = "ssh://deploy@127.0.0.1:9", **ssh: Any) -> dict[str, Any]:
+    return {"name": "edge-ssh", "url": url,
+            "ssh": {"private_key": FAKE_KEY, "known_hosts": KNOWN_HOSTS, **ssh}}
+
+
+def _assert_no_key(text: str, key: str = FAKE_KEY) -> None:
+    body = [line for line in key.splitlines() if line and not line.startswith("-----")]
+    assert "-----END" not in text and not any(line in text for line in body), text
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "says"),
+    [
+        (_ssh_body("tcp://127.0.0.1:9"), "body.ssh", "only for ssh://"),
+        (_ssh_body(NO_ENGINE), "body.ssh", "only for ssh://"),
+        (_ssh_body("ssh://127.0.0.1:9"), "body.ssh", "user"),
+        ({**_ssh_body(), "ssh": {"known_hosts": KNOWN_HOSTS}}, "body.ssh.private_key", "required"),
+        ({**_ssh_body(), "ssh": {"private_key": FAKE_KEY}}, "body.ssh.known_hosts", "required"),
+        (_ssh_body(private_key=""), "body.ssh.private_key", "at least 1"),
+        (_ssh_body(known_hosts=" \n"), "body.ssh.known_hosts", "blank"),
+        (_ssh_body(private_key=FAKE_KEY.replace("\n", "\n\x00", 1)), "body.ssh.private_key", "NUL"),
+        (_ssh_body(known_hosts=KNOWN_HOSTS + "\x00"), "body.ssh.known_hosts", "NUL"),
+        (_ssh_body(private_key=FAKE_KEY + "x" * 16_384), "body.ssh.private_key", "at most"),
+        (_ssh_body(known_hosts="x" * 65_537), "body.ssh.known_hosts", "at most"),
+        (_ssh_body(private_key=KEY_BODY), "body.ssh.private_key", "OpenSSH or PEM"),
+        (_ssh_body(passphrase="x"), "body.ssh.passphrase", "not permitted"),
+        (_ssh_body("ssh://deploy:secret@127.0.0.1:9"), "body.url", "no password"),
+        (_ssh_body("ssh://deploy@127.0.0.1:9/var/run/docker.sock"), "body.url", "no password or path"),
+    ],
+    ids=["tcp-url", "unix-url", "no-user", "no-key", "no-known-hosts", "empty-key",
+         "blank-known-hosts", "nul-key", "nul-known-hosts", "long-key", "long-known-hosts",
+         "not-a-key", "unknown-field", "url-password", "url-path"],
+)
+def test_invalid_ssh_registration_is_422_naming_the_field(
+    client: TestClient, body: dict[str, Any], field: str, says: str
+) -> None:
+    before = host_names(client)
+    resp = client.post("/v1/hosts", json=body)
+    details = problem(resp, 422)
+    errors = [e for e in details["errors"] if ".".join(str(p) for p in e["loc"]) == field]
+    assert errors, details
+    assert says in errors[0]["msg"], details
+    assert field in details["detail"], details
+    _assert_no_key(resp.text)
+    assert host_names(client) == before
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_an_ssh_host_that_does_not_answer_is_422_without_the_key(client: TestClient, ssh_key: str) -> None:
+    # Port 9 on loopback: ssh's connection is refused at once, and it says so.
+    resp = client.post("/v1/hosts", json=_ssh_body(private_key=ssh_key))
+    body = problem(resp, 422)
+    assert error_paths(body) == ["body.url"]
+    assert "the engine did not answer" in body["detail"], body
+    assert "Connection refused" in body["detail"], body
+    assert "ssh.private_key" not in body["detail"], body  # the hint is for hosts without one
+    _assert_no_key(resp.text, ssh_key)
+
+    # Without a key of its own, the system's ssh is tried, and the answer says what is missing.
+    body = problem(client.post("/v1/hosts", json={"name": "edge-ssh", "url": "ssh://deploy@127.0.0.1:9"}), 422)
+    assert "Connection refused" in body["detail"], body
+    assert "ssh:// hosts need `ssh.private_key` and `ssh.known_hosts`" in body["detail"], body
+    assert host_names(client) == []
+
+
 # -- with a real engine ------------------------------------------------------------------
 
 

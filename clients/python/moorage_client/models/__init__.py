@@ -29,6 +29,7 @@ from .host_create_labels import HostCreateLabels
 from .host_read import HostRead
 from .host_read_labels import HostReadLabels
 from .host_read_state import HostReadState
+from .host_ssh import HostSSH
 from .host_tls import HostTLS
 from .host_update import HostUpdate
 from .host_update_labels_type_0 import HostUpdateLabelsType0
@@ -118,6 +119,7 @@ __all__ = (
     "HostRead",
     "HostReadLabels",
     "HostReadState",
+    "HostSSH",
     "HostTLS",
     "HostUpdate",
     "HostUpdateLabelsType0",

@@ -9,6 +9,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.host_create_labels import HostCreateLabels
+    from ..models.host_ssh import HostSSH
     from ..models.host_tls import HostTLS
 
 
@@ -23,14 +24,17 @@ class HostCreate:
         url (str):
         labels (HostCreateLabels | Unset):
         tls (HostTLS | None | Unset):
+        ssh (HostSSH | None | Unset):
     """
 
     name: str
     url: str
     labels: HostCreateLabels | Unset = UNSET
     tls: HostTLS | None | Unset = UNSET
+    ssh: HostSSH | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.host_ssh import HostSSH  # noqa: PLC0415
         from ..models.host_tls import HostTLS  # noqa: PLC0415
 
         name = self.name
@@ -49,6 +53,14 @@ class HostCreate:
         else:
             tls = self.tls
 
+        ssh: dict[str, Any] | None | Unset
+        if isinstance(self.ssh, Unset):
+            ssh = UNSET
+        elif isinstance(self.ssh, HostSSH):
+            ssh = self.ssh.to_dict()
+        else:
+            ssh = self.ssh
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -61,12 +73,15 @@ class HostCreate:
             field_dict["labels"] = labels
         if tls is not UNSET:
             field_dict["tls"] = tls
+        if ssh is not UNSET:
+            field_dict["ssh"] = ssh
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.host_create_labels import HostCreateLabels  # noqa: PLC0415
+        from ..models.host_ssh import HostSSH  # noqa: PLC0415
         from ..models.host_tls import HostTLS  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -98,11 +113,29 @@ class HostCreate:
 
         tls = _parse_tls(d.pop("tls", UNSET))
 
+        def _parse_ssh(data: object) -> HostSSH | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                ssh_type_0 = HostSSH.from_dict(data)
+
+                return ssh_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(HostSSH | None | Unset, data)
+
+        ssh = _parse_ssh(d.pop("ssh", UNSET))
+
         host_create = cls(
             name=name,
             url=url,
             labels=labels,
             tls=tls,
+            ssh=ssh,
         )
 
         return host_create
