@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # Webhook deliveries are small; a registry or CI has no reason to send more.
     max_hook_body_bytes: int = 256 * 1024
+    # Deliveries one webhook takes per minute (forged ones count): past it, 429 and no
+    # database write, so a flood at a hook's URL costs one indexed count per request.
+    hook_deliveries_per_minute: int = 60
 
     # Auth. If set, the API makes this token (as admin) at startup unless a token with
     # its hash exists already (a revoked one stays revoked). For automation and tests.

@@ -74,5 +74,12 @@ class PayloadTooLarge(AppError):
     status, title, type_slug = 413, "Content Too Large", "body-too-large"
 
 
+class TooManyRequests(AppError):
+    status, title, type_slug = 429, "Too Many Requests", "rate-limited"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+
+
 class ServiceUnavailable(AppError):
     status, title, type_slug = 503, "Service Unavailable", "unavailable"

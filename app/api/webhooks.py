@@ -124,6 +124,8 @@ HOOK_BODY: dict[str, Any] = {
         409: {"model": Problem, "description": "The deployment cannot take the change now"},
         413: {"model": Problem, "description": "Body over 256 KiB"},
         422: {"model": Problem, "description": "Not a payload of this webhook's kind"},
+        429: {"model": Problem, "description": "Too many deliveries to this webhook in the "
+                                               "last minute; see Retry-After"},
     },
 )
 def trigger_webhook(

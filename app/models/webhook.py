@@ -31,8 +31,12 @@ class WebhookDelivery(Base):
     """One request to a webhook, and what became of it. Never holds the secret."""
 
     __tablename__ = "webhook_delivery"
-    # Serves both the list (by webhook) and the duplicate check (by provider delivery id).
-    __table_args__ = (Index("ix_webhook_delivery_webhook_id_delivery_id", "webhook_id", "delivery_id"),)
+    # The first serves the list (by webhook) and the duplicate check (by provider delivery
+    # id); the second, the rate limit (deliveries of the last minute).
+    __table_args__ = (
+        Index("ix_webhook_delivery_webhook_id_delivery_id", "webhook_id", "delivery_id"),
+        Index("ix_webhook_delivery_webhook_id_received_at", "webhook_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -54,6 +55,13 @@ def page(
         ids = [str(h.id) for h in rows]
         rows = rows[ids.index(after) + 1:] if after in ids else []
     return cut_page(rows, limit, lambda r: str(r.id))
+
+
+def deliveries_since(session: Session, webhook_id: uuid.UUID, since: datetime) -> int:
+    return session.scalar(
+        select(func.count()).select_from(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.received_at >= since)
+    ) or 0
 
 
 def add_delivery(session: Session, delivery: WebhookDelivery) -> WebhookDelivery:

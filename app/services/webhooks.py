@@ -7,12 +7,14 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.db import utcnow
-from app.errors import AppError, Conflict, Invalid, NotFound, Unauthorized
+from app.errors import AppError, Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from app.logs import register_secret_values
 from app.models import Webhook, WebhookDelivery
 from app.repositories import deployments as deployment_repo
@@ -53,6 +55,17 @@ class Delivered:
     error: AppError | None = None
 
 
+RATE_WINDOW = timedelta(minutes=1)
+
+
+def _check_rate(session: Session, hook_id: uuid.UUID) -> None:
+    limit = get_settings().hook_deliveries_per_minute
+    if webhook_repo.deliveries_since(session, hook_id, utcnow() - RATE_WINDOW) >= limit:
+        raise TooManyRequests(
+            f"this webhook took {limit} deliveries in the last minute; try again later",
+            retry_after_s=int(RATE_WINDOW.total_seconds()))
+
+
 def deliver(
     session: Session,
     webhook_id: uuid.UUID,
@@ -68,6 +81,7 @@ def deliver(
     if hook is None:
         raise NotFound(f"webhook {webhook_id} does not exist")
     hook_id = hook.id
+    _check_rate(session, hook_id)
     valid_id = delivery_id if delivery_id and DELIVERY_ID.fullmatch(delivery_id) else None
     payload_sha256 = hashlib.sha256(body).hexdigest()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -369,3 +370,26 @@ def test_no_delivery_and_no_answer_carries_a_secret(client: TestClient, public: 
     for text in texts:
         assert hook["secret"] not in text
         assert "deployment-secret-value" not in text
+
+
+def test_a_flood_at_one_hook_is_429_unrecorded_and_others_still_work(
+    client: TestClient, public: TestClient
+) -> None:
+    from app.config import get_settings
+
+    os.environ["MOORAGE_HOOK_DELIVERIES_PER_MINUTE"] = "5"
+    get_settings.cache_clear()
+    try:
+        deploy(client, "nginx:1.27")
+        flooded, other = make_hook(client, "generic"), make_hook(client, "generic")
+        for _ in range(5):  # forged deliveries count: they are what a flood is made of
+            problem(post(public, flooded, {"tag": "1.28"}, secret="forged"), 401)
+        limited = problem(post(public, flooded, {"tag": "1.28"}), 429)
+        assert "5 deliveries in the last minute" in limited["detail"]
+        assert int(public.post(flooded["url"], content=b"{}").headers["Retry-After"]) > 0
+        assert len(deliveries(client, flooded)) == 5  # the refused ones wrote nothing
+        assert current(client)["revision"] == 1
+        ok(post(public, other, {"tag": "1.28"}), 202)  # the limit is per webhook
+    finally:
+        del os.environ["MOORAGE_HOOK_DELIVERIES_PER_MINUTE"]
+        get_settings.cache_clear()
