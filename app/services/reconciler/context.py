@@ -1,0 +1,157 @@
+"""What one pass knows: loaded in one short transaction, then detached from any session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy.orm import Session
+
+from app.config import Settings, get_settings
+from app.db import session_scope
+from app.dockerhost import EngineError, client_for
+from app.logs import register_secret_values
+from app.models import Host, Replica, Revision
+from app.reconcile.health import HealthState
+from app.reconcile.types import (
+    Action,
+    Desired,
+    HostLoad,
+    HostView,
+    ObservedContainer,
+    SlotRestarts,
+)
+from app.repositories import deployments as deployment_repo
+from app.repositories import hosts as host_repo
+from app.repositories import replicas as replica_repo
+from app.services import fleet, images, registries, specs
+
+
+@lru_cache
+def docker_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(get_settings().docker_pool_size, thread_name_prefix="docker")
+
+
+@dataclass
+class Context:
+    """What one pass knows, detached from any session."""
+
+    deployment_id: uuid.UUID
+    name: str
+    generation: int  # of the desired state this pass planned against
+    desired: Desired
+    revision: Revision
+    hosts: dict[str, Host]
+    views: list[HostView]
+    restarts: dict[int, SlotRestarts]
+    known: dict[tuple[str, str], Replica]  # (host, container name) -> last record
+    loads: dict[str, HostLoad] = field(default_factory=dict)  # other deployments, per host
+    health_check: dict | None = None
+    progress_deadline_s: float = 600.0
+    auto_rollback: bool = True
+    image_source: images.ImageSource | None = None
+
+
+@dataclass
+class Observation:
+    containers: list[ObservedContainer]
+    views: list[HostView]
+    unreachable: dict[str, str] = field(default_factory=dict)  # host -> error
+    health: dict[tuple[str, str], HealthState] = field(default_factory=dict)
+    next_probe_at: datetime | None = None
+
+
+@dataclass
+class Outcome:
+    action: Action
+    error: EngineError | None = None
+    container_id: str | None = None
+
+
+def _restarts(raw: dict) -> dict[int, SlotRestarts]:
+    out = {}
+    for slot, value in (raw or {}).items():
+        last = value.get("last_at")
+        out[int(slot)] = SlotRestarts(
+            int(value.get("count", 0)), datetime.fromisoformat(last) if last else None
+        )
+    return out
+
+
+def client(settings: Settings, host: Host):
+    return client_for(fleet.address(host), settings.docker_timeout_s)
+
+
+def load(
+    deployment_id: uuid.UUID, settings: Settings, on_generation: Callable[[int], None]
+) -> Context | None:
+    """Load what a pass needs. ``on_generation`` hears the generation as soon as it is read,
+    before anything below can fail (the loop compares it with the one it leaves)."""
+    with session_scope() as session:
+        deployment = deployment_repo.find(session, deployment_id)
+        if deployment is None:
+            return None
+        revision = deployment_repo.revision(session, deployment.id, deployment.revision)
+        hosts = host_repo.all_hosts(session)
+        by_id = {h.id: h for h in hosts}
+        known = {
+            (by_id[r.host_id].name, r.container_name): r
+            for r in replica_repo.for_deployment(session, deployment.id)
+            if r.host_id in by_id
+        }
+        on_generation(deployment.generation)
+        desired = specs.to_desired(
+            deployment.name, revision.number, revision.spec, revision.template_hash,
+            deleting=deployment.deleting, settle_s=settings.ready_settle_s,
+        )
+        register_secret_values(revision.secrets.values())
+        # Inside the block: after it, the session would begin a new transaction that
+        # nothing ends (on SQLite a write lock held until the process exits).
+        loads = _loads(session, deployment.id, by_id)
+        image_source = images.ImageSource(
+            deployment.id, revision.spec["image"], registries.for_revision(session, revision),
+            settings.pull_progress_interval_s,
+        )
+        session.expunge_all()
+    return Context(
+        deployment_id=deployment_id,
+        name=deployment.name,
+        generation=deployment.generation,
+        desired=desired,
+        revision=revision,
+        hosts={h.name: h for h in hosts},
+        views=fleet.views(hosts),
+        loads=loads,
+        restarts=_restarts(deployment.slot_restarts),
+        known=known,
+        health_check=revision.spec.get("health_check"),
+        progress_deadline_s=revision.spec["update_strategy"]["progress_deadline_s"],
+        auto_rollback=revision.spec["update_strategy"]["auto_rollback"],
+        image_source=image_source,
+    )
+
+
+def _loads(
+    session: Session, deployment_id: uuid.UUID, hosts: dict[uuid.UUID, Host]
+) -> dict[str, HostLoad]:
+    """What other deployments hold on each host: capacity is shared."""
+    loads: dict[str, HostLoad] = {}
+    for host_id, spec, count in replica_repo.footprints(session, exclude=deployment_id):
+        host = hosts.get(host_id)
+        if host is None:
+            continue
+        resources = spec.get("resources") or {}
+        ports = {(p["host_port"], p["protocol"]) for p in spec.get("ports", [])
+                 if p.get("host_port")}
+        was = loads.get(host.name, HostLoad())
+        loads[host.name] = HostLoad(
+            containers=was.containers + count,
+            cpus=was.cpus + (resources.get("cpus") or 0) * count,
+            memory_bytes=was.memory_bytes + (resources.get("memory_mb") or 0) * 2**20 * count,
+            host_ports=was.host_ports | frozenset(ports),
+        )
+    return loads

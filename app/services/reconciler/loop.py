@@ -1,0 +1,144 @@
+"""The reconcile loop: hold the deployment's lease, run passes until done or waiting."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from app import jobs
+from app.config import Settings, get_settings
+from app.db import session_scope, utcnow
+from app.dockerhost import EngineError
+from app.reconcile.planner import BackoffPolicy, plan, summarize
+from app.reconcile.types import HostState
+from app.repositories import deployments as deployment_repo
+from app.services.reconciler.act import execute
+from app.services.reconciler.context import load
+from app.services.reconciler.observe import observe, pin_image, probe
+from app.services.reconciler.record import record_failure, record_observation, record_outcomes
+
+log = logging.getLogger(__name__)
+
+# Waits shorter than this are slept through inside the task; longer ones go to the resync.
+INLINE_WAIT_S = 2.0
+POLL_S = 0.25
+
+
+class LeaseKeeper(threading.Thread):
+    """Renews the lease while a pass talks to the engines, however long that takes.
+
+    If renewal fails (the lease expired and another worker took it), ``lost`` is set and
+    the reconciler stops after its current pass."""
+
+    def __init__(self, reconciler: Reconciler, deployment_id: uuid.UUID) -> None:
+        super().__init__(daemon=True, name=f"lease-{deployment_id}")
+        self.reconciler = reconciler
+        self.deployment_id = deployment_id
+        self.lost = threading.Event()
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        period = self.reconciler.settings.reconcile_lease_s / 3
+        while not self._stop_event.wait(period):
+            try:
+                if not self.reconciler._lease(self.deployment_id):
+                    log.warning("lost the lease on deployment %s (expired, and another worker "
+                                "took it); stopping after this pass", self.deployment_id)
+                    self.lost.set()
+                    return
+            except Exception:  # the database blinked; the next renewal may succeed
+                log.warning("could not renew the lease on %s", self.deployment_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+
+class Reconciler:
+    def __init__(self, owner: str, settings: Settings | None = None) -> None:
+        self.owner = owner
+        self.seen_generation: int | None = None
+        self.settings = settings or get_settings()
+        self.backoff = BackoffPolicy(
+            self.settings.backoff_base_s, self.settings.backoff_max_s,
+            self.settings.stable_after_s,
+        )
+
+    def run(self, deployment_id: uuid.UUID) -> None:
+        if not self._lease(deployment_id):
+            log.debug("deployment %s is being reconciled elsewhere", deployment_id)
+            return
+        keeper = LeaseKeeper(self, deployment_id)
+        keeper.start()
+        try:
+            deadline = time.monotonic() + self.settings.reconcile_budget_s
+            while not keeper.lost.is_set():
+                wait = self._pass(deployment_id)
+                if wait is None:
+                    return
+                if wait > INLINE_WAIT_S or time.monotonic() + wait > deadline:
+                    self._defer(deployment_id, wait)
+                    return
+                time.sleep(wait)
+        finally:
+            keeper.stop()
+            with session_scope() as session:
+                deployment_repo.release_lease(session, deployment_id, self.owner)
+                deployment = deployment_repo.find(session, deployment_id)
+                moved = deployment is not None and deployment.generation != self.seen_generation
+            if moved:
+                # A change landed while we held the lease (its own job saw the lease
+                # taken and left): look again now rather than at the next resync.
+                jobs.send_reconcile(deployment_id)
+
+    def _lease(self, deployment_id: uuid.UUID) -> bool:
+        now = utcnow()
+        until = now + timedelta(seconds=self.settings.reconcile_lease_s)
+        with session_scope() as session:
+            return deployment_repo.try_acquire_lease(session, deployment_id, self.owner, now, until)
+
+    def _defer(self, deployment_id: uuid.UUID, wait: float) -> None:
+        with session_scope() as session:
+            deployment = deployment_repo.find(session, deployment_id)
+            if deployment is not None:
+                deployment.next_reconcile_at = utcnow() + timedelta(seconds=wait)
+
+    def _pass(self, deployment_id: uuid.UUID) -> float | None:
+        """One observe-plan-act-record round. Returns seconds to wait, or None when done."""
+        ctx = load(deployment_id, self.settings, on_generation=self._saw_generation)
+        if ctx is None:
+            return None
+        obs = observe(ctx, self.settings)
+        if not ctx.desired.deleting and ctx.desired.replicas > 0 and not ctx.revision.image_digest:
+            try:
+                pin_image(ctx, obs, self.settings)
+            except EngineError as exc:
+                return record_failure(ctx, exc)
+        probe(ctx, obs, self.settings)
+        now = utcnow()
+        the_plan = plan(
+            ctx.desired, obs.containers, obs.views, ctx.restarts, now=now, loads=ctx.loads,
+            backoff=self.backoff,
+        )
+        summary = summarize(ctx.desired, obs.containers, obs.views, ctx.restarts, now=now)
+        recorded = record_observation(ctx, obs, the_plan, summary, self.settings)
+        if recorded is None:
+            return 0.0  # stale: plan again against the new desired state
+        if recorded:
+            return None  # converged, deleted, or failed for good
+        if the_plan.empty:
+            wake = [t for t in (the_plan.wake_at, obs.next_probe_at) if t is not None]
+            if any(v.state is HostState.UNREACHABLE for v in obs.views):
+                # Replicas wait on a host that may come back or be declared lost.
+                wake.append(utcnow() + timedelta(seconds=self.settings.resync_interval_s))
+            if wake:
+                return max(0.05, (min(wake) - utcnow()).total_seconds())
+            return POLL_S
+        outcomes = execute(ctx, the_plan, self.settings)
+        return record_outcomes(ctx, outcomes, self.backoff)
+
+    def _saw_generation(self, generation: int) -> None:
+        self.seen_generation = generation
