@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
-import functools
-import hashlib
-import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +16,7 @@ import requests
 from docker import errors as derr
 from docker.tls import TLSConfig
 
-from app.dockerhost import ssh
+from app.dockerhost import keyfiles, ssh
 from app.dockerhost.errors import (
     EngineError,
     ImageMissing,
@@ -170,50 +165,12 @@ class EngineAddress:
         return bool(self.ssh_private_key and self.ssh_known_hosts)
 
 
-def _secrets_root() -> Path:
-    """This process's own folder: another process (or installation) on the machine never
-    overwrites or removes files this one reads, and it goes when the process exits."""
-    return Path(tempfile.gettempdir()) / f"moorage-tls-{os.getuid()}" / str(os.getpid())
-
-
 def _secrets_folder(address: EngineAddress) -> Path:
     """One folder per set of TLS or ssh material, not per host name."""
-    material = "\0".join(
-        (address.url, address.tls_ca_cert or "", address.tls_client_cert or "",
-         address.tls_client_key or "", address.ssh_private_key or "",
-         address.ssh_known_hosts or ""))
-    return _secrets_root() / hashlib.sha256(material.encode()).hexdigest()[:32]
-
-
-@atexit.register
-def _remove_secret_files() -> None:
-    shutil.rmtree(_secrets_root(), ignore_errors=True)
-
-
-@functools.cache
-def _remove_files_of_ended_processes() -> None:
-    """atexit never runs in a killed process or a pool child that ends with os._exit, so
-    their keys stay behind: the next process to write some removes them (once)."""
-    for folder in _secrets_root().parent.glob("[0-9]*"):
-        try:
-            os.kill(int(folder.name), 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except (ValueError, OSError):  # not a pid, or another user's (alive)
-            continue
-
-
-def _write_private(folder: Path, name: str, text: str) -> str:
-    """Write `text` to `folder`/`name`, readable by this user only. The file is written
-    aside and renamed into place, so a reader never sees half of one."""
-    _remove_files_of_ended_processes()
-    folder.parent.parent.mkdir(exist_ok=True, mode=0o700)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, staged = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-    with os.fdopen(fd, "w") as fh:  # mkstemp makes it 0600
-        fh.write(text)
-    os.replace(staged, folder / name)
-    return str(folder / name)
+    return keyfiles.folder_for(
+        address.url, address.tls_ca_cert or "", address.tls_client_cert or "",
+        address.tls_client_key or "", address.ssh_private_key or "",
+        address.ssh_known_hosts or "")
 
 
 def _tls_config(address: EngineAddress, folder: Path):
@@ -222,7 +179,7 @@ def _tls_config(address: EngineAddress, folder: Path):
     for field_name in ("tls_ca_cert", "tls_client_cert", "tls_client_key"):
         pem = getattr(address, field_name)
         if pem:
-            paths[field_name] = _write_private(folder, f"{field_name}.pem", pem)
+            paths[field_name] = keyfiles.write_private(folder, f"{field_name}.pem", pem)
     client_cert = None
     if "tls_client_cert" in paths and "tls_client_key" in paths:
         client_cert = (paths["tls_client_cert"], paths["tls_client_key"])
@@ -278,9 +235,9 @@ class EngineClient:
             if key_file.is_file() and known_hosts_file.is_file():
                 return
             # OpenSSH refuses a key whose last line lacks its newline ("invalid format").
-            _write_private(folder, key_file.name,
+            keyfiles.write_private(folder, key_file.name,
                            (self.address.ssh_private_key or "").rstrip("\n") + "\n")
-            _write_private(folder, known_hosts_file.name, self.address.ssh_known_hosts or "")
+            keyfiles.write_private(folder, known_hosts_file.name, self.address.ssh_known_hosts or "")
 
         return ssh.SSHTarget.from_url(self.url, str(key_file), str(known_hosts_file),
                                       write_files)
