@@ -18,6 +18,7 @@ bridges and containers the benchmarks create. Nothing else.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import signal
@@ -222,6 +223,9 @@ class MoorageStack:
     # The API makes this admin token at startup (MOORAGE_BOOTSTRAP_TOKEN); `start`
     # replaces it with one from `moorage token create --scope admin`.
     token: str = field(default_factory=lambda: f"mrg_bench_{uuid.uuid4().hex}{uuid.uuid4().hex}")
+    # Production mode seals secrets at rest and so needs a key (a throwaway one here).
+    secret_key: str = field(
+        default_factory=lambda: base64.urlsafe_b64encode(os.urandom(32)).decode())
 
     @property
     def db_name(self) -> str:
@@ -250,6 +254,7 @@ class MoorageStack:
             "MOORAGE_DATA_DIR": str(self.workdir / "data"),
             "MOORAGE_LOG_LEVEL": "INFO",
             "MOORAGE_BOOTSTRAP_TOKEN": self.token,
+            "MOORAGE_SECRET_KEYS": self.secret_key,
         } | self.settings
 
     def _admin(self):
