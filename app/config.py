@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     reconcile_lease_s: float = 20.0
     reconcile_budget_s: float = 45.0
     resync_interval_s: float = 5.0
+    # How often a converged deployment is checked for drift anyway. Engine events seen at
+    # each heartbeat (a container died or was removed) wake it sooner; this is the net.
+    drift_check_interval_s: float = 30.0
     heartbeat_interval_s: float = 5.0
     host_grace_s: float = 15.0
     # A heartbeat that takes longer than this counts as missed; keeps a tick bounded.

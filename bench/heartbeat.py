@@ -233,12 +233,12 @@ class TickProbe:
             undo()
 
 
-def tick(probe: TickProbe, engine_pids: list[int], heartbeat_all: Callable[[], list[str]]) -> dict[str, Any]:
+def tick(probe: TickProbe, engine_pids: list[int], heartbeat_all: Callable[[], Any]) -> dict[str, Any]:
     probe.reset()
     me = os.getpid()
     cpu_me, cpu_eng = proc_ticks(me), tree_ticks(engine_pids)
     t0 = time.monotonic()
-    changed = heartbeat_all()
+    changed = heartbeat_all().changed_hosts
     total = time.monotonic() - t0
     cpu_me, cpu_eng = proc_ticks(me) - cpu_me, tree_ticks(engine_pids) - cpu_eng
     (r0, r1), (w0, w1) = probe.sessions[0], probe.sessions[-1]

@@ -54,9 +54,10 @@ def resync() -> int:
 
 @celery.task(name=HEARTBEAT_TASK, acks_late=True, expires=30)
 def heartbeat() -> None:
-    changed = host_service.heartbeat_all()
-    # A host came, went or was declared lost: its deployments look now, not at a resync.
-    for deployment_id in host_service.deployments_on(changed):
+    beat = host_service.heartbeat_all()
+    # A host came, went or was declared lost, or a container died or was removed: those
+    # deployments look now, not at their next drift check.
+    for deployment_id in set(host_service.deployments_on(beat.changed_hosts)) | beat.drifted:
         send_reconcile(deployment_id)
 
 

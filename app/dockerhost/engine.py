@@ -45,6 +45,8 @@ _PERMANENT_MARKERS = (
     "executable file not found",
     "no command specified",
 )
+# Container events that mean its deployment may have drifted from what was planned.
+_DRIFT_EVENTS = ("die", "destroy", "oom", "pause", "rename")
 # Pull failures worth retrying: the registry is down or busy, not refusing us.
 _TRANSIENT_PULL_MARKERS = (
     "connection refused",
@@ -65,6 +67,7 @@ class EngineInfo:
     cpus: float
     memory_bytes: int
     containers: int
+    system_time: datetime | None = None  # the engine's clock, for asking about events
 
 
 @dataclass(frozen=True)
@@ -259,7 +262,27 @@ class EngineClient:
             cpus=float(info.get("NCPU") or 0),
             memory_bytes=int(info.get("MemTotal") or 0),
             containers=int(info.get("Containers") or 0),
+            system_time=_parse_time(info.get("SystemTime")),
         )
+
+    def drifted_deployments(self, installation: str, since: datetime, until: datetime) -> set[str]:
+        """Ids of deployments whose containers (this installation's) died, were removed,
+        paused or renamed between ``since`` and ``until``, on the engine's clock. A hint
+        to look now; the periodic drift check still catches whatever this misses."""
+        with classified(self.name, "events"):
+            stream = self.api.events(
+                since=since.timestamp(), until=until.timestamp(), decode=True,
+                filters={"type": "container", "event": list(_DRIFT_EVENTS),
+                         "label": [f"{L_INSTALLATION}={installation}"]},
+            )
+            try:
+                return {
+                    deployment_id for event in stream
+                    if (deployment_id := ((event.get("Actor") or {}).get("Attributes") or {})
+                        .get(L_DEPLOYMENT_ID))
+                }
+            finally:
+                stream.close()
 
     def ping(self) -> None:
         with classified(self.name, "ping"):

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from tests.e2e.conftest import Stack, wait_for
+from tests.e2e.conftest import Stack, running_stack, wait_for
 from tests.support.dockerd import WEB_CRASH, WEB_V1, WEB_V2
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
@@ -75,7 +75,8 @@ def test_apply_scale_drift_worker_death_and_delete(stack: Stack) -> None:
     _assert_exactly(stack, "web", 1)
     assert stack.containers("web")[0]["id"] == before[min(before)], "scale-down kept the wrong one"
 
-    # Drift: a container removed by hand is replaced by the periodic resync, with an event.
+    # Drift: a container removed by hand is replaced (woken by the engine's event, see
+    # test_drift_is_seen_in_engine_events_not_only_at_the_drift_check), with an event.
     (victim,) = stack.containers("web")
     stack.engine.docker("rm", "-f", victim["id"])
     wait_for(lambda: [c for c in _running(stack, "web") if c["id"] != victim["id"]], 20,
@@ -144,6 +145,26 @@ def test_crash_loop_backs_off_and_degrades(stack: Stack) -> None:
     count_before = restarts()
     time.sleep(3)
     assert restarts() - count_before <= 2, "restarting in a hot loop"
+
+
+def test_drift_is_seen_in_engine_events_not_only_at_the_drift_check(
+    clean_db, engine, tmp_path
+) -> None:
+    # The periodic drift check is an hour away: only the heartbeat's look at the engine's
+    # events can explain a quick repair.
+    with running_stack(tmp_path, {"e2e": engine}, MOORAGE_DRIFT_CHECK_INTERVAL_S="3600") as s:
+        d = _apply(s, "events", image=WEB_V1, replicas=2)
+        assert s.wait_rollout(d["current_rollout"]["id"])["state"] == "succeeded"
+        time.sleep(2)  # converged, and its next look is an hour away
+        removed, stopped = s.containers("events")
+        s.engine.docker("rm", "-f", removed["id"])
+        s.engine.docker("stop", "-t", "1", stopped["id"])
+        started = time.monotonic()
+        wait_for(lambda: len([c for c in _running(s, "events")
+                              if c["id"] not in (removed["id"], stopped["id"])]) == 2,
+                 15, "both replicas to be replaced")
+        assert time.monotonic() - started < 15
+        _assert_exactly(s, "events", 2)
 
 
 def test_foreign_containers_are_never_touched(stack: Stack) -> None:

@@ -99,10 +99,12 @@ def record_observation(
                               "; ".join(the_plan.pending), warning=True, dedupe=True)
         if done:
             deployment.observed_generation = deployment.generation
-            # Converged: look again at the next resync, to catch drift.
-            deployment.next_reconcile_at = now + timedelta(
-                seconds=settings.resync_interval_s
-            )
+            # Converged: look again for drift later (engine events seen by the heartbeat
+            # wake it sooner); health checks keep their own pace.
+            wait = settings.drift_check_interval_s
+            if ctx.health_check:
+                wait = min(wait, ctx.health_check["interval_s"])
+            deployment.next_reconcile_at = now + timedelta(seconds=wait)
         return done
 
 
