@@ -139,12 +139,16 @@ def trigger_webhook(
     github_delivery: Annotated[str | None, Header(alias="X-GitHub-Delivery")] = None,
     delivery_id: Annotated[str | None, Header(
         alias="X-Delivery-Id", description="Your id for this delivery: one id is applied once")] = None,
+    authorization: Annotated[str | None, Header(
+        description="`registry` webhooks only: `Bearer <secret>`, for a Docker registry's "
+                    "notifications, which carry static headers and cannot sign")] = None,
 ) -> Any:
     """Deliver a push. No bearer token: the HMAC signature (or, for `dockerhub`, the
     unguessable URL) is the credential. A delivery id seen before is not applied again."""
     done = webhook_service.deliver(
         session, webhook_id, body, signature=signature,
         delivery_id=github_delivery or delivery_id, github_event=github_event,
+        authorization=authorization,
     )
     # Errors are answered, not raised: the delivery's record must commit with them.
     if done.error is not None:

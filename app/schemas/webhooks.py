@@ -15,7 +15,9 @@ WebhookKind = Literal["generic", "github", "dockerhub", "registry"]
 class WebhookCreate(Strict):
     kind: Annotated[WebhookKind, Field(description=(
         "What posts to it. `generic`, `github` and `registry` deliveries must be signed "
-        "(`X-Hub-Signature-256`); `dockerhub` cannot sign, so its URL is its secret."))]
+        "(`X-Hub-Signature-256`), or for `registry`, carry `Authorization: Bearer <secret>` "
+        "(a registry's notifications cannot sign); `dockerhub` cannot sign either, so its "
+        "URL is its secret."))]
     tag_pattern: Annotated[str | None, Field(
         min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$", examples=[r"v\d+\.\d+\.\d+"],
         description="A regular expression the whole pushed tag must match; None: any tag")] = None

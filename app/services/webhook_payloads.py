@@ -58,6 +58,15 @@ def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(expected, given)
 
 
+def verify_bearer(secret: str, header: str | None) -> bool:
+    """``Authorization: Bearer <secret>``, compared in constant time: what a Docker
+    registry can send (its notifications carry static headers, and no signature)."""
+    if not header or not header.startswith("Bearer "):
+        return False
+    given = header.removeprefix("Bearer ").strip().encode("latin-1", "replace")
+    return hmac.compare_digest(secret.encode(), given)
+
+
 def sign(secret: str, body: bytes) -> str:
     """The header value a sender computes (for tests and for clients' documentation)."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import unavailable
-from tests.e2e.conftest import Stack, free_port, running_stack
+from tests.e2e.conftest import Stack, free_port, running_stack, wait_for
 from tests.e2e.test_rollouts import CHECK, versions
 from tests.e2e.test_webhooks import deliver
 from tests.support import dockerd
@@ -229,3 +229,32 @@ def test_every_host_pulls_the_pinned_digest_even_after_the_tag_moves(
     # The tag was pulled once, to pin it; every later pull asked for the pinned digest.
     assert len(by_tag) == 1 and by_digest and len(pulls) == len(by_tag) + len(by_digest), pulls
     source.docker("rmi", BLOB, check=False)
+
+
+def test_a_push_notified_by_the_registry_itself_rolls_out(
+    stack: Stack, registry: Registry
+) -> None:
+    ref = registry.push(stack.engine, dockerd.WEB_V1, "moorage/notified", "v1").split("@")[0] + ":v1"
+    auth = {"username": registry.username, "password": registry.password}
+    _apply(stack, "notified", {"image": ref, "replicas": 2, "health_check": CHECK,
+                               "update_strategy": STRATEGY, "registry_auth": auth}, "succeeded")
+    with stack.client() as c:
+        hook = c.post("/v1/deployments/notified/webhooks", json={"kind": "registry"}).json()
+    # The registry posts its own notifications, with the hook's secret as a bearer token.
+    registry.restart(notify=(f"{stack.url}{hook['url']}", f"Bearer {hook['secret']}"))
+    try:
+        digest_ref = registry.push(stack.engine, dockerd.WEB_V2, "moorage/notified", "v2")
+
+        def rolled_out() -> bool:
+            body = stack.deployment("notified")
+            return body["spec"]["image"].endswith("@" + digest_ref.split("@")[1]) and (
+                body["status"]["phase"] == "available")
+
+        wait_for(rolled_out, 60, "the notified push to roll out")
+        assert versions(stack, "notified") == ["v2", "v2"]
+        with stack.client() as c:
+            delivered = c.get(f"/v1/deployments/notified/webhooks/{hook['id']}/deliveries"
+                              ).json()["items"]
+        assert "applied" in {d["outcome"] for d in delivered}, delivered
+    finally:
+        registry.restart(notify=None)

@@ -393,3 +393,24 @@ def test_a_flood_at_one_hook_is_429_unrecorded_and_others_still_work(
     finally:
         del os.environ["MOORAGE_HOOK_DELIVERIES_PER_MINUTE"]
         get_settings.cache_clear()
+
+
+def test_a_registry_hook_takes_its_secret_as_a_bearer_token_and_only_it(
+    client: TestClient, public: TestClient
+) -> None:
+    deploy(client, "registry.example.com/acme/web:1")
+    registry, generic = make_hook(client, "registry"), make_hook(client, "generic")
+    envelope = {"events": [{"id": "e-1", "action": "push", "target": {
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "repository": "acme/web", "tag": "2", "digest": "sha256:" + "a" * 64}}]}
+    body = json.dumps(envelope).encode()
+    for header in (f"Bearer {generic['secret']}", f"Bearer {registry['secret']}x",
+                   registry["secret"], f"Basic {registry['secret']}", AUTH["Authorization"]):
+        problem(public.post(registry["url"], content=body, headers={"Authorization": header}), 401)
+    # Only a registry hook takes the bearer form: a generic one still wants a signature.
+    problem(public.post(generic["url"], content=json.dumps({"tag": "2"}).encode(),
+                        headers={"Authorization": f"Bearer {generic['secret']}"}), 401)
+    accepted = public.post(registry["url"], content=body,
+                           headers={"Authorization": f"Bearer {registry['secret']}"})
+    assert accepted.status_code == 202, accepted.text
+    assert current(client)["spec"]["image"] == "registry.example.com/acme/web:2@sha256:" + "a" * 64

@@ -40,6 +40,8 @@ class Registry:
     username: str = "moorage-ci"
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18), repr=False)
     proc: subprocess.Popen | None = None
+    # Where the registry posts its notifications (url, Authorization header), if anywhere.
+    notify: tuple[str, str] | None = field(default=None, repr=False)
 
     @property
     def address(self) -> str:
@@ -63,6 +65,7 @@ class Registry:
             f"storage: {{filesystem: {{rootdirectory: {self.root / 'data'}}}}}\n"
             f"http: {{addr: '{self.address}'}}\n"
             f"auth: {{htpasswd: {{realm: moorage-test, path: {self.root / 'htpasswd'}}}}}\n"
+            + self._notifications()
         )
         log = open(self.root / "registry.log", "ab")  # noqa: SIM115  (closed with the process)
         self.proc = subprocess.Popen([shutil.which("docker-registry") or "docker-registry",
@@ -78,6 +81,27 @@ class Registry:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"the registry did not come up: {self.log_tail()}")
+
+    def _notifications(self) -> str:
+        if self.notify is None:
+            return ""
+        url, authorization = self.notify
+        return (
+            "notifications:\n"
+            "  endpoints:\n"
+            "    - name: moorage\n"
+            f"      url: {url}\n"
+            f"      headers: {{Authorization: ['{authorization}']}}\n"
+            "      timeout: 5s\n"
+            "      threshold: 3\n"
+            "      backoff: 1s\n"
+        )
+
+    def restart(self, notify: tuple[str, str] | None) -> None:
+        """The same registry (address, users, stored images), notifying elsewhere."""
+        self.stop()
+        self.notify = notify
+        self.start()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

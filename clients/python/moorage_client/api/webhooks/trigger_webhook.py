@@ -22,6 +22,7 @@ def _get_kwargs(
     x_git_hub_event: None | str | Unset = UNSET,
     x_git_hub_delivery: None | str | Unset = UNSET,
     x_delivery_id: None | str | Unset = UNSET,
+    authorization: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(x_hub_signature_256, Unset):
@@ -35,6 +36,9 @@ def _get_kwargs(
 
     if not isinstance(x_delivery_id, Unset):
         headers["X-Delivery-Id"] = x_delivery_id
+
+    if not isinstance(authorization, Unset):
+        headers["authorization"] = authorization
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -120,6 +124,7 @@ def sync_detailed(
     x_git_hub_event: None | str | Unset = UNSET,
     x_git_hub_delivery: None | str | Unset = UNSET,
     x_delivery_id: None | str | Unset = UNSET,
+    authorization: None | str | Unset = UNSET,
 ) -> Response[HookAccepted | HookIgnored | Problem]:
     """Trigger Webhook
 
@@ -133,6 +138,8 @@ def sync_detailed(
         x_git_hub_event (None | str | Unset):
         x_git_hub_delivery (None | str | Unset):
         x_delivery_id (None | str | Unset): Your id for this delivery: one id is applied once
+        authorization (None | str | Unset): `registry` webhooks only: `Bearer <secret>`, for a
+            Docker registry's notifications, which carry static headers and cannot sign
         body (TriggerWebhookBody):
 
     Raises:
@@ -150,6 +157,7 @@ def sync_detailed(
         x_git_hub_event=x_git_hub_event,
         x_git_hub_delivery=x_git_hub_delivery,
         x_delivery_id=x_delivery_id,
+        authorization=authorization,
     )
 
     response = client.get_httpx_client().request(
@@ -168,6 +176,7 @@ def sync(
     x_git_hub_event: None | str | Unset = UNSET,
     x_git_hub_delivery: None | str | Unset = UNSET,
     x_delivery_id: None | str | Unset = UNSET,
+    authorization: None | str | Unset = UNSET,
 ) -> HookAccepted | HookIgnored | Problem | None:
     """Trigger Webhook
 
@@ -181,6 +190,8 @@ def sync(
         x_git_hub_event (None | str | Unset):
         x_git_hub_delivery (None | str | Unset):
         x_delivery_id (None | str | Unset): Your id for this delivery: one id is applied once
+        authorization (None | str | Unset): `registry` webhooks only: `Bearer <secret>`, for a
+            Docker registry's notifications, which carry static headers and cannot sign
         body (TriggerWebhookBody):
 
     Raises:
@@ -199,6 +210,7 @@ def sync(
         x_git_hub_event=x_git_hub_event,
         x_git_hub_delivery=x_git_hub_delivery,
         x_delivery_id=x_delivery_id,
+        authorization=authorization,
     ).parsed
 
 
@@ -211,6 +223,7 @@ async def asyncio_detailed(
     x_git_hub_event: None | str | Unset = UNSET,
     x_git_hub_delivery: None | str | Unset = UNSET,
     x_delivery_id: None | str | Unset = UNSET,
+    authorization: None | str | Unset = UNSET,
 ) -> Response[HookAccepted | HookIgnored | Problem]:
     """Trigger Webhook
 
@@ -224,6 +237,8 @@ async def asyncio_detailed(
         x_git_hub_event (None | str | Unset):
         x_git_hub_delivery (None | str | Unset):
         x_delivery_id (None | str | Unset): Your id for this delivery: one id is applied once
+        authorization (None | str | Unset): `registry` webhooks only: `Bearer <secret>`, for a
+            Docker registry's notifications, which carry static headers and cannot sign
         body (TriggerWebhookBody):
 
     Raises:
@@ -241,6 +256,7 @@ async def asyncio_detailed(
         x_git_hub_event=x_git_hub_event,
         x_git_hub_delivery=x_git_hub_delivery,
         x_delivery_id=x_delivery_id,
+        authorization=authorization,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -257,6 +273,7 @@ async def asyncio(
     x_git_hub_event: None | str | Unset = UNSET,
     x_git_hub_delivery: None | str | Unset = UNSET,
     x_delivery_id: None | str | Unset = UNSET,
+    authorization: None | str | Unset = UNSET,
 ) -> HookAccepted | HookIgnored | Problem | None:
     """Trigger Webhook
 
@@ -270,6 +287,8 @@ async def asyncio(
         x_git_hub_event (None | str | Unset):
         x_git_hub_delivery (None | str | Unset):
         x_delivery_id (None | str | Unset): Your id for this delivery: one id is applied once
+        authorization (None | str | Unset): `registry` webhooks only: `Bearer <secret>`, for a
+            Docker registry's notifications, which carry static headers and cannot sign
         body (TriggerWebhookBody):
 
     Raises:
@@ -289,5 +308,6 @@ async def asyncio(
             x_git_hub_event=x_git_hub_event,
             x_git_hub_delivery=x_git_hub_delivery,
             x_delivery_id=x_delivery_id,
+            authorization=authorization,
         )
     ).parsed
