@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
+import app.models  # noqa: F401  (every model must be mapped to be found below)
 from app.db import Base
 from app.sealing import SealedJSON, SealedText
 

@@ -133,3 +133,21 @@ def test_production_requires_a_key() -> None:
     with pytest.raises(ValidationError, match="MOORAGE_SECRET_KEYS"):
         Settings(environment="production", database_url="postgresql://x/y",
                  broker_url="redis://x", secret_keys="")
+
+
+def test_the_secrets_cli_makes_keys_and_reseals(client: TestClient) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import service_env
+
+    _deploy(client)
+    moorage = str(Path(sys.executable).parent / "moorage")
+    env = {**os.environ, **service_env()}
+    key = subprocess.run([moorage, "secrets", "generate-key"], env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    Fernet(key.encode())  # a usable key
+    done = subprocess.run([moorage, "secrets", "reseal"], env=env, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.startswith("resealed ") and int(done.stdout.split()[1]) >= 3

@@ -105,3 +105,23 @@ def test_specs_without_credentials_hash_as_before_the_field_existed() -> None:
     public = specs.public_spec(_spec())
     assert "registry_auth" not in public
     assert specs.spec_hash(public, {"K": "v"}) == specs.spec_hash(public, {"K": "v"}, None)
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_STATUSES = ("Pulling fs layer", "Waiting", "Downloading", "Verifying Checksum",
+             "Download complete", "Extracting", "Pull complete", "Already exists")
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcd"), st.sampled_from(_STATUSES),
+                          st.integers(0, 10**8), st.integers(0, 10**8)), max_size=60))
+def test_pull_progress_never_claims_more_than_there_is(messages) -> None:
+    p = PullProgress()
+    for layer_id, status, current, total in messages:
+        p.feed(_layer(layer_id, status, current, total))
+        assert 0 <= p.done_layers <= len(p.layers) <= 4
+        summary = p.summary()
+        if "MB downloaded" in summary:
+            got, of = summary.split(", ")[1].removesuffix(" MB downloaded").split(" of ")
+            assert float(got) <= float(of)
