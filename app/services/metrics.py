@@ -1,0 +1,86 @@
+"""What the fleet looks like, as Prometheus metrics read from the database at scrape
+time. The database is the truth and the API can read it, so these need no shared state
+between the API, worker and beat processes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from app.db import session_scope, utcnow
+from app.repositories import stats
+
+log = logging.getLogger(__name__)
+PHASES = ("pending", "progressing", "available", "degraded", "failed", "deleting")
+
+
+class FleetCollector(Collector):
+    """Counts only, by default; with ``detailed``, also a series per host and per
+    deployment (their names are for callers allowed to read them)."""
+
+    def __init__(self, detailed: bool = False) -> None:
+        self.detailed = detailed
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            with session_scope() as session:
+                now = utcnow()
+                hosts = stats.hosts_by_state(session)
+                beats = stats.heartbeats(session)
+                deployments = stats.deployments(session)
+                rollouts = stats.active_rollouts(session)
+                due = stats.due_reconciles(session, now)
+        except Exception:  # a scrape must not fail because the database blinked
+            log.warning("metrics: the database could not be read", exc_info=True)
+            return
+
+        g = GaugeMetricFamily("moorage_hosts", "Registered hosts by state",
+                              labels=["state", "schedulable"])
+        for (state, schedulable), n in sorted(hosts.items()):
+            g.add_metric([state, str(schedulable).lower()], n)
+        yield g
+        if self.detailed:
+            g = GaugeMetricFamily("moorage_host_heartbeat_age_seconds",
+                                  "Seconds since the host last answered a heartbeat",
+                                  labels=["host"])
+            for name, at in beats:
+                if at is not None:
+                    g.add_metric([name], (now - at).total_seconds())
+            yield g
+
+        by_phase = dict.fromkeys(PHASES, 0)
+        for _, phase, *_ in deployments:
+            by_phase[phase] = by_phase.get(phase, 0) + 1
+        g = GaugeMetricFamily("moorage_deployments", "Deployments by phase", labels=["phase"])
+        for phase, n in by_phase.items():
+            g.add_metric([phase], n)
+        yield g
+        if self.detailed:
+            yield from self._per_deployment(deployments)
+
+        g = GaugeMetricFamily("moorage_rollouts_active", "Rollouts not yet ended, by state",
+                              labels=["state"])
+        for state in stats.ACTIVE_ROLLOUT_STATES:
+            g.add_metric([state], rollouts.get(state, 0))
+        yield g
+        yield GaugeMetricFamily(
+            "moorage_reconciles_due",
+            "Deployments due a look that no worker holds; if it keeps growing, the workers "
+            "are behind", value=due)
+
+    @staticmethod
+    def _per_deployment(deployments: list[tuple[str, str, int, int, int]]) -> Iterator[Metric]:
+        desired = GaugeMetricFamily("moorage_deployment_replicas_desired",
+                                    "Replicas a deployment wants", labels=["deployment"])
+        ready = GaugeMetricFamily("moorage_deployment_replicas_ready",
+                                  "Replicas ready", labels=["deployment"])
+        unavailable = GaugeMetricFamily("moorage_deployment_replicas_unavailable",
+                                        "Replicas wanted but not ready", labels=["deployment"])
+        for name, _, want, have, missing in deployments:
+            desired.add_metric([name], want)
+            ready.add_metric([name], have)
+            unavailable.add_metric([name], missing)
+        yield from (desired, ready, unavailable)
