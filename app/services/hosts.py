@@ -19,6 +19,7 @@ from app.errors import Conflict, Invalid
 from app.logs import register_secret_values
 from app.models import Host
 from app.repositories import deployments as deployment_repo
+from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.schemas.hosts import HostCreate, HostUpdate
@@ -139,6 +140,7 @@ def heartbeat_all() -> Heartbeat:
     results = [f.result() if f in done else f"no answer within {timeout:g}s" for f in futures]
     beat = Heartbeat()
     changed = beat.changed_hosts
+    told: list[tuple[str, str, str, bool]] = []  # (host, reason, message, warning)
     now = utcnow()
     grace = timedelta(seconds=settings.host_grace_s)
     tick = timedelta(seconds=settings.heartbeat_interval_s)
@@ -154,6 +156,7 @@ def heartbeat_all() -> Heartbeat:
                 if host.state != "ready":
                     log.info("host %s is ready again", host.name)
                     changed.append(host.name)
+                    told.append((host.name, "HostReady", f"host {host.name} answers again", False))
                 _apply_info(host, result)
                 host.state, host.unreachable_since = "ready", None
             else:
@@ -162,11 +165,21 @@ def heartbeat_all() -> Heartbeat:
                     log.warning("host %s is unreachable: %s", host.name, result)
                     changed.append(host.name)
                     host.state = "unreachable"
+                    told.append((host.name, "HostUnreachable",
+                                 f"host {host.name} missed a heartbeat: {result}; its replicas "
+                                 f"stay put for {settings.host_grace_s:g}s", True))
                 host.unreachable_since = host.unreachable_since or now
                 lost_at = host.unreachable_since + grace
                 if now - tick <= lost_at <= now:
                     log.warning("host %s is lost: its replicas move elsewhere", host.name)
                     changed.append(host.name)
+                    told.append((host.name, "HostLost",
+                                 f"host {host.name} unreachable for {settings.host_grace_s:g}s; "
+                                 "its replicas move to other hosts", True))
+        # Each deployment with replicas there hears of it, in its own events.
+        for name, reason, message, warning in told:
+            for deployment_id in replica_repo.deployment_ids_on_hosts(session, [name]):
+                event_repo.record(session, deployment_id, reason, message, warning=warning)
     return beat
 
 

@@ -75,6 +75,13 @@ def test_lost_host_replicas_move_and_come_back_once(fleet: Stack) -> None:
     slots = [c["slot"] for e in fleet.hosts.values()  # type: ignore[attr-defined]
              for c in fleet.containers("ha", engine=e)]
     assert sorted(slots) == sorted(str(i) for i in range(6))
+    # The deployment's events tell the host's story.
+    with fleet.client() as c:
+        events = c.get("/v1/deployments/ha/events", params={"limit": 500}).json()["items"]
+    told = [e["reason"] for e in events if e["reason"] in ("HostUnreachable", "HostLost", "HostReady")]
+    # (A pass that finds the host gone before the heartbeat does says so too: dedupe.)
+    firsts = [r for i, r in enumerate(told) if r not in told[:i]]
+    assert firsts == ["HostUnreachable", "HostLost", "HostReady"], told
 
 
 def test_drain_moves_replicas_without_downtime(fleet: Stack) -> None:
