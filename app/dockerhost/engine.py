@@ -23,7 +23,7 @@ from app.dockerhost.errors import (
     PermanentEngineError,
     TemporaryEngineError,
 )
-from app.dockerhost.pulls import PullProgress
+from app.dockerhost.pulls import PullProgress, pull_failure_is_temporary
 from app.reconcile.types import ObservedContainer
 
 LABEL_PREFIX = "moorage."
@@ -47,20 +47,6 @@ _PERMANENT_MARKERS = (
 )
 # Container events that mean its deployment may have drifted from what was planned.
 _DRIFT_EVENTS = ("die", "destroy", "oom", "pause", "rename")
-# Pull failures worth retrying: the registry is down or busy, not refusing us.
-_TRANSIENT_PULL_MARKERS = (
-    "connection refused",
-    "connection reset",
-    "i/o timeout",
-    "timeout",
-    "too many requests",
-    "toomanyrequests",
-    "503 service unavailable",
-    "502 bad gateway",
-    "unexpected eof",
-)
-
-
 @dataclass(frozen=True)
 class EngineInfo:
     version: str
@@ -473,9 +459,8 @@ class EngineClient:
 
     def _pull_failed(self, ref: str, message: str) -> EngineError:
         text = f"{self.name}: image {ref} could not be pulled: {message}"
-        if any(m in message.lower() for m in _TRANSIENT_PULL_MARKERS):
-            return TemporaryEngineError(text)
-        return PermanentEngineError(text)
+        return TemporaryEngineError(text) if pull_failure_is_temporary(message) else (
+            PermanentEngineError(text))
 
     def logs(self, container_id: str, tail: int) -> list[tuple[datetime | None, str]]:
         with classified(self.name, "logs"):

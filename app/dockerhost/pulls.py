@@ -11,6 +11,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 _DONE = ("Pull complete", "Already exists")
+# Pull failures worth retrying: the registry is down, busy or cut off, not refusing us.
+_TRANSIENT = (
+    "connection refused",
+    "connection reset",
+    "i/o timeout",
+    "timeout",
+    "too many requests",
+    "toomanyrequests",
+    "503 service unavailable",
+    "502 bad gateway",
+    "unexpected eof",
+)
+
+
+def pull_failure_is_temporary(message: str) -> bool:
+    """Whether trying the pull again later may help. Refusals (no credentials, wrong
+    ones, no such repository or tag, a name that does not resolve) are for good."""
+    return any(marker in message.lower() for marker in _TRANSIENT)
 # States after which a layer's bytes are all downloaded.
 _DOWNLOADED = ("Download complete", "Verifying Checksum", "Extracting", *_DONE)
 

@@ -125,3 +125,26 @@ def test_pull_progress_never_claims_more_than_there_is(messages) -> None:
         if "MB downloaded" in summary:
             got, of = summary.split(", ")[1].removesuffix(" MB downloaded").split(" of ")
             assert float(got) <= float(of)
+
+
+@pytest.mark.parametrize(("message", "temporary"), [
+    # What engines said in this project's tests and in the registry's documentation.
+    ('Get "http://127.0.0.1:5999/v2/": dial tcp 127.0.0.1:5999: connect: connection refused',
+     True),
+    ("Get https://ghcr.io/v2/: net/http: TLS handshake timeout", True),
+    ('Head "https://registry-1.docker.io/v2/library/nginx/manifests/1": '
+     "toomanyrequests: You have reached your pull rate limit.", True),
+    ("received unexpected HTTP status: 503 Service Unavailable", True),
+    ('Head "http://127.0.0.1:5123/v2/moorage/web/manifests/v1": no basic auth credentials',
+     False),
+    ("unauthorized: authentication required", False),
+    ("manifest for 127.0.0.1:5123/moorage/absent:v1 not found: manifest unknown", False),
+    ("pull access denied for moorage/nope, repository does not exist or may require "
+     "'docker login'", False),
+    ('Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on '
+     "10.0.0.53:53: no such host", False),
+])
+def test_which_pull_failures_are_worth_retrying(message: str, temporary: bool) -> None:
+    from app.dockerhost.pulls import pull_failure_is_temporary
+
+    assert pull_failure_is_temporary(message) is temporary
