@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,6 @@ from tests.conftest import AUTH, BOOTSTRAP_TOKEN, service_env
 
 PROBLEM = "application/problem+json"
 VENV_BIN = Path(sys.executable).parent
-
-
-@pytest.fixture
-def client(clean_db: None) -> Iterator[TestClient]:
-    from app.main import create_app
-
-    with TestClient(create_app(), headers=AUTH) as c:
-        yield c
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -13,19 +12,9 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from tests.conftest import AUTH
-
 PROBLEM = "application/problem+json"
 IDEMPOTENT = {"create_deployment", "rollback_deployment", "restart_deployment", "register_host",
               "create_token", "create_webhook"}
-
-
-@pytest.fixture
-def client(clean_db: None) -> Iterator[TestClient]:
-    from app.main import create_app
-
-    with TestClient(create_app(), headers=AUTH) as c:
-        yield c
 
 
 def ok(resp: httpx.Response, status: int = 200) -> Any:

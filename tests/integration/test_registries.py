@@ -4,25 +4,15 @@ deployment's own (spec.registry_auth). Passwords are write-only everywhere."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import AUTH
 from tests.integration.test_api_deployments import ok, problem, put, revision_numbers, spec
 
 PASSWORD = "s3cret-registry-password"
 OTHER = "another-registry-password"
-
-
-@pytest.fixture
-def client(clean_db: None) -> Iterator[TestClient]:
-    from app.main import create_app
-
-    with TestClient(create_app(), headers=AUTH) as c:
-        yield c
 
 
 @pytest.fixture

@@ -12,18 +12,10 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from tests.conftest import AUTH, SECRET_KEY
+from tests.conftest import SECRET_KEY
 
 SECRET = "env-secret-value-1234"
 PASSWORD = "registry-password-5678"
-
-
-@pytest.fixture
-def client(clean_db: None) -> Iterator[TestClient]:
-    from app.main import create_app
-
-    with TestClient(create_app(), headers=AUTH) as c:
-        yield c
 
 
 @pytest.fixture

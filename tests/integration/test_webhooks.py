@@ -34,14 +34,6 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def client(clean_db: None) -> Iterator[TestClient]:
-    from app.main import create_app
-
-    with TestClient(create_app(), headers=AUTH) as c:
-        yield c
-
-
-@pytest.fixture
 def public(client: TestClient) -> TestClient:
     """What a registry or CI is: no bearer token."""
     return TestClient(client.app)
