@@ -57,7 +57,7 @@ def heartbeat() -> None:
     beat = host_service.heartbeat_all()
     # A host came, went or was declared lost, or a container died or was removed: those
     # deployments look now, not at their next drift check.
-    for deployment_id in set(host_service.deployments_on(beat.changed_hosts)) | beat.drifted:
+    for deployment_id in beat.wake:
         send_reconcile(deployment_id)
 
 

@@ -196,9 +196,8 @@ def apply(
     fresh = restart or repin
     nonce = uuid.uuid4().hex if fresh else (previous.restart_nonce if previous else "")
     rev = _record_revision(session, deployment, public, secrets, password, nonce)
-    pinned = image_of if image_of is not None and image_of.spec["image"] == public["image"] else (
-        previous if previous is not None and previous.spec["image"] == public["image"] else None)
-    if pinned is not None and not repin:
+    pinned = image_of or previous
+    if pinned is not None and pinned.spec["image"] == public["image"] and not repin:
         # The same reference keeps its pinned image: only a new apply of a new
         # reference (or a webhook) moves a deployment to whatever a tag means now.
         rev.image_digest = pinned.image_digest

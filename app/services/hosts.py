@@ -95,7 +95,9 @@ def remove(session: Session, name: str, if_match: str | None) -> None:
 @dataclass
 class Heartbeat:
     changed_hosts: list[str] = field(default_factory=list)  # came, went, or were lost
-    drifted: set[uuid.UUID] = field(default_factory=set)  # their containers changed
+    # Deployments to look at now: with replicas on a changed host, or whose containers
+    # changed on their own.
+    wake: set[uuid.UUID] = field(default_factory=set)
 
 
 def heartbeat_all() -> Heartbeat:
@@ -108,10 +110,11 @@ def heartbeat_all() -> Heartbeat:
         hosts = [(h.id, address(h)) for h in host_repo.all_hosts(session)]
     if not hosts:
         return Heartbeat()
-    installation = get_settings().installation_id
+    settings = get_settings()
+    timeout = settings.heartbeat_timeout_s
+    installation = settings.installation_id
     # Windows overlap, so an event at a tick's edge is not missed; a repeat costs nothing.
-    window = timedelta(seconds=get_settings().heartbeat_interval_s
-                       + 2 * get_settings().heartbeat_timeout_s)
+    window = timedelta(seconds=settings.heartbeat_interval_s + 2 * timeout)
 
     def ping(addr: EngineAddress) -> tuple[EngineInfo, set[str]] | str:
         client = client_for(addr, timeout)
@@ -128,8 +131,6 @@ def heartbeat_all() -> Heartbeat:
                 log.info("no events from %s: %s", addr.name, exc)
         return info, drifted
 
-    settings = get_settings()
-    timeout = settings.heartbeat_timeout_s
     # One thread per host (up to 128), and a deadline for the whole tick: a host that has
     # not answered by then missed this heartbeat, however slow its connection is to fail.
     deadline = time.monotonic() + timeout  # starting 100 threads takes a while, too
@@ -152,7 +153,7 @@ def heartbeat_all() -> Heartbeat:
                 continue
             if not isinstance(result, str):
                 result, drifted = result
-                beat.drifted |= {uuid.UUID(d) for d in drifted if _is_uuid(d)}
+                beat.wake |= {uuid.UUID(d) for d in drifted if _is_uuid(d)}
                 if host.state != "ready":
                     log.info("host %s is ready again", host.name)
                     changed.append(host.name)
@@ -180,6 +181,7 @@ def heartbeat_all() -> Heartbeat:
         for name, reason, message, warning in told:
             for deployment_id in replica_repo.deployment_ids_on_hosts(session, [name]):
                 event_repo.record(session, deployment_id, reason, message, warning=warning)
+                beat.wake.add(deployment_id)
     return beat
 
 
@@ -189,12 +191,6 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def deployments_on(names: list[str]) -> list[uuid.UUID]:
-    """Deployments with replicas on these hosts: the ones a host's change concerns."""
-    with session_scope() as session:
-        return replica_repo.deployment_ids_on_hosts(session, names)
 
 
 def collect_orphans() -> int:

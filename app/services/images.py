@@ -7,6 +7,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from app.db import session_scope
 from app.dockerhost import (
@@ -17,6 +19,7 @@ from app.dockerhost import (
     TemporaryEngineError,
 )
 from app.repositories import events as event_repo
+from app.services import registries
 from app.services.registries import PullAuth
 
 _locks: dict[tuple[str, str], threading.Lock] = {}
@@ -37,9 +40,19 @@ class ImageSource:
     """Where one revision's image comes from, and who is asking."""
 
     deployment_id: uuid.UUID
-    ref: str  # as written in the spec
-    auth: PullAuth | None
+    spec: dict[str, Any]  # the revision's public spec
+    registry_password: str | None
     progress_every_s: float = 2.0
+
+    @property
+    def ref(self) -> str:
+        return self.spec["image"]  # as written in the spec
+
+    @cached_property
+    def auth(self) -> PullAuth | None:
+        """Looked up at the first pull only: most passes pull nothing."""
+        with session_scope() as session:
+            return registries.credentials_for(session, self.spec, self.registry_password)
 
     def event(self, reason: str, message: str, *, warning: bool = False) -> None:
         with session_scope() as session:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.image_refs import normalize_registry, registry_of, server_address
 from app.logs import register_secret_values
-from app.models import RegistryCredential, Revision
+from app.models import RegistryCredential
 from app.repositories import registries as registry_repo
 from app.schemas.registries import RegistryCredentialWrite
 
@@ -49,13 +50,16 @@ def remove(session: Session, registry: str) -> None:
     registry_repo.delete(session, registry_repo.get(session, normalize_registry(registry)))
 
 
-def for_revision(session: Session, revision: Revision) -> PullAuth | None:
-    """What a pull of the revision's image presents: the deployment's own credentials,
-    else the global ones for its registry, else none (an anonymous pull)."""
-    registry = registry_of(revision.spec["image"])
-    own = revision.spec.get("registry_auth")
-    if own and revision.registry_password:
-        auth = PullAuth(registry, own["username"], revision.registry_password, "deployment")
+def credentials_for(
+    session: Session, spec: dict[str, Any], registry_password: str | None
+) -> PullAuth | None:
+    """What a pull of a revision's image presents (its public spec and the password kept
+    apart): the deployment's own credentials, else the global ones for its registry,
+    else none (an anonymous pull)."""
+    registry = registry_of(spec["image"])
+    own = spec.get("registry_auth")
+    if own and registry_password:
+        auth = PullAuth(registry, own["username"], registry_password, "deployment")
     elif (credential := registry_repo.find(session, registry)) is not None:
         auth = PullAuth(registry, credential.username, credential.password, "global")
     else:

@@ -142,7 +142,3 @@ class Registry:
             return f"{name}@{digest}"
         finally:
             api.close()
-
-    def forget(self, engine: Engine, image: str) -> None:
-        """Make the engine forget a pulled image name (the content may stay under others)."""
-        engine.docker("rmi", image, check=False)

@@ -28,7 +28,7 @@ from app.reconcile.types import (
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
-from app.services import fleet, images, registries, specs
+from app.services import fleet, images, specs
 
 
 @lru_cache
@@ -113,7 +113,7 @@ def load(
         # nothing ends (on SQLite a write lock held until the process exits).
         loads = _loads(session, deployment.id, by_id)
         image_source = images.ImageSource(
-            deployment.id, revision.spec["image"], registries.for_revision(session, revision),
+            deployment.id, revision.spec, revision.registry_password,
             settings.pull_progress_interval_s,
         )
         session.expunge_all()
