@@ -144,7 +144,6 @@ def heartbeat_all() -> Heartbeat:
     told: list[tuple[str, str, str, bool]] = []  # (host, reason, message, warning)
     now = utcnow()
     grace = timedelta(seconds=settings.host_grace_s)
-    tick = timedelta(seconds=settings.heartbeat_interval_s)
     with session_scope() as session:
         rows = {h.id: h for h in host_repo.all_hosts(session)}  # one query, not one per host
         for (host_id, _), result in zip(hosts, results, strict=True):
@@ -159,7 +158,7 @@ def heartbeat_all() -> Heartbeat:
                     changed.append(host.name)
                     told.append((host.name, "HostReady", f"host {host.name} answers again", False))
                 _apply_info(host, result)
-                host.state, host.unreachable_since = "ready", None
+                host.state, host.unreachable_since, host.lost_at = "ready", None, None
             else:
                 host.last_error = result
                 if host.state == "ready":
@@ -170,8 +169,8 @@ def heartbeat_all() -> Heartbeat:
                                  f"host {host.name} missed a heartbeat: {result}; its replicas "
                                  f"stay put for {settings.host_grace_s:g}s", True))
                 host.unreachable_since = host.unreachable_since or now
-                lost_at = host.unreachable_since + grace
-                if now - tick <= lost_at <= now:
+                if host.lost_at is None and now >= host.unreachable_since + grace:
+                    host.lost_at = now
                     log.warning("host %s is lost: its replicas move elsewhere", host.name)
                     changed.append(host.name)
                     told.append((host.name, "HostLost",

@@ -22,7 +22,9 @@ class Sampler:
 
     def __post_init__(self) -> None:
         self._apis = [docker.APIClient(base_url=url) for url in self.engine_urls]
-        self._http = httpx.Client(timeout=0.5)
+        # Generous: on a loaded machine a healthy replica may answer late, and a slow
+        # answer must not read as an unready replica.
+        self._http = httpx.Client(timeout=2.0)
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _ready(self, container: dict) -> bool:
@@ -37,6 +39,8 @@ class Sampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Stamped when listed: the probes after it may take a while.
+            stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}"
             listed = []
             for api in self._apis:
                 try:
@@ -47,7 +51,7 @@ class Sampler:
             alive = [c for c in listed if c["State"] not in ("exited", "dead")]
             ready = sum(self._ready(c) for c in alive if c["State"] == "running")
             self.samples.append((len(alive), ready))
-            self.times.append(time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}")
+            self.times.append(stamp)
             self._stop.wait(0.1)
 
     def __enter__(self) -> Sampler:
