@@ -35,7 +35,8 @@ class Host(Base):
     # Since when the host has failed heartbeats (None while it answers); drives lost-host
     # rescheduling, with hysteresis so a flapping host causes no churn.
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When a heartbeat declared it lost (once per outage, however late that tick ran).
+    # When a heartbeat declared it lost (unreachable past the grace period): from then on
+    # its replicas move. Cleared when it answers again.
     lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resource_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

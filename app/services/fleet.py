@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from app.config import get_settings
-from app.db import utcnow
 from app.dockerhost import EngineAddress
 from app.logs import register_secret_values
 from app.models import Host, Replica
@@ -19,16 +15,15 @@ def address(host: Host) -> EngineAddress:
                          host.tls_client_key, host.ssh_private_key, host.ssh_known_hosts)
 
 
-def views(hosts: list[Host], now: datetime | None = None) -> list[HostView]:
+def views(hosts: list[Host]) -> list[HostView]:
     """Hosts as the planner sees them. An unreachable host's replicas stay put (unknown)
-    until it has been gone for the grace period; then it is lost and they move."""
-    now = now or utcnow()
-    grace = timedelta(seconds=get_settings().host_grace_s)
+    until a heartbeat declares it lost (``lost_at``, after the grace period); then they
+    move. One decision, made by the heartbeat, so the events and the moves agree."""
     out = []
     for h in hosts:
         if h.state in ("ready", "pending"):
             state = HostState.READY
-        elif h.unreachable_since is not None and now - h.unreachable_since >= grace:
+        elif h.lost_at is not None:
             state = HostState.LOST
         else:
             state = HostState.UNREACHABLE

@@ -1,4 +1,4 @@
-"""when a heartbeat declared a host lost, so it is announced once per outage
+"""when a heartbeat declared a host lost: the one decision its replicas move on
 
 Revision ID: 0009
 Revises: 0008
