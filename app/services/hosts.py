@@ -106,6 +106,9 @@ def heartbeat_all() -> Heartbeat:
 
     The deployments of changed hosts and drifted containers want a look now.
     """
+    # Ticks are stamped when they start: a dead host makes every tick wait out its timeout,
+    # and that wait must not push the grace's end past a tick.
+    started = utcnow()
     with session_scope() as session:
         hosts = [(h.id, address(h)) for h in host_repo.all_hosts(session)]
     if not hosts:
@@ -142,8 +145,8 @@ def heartbeat_all() -> Heartbeat:
     beat = Heartbeat()
     changed = beat.changed_hosts
     told: list[tuple[str, str, str, bool]] = []  # (host, reason, message, warning)
-    now = utcnow()
     grace = timedelta(seconds=settings.host_grace_s)
+    tick = timedelta(seconds=settings.heartbeat_interval_s)
     with session_scope() as session:
         rows = {h.id: h for h in host_repo.all_hosts(session)}  # one query, not one per host
         for (host_id, _), result in zip(hosts, results, strict=True):
@@ -168,9 +171,10 @@ def heartbeat_all() -> Heartbeat:
                     told.append((host.name, "HostUnreachable",
                                  f"host {host.name} missed a heartbeat: {result}; its replicas "
                                  f"stay put for {settings.host_grace_s:g}s", True))
-                host.unreachable_since = host.unreachable_since or now
-                if host.lost_at is None and now >= host.unreachable_since + grace:
-                    host.lost_at = now
+                host.unreachable_since = host.unreachable_since or started
+                # Lost at the tick nearest the grace's end, not one whole tick after it.
+                if host.lost_at is None and started + tick / 2 >= host.unreachable_since + grace:
+                    host.lost_at = started
                     log.warning("host %s is lost: its replicas move elsewhere", host.name)
                     changed.append(host.name)
                     told.append((host.name, "HostLost",
