@@ -83,3 +83,21 @@ class TooManyRequests(AppError):
 
 class ServiceUnavailable(AppError):
     status, title, type_slug = 503, "Service Unavailable", "unavailable"
+
+
+class CommitFailed(ServiceUnavailable):
+    """The transaction could not be committed: nothing of the request took effect."""
+
+    def __init__(self, retry_after_s: int = 1) -> None:
+        super().__init__(
+            "the change could not be committed and nothing was changed; retry",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached: the API answers again once it can, by itself."""
+
+    def __init__(self, retry_after_s: int = 2) -> None:
+        super().__init__("the database is unavailable; retry shortly",
+                         headers={"Retry-After": str(retry_after_s)})

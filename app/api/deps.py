@@ -2,27 +2,51 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from contextlib import suppress
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.db import session_scope
-from app.errors import Unauthorized
+from app.db import get_sessionmaker, session_scope
+from app.errors import CommitFailed, Unauthorized
 from app.schemas.common import Problem
 from app.services import tokens as token_service
 from app.services.tokens import Principal
 
+log = logging.getLogger(__name__)
+
 
 def get_session() -> Iterator[Session]:
-    """One request, one transaction: committed when the handler returns, else rolled back."""
-    with session_scope() as session:
+    """One request, one transaction: committed when the handler returns, else rolled back.
+
+    Used with ``scope="function"``, so the commit happens before the response is sent: a
+    2xx means the change is durable, and a commit that fails is a 503 (nothing changed,
+    safe to retry) instead of a success already on the wire."""
+    session = get_sessionmaker()()
+    try:
         yield session
+    except BaseException:
+        with suppress(SQLAlchemyError):  # a dead connection cannot roll back; it is dropped
+            session.rollback()
+        raise
+    else:
+        try:
+            session.commit()
+        except SQLAlchemyError as exc:
+            with suppress(SQLAlchemyError):
+                session.rollback()
+            log.warning("commit failed, answering 503: %s", exc.__class__.__name__, exc_info=True)
+            raise CommitFailed() from exc
+    finally:
+        session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description="ETag (resource_version) the change is based on"),

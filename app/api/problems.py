@@ -11,10 +11,11 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import AppError
+from app.errors import AppError, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -111,6 +112,15 @@ def install(app: FastAPI) -> None:
         log.info("integrity error: %s", exc.orig)
         return problem(409, "Conflict", "the change conflicts with the current state",
                        "conflict")
+
+    async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # Connection refused or dropped, a failover, a full pool: the caller can retry, and
+        # the pool reconnects by itself (pre-ping) once the database is back.
+        log.warning("database unavailable: %s", getattr(exc, "orig", exc).__class__.__name__)
+        return from_error(DatabaseUnavailable())
+
+    for unavailable in (OperationalError, InterfaceError, DisconnectionError, PoolTimeout):
+        app.add_exception_handler(unavailable, _database_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
