@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     reconcile_lease_s: float = 20.0
     reconcile_budget_s: float = 45.0
     resync_interval_s: float = 5.0
+    # A job that waited this long without a worker picking it up is taken for lost (a
+    # flushed broker) and sent again; until then, further requests for it are absorbed.
+    job_redeliver_s: float = 30.0
     # How often a converged deployment is checked for drift anyway. Engine events seen at
     # each heartbeat (a container died or was removed) wake it sooner; this is the net.
     drift_check_interval_s: float = 30.0

@@ -17,7 +17,7 @@ from app.jobs import (
     RECONCILE_TASK,
     RESYNC_TASK,
     get_celery,
-    send_reconcile,
+    request_reconcile,
 )
 from app.repositories import deployments as deployment_repo
 from app.services import hosts as host_service
@@ -45,11 +45,11 @@ def resync() -> int:
     """Level-triggered safety net: every deployment due a look gets a reconcile job."""
     with session_scope() as session:
         due = deployment_repo.ids_due_for_reconcile(session, utcnow())
-    for deployment_id in due:
-        send_reconcile(deployment_id)
+    # Those with a job still waiting are absorbed: a busy worker never gets a pile-up.
+    sent = request_reconcile(due)
     with session_scope() as session:  # Idempotency-Keys are kept 24 h (an indexed delete)
         idempotency_service.purge_expired(session)
-    return len(due)
+    return sent
 
 
 @celery.task(name=HEARTBEAT_TASK, acks_late=True, expires=30)
@@ -57,8 +57,7 @@ def heartbeat() -> None:
     beat = host_service.heartbeat_all()
     # A host came, went or was declared lost, or a container died or was removed: those
     # deployments look now, not at their next drift check.
-    for deployment_id in beat.wake:
-        send_reconcile(deployment_id)
+    request_reconcile(beat.wake)
 
 
 @celery.task(name=ORPHANS_TASK, acks_late=True, expires=60)

@@ -39,6 +39,11 @@ class Deployment(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_reconcile_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # At most one job per deployment waits in the broker: set when one is sent, cleared
+    # when a worker picks it up; a send while it is set is absorbed (app.jobs).
+    job_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A job arrived while another worker held the lease: that worker looks again at the end.
+    look_again: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Crash back-off per replica slot: {"<slot>": {"count": n, "last_at": iso}}.
     slot_restarts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 

@@ -74,11 +74,54 @@ def revisions_page(
 
 
 def ids_due_for_reconcile(session: Session, now: datetime) -> list[uuid.UUID]:
+    """Due a look and held by no worker, oldest due first (a fair order for the resync)."""
     query = select(Deployment.id).where(
         or_(Deployment.lease_expires_at.is_(None), Deployment.lease_expires_at < now),
         or_(Deployment.next_reconcile_at.is_(None), Deployment.next_reconcile_at <= now),
-    )
+    ).order_by(Deployment.next_reconcile_at.asc().nulls_first(), Deployment.id)
     return list(session.scalars(query))
+
+
+def mark_job_queued(
+    session: Session, ids: list[uuid.UUID], now: datetime, stale_before: datetime
+) -> list[uuid.UUID]:
+    """Mark each deployment as having a job in the broker, unless one is already there;
+    the ids returned are those that need a job sent. A mark older than ``stale_before`` is
+    taken for a lost message (a flushed broker) and replaced."""
+    if not ids:
+        return []
+    result = session.execute(
+        update(Deployment)
+        .where(
+            Deployment.id.in_(ids),
+            or_(Deployment.job_queued_at.is_(None), Deployment.job_queued_at < stale_before),
+        )
+        .values(job_queued_at=now)
+        .returning(Deployment.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars())
+
+
+def unmark_job_queued(session: Session, ids: list[uuid.UUID]) -> None:
+    """The job was picked up (or could not be sent): the next request sends a new one."""
+    session.execute(
+        update(Deployment).where(Deployment.id.in_(ids)).values(job_queued_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def ask_holder_to_look_again(session: Session, deployment_id: uuid.UUID, now: datetime) -> bool:
+    """If another worker holds a live lease, have it look again when it ends (True).
+    False: nobody holds it (any more), and the caller may take the lease itself."""
+    result = session.execute(
+        update(Deployment)
+        .where(Deployment.id == deployment_id, Deployment.lease_owner.is_not(None),
+               Deployment.lease_expires_at >= now)
+        .values(look_again=True)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def try_acquire_lease(
@@ -101,13 +144,19 @@ def try_acquire_lease(
     return result.rowcount == 1
 
 
-def release_lease(session: Session, deployment_id: uuid.UUID, owner: str) -> None:
-    session.execute(
-        update(Deployment)
-        .where(Deployment.id == deployment_id, Deployment.lease_owner == owner)
-        .values(lease_owner=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
+def release_lease(session: Session, deployment_id: uuid.UUID, owner: str) -> Deployment | None:
+    """Give the lease up; the row as it was, locked, so a look-again request made while we
+    held the lease is either seen here or finds the lease free and takes it."""
+    deployment = session.scalar(
+        select(Deployment).where(Deployment.id == deployment_id).with_for_update()
+        .execution_options(populate_existing=True)
     )
+    if deployment is None:
+        return None
+    if deployment.lease_owner == owner:
+        deployment.lease_owner = None
+        deployment.lease_expires_at = None
+    return deployment
 
 
 def all_ids(session: Session) -> set[str]:

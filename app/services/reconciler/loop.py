@@ -68,8 +68,9 @@ class Reconciler:
         )
 
     def run(self, deployment_id: uuid.UUID) -> None:
-        if not self._lease(deployment_id):
-            log.debug("deployment %s is being reconciled elsewhere", deployment_id)
+        jobs.job_picked_up(deployment_id)
+        if not self._take_lease_or_hand_over(deployment_id):
+            log.debug("deployment %s is being reconciled elsewhere; it looks again", deployment_id)
             return
         keeper = LeaseKeeper(self, deployment_id)
         keeper.start()
@@ -86,13 +87,27 @@ class Reconciler:
         finally:
             keeper.stop()
             with session_scope() as session:
-                deployment_repo.release_lease(session, deployment_id, self.owner)
-                deployment = deployment_repo.find(session, deployment_id)
-                moved = deployment is not None and deployment.generation != self.seen_generation
-            if moved:
-                # A change landed while we held the lease (its own job saw the lease
-                # taken and left): look again now rather than at the next resync.
-                jobs.send_reconcile(deployment_id)
+                deployment = deployment_repo.release_lease(session, deployment_id, self.owner)
+                again = deployment is not None and (
+                    deployment.look_again or deployment.generation != self.seen_generation)
+                if deployment is not None:
+                    deployment.look_again = False
+            if again:
+                # A job came (or a change landed) while we held the lease: look again,
+                # behind the others in the queue rather than at once.
+                jobs.request_reconcile([deployment_id])
+
+    def _take_lease_or_hand_over(self, deployment_id: uuid.UUID) -> bool:
+        """Take the lease, or have its holder look again when it ends. One of the two
+        always happens: whichever way the holder's release races this, the request for
+        a look is never lost."""
+        for _ in range(3):
+            if self._lease(deployment_id):
+                return True
+            with session_scope() as session:
+                if deployment_repo.ask_holder_to_look_again(session, deployment_id, utcnow()):
+                    return False
+        return False  # the lease flips between holders; the holder's own end looks again
 
     def _lease(self, deployment_id: uuid.UUID) -> bool:
         now = utcnow()
