@@ -9,6 +9,7 @@ from app.dockerhost.engine import (
     client_for,
 )
 from app.dockerhost.errors import (
+    ContainerGone,
     EngineError,
     ImageMissing,
     PermanentEngineError,
@@ -22,6 +23,7 @@ __all__ = [
     "EngineError",
     "EngineInfo",
     "ImageInfo",
+    "ContainerGone",
     "ImageMissing",
     "PermanentEngineError",
     "TemporaryEngineError",

@@ -18,10 +18,12 @@ from docker.tls import TLSConfig
 
 from app.dockerhost import keyfiles, ssh
 from app.dockerhost.errors import (
+    ContainerGone,
     EngineError,
     ImageMissing,
     PermanentEngineError,
     TemporaryEngineError,
+    classify_api_error,
 )
 from app.dockerhost.pulls import PullProgress, pull_failure_is_temporary
 from app.reconcile.types import ObservedContainer
@@ -35,16 +37,6 @@ L_SLOT = "moorage.slot"
 L_TEMPLATE = "moorage.template-hash"
 L_INSTALLATION = "moorage.installation"
 
-_PERMANENT_MARKERS = (
-    "port is already allocated",
-    "address already in use",
-    "invalid reference format",
-    "no such image",
-    "not found",
-    "invalid",
-    "executable file not found",
-    "no command specified",
-)
 # Container events that mean its deployment may have drifted from what was planned.
 _DRIFT_EVENTS = ("die", "destroy", "oom", "pause", "rename")
 @dataclass(frozen=True)
@@ -97,22 +89,18 @@ def _engine_message(exc: derr.APIError) -> str:
 
 
 @contextmanager
-def classified(host: str, what: str) -> Iterator[None]:
-    """Translate docker/requests errors into Temporary/Permanent engine errors."""
+def classified(host: str, what: str, *, container_op: bool = False) -> Iterator[None]:
+    """Translate docker/requests errors into engine errors by the engine's status code
+    (``classify_api_error``); ``container_op``: a 404 means the container vanished."""
     try:
         yield
     except EngineError:
         raise
-    except derr.ImageNotFound as exc:
-        raise PermanentEngineError(f"{host}: {what}: {_engine_message(exc)}") from exc
     except derr.APIError as exc:
         message = f"{host}: {what}: {_engine_message(exc)}"
-        status = exc.status_code or 0
-        if status == 409 or status >= 500 and not any(
-            m in message.lower() for m in _PERMANENT_MARKERS
-        ):
-            raise TemporaryEngineError(message) from exc
-        raise PermanentEngineError(message) from exc
+        kind = classify_api_error(exc.status_code, message,
+                                  container_op=container_op and not isinstance(exc, derr.ImageNotFound))
+        raise kind(message) from exc
     except (requests.exceptions.RequestException, derr.DockerException, OSError) as exc:
         raise TemporaryEngineError(f"{host}: {what}: engine unreachable ({exc})") from exc
     except ValueError as exc:  # the SDK's answer to a URL it cannot parse
@@ -293,8 +281,8 @@ class EngineClient:
                     else:
                         self._inspected.pop(s["Id"], None)
                         details = self.api.inspect_container(s["Id"])
-                except derr.NotFound:
-                    continue
+                except (derr.NotFound, ContainerGone):
+                    continue  # removed since the list: it is simply not there
                 observed.append(self._observed(s, details))
         return observed
 
@@ -341,7 +329,7 @@ class EngineClient:
         it stops. Details of a container that is not running are never kept."""
         details = self._inspected.get(container_id)
         if details is None:
-            with classified(self.name, "inspect"):
+            with classified(self.name, "inspect", container_op=True):
                 details = self.api.inspect_container(container_id)
             if details.get("State", {}).get("Running"):
                 if len(self._inspected) > 4096:
@@ -405,11 +393,11 @@ class EngineClient:
         return created["Id"]
 
     def start(self, container_id: str) -> None:
-        with classified(self.name, "start"):
+        with classified(self.name, "start", container_op=True):
             self.api.start(container_id)
 
     def remove(self, container_id: str, stop_timeout: int = 10) -> None:
-        with classified(self.name, "remove"):
+        with classified(self.name, "remove", container_op=True):
             try:
                 self.api.stop(container_id, timeout=stop_timeout)
                 self.api.remove_container(container_id, v=True, force=True)

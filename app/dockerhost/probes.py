@@ -83,7 +83,7 @@ def probe(client: EngineClient, container_id: str, check: dict[str, Any]) -> Pro
 
 
 def _exec(client: EngineClient, container_id: str, argv: list[str], timeout: float) -> ProbeResult:
-    with classified(client.name, "exec probe"):
+    with classified(client.name, "exec probe", container_op=True):
         exec_id = client.api.exec_create(container_id, argv, stdout=True, stderr=True)["Id"]
         output = client.api.exec_start(exec_id).decode(errors="replace")
         code = client.api.exec_inspect(exec_id).get("ExitCode")

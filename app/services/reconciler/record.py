@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import session_scope, utcnow
-from app.dockerhost import EngineError
+from app.dockerhost import ContainerGone, EngineError
 from app.errors import AppError
 from app.models import Deployment, Replica, Rollout
 from app.reconcile.planner import BackoffPolicy, Summary
@@ -258,6 +258,8 @@ def record_outcomes(ctx: Context, outcomes: list[Outcome], backoff: BackoffPolic
         temporary = False
         for o in outcomes:
             a = o.action
+            if isinstance(o.error, ContainerGone):
+                continue  # removed between observe and act: the next pass sees it gone
             if o.error is not None:
                 event_repo.record(session, deployment.id, "ActionFailed", str(o.error),
                                   warning=True, rollout_id=rollout_id, dedupe=True)
