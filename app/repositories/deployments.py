@@ -159,5 +159,15 @@ def release_lease(session: Session, deployment_id: uuid.UUID, owner: str) -> Dep
     return deployment
 
 
+def lock_existing(session: Session, ids: list[uuid.UUID] | set[uuid.UUID]) -> list[uuid.UUID]:
+    """Those of ``ids`` that still exist, held (FOR KEY SHARE) so none is deleted before
+    this transaction ends: rows that refer to them can be inserted safely."""
+    if not ids:
+        return []
+    query = (select(Deployment.id).where(Deployment.id.in_(list(ids))).order_by(Deployment.id)
+             .with_for_update(key_share=True))
+    return list(session.scalars(query))
+
+
 def all_ids(session: Session) -> set[str]:
     return {str(i) for i in session.scalars(select(Deployment.id))}

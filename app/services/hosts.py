@@ -8,6 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from app.dockerhost.engine import drop_client
 from app.errors import Conflict, Invalid
 from app.logs import register_secret_values
 from app.models import Host
+from app.reconcile.liveness import HostNotice, Liveness, after_ping
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
@@ -29,6 +31,7 @@ from app.services.preconditions import check_if_match
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S = 5.0
+HEARTBEAT_THREADS = 128
 
 
 def _apply_info(host: Host, info: EngineInfo) -> None:
@@ -100,6 +103,12 @@ class Heartbeat:
     wake: set[uuid.UUID] = field(default_factory=set)
 
 
+@lru_cache(maxsize=1)
+def _heartbeat_pool() -> ThreadPoolExecutor:
+    # Made on first use, so each forked worker child has its own.
+    return ThreadPoolExecutor(HEARTBEAT_THREADS, thread_name_prefix="heartbeat")
+
+
 def heartbeat_all() -> Heartbeat:
     """Ping every host at once, so a dead one never delays the others, and ask each one
     which of our containers died or were removed since about the last tick.
@@ -134,17 +143,17 @@ def heartbeat_all() -> Heartbeat:
                 log.info("no events from %s: %s", addr.name, exc)
         return info, drifted
 
-    # One thread per host (up to 128), and a deadline for the whole tick: a host that has
-    # not answered by then missed this heartbeat, however slow its connection is to fail.
-    deadline = time.monotonic() + timeout  # starting 100 threads takes a while, too
-    pool = ThreadPoolExecutor(min(128, len(hosts)), thread_name_prefix="heartbeat")
-    futures = [pool.submit(ping, addr) for _, addr in hosts]
+    # A deadline for the whole tick: a host that has not answered by then missed this
+    # heartbeat, however slow its connection is to fail. The pool's threads live across
+    # ticks (one per host, up to 128), so a tick does not pay for starting them.
+    deadline = time.monotonic() + timeout
+    futures = [_heartbeat_pool().submit(ping, addr) for _, addr in hosts]
     done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
-    pool.shutdown(wait=False, cancel_futures=True)
+    for f in futures:
+        f.cancel()  # one still queued behind a slow host: not worth starting now
     results = [f.result() if f in done else f"no answer within {timeout:g}s" for f in futures]
     beat = Heartbeat()
-    changed = beat.changed_hosts
-    told: list[tuple[str, str, str, bool]] = []  # (host, reason, message, warning)
+    told: list[tuple[str, HostNotice]] = []
     grace = timedelta(seconds=settings.host_grace_s)
     tick = timedelta(seconds=settings.heartbeat_interval_s)
     with session_scope() as session:
@@ -153,37 +162,32 @@ def heartbeat_all() -> Heartbeat:
             host = rows.get(host_id)
             if host is None:
                 continue
-            if not isinstance(result, str):
-                result, drifted = result
+            error = result if isinstance(result, str) else None
+            verdict = after_ping(
+                host.name, Liveness(host.state, host.unreachable_since, host.lost_at), error,
+                tick_started=started, grace=grace, tick=tick)
+            if error is None:
+                info, drifted = result
                 beat.wake |= {uuid.UUID(d) for d in drifted if _is_uuid(d)}
-                if host.state != "ready":
-                    log.info("host %s is ready again", host.name)
-                    changed.append(host.name)
-                    told.append((host.name, "HostReady", f"host {host.name} answers again", False))
-                _apply_info(host, result)
-                host.state, host.unreachable_since, host.lost_at = "ready", None, None
+                _apply_info(host, info)
             else:
-                host.last_error = result
-                if host.state == "ready":
-                    log.warning("host %s is unreachable: %s", host.name, result)
-                    changed.append(host.name)
-                    host.state = "unreachable"
-                    told.append((host.name, "HostUnreachable",
-                                 f"host {host.name} missed a heartbeat: {result}; its replicas "
-                                 f"stay put for {settings.host_grace_s:g}s", True))
-                host.unreachable_since = host.unreachable_since or started
-                # Lost at the tick nearest the grace's end, not one whole tick after it.
-                if host.lost_at is None and started + tick / 2 >= host.unreachable_since + grace:
-                    host.lost_at = started
-                    log.warning("host %s is lost: its replicas move elsewhere", host.name)
-                    changed.append(host.name)
-                    told.append((host.name, "HostLost",
-                                 f"host {host.name} unreachable for {settings.host_grace_s:g}s; "
-                                 "its replicas move to other hosts", True))
+                host.last_error = error
+            host.state = verdict.liveness.state
+            host.unreachable_since = verdict.liveness.unreachable_since
+            host.lost_at = verdict.liveness.lost_at
+            if verdict.notice is not None:
+                log.log(logging.WARNING if verdict.notice.warning else logging.INFO, "%s",
+                        verdict.notice.message)
+                beat.changed_hosts.append(host.name)
+                told.append((host.name, verdict.notice))
         # Each deployment with replicas there hears of it, in its own events.
-        for name, reason, message, warning in told:
-            for deployment_id in replica_repo.deployment_ids_on_hosts(session, [name]):
-                event_repo.record(session, deployment_id, reason, message, warning=warning)
+        for name, notice in told:
+            on_host = replica_repo.deployment_ids_on_hosts(session, [name])
+            # Locked, so a deployment deleted meanwhile is skipped instead of failing the
+            # event's insert and, with it, every host's new state.
+            for deployment_id in deployment_repo.lock_existing(session, on_host):
+                event_repo.record(session, deployment_id, notice.reason, notice.message,
+                                  warning=notice.warning)
                 beat.wake.add(deployment_id)
     return beat
 
