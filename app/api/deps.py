@@ -22,7 +22,11 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction ends when the handler returns, before the answer is
+# sent. (The default ends it after sending: a client could be told 201 about a row not
+# yet committed, read elsewhere at once and find nothing, or be told of a success whose
+# commit then failed.)
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description="ETag (resource_version) the change is based on"),
