@@ -92,10 +92,11 @@ def load(
     """Load what a pass needs. ``on_generation`` hears the generation as soon as it is read,
     before anything below can fail (the loop compares it with the one it leaves)."""
     with session_scope() as session:
-        deployment = deployment_repo.find(session, deployment_id)
-        if deployment is None:
+        # One statement: a deployment deleted meanwhile is gone, not half there.
+        found = deployment_repo.find_with_revision(session, deployment_id)
+        if found is None:
             return None
-        revision = deployment_repo.revision(session, deployment.id, deployment.revision)
+        deployment, revision = found
         hosts = host_repo.all_hosts(session)
         by_id = {h.id: h for h in hosts}
         known = {
