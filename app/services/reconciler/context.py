@@ -28,7 +28,7 @@ from app.reconcile.types import (
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
-from app.services import fleet, images, specs
+from app.services import fleet, images, installation, specs
 
 
 @lru_cache
@@ -49,6 +49,7 @@ class Context:
     views: list[HostView]
     restarts: dict[int, SlotRestarts]
     known: dict[tuple[str, str], Replica]  # (host, container name) -> last record
+    installation_id: str  # the label that marks the containers this installation made
     loads: dict[str, HostLoad] = field(default_factory=dict)  # other deployments, per host
     health_check: dict | None = None
     progress_deadline_s: float = 600.0
@@ -113,6 +114,7 @@ def load(
         # Inside the block: after it, the session would begin a new transaction that
         # nothing ends (on SQLite a write lock held until the process exits).
         loads = _loads(session, deployment.id, by_id)
+        installation_id = installation.installation_id(session)
         image_source = images.ImageSource(
             deployment.id, revision.spec, revision.registry_password,
             settings.pull_progress_interval_s,
@@ -129,6 +131,7 @@ def load(
         loads=loads,
         restarts=_restarts(deployment.slot_restarts),
         known=known,
+        installation_id=installation_id,
         health_check=revision.spec.get("health_check"),
         progress_deadline_s=revision.spec["update_strategy"]["progress_deadline_s"],
         auto_rollback=revision.spec["update_strategy"]["auto_rollback"],
