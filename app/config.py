@@ -113,14 +113,6 @@ class Settings(BaseSettings):
         return self.data_dir / "broker"
 
     @property
-    def installation_id(self) -> str:
-        """Stable per database: containers are labelled with it, so two installations
-        sharing an engine never collect each other's containers as orphans."""
-        import hashlib
-
-        return hashlib.sha256(self.effective_database_url.encode()).hexdigest()[:12]
-
-    @property
     def is_embedded(self) -> bool:
         return not self.database_url
 

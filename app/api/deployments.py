@@ -48,7 +48,10 @@ SSE_POLL_S = 0.5
 def _present(session, result: service.ApplyResult, response: Response) -> DeploymentRead:
     response.headers["ETag"] = presenters.etag(result.deployment.resource_version)
     response.headers["Location"] = f"/v1/deployments/{result.deployment.name}"
-    return presenters.deployment(session, result.deployment)
+    # The row is locked by this transaction: its view cannot be gone.
+    view = deployment_repo.view(session, result.deployment.id)
+    assert view is not None
+    return presenters.deployment(view)
 
 
 @router.put(
@@ -119,18 +122,17 @@ def list_deployments(
                                        description="key=value")] = None,
 ) -> Page[DeploymentRead]:
     pair = tuple(label.split("=", 1)) if label else None
-    rows, next_cursor = deployment_repo.list_page(session, limit, cursor, pair)
-    latest = rollout_repo.latest_for(session, [d.id for d in rows])
-    items = [presenters.deployment(session, d, current=latest.get(d.id)) for d in rows]
-    return Page[DeploymentRead](items=items, next_cursor=next_cursor)
+    views, next_cursor = deployment_repo.views_page(session, limit, cursor, pair)
+    return Page[DeploymentRead](items=[presenters.deployment(v) for v in views],
+                                next_cursor=next_cursor)
 
 
 @router.get("/{name}", operation_id="get_deployment", responses={404: P404},
             dependencies=[require("read")])
 def get_deployment(name: Name, session: SessionDep, response: Response) -> DeploymentRead:
-    d = deployment_repo.get_by_name(session, name)
-    response.headers["ETag"] = presenters.etag(d.resource_version)
-    return presenters.deployment(session, d)
+    view = deployment_repo.view_by_name(session, name)
+    response.headers["ETag"] = presenters.etag(view.deployment.resource_version)
+    return presenters.deployment(view)
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.orm import Session
-
 from app.models import (
     ApiToken,
-    Deployment,
     Event,
     Host,
     RegistryCredential,
@@ -18,8 +15,7 @@ from app.models import (
     Webhook,
     WebhookDelivery,
 )
-from app.repositories import deployments as deployment_repo
-from app.repositories import rollouts as rollout_repo
+from app.repositories.deployments import DeploymentView
 from app.schemas.deployments import (
     Condition,
     DeploymentRead,
@@ -60,15 +56,9 @@ def rollout(r: Rollout) -> RolloutRead:
     )
 
 
-def deployment(
-    session: Session,
-    d: Deployment,
-    revision: Revision | None = None,
-    current: Rollout | None | bool = False,
-) -> DeploymentRead:
-    revision = revision or deployment_repo.revision(session, d.id, d.revision)
-    if current is False:
-        current = rollout_repo.latest(session, d.id)
+def deployment(view: DeploymentView) -> DeploymentRead:
+    """From a whole view (one snapshot): no query here, so none can find a row gone."""
+    d, revision, current = view
     return DeploymentRead(
         name=d.name,
         spec=spec_read(revision.spec, list(revision.secrets)),

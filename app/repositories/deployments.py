@@ -2,13 +2,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.models import Deployment, Revision
-from app.repositories.pagination import cut_page, decode_cursor
+from app.models import Deployment, Revision, Rollout
+from app.repositories.pagination import cut_page, decode_cursor, encode_cursor
+
+
+class DeploymentView(NamedTuple):
+    """A deployment whole: its row, its current revision and its latest rollout, read in
+    one statement (one snapshot), so a concurrent delete leaves it out, never half there."""
+
+    deployment: Deployment
+    revision: Revision
+    rollout: Rollout | None
 
 
 def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Deployment:
@@ -32,20 +42,74 @@ def find(session: Session, deployment_id: uuid.UUID) -> Deployment | None:
     return session.get(Deployment, deployment_id)
 
 
-def list_page(
+def find_with_revision(
+    session: Session, deployment_id: uuid.UUID
+) -> tuple[Deployment, Revision] | None:
+    """The deployment and its current revision in one statement: None if it is gone."""
+    row = session.execute(
+        select(Deployment, Revision)
+        .join(Revision, (Revision.deployment_id == Deployment.id)
+              & (Revision.number == Deployment.revision))
+        .where(Deployment.id == deployment_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def _views() -> Select:
+    latest_rollout = (
+        select(Rollout.id)
+        .where(Rollout.deployment_id == Deployment.id)
+        .order_by(Rollout.created_at.desc(), Rollout.id.desc())
+        .limit(1)
+        .correlate(Deployment)
+        .scalar_subquery()
+    )
+    return (
+        select(Deployment, Revision, Rollout)
+        .join(Revision, (Revision.deployment_id == Deployment.id)
+              & (Revision.number == Deployment.revision))
+        .outerjoin(Rollout, Rollout.id == latest_rollout)
+    )
+
+
+def _as_views(rows) -> list[DeploymentView]:
+    return [DeploymentView(d, rev, rollout) for d, rev, rollout in rows]
+
+
+def view_by_name(session: Session, name: str) -> DeploymentView:
+    views = _as_views(session.execute(_views().where(Deployment.name == name)))
+    if not views:
+        raise NotFound(f"deployment {name!r} does not exist")
+    return views[0]
+
+
+def view(session: Session, deployment_id: uuid.UUID) -> DeploymentView | None:
+    views = _as_views(session.execute(_views().where(Deployment.id == deployment_id)))
+    return views[0] if views else None
+
+
+def views_page(
     session: Session, limit: int, cursor: str | None, label: tuple[str, str] | None = None
-) -> tuple[list[Deployment], str | None]:
+) -> tuple[list[DeploymentView], str | None]:
+    """A page of whole deployments in a constant number of statements, whatever its size.
+    One deleted meanwhile is left out."""
     after = decode_cursor(cursor, str)
-    query = select(Deployment).order_by(Deployment.name)
+    if label is None:
+        query = _views().order_by(Deployment.name).limit(limit + 1)
+        if after is not None:
+            query = query.where(Deployment.name > after)
+        return cut_page(_as_views(session.execute(query)), limit, lambda v: v.deployment.name)
+    # JSON containment differs per backend; label filters are rare, and only names and
+    # labels are read to find the page.
+    key, value = label
+    query = select(Deployment.name, Deployment.labels).order_by(Deployment.name)
     if after is not None:
         query = query.where(Deployment.name > after)
-    if label is None:
-        rows = list(session.scalars(query.limit(limit + 1)))
-    else:
-        # JSON containment differs per backend; label filters are rare and small enough.
-        key, value = label
-        rows = [d for d in session.scalars(query) if d.labels.get(key) == value][: limit + 1]
-    return cut_page(rows, limit, lambda r: r.name)
+    names = [n for n, labels in session.execute(query) if (labels or {}).get(key) == value]
+    page = names[:limit]
+    views = _as_views(session.execute(
+        _views().where(Deployment.name.in_(page)).order_by(Deployment.name))) if page else []
+    return views, encode_cursor(page[-1]) if len(names) > limit else None
 
 
 def revision(session: Session, deployment_id: uuid.UUID, number: int) -> Revision:

@@ -30,19 +30,25 @@ def page(
 
 
 def footprints(session: Session, exclude: uuid.UUID) -> list[tuple[uuid.UUID, dict, int]]:
-    """(host id, spec of the owning deployment's current revision, replica count)."""
-    counts = session.execute(
-        select(Replica.host_id, Revision.id, func.count())
+    """(host id, spec of the owning deployment's current revision, replica count).
+
+    One statement, so one snapshot: a deployment deleted meanwhile is counted whole or
+    not at all (a second query for the specs could miss a revision the first one saw)."""
+    counts = (
+        select(Replica.host_id, Revision.id.label("revision_id"), func.count().label("n"))
         .join(Deployment, Deployment.id == Replica.deployment_id)
         .join(Revision, (Revision.deployment_id == Deployment.id)
               & (Revision.number == Deployment.revision))
         .where(Replica.deployment_id != exclude, Replica.state != "exited")
         .group_by(Replica.host_id, Revision.id)
+        .subquery()
+    )
+    # JSON has no equality on Postgres, so the spec joins the grouped counts.
+    rows = session.execute(
+        select(counts.c.host_id, Revision.spec, counts.c.n)
+        .join(Revision, Revision.id == counts.c.revision_id)
     ).all()
-    # JSON has no equality on Postgres, so specs come in a second, keyed query.
-    ids = {revision_id for _, revision_id, _ in counts}
-    specs = dict(session.execute(select(Revision.id, Revision.spec).where(Revision.id.in_(ids))).all()) if ids else {}
-    return [(host_id, specs[revision_id], n) for host_id, revision_id, n in counts]
+    return [(host_id, spec, n) for host_id, spec, n in rows]
 
 
 def deployment_ids_on_hosts(session: Session, host_names: list[str]) -> list[uuid.UUID]:

@@ -20,26 +20,6 @@ def get(session: Session, rollout_id: uuid.UUID) -> Rollout:
     return rollout
 
 
-def latest(session: Session, deployment_id: uuid.UUID) -> Rollout | None:
-    return session.scalar(
-        select(Rollout)
-        .where(Rollout.deployment_id == deployment_id)
-        .order_by(Rollout.created_at.desc(), Rollout.id.desc())
-        .limit(1)
-    )
-
-
-def latest_for(session: Session, deployment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Rollout]:
-    if not deployment_ids:
-        return {}
-    rows = session.scalars(
-        select(Rollout)
-        .where(Rollout.deployment_id.in_(deployment_ids))
-        .order_by(Rollout.created_at.asc(), Rollout.id.asc())
-    )
-    return {r.deployment_id: r for r in rows}
-
-
 def active(session: Session, deployment_id: uuid.UUID) -> list[Rollout]:
     return list(
         session.scalars(

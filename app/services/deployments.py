@@ -28,7 +28,7 @@ from app.schemas.deployments import (
     FieldChange,
     PlannedAction,
 )
-from app.services import fleet, specs
+from app.services import fleet, installation, specs
 from app.services.preconditions import check_if_match
 from app.services.rollouts import transition
 
@@ -118,6 +118,37 @@ def _mark_desired_changed(deployment: Deployment) -> None:
     deployment.phase = "deleting" if deployment.deleting else "progressing"
 
 
+def same_spec(
+    session: Session,
+    revision: Revision,
+    public: dict[str, Any],
+    secrets: dict[str, str],
+    password: str | None,
+) -> bool:
+    """Whether ``revision`` has this spec. A revision made before 0012 holds an unkeyed
+    hash, which still recognises its spec (so an upgrade makes no revision of its own)."""
+    key = installation.hash_key(session)
+    return revision.spec_hash in (specs.spec_hash(key, public, secrets, password),
+                                  specs.unkeyed_spec_hash(public, secrets, password))
+
+
+def _template_hash(
+    session: Session,
+    public: dict[str, Any],
+    secrets: dict[str, str],
+    nonce: str,
+    earlier: list[Revision | None],
+) -> str:
+    """The keyed template hash; but a template an earlier revision (made before 0012)
+    holds under its unkeyed hash keeps that one, so scaling or patching after an upgrade
+    replaces no container. That hash is already in those containers' names: reusing it
+    tells a reader nothing new, and no new template is ever hashed unkeyed."""
+    unkeyed = specs.unkeyed_template_hash(public, secrets, nonce)
+    if any(r is not None and r.template_hash == unkeyed for r in earlier):
+        return unkeyed
+    return specs.template_hash(installation.hash_key(session), public, secrets, nonce)
+
+
 def _record_revision(
     session: Session,
     deployment: Deployment,
@@ -125,6 +156,7 @@ def _record_revision(
     secrets: dict[str, str],
     password: str | None,
     nonce: str,
+    earlier: list[Revision | None],
 ) -> Revision:
     number = (
         session.scalar(
@@ -138,8 +170,8 @@ def _record_revision(
         spec=public,
         secrets=secrets,
         registry_password=password,
-        template_hash=specs.template_hash(public, secrets, nonce),
-        spec_hash=specs.spec_hash(public, secrets, password),
+        template_hash=_template_hash(session, public, secrets, nonce, earlier),
+        spec_hash=specs.spec_hash(installation.hash_key(session), public, secrets, password),
         restart_nonce=nonce,
         created_at=utcnow(),
     )
@@ -179,7 +211,7 @@ def apply(
     password = specs.registry_password(spec)
     previous = current_revision(session, deployment) if deployment else None
     if (not restart and not repin and previous is not None
-            and previous.spec_hash == specs.spec_hash(public, secrets, password)):
+            and same_spec(session, previous, public, secrets, password)):
         return ApplyResult(deployment, created=False, rollout=None)
 
     created = deployment is None
@@ -195,7 +227,8 @@ def apply(
     # The restart nonce carries over, so a later scale does not undo a restart's work.
     fresh = restart or repin
     nonce = uuid.uuid4().hex if fresh else (previous.restart_nonce if previous else "")
-    rev = _record_revision(session, deployment, public, secrets, password, nonce)
+    rev = _record_revision(session, deployment, public, secrets, password, nonce,
+                           earlier=[previous, image_of])
     pinned = image_of or previous
     if pinned is not None and pinned.spec["image"] == public["image"] and not repin:
         # The same reference keeps its pinned image: only a new apply of a new
@@ -270,7 +303,9 @@ def rollback(
     if to_revision == deployment.revision:
         raise Conflict(f"revision {to_revision} is already the current one")
     target = deployment_repo.revision(session, deployment.id, to_revision)
-    if target.spec_hash == current_revision(session, deployment).spec_hash:
+    current = current_revision(session, deployment)
+    if target.spec_hash == current.spec_hash or same_spec(
+            session, current, target.spec, target.secrets, target.registry_password):
         # Applying it would change nothing, so there would be no rollout to answer with.
         raise Conflict(
             f"revision {to_revision} has the same spec as the current revision "
@@ -325,14 +360,14 @@ def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
     previous = current_revision(session, deployment) if deployment else None
     changes = specs.diff(previous.spec if previous else {}, public)
     changes += _secret_changes(previous, secrets, password)
-    new_revision = (previous is None
-                    or previous.spec_hash != specs.spec_hash(public, secrets, password))
+    new_revision = previous is None or not same_spec(session, previous, public, secrets, password)
     number = (previous.number + 1 if new_revision else previous.number) if previous else 1
 
     all_hosts = host_repo.all_hosts(session)
     records = replica_repo.for_deployment(session, deployment.id) if deployment else []
     observed = list(_observed_from_records(records, {h.id: h for h in all_hosts}))
-    t_hash = specs.template_hash(public, secrets, previous.restart_nonce if previous else "")
+    t_hash = _template_hash(session, public, secrets, previous.restart_nonce if previous else "",
+                            [previous])
     desired = specs.to_desired(name, number, public, t_hash)
     result = plan(desired, observed, fleet.views(all_hosts), now=utcnow())
     actions = []

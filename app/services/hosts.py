@@ -25,6 +25,7 @@ from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.schemas.hosts import HostCreate, HostUpdate
+from app.services import installation as installation_service
 from app.services.fleet import address
 from app.services.preconditions import check_if_match
 
@@ -120,11 +121,11 @@ def heartbeat_all() -> Heartbeat:
     started = utcnow()
     with session_scope() as session:
         hosts = [(h.id, address(h)) for h in host_repo.all_hosts(session)]
+        installation = installation_service.installation_id(session)
     if not hosts:
         return Heartbeat()
     settings = get_settings()
     timeout = settings.heartbeat_timeout_s
-    installation = settings.installation_id
     # Windows overlap, so an event at a tick's edge is not missed; a repeat costs nothing.
     window = timedelta(seconds=settings.heartbeat_interval_s + 2 * timeout)
 
@@ -206,11 +207,12 @@ def collect_orphans() -> int:
     with session_scope() as session:
         ready = [address(h) for h in host_repo.all_hosts(session) if h.state == "ready"]
         known = deployment_repo.all_ids(session)
+        installation = installation_service.installation_id(session)
     removed = 0
     for addr in ready:
         client = client_for(addr, PROBE_TIMEOUT_S)
         try:
-            for container_id, deployment_id in client.list_managed(get_settings().installation_id):
+            for container_id, deployment_id in client.list_managed(installation):
                 if deployment_id and deployment_id not in known:
                     client.remove(container_id)
                     removed += 1

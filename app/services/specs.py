@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -14,8 +15,16 @@ from app.schemas.deployments import DeploymentSpec
 TEMPLATE_FIELDS = ("image", "command", "entrypoint", "env", "ports", "resources", "labels", "volumes")
 
 
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _keyed(key: bytes, value: Any) -> str:
+    return hmac.new(key, _canonical(value), hashlib.sha256).hexdigest()
+
+
+def _unkeyed(value: Any) -> str:
+    return hashlib.sha256(_canonical(value)).hexdigest()
 
 
 def public_spec(spec: DeploymentSpec) -> dict[str, Any]:
@@ -39,17 +48,48 @@ def stored_spec(public: dict[str, Any], secrets: dict[str, str], password: str |
     return full
 
 
-def template_hash(public: dict[str, Any], secrets: dict[str, str], nonce: str = "") -> str:
-    """Registry credentials are not part of it: a new password replaces no container."""
+def _template(public: dict[str, Any], secrets: dict[str, str], nonce: str) -> dict[str, Any]:
     template = {k: public.get(k) for k in TEMPLATE_FIELDS}
-    return _digest({"template": template, "secrets": secrets, "nonce": nonce})
+    return {"template": template, "secrets": secrets, "nonce": nonce}
 
 
-def spec_hash(public: dict[str, Any], secrets: dict[str, str], password: str | None = None) -> str:
+def _hidden(public: dict[str, Any], secrets: dict[str, str], password: str | None) -> dict:
     hidden: dict[str, Any] = {"spec": public, "secrets": secrets}
     if password is not None:
         hidden["registry_password"] = password
-    return _digest(hidden)
+    return hidden
+
+
+def template_hash(
+    key: bytes, public: dict[str, Any], secrets: dict[str, str], nonce: str = ""
+) -> str:
+    """What names a container (a prefix of it) and labels it. Keyed with the
+    installation's hash key: it covers secret values, and a reader sees container names,
+    so it must be nothing a guess at a secret can be checked against. Registry
+    credentials are not part of it: a new password replaces no container."""
+    return _keyed(key, _template(public, secrets, nonce))
+
+
+def spec_hash(
+    key: bytes, public: dict[str, Any], secrets: dict[str, str], password: str | None = None
+) -> str:
+    """Equal for equal specs (write-only values included); keyed like template_hash."""
+    return _keyed(key, _hidden(public, secrets, password))
+
+
+def unkeyed_template_hash(
+    public: dict[str, Any], secrets: dict[str, str], nonce: str = ""
+) -> str:
+    """The template hash of revisions made before 0012 (a bare SHA-256, which a wordlist
+    could be tried against). Only to recognise those revisions; never made for a new one."""
+    return _unkeyed(_template(public, secrets, nonce))
+
+
+def unkeyed_spec_hash(
+    public: dict[str, Any], secrets: dict[str, str], password: str | None = None
+) -> str:
+    """The spec hash of revisions made before 0012; only to recognise them."""
+    return _unkeyed(_hidden(public, secrets, password))
 
 
 def to_desired(

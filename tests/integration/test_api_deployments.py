@@ -336,6 +336,46 @@ def test_pagination_visits_every_deployment_once(client: TestClient) -> None:
     assert even == [n for n in expected if int(n[-1]) % 2 == 0]
 
 
+def statements_of(call) -> tuple[Any, int]:
+    """What ``call()`` returns and how many SQL statements the app ran for it."""
+    from sqlalchemy import event
+
+    from app.db import get_engine
+
+    count = [0]
+
+    def counted(*_args: Any) -> None:
+        count[0] += 1
+
+    event.listen(get_engine(), "before_cursor_execute", counted)
+    try:
+        result = call()
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", counted)
+    return result, count[0]
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_a_list_is_a_constant_number_of_statements(client: TestClient) -> None:
+    """A page of N deployments (each with its revision and latest rollout) costs what a
+    page of one does: no statement per deployment."""
+
+    def page(**params: Any) -> tuple[list[str], int]:
+        body, n = statements_of(lambda: ok(client.get("/v1/deployments", params=params)))
+        return [d["name"] for d in body["items"]], n
+
+    ok(put(client, "q-00", spec(labels={"team": "a"})), 201)
+    one, few = page(), page(label="team=a")
+    for i in range(1, 25):
+        ok(put(client, f"q-{i:02d}", spec(labels={"team": "a"}, replicas=1 + i % 3)), 201)
+    ok(client.post("/v1/deployments/q-03/restart"), 202)  # more than one rollout each, too
+    many, more = page(), page(label="team=a")
+    assert len(many[0]) == 25 and len(more[0]) == 25
+    assert many[1] == one[1] and more[1] == few[1], (one, many, few, more)
+    # The token; the page (names and labels first, when filtered). It was 4 and 28.
+    assert many[1] <= 2 and more[1] <= 3, (many, more)
+
+
 @pytest.mark.parametrize(
     "cursor", ["not-a-cursor!", "e30", cursor_of({"x": 1}), cursor_of("bad\u0000name")],
     ids=["garbage", "no-key", "object-key", "nul-byte"],

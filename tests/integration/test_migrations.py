@@ -129,3 +129,105 @@ def test_every_step_down_and_up_again(fresh: sa.Engine) -> None:
         migrate(fresh, "upgrade", revision)
         assert current_revision(fresh) == revision
     assert schema_diffs(fresh) == []
+
+
+# ---- the installation row (0012) --------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _sealing_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Migration 0012 seals a hash key: with the run's key, never a key made in ~."""
+    from app.config import get_settings
+    from tests.conftest import SECRET_KEY
+
+    monkeypatch.setenv("MOORAGE_SECRET_KEYS", SECRET_KEY)
+    monkeypatch.setenv("MOORAGE_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def installation(engine: sa.Engine) -> tuple[str, str]:
+    """(installation id, hash key) as stored; the key opened."""
+    from app.sealing import PREFIX, open_sealed
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT installation_id, hash_key FROM installation")).all()
+    assert len(rows) == 1, rows
+    installation_id, sealed = rows[0]
+    assert sealed.startswith(PREFIX), "the hash key is sealed at rest"
+    return installation_id, open_sealed(sealed)
+
+
+def test_each_fresh_installation_gets_a_random_id_and_key(
+    fresh_postgres: sa.Engine, fresh_sqlite: sa.Engine
+) -> None:
+    import hashlib
+
+    from app.services import specs
+
+    made = []
+    for engine in (fresh_postgres, fresh_sqlite):
+        migrate(engine, "upgrade", "head")
+        made.append(installation(engine))
+        url = engine.url.render_as_string(hide_password=False)
+        assert made[-1][0] != hashlib.sha256(url.encode()).hexdigest()[:12]
+        assert len(made[-1][0]) == 16 and len(made[-1][1]) == 64
+    (id_a, key_a), (id_b, key_b) = made
+    assert id_a != id_b and key_a != key_b
+    # So the same spec, with the same secret, is named differently by each.
+    public, secrets = {"image": "nginx:1.27", "env": {}}, {"DB_PASSWORD": "hunter2"}
+    assert (specs.template_hash(key_a.encode(), public, secrets)
+            != specs.template_hash(key_b.encode(), public, secrets))
+
+
+def _moorage_python(url: str, code: str) -> str:
+    """Run ``code`` in a Moorage process of its own, configured with ``url``."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import service_env
+
+    env = {**os.environ, **service_env(), "MOORAGE_DATABASE_URL": url}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip()
+
+
+MIGRATE_TO = ("from alembic import command; from app.migrate import alembic_config; "
+              "command.upgrade(alembic_config(), {!r})")
+READ_ID = ("from app.db import session_scope; from app.services.installation import "
+           "installation_id\nwith session_scope() as s: print(installation_id(s))")
+
+
+def test_an_upgraded_installation_keeps_its_id_through_a_new_database_password(
+    fresh_postgres: sa.Engine,
+) -> None:
+    """Before 0012 the id was a hash of the database URL, password and all: containers
+    are labelled with it. The upgrade keeps it; from then on it is read from the
+    database, so a rotated password (a new URL) no longer loses every container."""
+    import hashlib
+
+    from sqlalchemy.engine import make_url
+
+    base = make_url(fresh_postgres.url.render_as_string(hide_password=False))
+    # The test server trusts local connections, so any password connects.
+    first = base.set(password="first-password").render_as_string(hide_password=False)
+    rotated = base.set(password="rotated-password").render_as_string(hide_password=False)
+    _moorage_python(first, MIGRATE_TO.format("0009"))
+    with fresh_postgres.begin() as conn:  # an installation in use: a host (with containers)
+        conn.execute(sa.text(
+            "INSERT INTO host (id, name, url, labels, state, schedulable, containers, "
+            "resource_version, created_at, updated_at) VALUES (:id, 'h1', 'unix:///x', '{}', "
+            "'ready', true, 0, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ), {"id": uuid.uuid4().hex})
+    _moorage_python(first, MIGRATE_TO.format("head"))
+
+    derived = hashlib.sha256(first.encode()).hexdigest()[:12]  # what app.config computed
+    assert installation(fresh_postgres)[0] == derived
+    assert _moorage_python(first, READ_ID) == derived
+    # The password rotated: the URL (and the hash of it) changed, the id did not.
+    assert hashlib.sha256(rotated.encode()).hexdigest()[:12] != derived
+    assert _moorage_python(rotated, READ_ID) == derived

@@ -18,12 +18,24 @@ SECRET = "env-secret-value-1234"
 PASSWORD = "registry-password-5678"
 
 
+_used: set[str] = set()
+
+
 @pytest.fixture
 def keys() -> Iterator[None]:
-    """Lets a test change MOORAGE_SECRET_KEYS; the run's key comes back afterwards."""
+    """Lets a test change MOORAGE_SECRET_KEYS; the run's key comes back afterwards, and
+    what the test sealed with other keys is sealed with it again (the installation row
+    outlives every test)."""
     from app.config import get_settings
+    from app.db import session_scope
+    from app.services.secrets_at_rest import reseal
 
     yield
+    os.environ["MOORAGE_SECRET_KEYS"] = ",".join([SECRET_KEY, *_used])
+    get_settings.cache_clear()
+    with session_scope() as session:
+        reseal(session)
+    _used.clear()
     os.environ["MOORAGE_SECRET_KEYS"] = SECRET_KEY
     get_settings.cache_clear()
 
@@ -31,6 +43,7 @@ def keys() -> Iterator[None]:
 def _use_keys(*keys: str) -> None:
     from app.config import get_settings
 
+    _used.update(k for k in keys if k != SECRET_KEY)
     os.environ["MOORAGE_SECRET_KEYS"] = ",".join(keys)
     get_settings.cache_clear()
 

@@ -83,6 +83,9 @@ def test_repo_digest_for_picks_the_references_repository() -> None:
     assert ImageInfo("sha256:" + "1" * 64).repo_digest_for("nginx:1") is None
 
 
+KEY, OTHER_KEY = b"k" * 64, b"o" * 64
+
+
 def _spec(**extra) -> DeploymentSpec:
     return DeploymentSpec.model_validate({"image": "ghcr.io/acme/web:1", **extra})
 
@@ -93,8 +96,8 @@ def test_a_registry_password_never_enters_the_public_spec_or_the_template() -> N
     assert public["registry_auth"] == {"username": "ci"} and "p4ssword" not in str(public)
     other = specs.public_spec(_spec(registry_auth={"username": "ci", "password": "other"}))
     # Same template (no container replaced), different spec (a new revision).
-    assert specs.template_hash(public, {}) == specs.template_hash(other, {})
-    assert specs.spec_hash(public, {}, "p4ssword") != specs.spec_hash(other, {}, "other")
+    assert specs.template_hash(KEY, public, {}) == specs.template_hash(KEY, other, {})
+    assert specs.spec_hash(KEY, public, {}, "p4ssword") != specs.spec_hash(KEY, other, {}, "other")
     restored = specs.stored_spec(public, {}, "p4ssword")
     assert DeploymentSpec.model_validate(restored) == with_auth
     # The planner's view of a spec with credentials validates without the password.
@@ -104,7 +107,36 @@ def test_a_registry_password_never_enters_the_public_spec_or_the_template() -> N
 def test_specs_without_credentials_hash_as_before_the_field_existed() -> None:
     public = specs.public_spec(_spec())
     assert "registry_auth" not in public
-    assert specs.spec_hash(public, {"K": "v"}) == specs.spec_hash(public, {"K": "v"}, None)
+    assert specs.spec_hash(KEY, public, {"K": "v"}) == specs.spec_hash(KEY, public, {"K": "v"}, None)
+    assert (specs.unkeyed_spec_hash(public, {"K": "v"})
+            == specs.unkeyed_spec_hash(public, {"K": "v"}, None))
+
+
+def test_template_hashes_are_keyed_so_no_wordlist_finds_a_secret() -> None:
+    """A container's name ends with the template hash, and a reader sees names. Unkeyed
+    (before 0012), a wordlist over the one unknown, the secret, found it; keyed, the same
+    search finds nothing, and another installation's key makes another hash."""
+    from app.reconcile.planner import container_name
+
+    public = specs.public_spec(_spec(env={"DB_USER": "app"}))
+    words = ["123456", "password", "letmein", "hunter2", "qwerty"]
+    secret = {"DB_PASSWORD": "hunter2"}
+
+    def found(suffix: str, candidate) -> list[str]:
+        return [w for w in words if candidate({"DB_PASSWORD": w}).startswith(suffix)]
+
+    unkeyed = container_name("web", 0, specs.unkeyed_template_hash(public, secret))
+    assert found(unkeyed.rsplit(".", 1)[1],
+                 lambda s: specs.unkeyed_template_hash(public, s)) == ["hunter2"]  # the old leak
+
+    keyed = specs.template_hash(KEY, public, secret)
+    suffix = container_name("web", 0, keyed).rsplit(".", 1)[1]
+    assert found(suffix, lambda s: specs.unkeyed_template_hash(public, s)) == []
+    assert found(suffix, lambda s: specs.template_hash(OTHER_KEY, public, s)) == []
+    assert keyed != specs.template_hash(OTHER_KEY, public, secret)
+    assert keyed == specs.template_hash(KEY, dict(public), dict(secret))  # stable, though
+    assert specs.spec_hash(KEY, public, secret) not in (
+        specs.unkeyed_spec_hash(public, secret), specs.spec_hash(OTHER_KEY, public, secret))
 
 
 from hypothesis import given  # noqa: E402

@@ -35,7 +35,7 @@ def container_request(ctx: Context, create: Create, settings: Settings) -> Conta
         L_MANAGED: "true",
         L_DEPLOYMENT: ctx.name,
         L_DEPLOYMENT_ID: str(ctx.deployment_id),
-        L_INSTALLATION: settings.installation_id,
+        L_INSTALLATION: ctx.installation_id,
         L_REVISION: str(rev.number),
         L_SLOT: str(create.slot),
         L_TEMPLATE: rev.template_hash,

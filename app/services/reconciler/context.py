@@ -28,7 +28,7 @@ from app.reconcile.types import (
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
-from app.services import fleet, images, specs
+from app.services import fleet, images, installation, specs
 
 
 @lru_cache
@@ -49,6 +49,7 @@ class Context:
     views: list[HostView]
     restarts: dict[int, SlotRestarts]
     known: dict[tuple[str, str], Replica]  # (host, container name) -> last record
+    installation_id: str  # the label that marks the containers this installation made
     loads: dict[str, HostLoad] = field(default_factory=dict)  # other deployments, per host
     health_check: dict | None = None
     progress_deadline_s: float = 600.0
@@ -92,10 +93,11 @@ def load(
     """Load what a pass needs. ``on_generation`` hears the generation as soon as it is read,
     before anything below can fail (the loop compares it with the one it leaves)."""
     with session_scope() as session:
-        deployment = deployment_repo.find(session, deployment_id)
-        if deployment is None:
+        # One statement: a deployment deleted meanwhile is gone, not half there.
+        found = deployment_repo.find_with_revision(session, deployment_id)
+        if found is None:
             return None
-        revision = deployment_repo.revision(session, deployment.id, deployment.revision)
+        deployment, revision = found
         hosts = host_repo.all_hosts(session)
         by_id = {h.id: h for h in hosts}
         known = {
@@ -112,6 +114,7 @@ def load(
         # Inside the block: after it, the session would begin a new transaction that
         # nothing ends (on SQLite a write lock held until the process exits).
         loads = _loads(session, deployment.id, by_id)
+        installation_id = installation.installation_id(session)
         image_source = images.ImageSource(
             deployment.id, revision.spec, revision.registry_password,
             settings.pull_progress_interval_s,
@@ -128,6 +131,7 @@ def load(
         loads=loads,
         restarts=_restarts(deployment.slot_restarts),
         known=known,
+        installation_id=installation_id,
         health_check=revision.spec.get("health_check"),
         progress_deadline_s=revision.spec["update_strategy"]["progress_deadline_s"],
         auto_rollback=revision.spec["update_strategy"]["auto_rollback"],
