@@ -1,7 +1,7 @@
 """at most one reconcile job per deployment in the broker; look again after a held lease
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-01 09:40:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import app.db
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
