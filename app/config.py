@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     # A heartbeat that takes longer than this counts as missed; keeps a tick bounded.
     heartbeat_timeout_s: float = 1.5
     orphan_interval_s: float = 30.0
+
+    # Retention (app.services.retention): purged by the scheduler every purge_interval_s.
+    event_retention_days: float = 14.0
+    events_per_deployment: int = 1000
+    rollout_retention_days: float = 30.0
+    delivery_retention_days: float = 7.0
+    deliveries_per_webhook: int = 200
+    purge_interval_s: float = 60.0
+    purge_batch: int = 1000
+    purge_max_batches: int = 20
     docker_pool_size: int = 16
     docker_timeout_s: float = 30.0
     backoff_base_s: float = 1.0

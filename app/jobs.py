@@ -31,6 +31,7 @@ RECONCILE_TASK = "deployments.reconcile"
 RESYNC_TASK = "deployments.resync"
 HEARTBEAT_TASK = "hosts.heartbeat"
 ORPHANS_TASK = "hosts.collect_orphans"
+PURGE_TASK = "maintenance.purge"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -49,6 +50,7 @@ def make_celery(settings: Settings) -> Celery:
             "resync": {"task": RESYNC_TASK, "schedule": settings.resync_interval_s},
             "heartbeat": {"task": HEARTBEAT_TASK, "schedule": settings.heartbeat_interval_s},
             "orphans": {"task": ORPHANS_TASK, "schedule": settings.orphan_interval_s},
+            "purge": {"task": PURGE_TASK, "schedule": settings.purge_interval_s},
         },
     }
     if settings.effective_broker_url.startswith("filesystem://"):

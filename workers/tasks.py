@@ -10,10 +10,12 @@ import uuid
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
+from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.jobs import (
     HEARTBEAT_TASK,
     ORPHANS_TASK,
+    PURGE_TASK,
     RECONCILE_TASK,
     RESYNC_TASK,
     get_celery,
@@ -21,7 +23,7 @@ from app.jobs import (
 )
 from app.repositories import deployments as deployment_repo
 from app.services import hosts as host_service
-from app.services import idempotency as idempotency_service
+from app.services import retention
 from app.services.reconciler import Reconciler
 
 log = logging.getLogger(__name__)
@@ -46,10 +48,7 @@ def resync() -> int:
     with session_scope() as session:
         due = deployment_repo.ids_due_for_reconcile(session, utcnow())
     # Those with a job still waiting are absorbed: a busy worker never gets a pile-up.
-    sent = request_reconcile(due)
-    with session_scope() as session:  # Idempotency-Keys are kept 24 h (an indexed delete)
-        idempotency_service.purge_expired(session)
-    return sent
+    return request_reconcile(due)
 
 
 @celery.task(name=HEARTBEAT_TASK, acks_late=True, expires=30)
@@ -58,6 +57,15 @@ def heartbeat() -> None:
     # A host came, went or was declared lost, or a container died or was removed: those
     # deployments look now, not at their next drift check.
     request_reconcile(beat.wake)
+
+
+@celery.task(name=PURGE_TASK, acks_late=True, expires=120)
+def purge() -> dict[str, int]:
+    """Retention: old events, rollouts, deliveries and Idempotency-Keys, in bounded batches."""
+    purged = retention.purge(get_settings())
+    if any(purged.values()):
+        log.info("purged %s", ", ".join(f"{n} {kind}" for kind, n in purged.items() if n))
+    return purged
 
 
 @celery.task(name=ORPHANS_TASK, acks_late=True, expires=60)

@@ -25,7 +25,7 @@ from app.dockerhost.errors import (
     TemporaryEngineError,
     classify_api_error,
 )
-from app.dockerhost.pulls import PullProgress, pull_failure_is_temporary
+from app.dockerhost.pulls import PullProgress, progress_interval, pull_failure_is_temporary
 from app.reconcile.types import ObservedContainer
 
 LABEL_PREFIX = "moorage."
@@ -421,21 +421,23 @@ class EngineClient:
         progress_every_s: float = 2.0,
     ) -> ImageInfo:
         """Pull ``ref``, calling ``on_progress`` with a summary at most every
-        ``progress_every_s``. A refusal (no such image, bad credentials) is permanent;
-        a registry that is down or busy is temporary."""
+        ``progress_every_s`` (less often as the pull drags on: ``progress_interval``).
+        A refusal (no such image, bad credentials) is permanent; a registry that is down
+        or busy is temporary."""
         progress = PullProgress()
         with classified(self.name, f"pull {ref}"):
             try:
                 # The SDK splits name:tag and name@digest itself.
                 stream = self.api.pull(ref, stream=True, decode=True, auth_config=auth_config)
-                last = time.monotonic()
+                last, reported = time.monotonic(), 0
                 for message in stream:
                     progress.feed(message)
                     if progress.error:
                         break
-                    if on_progress is not None and time.monotonic() - last >= progress_every_s:
+                    if on_progress is not None and (
+                            time.monotonic() - last >= progress_interval(reported, progress_every_s)):
                         on_progress(progress.summary())
-                        last = time.monotonic()
+                        last, reported = time.monotonic(), reported + 1
             except derr.APIError as exc:  # refused before the stream began
                 progress.error = _engine_message(exc)
             if progress.error:

@@ -81,3 +81,14 @@ class PullProgress:
             current = sum(min(layer.current, layer.total) for layer in self.layers.values())
             text += f", {current / 1e6:.1f} of {total / 1e6:.1f} MB downloaded"
         return text
+
+
+PROGRESS_STEP = 15  # reports at one interval before it doubles
+PROGRESS_MAX_S = 60.0
+
+
+def progress_interval(reported: int, every_s: float) -> float:
+    """Seconds until the next progress report, after ``reported`` of them. A pull that
+    takes long reports ever more rarely (doubling every 15 reports, at most once a
+    minute): an hour's pull writes about 120 events, not 1,800."""
+    return min(PROGRESS_MAX_S, every_s * 2 ** (reported // PROGRESS_STEP))

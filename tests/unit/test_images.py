@@ -180,3 +180,16 @@ def test_which_pull_failures_are_worth_retrying(message: str, temporary: bool) -
     from app.dockerhost.pulls import pull_failure_is_temporary
 
     assert pull_failure_is_temporary(message) is temporary
+
+
+def test_pull_progress_reports_thin_out_as_a_pull_drags_on() -> None:
+    from app.dockerhost.pulls import PROGRESS_MAX_S, progress_interval
+
+    intervals = [progress_interval(n, 2.0) for n in range(500)]
+    assert intervals[:15] == [2.0] * 15 and intervals[15] == 4.0
+    assert intervals == sorted(intervals) and max(intervals) == PROGRESS_MAX_S
+    elapsed, reports = 0.0, 0
+    while elapsed < 3600:  # an hour-long pull
+        elapsed += progress_interval(reports, 2.0)
+        reports += 1
+    assert reports < 150  # not 1,800 rows

@@ -1,0 +1,89 @@
+"""Deletes of what only grows: old events, finished rollouts, webhook deliveries.
+
+Each call deletes at most ``batch`` rows, oldest first, in one short statement, so a purge
+never holds locks for long and the caller decides how many batches a run may take.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Event, Rollout, WebhookDelivery
+from app.repositories.rollouts import TERMINAL
+
+
+def _delete_ids(session: Session, model, ids: list) -> int:
+    if not ids:
+        return 0
+    result = session.execute(delete(model).where(model.id.in_(ids))
+                             .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def events_before(session: Session, cutoff: datetime, batch: int) -> int:
+    # Ids grow with time: the oldest come first in primary-key order.
+    ids = list(session.scalars(select(Event.id).where(Event.time < cutoff)
+                               .order_by(Event.id).limit(batch)))
+    return _delete_ids(session, Event, ids)
+
+
+def deployments_with_more_events(session: Session, keep: int) -> list[uuid.UUID]:
+    query = (select(Event.deployment_id).group_by(Event.deployment_id)
+             .having(func.count() > keep))
+    return list(session.scalars(query))
+
+
+def events_beyond(session: Session, deployment_id: uuid.UUID, keep: int, batch: int) -> int:
+    """The deployment's oldest events past its newest ``keep``."""
+    newest_dropped = session.scalar(
+        select(Event.id).where(Event.deployment_id == deployment_id)
+        .order_by(Event.id.desc()).offset(keep).limit(1))
+    if newest_dropped is None:
+        return 0
+    ids = list(session.scalars(
+        select(Event.id).where(Event.deployment_id == deployment_id, Event.id <= newest_dropped)
+        .order_by(Event.id).limit(batch)))
+    return _delete_ids(session, Event, ids)
+
+
+def finished_rollouts_before(session: Session, cutoff: datetime, batch: int) -> int:
+    """Ended before ``cutoff``; a deployment's latest rollout stays, whatever its age (it
+    is what the deployment shows as its current one)."""
+    newer = Rollout.__table__.alias("newer")
+    has_newer = (select(newer.c.id).where(newer.c.deployment_id == Rollout.deployment_id,
+                                          newer.c.created_at > Rollout.created_at).exists())
+    ids = list(session.scalars(
+        select(Rollout.id)
+        .where(Rollout.state.in_(TERMINAL), Rollout.finished_at < cutoff,
+               (Rollout.deployment_id.is_(None)) | has_newer)
+        .order_by(Rollout.finished_at).limit(batch)))
+    return _delete_ids(session, Rollout, ids)
+
+
+def deliveries_before(session: Session, cutoff: datetime, batch: int) -> int:
+    ids = list(session.scalars(select(WebhookDelivery.id).where(WebhookDelivery.received_at < cutoff)
+                               .order_by(WebhookDelivery.id).limit(batch)))
+    return _delete_ids(session, WebhookDelivery, ids)
+
+
+def webhooks_with_more_deliveries(session: Session, keep: int) -> list[uuid.UUID]:
+    query = (select(WebhookDelivery.webhook_id).group_by(WebhookDelivery.webhook_id)
+             .having(func.count() > keep))
+    return list(session.scalars(query))
+
+
+def deliveries_beyond(session: Session, webhook_id: uuid.UUID, keep: int, batch: int) -> int:
+    newest_dropped = session.scalar(
+        select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.id.desc()).offset(keep).limit(1))
+    if newest_dropped is None:
+        return 0
+    ids = list(session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.id <= newest_dropped)
+        .order_by(WebhookDelivery.id).limit(batch)))
+    return _delete_ids(session, WebhookDelivery, ids)
