@@ -1,18 +1,59 @@
-"""Logging setup, with a filter that keeps secret values out of every log line."""
+"""Logging setup, with a filter that keeps secret values out of every log line.
+
+Secret values are registered where they are sealed or opened (app.sealing), which every
+stored secret passes through, so no call site has to remember; and where a token is
+made (it is stored only as a hash). The set is bounded: the least recently seen values
+go first, and a value in use is seen again each time it is read.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 
-_secrets: set[str] = set()
+MAX_SECRETS = 10_000
+MIN_LENGTH = 4  # shorter ones would redact too much
+
+_secrets: OrderedDict[str, None] = OrderedDict()
+_pattern: re.Pattern[str] | None = None
 _lock = threading.Lock()
 
 
-def register_secret_values(values) -> None:
-    """Values that must never reach a log line (short ones would redact too much)."""
+def register_secret_values(values: Iterable[str]) -> None:
+    """Values that must never reach a log line."""
+    global _pattern
     with _lock:
-        _secrets.update(v for v in values if len(v) >= 4)
+        changed = False
+        for value in values:
+            if not isinstance(value, str) or len(value) < MIN_LENGTH:
+                continue
+            if value in _secrets:
+                _secrets.move_to_end(value)
+                continue
+            _secrets[value] = None
+            changed = True
+            if len(_secrets) > MAX_SECRETS:
+                _secrets.popitem(last=False)
+        if changed:
+            _pattern = None
+
+
+def _current_pattern() -> re.Pattern[str] | None:
+    global _pattern
+    with _lock:
+        if _pattern is None and _secrets:
+            # Longest first, so a secret that contains another is redacted whole.
+            alternatives = sorted(_secrets, key=len, reverse=True)
+            _pattern = re.compile("|".join(re.escape(v) for v in alternatives))
+        return _pattern
+
+
+def redact(text: str) -> str:
+    pattern = _current_pattern()
+    return text if pattern is None else pattern.sub("***", text)
 
 
 class RedactSecrets(logging.Filter):
@@ -20,10 +61,7 @@ class RedactSecrets(logging.Filter):
         if not _secrets:
             return True
         message = record.getMessage()
-        redacted = message
-        for value in list(_secrets):
-            if value in redacted:
-                redacted = redacted.replace(value, "***")
+        redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True

@@ -21,6 +21,7 @@ from sqlalchemy import JSON, Text
 from sqlalchemy.types import TypeDecorator
 
 from app.config import Settings, get_settings
+from app.logs import register_secret_values
 
 PREFIX = "sealed:v1:"
 JSON_KEY = "$sealed"  # not a possible env var name, so never a user's secret key
@@ -62,6 +63,16 @@ def _fernet() -> MultiFernet:
         return _cached[1]
 
 
+def _secret_strings(value: Any) -> list[str]:
+    """The strings of a sealed value that must never be logged (a secrets dict's values,
+    a PEM whole and stripped)."""
+    if isinstance(value, dict):
+        return [v for v in value.values() if isinstance(v, str)]
+    if isinstance(value, str):
+        return [value, value.strip()]
+    return []
+
+
 def seal(plain: str) -> str:
     return PREFIX + _fernet().encrypt(plain.encode()).decode()
 
@@ -83,10 +94,17 @@ class SealedText(TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect) -> str | None:
-        return None if value is None else seal(value)
+        if value is None:
+            return None
+        register_secret_values(_secret_strings(value))
+        return seal(value)
 
     def process_result_value(self, value: str | None, dialect) -> str | None:
-        return None if value is None else open_sealed(value)
+        if value is None:
+            return None
+        plain = open_sealed(value)
+        register_secret_values(_secret_strings(plain))
+        return plain
 
 
 class SealedJSON(TypeDecorator[Any]):
@@ -96,9 +114,13 @@ class SealedJSON(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect) -> Any:
-        return None if value is None else {JSON_KEY: seal(json.dumps(value))}
+        if value is None:
+            return None
+        register_secret_values(_secret_strings(value))
+        return {JSON_KEY: seal(json.dumps(value))}
 
     def process_result_value(self, value: Any, dialect) -> Any:
         if isinstance(value, dict) and set(value) == {JSON_KEY}:
-            return json.loads(open_sealed(value[JSON_KEY]))
+            value = json.loads(open_sealed(value[JSON_KEY]))
+        register_secret_values(_secret_strings(value))
         return value

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ import requests
 from docker import errors as derr
 from docker.tls import TLSConfig
 
+from app.caches import BoundedCache
 from app.dockerhost import keyfiles, ssh
 from app.dockerhost.errors import (
     ContainerGone,
@@ -462,22 +462,17 @@ class EngineClient:
         return lines
 
 
-_clients: dict[tuple[EngineAddress, float], EngineClient] = {}
-_lock = threading.Lock()
+# One client (and connection pool) per host and timeout, per process; a host whose address
+# changed leaves its old client behind, so the cache is bounded and closes what it drops.
+_clients: BoundedCache[tuple[EngineAddress, float], EngineClient] = BoundedCache(
+    512, on_evict=lambda client: client.close())
 
 
 def client_for(address: EngineAddress, timeout: float = 30.0) -> EngineClient:
     """One client (and connection pool) per host and timeout, per process."""
-    with _lock:
-        client = _clients.get((address, timeout))
-        if client is None:
-            client = _clients[(address, timeout)] = EngineClient(address, timeout)
-        return client
+    return _clients.get_or_make((address, timeout), lambda: EngineClient(address, timeout))
 
 
 def drop_client(address: EngineAddress) -> None:
-    with _lock:
-        stale = [key for key in _clients if key[0] == address]
-        clients = [_clients.pop(key) for key in stale]
-    for client in clients:
+    for client in _clients.pop_where(lambda key: key[0] != address):
         client.close()

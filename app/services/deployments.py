@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from app import jobs
 from app.db import utcnow
 from app.errors import Conflict, Invalid
-from app.logs import register_secret_values
 from app.models import Deployment, Host, Replica, Revision, Rollout
 from app.reconcile.planner import plan
 from app.reconcile.types import Create, Remove, Start
@@ -236,7 +235,6 @@ def apply(
         rev.image_digest = pinned.image_digest
         rev.image_pull_ref = pinned.image_pull_ref
     rev.pin_from_registry = repin
-    register_secret_values([*secrets.values(), password or ""])
     changes = specs.diff(previous.spec if previous else {}, public)
     changes += _secret_changes(previous, secrets, password)
     same_template = previous is not None and previous.template_hash == rev.template_hash

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from app.dockerhost import EngineAddress
-from app.logs import register_secret_values
 from app.models import Host, Replica
 from app.reconcile.types import HostState, HostView, ObservedContainer
 
 
 def address(host: Host) -> EngineAddress:
-    if host.ssh_private_key:  # in every process that may use it, not only the API
-        register_secret_values([host.ssh_private_key, host.ssh_private_key.strip()])
     return EngineAddress(host.name, host.url, host.tls_ca_cert, host.tls_client_cert,
                          host.tls_client_key, host.ssh_private_key, host.ssh_known_hosts)
 

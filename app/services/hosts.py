@@ -48,7 +48,7 @@ def register(session: Session, body: HostCreate) -> Host:
     if host_repo.find_by_name(session, body.name) is not None:
         raise Conflict(f"host {body.name!r} already exists")
     tls, ssh = body.tls, body.ssh
-    if ssh is not None:
+    if ssh is not None:  # used (the probe below) before it is sealed, which registers it
         register_secret_values([ssh.private_key, ssh.private_key.strip()])
     addr = EngineAddress(body.name, body.url, tls.ca_cert if tls else None,
                          tls.client_cert if tls else None, tls.client_key if tls else None,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from app.caches import BoundedCache
 from app.db import session_scope
 from app.dockerhost import (
     EngineClient,
@@ -22,17 +23,17 @@ from app.repositories import events as event_repo
 from app.services import registries
 from app.services.registries import PullAuth
 
-_locks: dict[tuple[str, str], threading.Lock] = {}
-_locks_guard = threading.Lock()
+# Creates on one host that need the same image share one pull. A fixed array of locks,
+# picked by hash: bounded, and two images that share a lock merely pull one after the other.
+_pull_locks = tuple(threading.Lock() for _ in range(64))
 # A registry that is down is asked again after a growing pause (like Kubernetes'
 # ImagePullBackOff), not on every pass: (host, ref) -> (failures, retry at, error).
-_backoff: dict[tuple[str, str], tuple[int, float, str]] = {}
+_backoff: BoundedCache[tuple[str, str], tuple[int, float, str]] = BoundedCache(4096)
 BACKOFF_BASE_S, BACKOFF_MAX_S = 2.0, 60.0
 
 
 def _lock(host: str, image: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault((host, image), threading.Lock())
+    return _pull_locks[hash((host, image)) % len(_pull_locks)]
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def pull(client: EngineClient, source: ImageSource, ref: str | None = None) -> I
         source.event("ImagePullFailed", str(exc), warning=True)
         if exc.temporary:
             pause = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**failures)
-            _backoff[(client.name, ref)] = (failures + 1, time.monotonic() + pause, str(exc))
+            _backoff.put((client.name, ref), (failures + 1, time.monotonic() + pause, str(exc)))
         raise
     _backoff.pop((client.name, ref), None)
     source.event("ImagePulled",

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.image_refs import normalize_registry, registry_of, server_address
-from app.logs import register_secret_values
 from app.models import RegistryCredential
 from app.repositories import registries as registry_repo
 from app.schemas.registries import RegistryCredentialWrite
@@ -34,7 +33,6 @@ def put(session: Session, registry: str, body: RegistryCredentialWrite) -> tuple
     """Set the credentials for ``registry``; True when they are new."""
     registry = normalize_registry(registry)
     now = utcnow()
-    register_secret_values([body.password])
     credential = registry_repo.find(session, registry)
     if credential is None:
         credential = registry_repo.add(session, RegistryCredential(
@@ -64,5 +62,4 @@ def credentials_for(
         auth = PullAuth(registry, credential.username, credential.password, "global")
     else:
         return None
-    register_secret_values([auth.password])
     return auth

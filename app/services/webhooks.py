@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import AppError, Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
-from app.logs import register_secret_values
 from app.models import Webhook, WebhookDelivery
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
@@ -34,8 +33,6 @@ def create(session: Session, deployment_name: str, body: WebhookCreate) -> Webho
     if deployment.deleting:
         raise Conflict(f"deployment {deployment_name!r} is being deleted")
     secret = None if body.kind == "dockerhub" else secrets.token_hex(32)
-    if secret:
-        register_secret_values([secret])
     return webhook_repo.add(session, Webhook(
         deployment_id=deployment.id, kind=body.kind, tag_pattern=body.tag_pattern,
         secret=secret, created_at=utcnow(),

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from app.config import Settings, get_settings
 from app.db import session_scope
 from app.dockerhost import EngineError, client_for
-from app.logs import register_secret_values
 from app.models import Host, Replica, Revision
 from app.reconcile.health import HealthState
 from app.reconcile.types import (
@@ -110,7 +109,6 @@ def load(
             deployment.name, revision.number, revision.spec, revision.template_hash,
             deleting=deployment.deleting, settle_s=settings.ready_settle_s,
         )
-        register_secret_values(revision.secrets.values())
         # Inside the block: after it, the session would begin a new transaction that
         # nothing ends (on SQLite a write lock held until the process exits).
         loads = _loads(session, deployment.id, by_id)
