@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.reconcile.host_access import AllowEntry, parse_csv
+
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "moorage"
 
 
@@ -55,6 +57,11 @@ class Settings(BaseSettings):
     ready_settle_s: float = 1.0
     # How often a pull in progress reports (an ImagePullProgress event).
     pull_progress_interval_s: float = 2.0
+
+    # Host paths any deployment may bind on every host (app.reconcile.host_access): comma
+    # separated, "PATH" (that path, read-write) or "PATH:ro" (read-only, at or below it).
+    # Empty: none, and only hosts' own allowed_bind_prefixes allow any.
+    allowed_bind_prefixes: str = ""
 
     max_body_bytes: int = 1_000_000
     # Webhook deliveries are small; a registry or CI has no reason to send more.
@@ -109,6 +116,20 @@ class Settings(BaseSettings):
                 raise ValueError("each of MOORAGE_SECRET_KEYS must be a Fernet key "
                                  "(32 url-safe base64 bytes; `moorage secrets generate-key`)")
         return v
+
+    @field_validator("allowed_bind_prefixes")
+    @classmethod
+    def _valid_bind_prefixes(cls, v: str) -> str:
+        try:
+            parse_csv(v)
+        except ValueError as exc:
+            raise ValueError(f"MOORAGE_ALLOWED_BIND_PREFIXES: {exc}") from None
+        return v
+
+    @property
+    def bind_allow(self) -> tuple[AllowEntry, ...]:
+        """MOORAGE_ALLOWED_BIND_PREFIXES, parsed."""
+        return parse_csv(self.allowed_bind_prefixes)
 
     @property
     def effective_database_url(self) -> str:

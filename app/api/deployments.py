@@ -66,7 +66,9 @@ def apply_deployment(
     if_match: IfMatch = None, dry_run: DryRun = False,
 ) -> DeploymentRead | DryRunResult:
     """Apply a full spec. A changed spec becomes a new revision and starts a rollout;
-    the same spec again changes nothing."""
+    the same spec again changes nothing. A `deploy` token may do this; binding a host
+    path (`volumes[].source` that is a path) needs an admin to have allowed it (422
+    otherwise, naming the field)."""
     if dry_run:
         return service.dry_run(session, name, spec)
     result = service.apply(session, name, spec, if_match=if_match)

@@ -27,7 +27,8 @@ ERRORS = {
 def register_host(
     body: HostCreate, session: SessionDep, response: Response, idem: IdempotencyDep
 ) -> HostRead:
-    """Register a Docker engine. The engine must answer; its version and size are recorded."""
+    """Register a Docker engine (admin only). The engine must answer; its version and size
+    are recorded. `allowed_bind_prefixes` lists host paths deployments may bind there."""
     if (replay := idem.replay()) is not None:
         return replay
     host = host_service.register(session, body)
@@ -56,7 +57,9 @@ def update_host(
     name: HostName, body: HostUpdate, session: SessionDep, response: Response,
     if_match: IfMatch = None,
 ) -> HostRead:
-    """Change labels, or set `schedulable: false` to drain the host."""
+    """Change labels, set `schedulable: false` to drain the host, or replace the host
+    paths deployments may bind here (`allowed_bind_prefixes`). Admin only, like every
+    change to a host: host access is the admin's."""
     host = host_service.update(session, name, body, if_match)
     response.headers["ETag"] = presenters.etag(host.resource_version)
     return presenters.host(host)

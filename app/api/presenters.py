@@ -126,7 +126,8 @@ def host(h: Host) -> HostRead:
         name=h.name, url=h.url, labels=h.labels, state=state, schedulable=h.schedulable,
         engine_version=h.engine_version, cpus=h.cpus, memory_bytes=h.memory_bytes,
         containers=h.containers, last_heartbeat_at=h.last_heartbeat_at,
-        last_error=h.last_error, resource_version=h.resource_version, created_at=h.created_at,
+        last_error=h.last_error, allowed_bind_prefixes=list(h.allowed_bind_prefixes or []),
+        resource_version=h.resource_version, created_at=h.created_at,
     )
 
 

@@ -46,6 +46,7 @@ class EngineInfo:
     memory_bytes: int
     containers: int
     system_time: datetime | None = None  # the engine's clock, for asking about events
+    root_dir: str | None = None  # DockerRootDir: where the engine keeps its data
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,7 @@ class EngineClient:
             memory_bytes=int(info.get("MemTotal") or 0),
             containers=int(info.get("Containers") or 0),
             system_time=_parse_time(info.get("SystemTime")),
+            root_dir=str(info.get("DockerRootDir") or "") or None,
         )
 
     def drifted_deployments(self, installation: str, since: datetime, until: datetime) -> set[str]:

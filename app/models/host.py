@@ -38,6 +38,11 @@ class Host(Base):
     # When a heartbeat declared it lost (unreachable past the grace period): from then on
     # its replicas move. Cleared when it answers again.
     lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Host paths deployments may bind here, beside the global MOORAGE_ALLOWED_BIND_PREFIXES:
+    # entries as app.reconcile.host_access parses them ("/srv/app", "/srv/config:ro").
+    allowed_bind_prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Where the engine keeps its data (its `DockerRootDir`): never bound by a broad entry.
+    engine_root_dir: Mapped[str | None] = mapped_column(Text)
     resource_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

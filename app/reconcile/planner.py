@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.reconcile.scheduler import Constraint, Occupancy, choose_host
+from app.reconcile.scheduler import Constraint, Occupancy, choose_host, refused_bind
 from app.reconcile.types import (
     Action,
     Create,
@@ -135,6 +135,8 @@ class _Planner:
         host = self.host_by_name.get(c.host)
         if host is None or not host.schedulable:
             return True
+        if refused_bind(host, self.d.placement.binds) is not None:
+            return True  # its allow list was narrowed: the host path is not for it now
         labels = dict(host.labels)
         return not all(k.matches(labels) for k in self.constraints)
 
@@ -204,8 +206,9 @@ class _Planner:
         self, slot: int, containers: list[ObservedContainer]
     ) -> tuple[ObservedContainer | None, list[ObservedContainer]]:
         """Settle the slot's current-template container; return it and the old ones."""
-        # A current container on a host it may no longer use (drained, or its labels no
-        # longer match) is moved like an outdated one: replacement first, within bounds.
+        # A current container on a host it may no longer use (drained, its labels no longer
+        # match, or it no longer allows a host path the container binds) is moved like an
+        # outdated one: replacement first, within bounds.
         current = [c for c in containers
                    if c.template_hash == self.d.template_hash and not self._misplaced(c)]
         old = [c for c in containers if c not in current]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from app.reconcile import host_access
+from app.reconcile.host_access import AllowEntry, Bind, within
 from app.reconcile.types import HostLoad, HostView, Placement
 
 
@@ -49,6 +51,49 @@ class Occupancy:
         self.ports.setdefault(host, set()).update(placement.host_ports)
 
 
+def refused_bind(host: HostView, binds: Iterable[Bind]) -> Bind | None:
+    """The first of ``binds`` this host's allow list refuses, if any."""
+    for bind in binds:
+        if host_access.refusal(bind, host.bind_allow, host.protected) is not None:
+            return bind
+    return None
+
+
+def bind_refusals(
+    binds: Sequence[Bind], global_allow: Sequence[AllowEntry], hosts: Sequence[HostView]
+) -> list[tuple[int | None, str]]:
+    """Why a spec's binds can run nowhere: (index in volumes, reason) for each bind that
+    neither the global entries nor any host's allow, then (None, reason) when each is
+    allowed somewhere but no one place allows them all. Empty when they can run.
+
+    A bind the global entries allow may run on any host (a host's own engine socket and
+    data root aside, which the scheduler keeps from it); one only some hosts allow is
+    placed on those."""
+    out: list[tuple[int | None, str]] = []
+    listing = [h for h in hosts if len(h.bind_allow) > len(global_allow)]  # own entries
+    for bind in binds:
+        why = host_access.refusal(bind, global_allow)
+        if why is None or any(
+            host_access.refusal(bind, h.bind_allow, h.protected) is None for h in hosts
+        ):
+            continue
+        if not global_allow and listing:  # the hosts' reasons say more than "none allowed"
+            # The most telling one: a host with an entry at or above the path, if any.
+            near = [h for h in listing if any(within(bind.source, e.path) for e in h.bind_allow)]
+            first = (near or listing)[0]
+            why = f"on host {first.name}: " + (
+                host_access.refusal(bind, first.bind_allow, first.protected) or "")
+            if len(listing) > 1:
+                why += f"; the {len(listing) - 1} other hosts with allowed_bind_prefixes refuse it too"
+        out.append((bind.index, why))
+    if out or all(host_access.refusal(b, global_allow) is None for b in binds):
+        return out
+    if not any(refused_bind(h, binds) is None for h in hosts):
+        sources = ", ".join(b.source for b in binds)
+        out.append((None, f"no host allows all of these host paths together: {sources}"))
+    return out
+
+
 def _reject_reason(
     host: HostView, placement: Placement, constraints: Iterable[Constraint], occ: Occupancy
 ) -> str | None:
@@ -60,6 +105,10 @@ def _reject_reason(
     for c in constraints:
         if not c.matches(labels):
             return f"lack label {c}" if c.equal else f"have label {c.key}=={c.value}"
+    if (bind := refused_bind(host, placement.binds)) is not None:
+        if bind.problem:
+            return f"cannot bind {bind.source} ({bind.problem})"
+        return f"do not allow bind mount {bind.source}"
     if placement.max_per_host is not None and occ.own[host.name] >= placement.max_per_host:
         return f"already run max_per_host={placement.max_per_host}"
     load = occ.other.get(host.name, HostLoad())

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from app.reconcile.host_access import ESCALATION_PATHS, AllowEntry, Bind
+
 
 class HostState(StrEnum):
     PENDING = "pending"
@@ -22,6 +24,10 @@ class HostView:
     labels: tuple[tuple[str, str], ...] = ()
     cpus: float | None = None
     memory_bytes: int | None = None
+    # Host paths an admin allows binding here (the global entries, then the host's own),
+    # and the paths no broad entry unlocks (the escalation paths, the engine's own).
+    bind_allow: tuple[AllowEntry, ...] = ()
+    protected: tuple[str, ...] = ESCALATION_PATHS
 
     @property
     def reachable(self) -> bool:
@@ -42,6 +48,7 @@ class Placement:
     host_ports: tuple[tuple[int, str], ...] = ()  # fixed (port, protocol) pairs
     cpus: float = 0.0
     memory_bytes: int = 0
+    binds: tuple[Bind, ...] = ()  # host paths to bind: only hosts that allow them all
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from app.reconcile import host_access
 from app.reconcile.scheduler import Constraint
 from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
 from app.schemas.registries import Password, Username
@@ -99,9 +100,40 @@ class UpdateStrategy(Strict):
         return self
 
 
+VOLUMES_DESCRIPTION = (
+    "Named volumes (a `source` that is a name) are open to any `deploy` token. A `source` "
+    "that is a path binds that host path into the container, as root, and is refused (422 "
+    "naming `volumes.N.source`) unless an admin allows it: `MOORAGE_ALLOWED_BIND_PREFIXES` "
+    "for every host, or a host's `allowed_bind_prefixes` (the deployment is then placed only "
+    "on hosts that allow it). No path is allowed by default, and the rule is the same for "
+    "every token, admin included. Escalation paths (the Docker socket, /proc, /sys, /dev, "
+    "/etc, /run, /var/lib/docker, ...) are never unlocked by a broader entry."
+)
+
+
 class VolumeSpec(Strict):
-    source: Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^(/[^\x00]*|[A-Za-z0-9][A-Za-z0-9_.-]*)$")]
-    target: Annotated[str, Field(min_length=2, max_length=4096, pattern=r"^/[^\x00:]*$")]
+    source: Annotated[str, Field(
+        min_length=1, max_length=4096, pattern=r"^(/[^\x00]*|[A-Za-z0-9][A-Za-z0-9_.-]*)$",
+        description="A volume name (any `deploy` token), or an absolute host path (only "
+                    "where an admin allows it). A path is normalised (`//` and `/./` "
+                    "collapse, a trailing `/` goes) and stored so; `..` and `:` are refused.",
+        examples=["web-data", "/srv/web"])]
+    target: Annotated[str, Field(min_length=2, max_length=4096, pattern=r"^/[^\x00:]*$",
+                                 description="Where it appears in the container")]
+    read_only: bool = False
+
+    @field_validator("source")
+    @classmethod
+    def _host_path(cls, v: str) -> str:
+        # What is checked against the allow lists must be what the engine mounts.
+        return host_access.normalise(v) if v.startswith("/") else v
+
+
+class VolumeRead(BaseModel):
+    """A volume as stored (revisions made before host paths were checked included)."""
+
+    source: str
+    target: str
     read_only: bool = False
 
 
@@ -141,7 +173,7 @@ class DeploymentSpec(Strict):
     ] = {}
     placement: PlacementSpec = PlacementSpec()
     update_strategy: UpdateStrategy = UpdateStrategy()
-    volumes: Annotated[list[VolumeSpec], Field(max_length=64)] = []
+    volumes: Annotated[list[VolumeSpec], Field(max_length=64, description=VOLUMES_DESCRIPTION)] = []
     registry_auth: RegistryAuth | None = None
 
     @field_validator("image")
@@ -199,7 +231,7 @@ class SpecRead(BaseModel):
     labels: dict[str, str] = {}
     placement: PlacementSpec = PlacementSpec()
     update_strategy: UpdateStrategy = UpdateStrategy()
-    volumes: list[VolumeSpec] = []
+    volumes: list[VolumeRead] = []
     registry_auth: RegistryAuthRead | None = Field(
         None, description="The username only; the password is write-only")
 
@@ -277,6 +309,9 @@ class DryRunResult(BaseModel):
     revision: int
     changes: list[FieldChange]
     actions: list[PlannedAction]
+    pending: list[str] = Field(
+        [], description="Why replicas could not be placed (no host matches, or allows a "
+                        "host path), from the last observation")
 
 
 class RevisionRead(BaseModel):

@@ -4,14 +4,41 @@ from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
+from app.reconcile import host_access
 from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
 
 HostLabels = Annotated[
     dict[Annotated[str, Field(pattern=LABEL_KEY)],
          Annotated[str, Field(max_length=256, pattern=r"^[^\x00]*$")]],
     Field(max_length=64),
+]
+
+
+def _entry(v: str) -> str:
+    """An entry in its canonical form (``//srv/./web/`` is ``/srv/web``)."""
+    return str(host_access.AllowEntry.parse(v))
+
+
+BindAllowList = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_entry)]],
+    AfterValidator(lambda v: list(dict.fromkeys(v))),  # each once, in the order given
+    Field(
+        max_length=256,
+        description=(
+            "Admin only. Host paths deployments may bind on this host, beside the global "
+            "`MOORAGE_ALLOWED_BIND_PREFIXES` (a deployment whose host paths only some hosts "
+            "allow is placed on those). `\"/srv/app\"` allows binding that very path, "
+            "read-write or read-only (nothing below a read-write entry is bound: a "
+            "container could plant a symlink there); `\"/srv/config:ro\"` allows "
+            "read-only binds at or below it. Escalation paths (the Docker socket, /proc, "
+            "/sys, /dev, /etc, /run, /var/lib/docker, this engine's socket and data root, "
+            "...) are unlocked only by an entry at or below them, never by a broader one. "
+            "Paths are normalised; `..` is refused. Empty (the default): none."
+        ),
+        examples=[["/srv/web", "/srv/config:ro", "/var/run/docker.sock"]],
+    ),
 ]
 
 
@@ -62,6 +89,7 @@ class HostCreate(Strict):
     labels: HostLabels = {}
     tls: HostTLS | None = None
     ssh: HostSSH | None = None
+    allowed_bind_prefixes: BindAllowList = []
 
     @field_validator("ssh")
     @classmethod
@@ -105,6 +133,9 @@ class HostCreate(Strict):
 class HostUpdate(Strict):
     labels: HostLabels | None = None
     schedulable: bool | None = None
+    allowed_bind_prefixes: BindAllowList | None = Field(
+        None, description="Replaces the host's list (`[]`: none). Replicas binding a path "
+                          "it no longer allows move elsewhere, like a drain.")
 
 
 class HostRead(BaseModel):
@@ -119,5 +150,8 @@ class HostRead(BaseModel):
     containers: int
     last_heartbeat_at: datetime | None
     last_error: str | None
+    allowed_bind_prefixes: list[str] = Field(
+        [], description="Host paths deployments may bind here (set by an admin), beside the "
+                        "global MOORAGE_ALLOWED_BIND_PREFIXES")
     resource_version: int
     created_at: datetime

@@ -11,10 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import jobs
+from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.models import Deployment, Host, Replica, Revision, Rollout
+from app.reconcile import host_access
 from app.reconcile.planner import plan
+from app.reconcile.scheduler import bind_refusals
 from app.reconcile.types import Create, Remove, Start
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
@@ -206,6 +209,7 @@ def apply(
     if deployment is not None and deployment.deleting:
         raise Conflict(f"deployment {name!r} is being deleted")
 
+    check_host_paths(session, spec)
     public, secrets = specs.public_spec(spec), dict(spec.secrets)
     password = specs.registry_password(spec)
     previous = current_revision(session, deployment) if deployment else None
@@ -258,6 +262,42 @@ def apply(
     return ApplyResult(deployment, created=created, rollout=rollout)
 
 
+class HostPathRefused(Invalid):
+    """Host paths (bind mounts) that no admin allows: each named by its field."""
+
+    def __init__(self, refusals: list[tuple[int | None, str]]) -> None:
+        def loc(index: int | None) -> list[str | int]:
+            return ["body", "volumes"] if index is None else ["body", "volumes", index, "source"]
+
+        first_index, first = refusals[0]
+        field = ".".join(str(p) for p in loc(first_index)[1:])
+        super().__init__(f"{field}: {first}", loc=loc(first_index))
+        self.extra["errors"] = [{"loc": loc(i), "msg": why, "type": "host_path_refused"}
+                                for i, why in refusals]
+
+
+def check_host_paths(session: Session, spec: DeploymentSpec) -> None:
+    """Refuse (422) a spec binding a host path that no admin allows: not the global
+    entries, not any host's. The same rule for every token; the reconciler checks again
+    when it places replicas (app.reconcile.scheduler)."""
+    binds = host_access.binds_of(v.model_dump() for v in spec.volumes)
+    if not binds:
+        return
+    global_allow = get_settings().bind_allow
+    views = fleet.views(host_repo.all_hosts(session), global_allow)
+    if refusals := bind_refusals(binds, global_allow, views):
+        raise HostPathRefused(refusals)
+
+
+def _revalidate(revision: Revision) -> DeploymentSpec:
+    """A stored revision's spec as a request would give it; 422 when it is no longer
+    valid (made before a rule it breaks, e.g. a host path with '..')."""
+    try:
+        return DeploymentSpec.model_validate(stored_spec(revision))
+    except ValidationError as exc:
+        raise RequestInvalid(exc, f"revision {revision.number}'s spec is no longer valid") from exc
+
+
 def stored_spec(revision: Revision) -> dict[str, Any]:
     """The full spec of a revision (with secret values), as a merge-patch base."""
     return specs.stored_spec(revision.spec, revision.secrets, revision.registry_password)
@@ -279,8 +319,8 @@ def patched_spec(session: Session, name: str, patch: Any) -> DeploymentSpec:
 class RequestInvalid(Invalid):
     """A validation error found after parsing (e.g. a merge patch's result)."""
 
-    def __init__(self, exc: ValidationError) -> None:
-        super().__init__("the resulting spec is invalid")
+    def __init__(self, exc: ValidationError, detail: str = "the resulting spec is invalid") -> None:
+        super().__init__(detail)
         self.extra = {
             "errors": [
                 {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
@@ -309,7 +349,7 @@ def rollback(
             f"revision {to_revision} has the same spec as the current revision "
             f"{deployment.revision}"
         )
-    spec = DeploymentSpec.model_validate(stored_spec(target))
+    spec = _revalidate(target)
     return apply(session, name, spec, kind="rollback", image_of=target)
 
 
@@ -319,7 +359,7 @@ def restart(session: Session, name: str, if_match: str | None = None) -> ApplyRe
     check_if_match(if_match, deployment.resource_version)
     if deployment.deleting:
         raise Conflict(f"deployment {name!r} is being deleted")
-    spec = DeploymentSpec.model_validate(stored_spec(current_revision(session, deployment)))
+    spec = _revalidate(current_revision(session, deployment))
     return apply(session, name, spec, kind="restart", restart=True)
 
 
@@ -353,6 +393,7 @@ def _observed_from_records(replicas: list[Replica], hosts: dict[uuid.UUID, Host]
 def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
     """What apply would do, from the last observation, without changing anything."""
     deployment = deployment_repo.find_by_name(session, name)
+    check_host_paths(session, spec)
     public, secrets = specs.public_spec(spec), dict(spec.secrets)
     password = specs.registry_password(spec)
     previous = current_revision(session, deployment) if deployment else None
@@ -367,7 +408,8 @@ def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
     t_hash = _template_hash(session, public, secrets, previous.restart_nonce if previous else "",
                             [previous])
     desired = specs.to_desired(name, number, public, t_hash)
-    result = plan(desired, observed, fleet.views(all_hosts), now=utcnow())
+    result = plan(desired, observed, fleet.views(all_hosts, get_settings().bind_allow),
+                  now=utcnow())
     actions = []
     for a in result.actions:
         if isinstance(a, Create):
@@ -383,4 +425,5 @@ def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
         revision=number,
         changes=[FieldChange(path=p, old=o, new=n) for p, o, n in changes],
         actions=actions,
+        pending=list(result.pending),
     )

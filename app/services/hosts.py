@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
+from app import jobs
 from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.dockerhost import EngineAddress, EngineError, EngineInfo, client_for
@@ -40,6 +41,8 @@ def _apply_info(host: Host, info: EngineInfo) -> None:
     host.cpus = info.cpus
     host.memory_bytes = info.memory_bytes
     host.containers = info.containers
+    if info.root_dir:
+        host.engine_root_dir = info.root_dir
     host.last_heartbeat_at = utcnow()
     host.last_error = None
 
@@ -67,7 +70,8 @@ def register(session: Session, body: HostCreate) -> Host:
                 schedulable=True, created_at=now, updated_at=now, resource_version=1,
                 tls_ca_cert=addr.tls_ca_cert, tls_client_cert=addr.tls_client_cert,
                 tls_client_key=addr.tls_client_key, ssh_private_key=addr.ssh_private_key,
-                ssh_known_hosts=addr.ssh_known_hosts)
+                ssh_known_hosts=addr.ssh_known_hosts,
+                allowed_bind_prefixes=list(body.allowed_bind_prefixes))
     _apply_info(host, info)
     session.add(host)
     session.flush()
@@ -81,8 +85,14 @@ def update(session: Session, name: str, body: HostUpdate, if_match: str | None) 
         host.labels = dict(body.labels)
     if body.schedulable is not None:
         host.schedulable = body.schedulable
+    if body.allowed_bind_prefixes is not None:
+        host.allowed_bind_prefixes = list(body.allowed_bind_prefixes)
     host.resource_version += 1
     session.flush()
+    # Its replicas may have to move (drained, labels or allowed host paths changed): now,
+    # rather than at their next drift check.
+    for deployment_id in replica_repo.deployment_ids_on_hosts(session, [host.name]):
+        jobs.enqueue_reconcile(session, deployment_id)
     return host
 
 

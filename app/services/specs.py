@@ -7,6 +7,7 @@ import hmac
 import json
 from typing import Any
 
+from app.reconcile.host_access import binds_of
 from app.reconcile.types import Desired, Placement, Strategy
 from app.schemas.deployments import DeploymentSpec
 
@@ -103,7 +104,10 @@ def to_desired(
 ) -> Desired:
     """``settle_s`` is a floor under min_ready_s: a container that dies at once must not
     look ready in the instant between its start and its exit."""
-    spec = DeploymentSpec.model_validate({k: v for k, v in public.items() if k != "registry_auth"})
+    # Volumes are read as stored, not validated again: a revision made before host paths
+    # were checked may hold one that is no longer valid, and then no host may bind it.
+    spec = DeploymentSpec.model_validate(
+        {k: v for k, v in public.items() if k not in ("registry_auth", "volumes")})
     strategy = spec.update_strategy
     fixed_ports = tuple(
         sorted((p.host_port, p.protocol) for p in spec.ports if p.host_port is not None)
@@ -123,6 +127,7 @@ def to_desired(
             host_ports=fixed_ports,
             cpus=spec.resources.cpus or 0.0,
             memory_bytes=(spec.resources.memory_mb or 0) * 1024 * 1024,
+            binds=binds_of(public.get("volumes") or []),
         ),
         deleting=deleting,
     )

@@ -14,7 +14,7 @@ Downgrading drops the row: upgrading again makes a new one (derived again if the
 hosts or deployments, which a random id from before does not match).
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-26 09:00:00
 """
 
@@ -27,7 +27,7 @@ from alembic import op
 import app.db
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -253,8 +253,15 @@ def test_an_ssh_host_that_does_not_answer_is_422_without_the_key(client: TestCli
 @pytest.mark.usefixtures("clean_db")
 def test_register_get_list_patch_delete(client: TestClient, engine: Engine) -> None:
     resp = client.post("/v1/hosts", json={"name": "edge-1", "url": engine.url,
-                                          "labels": {"zone": "a"}})
+                                          "labels": {"zone": "a"},
+                                          "allowed_bind_prefixes": ["//srv/web/", "/srv/config:ro"]})
     host = ok(resp, 201)
+    assert host["allowed_bind_prefixes"] == ["/srv/web", "/srv/config:ro"]  # normalised
+    from app.db import session_scope
+    from app.repositories import hosts as host_repo
+
+    with session_scope() as session:  # its data root: an escalation path on this host
+        assert host_repo.get_by_name(session, "edge-1").engine_root_dir == str(engine.data_dir)
     assert resp.headers["ETag"] == '"1"'
     assert resp.headers["Location"] == "/v1/hosts/edge-1"
     assert host["name"] == "edge-1"
@@ -280,6 +287,7 @@ def test_register_get_list_patch_delete(client: TestClient, engine: Engine) -> N
                         headers={"If-Match": '"1"'})
     patched = ok(resp)
     assert patched["labels"] == {"zone": "b", "gpu": "yes"}
+    assert patched["allowed_bind_prefixes"] == ["/srv/web", "/srv/config:ro"]  # left alone
     assert patched["resource_version"] == 2
     assert resp.headers["ETag"] == '"2"'
 

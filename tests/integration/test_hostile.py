@@ -226,6 +226,149 @@ def test_odd_last_event_ids_are_422(client: TestClient, deployment: str) -> None
                            headers={"Accept": "text/event-stream", "Last-Event-ID": value}))
 
 
+# -- host access: a deploy token must not take root on a host ------------------------------
+
+# Every one was accepted once, and ran: a deploy token mounted / read-write and wrote to
+# the host as uid 0. No admin has allowed a host path here, so every path is refused, and
+# the escalation paths would be even under a broad entry (tests/unit/test_host_access.py).
+ESCALATIONS = [
+    "/", "/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock",
+    "/proc", "/proc/1/root", "/proc/sys/kernel/core_pattern", "/dev/mem", "/dev/sda",
+    "/sys/kernel", "/sys/fs/cgroup", "/etc", "//etc", "/etc/shadow", "/root/.ssh",
+    "/var/lib/docker", "/boot", "/usr/bin", "/tmp", "/srv/data",
+]
+# Not even host paths by the time they are mounted: refused by the schema.
+NOT_PATHS = ["/../../etc", "/etc/../etc/shadow", "/srv/..", "../etc", "./etc", "etc/shadow",
+             "/srv:/etc", "/srv/x:/etc:rw", "/srv\nx"]
+
+
+@pytest.fixture(scope="module")
+def deployer(client: TestClient) -> Iterator[TestClient]:
+    made = client.post("/v1/tokens", json={"name": "hostile-deployer", "scopes": ["deploy"]})
+    assert made.status_code == 201, made.text
+    with TestClient(client.app, headers={"Authorization": f"Bearer {made.json()['token']}"}) as c:
+        yield c
+
+
+def _unchanged(client: TestClient, name: str, before: dict[str, Any]) -> None:
+    after = client.get(f"/v1/deployments/{name}").json()
+    assert (after["resource_version"], after["revision"], after["spec"]) == (
+        before["resource_version"], before["revision"], before["spec"])
+    assert len(client.get(f"/v1/deployments/{name}/revisions").json()["items"]) == before["revision"]
+
+
+def _refused(resp: httpx.Response, field: str = "body.volumes.0.source") -> str:
+    body = four_xx(resp)
+    assert resp.status_code == 422 and body is not None, resp.text
+    assert field in [".".join(str(p) for p in e["loc"]) for e in body["errors"]], body
+    return body["detail"]
+
+
+@pytest.mark.parametrize("source", ESCALATIONS + NOT_PATHS, ids=lambda s: repr(s)[1:-1])
+@pytest.mark.parametrize("read_only", [False, True], ids=["rw", "ro"])
+def test_a_deploy_token_binding_a_host_path_is_422_and_changes_nothing(
+    client: TestClient, deployer: TestClient, deployment: str, source: str, read_only: bool
+) -> None:
+    volumes = [{"source": source, "target": "/host", "read_only": read_only}]
+    spec = {"image": "nginx:1.27", "volumes": volumes}
+    before = client.get(f"/v1/deployments/{deployment}").json()
+    deployments = count("deployment")
+    new = f"h-{uuid.uuid4().hex[:10]}"
+    beside_a_name = [{"source": "data", "target": "/data"}, *volumes]
+    for resp, field in (
+        (deployer.put(f"/v1/deployments/{new}", json=spec), "body.volumes.0.source"),
+        (deployer.put(f"/v1/deployments/{new}?dry_run=true", json=spec), "body.volumes.0.source"),
+        (deployer.post("/v1/deployments", json={"name": new, **spec}), "body.volumes.0.source"),
+        (deployer.put(f"/v1/deployments/{deployment}", json=spec), "body.volumes.0.source"),
+        (deployer.put(f"/v1/deployments/{deployment}?dry_run=true", json=spec),
+         "body.volumes.0.source"),
+        (deployer.patch(f"/v1/deployments/{deployment}", json={"volumes": volumes}),
+         "body.volumes.0.source"),
+        (deployer.patch(f"/v1/deployments/{deployment}?dry_run=true", json={"volumes": volumes}),
+         "body.volumes.0.source"),
+        # A named volume beside it lets nothing through.
+        (deployer.put(f"/v1/deployments/{new}", json={**spec, "volumes": beside_a_name}),
+         "body.volumes.1.source"),
+    ):
+        _refused(resp, field)
+    _unchanged(client, deployment, before)
+    assert count("deployment") == deployments
+    four_xx(client.get(f"/v1/deployments/{new}"))
+
+
+def test_the_refusal_says_why_and_an_admin_token_gets_no_bypass(
+    client: TestClient, deployer: TestClient, deployment: str
+) -> None:
+    before = client.get(f"/v1/deployments/{deployment}").json()
+    for who in (deployer, client):  # `client` holds the admin bootstrap token
+        detail = _refused(who.put(f"/v1/deployments/{deployment}", json={
+            "image": "nginx:1.27", "volumes": [{"source": "/var/run/docker.sock",
+                                                 "target": "/var/run/docker.sock"}]}))
+        assert detail.startswith("volumes.0.source: /var/run/docker.sock is a host path, and "
+                                 "none is allowed: an admin allows them"), detail
+    resp = client.put(f"/v1/deployments/{deployment}", json={
+        "image": "nginx:1.27", "volumes": [{"source": "/proc/../etc", "target": "/x"}]})
+    _refused(resp)
+    assert "'..' is not allowed in a host path" in resp.json()["errors"][0]["msg"], resp.text
+    _unchanged(client, deployment, before)
+
+
+def test_named_volumes_stay_open_to_a_deploy_token(
+    client: TestClient, deployer: TestClient, deployment: str
+) -> None:
+    resp = deployer.patch(f"/v1/deployments/{deployment}", json={"volumes": [
+        {"source": "web-data", "target": "/data"}, {"source": "cache.v2", "target": "/cache",
+                                                      "read_only": True}]})
+    assert resp.status_code == 200, resp.text
+    assert [v["source"] for v in resp.json()["spec"]["volumes"]] == ["web-data", "cache.v2"]
+
+
+@pytest.mark.parametrize("field", [
+    {"privileged": True}, {"cap_add": ["SYS_ADMIN"]}, {"devices": ["/dev/mem"]},
+    {"network_mode": "host"}, {"pid_mode": "host"}, {"pid": "host"}, {"ipc_mode": "host"},
+    {"userns_mode": "host"}, {"security_opt": ["apparmor=unconfined"]},
+    {"sysctls": {"kernel.core_pattern": "|/x"}}, {"user": "0"}, {"cgroup_parent": "/"},
+    {"mounts": [{"type": "bind", "source": "/", "target": "/host"}]}, {"binds": ["/:/host"]},
+    {"tmpfs": {"/x": ""}}, {"volumes_from": ["other"]},
+    {"volumes": [{"source": "data", "target": "/d", "type": "bind"}]},
+    {"volumes": [{"source": "data", "target": "/d", "propagation": "rshared"}]},
+], ids=lambda f: next(iter(f)))
+def test_no_other_field_gives_host_access(
+    client: TestClient, deployer: TestClient, deployment: str, field: dict[str, Any]
+) -> None:
+    """The spec has no privileged mode, capabilities, devices, host namespaces or raw
+    mounts: asking for one is an unknown field (422), never silently ignored."""
+    before = client.get(f"/v1/deployments/{deployment}").json()
+    body = four_xx(deployer.put(f"/v1/deployments/{deployment}",
+                                json={"image": "nginx:1.27", **field}))
+    assert body and body["status"] == 422
+    assert any(e["type"] == "extra_forbidden" for e in body["errors"]), body
+    _unchanged(client, deployment, before)
+
+
+@pytest.mark.parametrize("entries", [
+    ["/srv/../etc"], ["srv"], ["/srv:rx"], ["/srv\x00"], [""], ["/srv", "/a/../b"], "/srv",
+    [["/srv"]], ["/" + "a" * 5000],
+], ids=lambda e: repr(e)[:24])
+def test_malformed_allow_lists_are_422(client: TestClient, entries: Any) -> None:
+    before = count("host")
+    body = four_xx(client.post("/v1/hosts", json={"name": "edge-x", "url": "unix:///x.sock",
+                                                  "allowed_bind_prefixes": entries}))
+    assert body and body["status"] == 422
+    assert any(".".join(map(str, e["loc"])).startswith("body.allowed_bind_prefixes")
+               for e in body["errors"]), body
+    assert count("host") == before
+    four_xx(client.patch("/v1/hosts/ghost", json={"allowed_bind_prefixes": entries}))
+
+
+def test_a_deploy_token_cannot_change_a_hosts_allow_list(deployer: TestClient) -> None:
+    resp = deployer.patch("/v1/hosts/anything", json={"allowed_bind_prefixes": ["/"]})
+    assert resp.status_code == 403, resp.text
+    resp = deployer.post("/v1/hosts", json={"name": "mine", "url": "unix:///x.sock",
+                                            "allowed_bind_prefixes": ["/"]})
+    assert resp.status_code == 403, resp.text
+
+
 # -- secrets never leak ------------------------------------------------------------------
 
 

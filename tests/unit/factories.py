@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from app.reconcile.host_access import parse_entries, protected_paths
 from app.reconcile.planner import container_name
 from app.reconcile.types import (
     Desired,
@@ -61,7 +62,11 @@ def host(
     labels: dict[str, str] | None = None,
     cpus: float | None = None,
     memory_bytes: int | None = None,
+    bind_allow: tuple[str, ...] = (),
+    protected: tuple[str, ...] = (),
 ) -> HostView:
+    """``bind_allow``: allow-list entries as text; ``protected``: escalation paths of the
+    host's own (its engine socket and data root), beside the fixed ones."""
     return HostView(
         name=name,
         state=state,
@@ -69,6 +74,8 @@ def host(
         labels=tuple(sorted((labels or {}).items())),
         cpus=cpus,
         memory_bytes=memory_bytes,
+        bind_allow=parse_entries(bind_allow),
+        protected=protected_paths(protected),
     )
 
 

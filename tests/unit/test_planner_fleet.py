@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.reconcile.host_access import Bind
 from app.reconcile.planner import plan
 from app.reconcile.types import Create, HostLoad, HostState, Placement, Remove
 from tests.unit.factories import at, container, desired, host
@@ -79,3 +80,28 @@ def test_old_replicas_still_warming_up_are_not_thrown_away() -> None:
     p = plan(want, observed, [host("h1")], now=at(10))
     assert removes(p) == []
     assert len(creates(p)) == 1  # one surge container, as the strategy allows
+
+
+# ---- host paths: a host whose allow list no longer has them ---------------------------------
+
+WEB = Bind(0, "/srv/web")
+
+
+def test_a_narrowed_allow_list_moves_the_replica_to_a_host_that_allows_it() -> None:
+    hosts = [host("h1"), host("h2", bind_allow=("/srv/web",))]  # h1 no longer lists it
+    want = desired(1, placement=Placement(binds=(WEB,)))
+    p = plan(want, [container(0, host="h1")], hosts, now=at(10))
+    assert [(a.slot, a.host) for a in creates(p)] == [(0, "h2")]
+    assert removes(p) == []  # replacement first, as for a drain
+
+
+def test_a_bind_no_host_allows_is_never_created_and_the_plan_says_why() -> None:
+    hosts = [host("h1", bind_allow=("/srv:ro",)), host("h2")]
+    for bind in (WEB, Bind(0, "/../../etc", problem="'..' is not allowed in a host path")):
+        p = plan(desired(2, placement=Placement(binds=(bind,))), [], hosts, now=at(10))
+        assert creates(p) == []
+        assert p.pending and bind.source in p.pending[0], p.pending
+    # Nor is a crashed replica recreated where the bind is no longer allowed.
+    crashed = container(0, host="h1", state="exited", exit_code=1, started_at=at(0))
+    p = plan(desired(1, placement=Placement(binds=(WEB,))), [crashed], hosts, now=at(100))
+    assert creates(p) == []

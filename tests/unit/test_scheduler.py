@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.reconcile.scheduler import Constraint, Occupancy, choose_host
+from app.reconcile.host_access import Bind, parse_entries
+from app.reconcile.scheduler import Constraint, Occupancy, bind_refusals, choose_host
 from app.reconcile.types import HostLoad, HostState, HostView, Placement
 
 from .factories import host
@@ -304,3 +305,55 @@ def test_placement_is_deterministic_and_ignores_host_order(data, hs, p, rnd):
     shuffled = list(hs)
     rnd.shuffle(shuffled)
     assert place(shuffled, p, 12, loads) == first
+
+
+# ---- host paths: only hosts whose allow list has them ------------------------------------
+
+SRV = Bind(0, "/srv/web")
+
+
+def test_a_bind_lands_only_on_hosts_that_allow_it():
+    hosts = [host("h1"), host("h2", bind_allow=("/srv/web",)), host("h3", bind_allow=("/srv:ro",))]
+    chosen, _, why = place(hosts, Placement(binds=(SRV,)), k=3)
+    assert chosen == ["h2", "h2", "h2"] and why == ""
+    # A read-only bind may use the read-only entry too.
+    chosen, _, _ = place(hosts, Placement(binds=(Bind(0, "/srv/web", True),)), k=2)
+    assert sorted(chosen) == ["h2", "h3"]
+
+
+def test_no_host_allowing_a_bind_says_so():
+    hosts = [host("h1"), host("h2", bind_allow=("/srv/api",)), host("h3", schedulable=False)]
+    assert choose_host(hosts, Placement(binds=(SRV,)), Occupancy()) == (
+        None, "0/3 hosts match: 2 do not allow bind mount /srv/web, 1 is not schedulable")
+    broken = Bind(0, "/../etc", problem="'..' is not allowed in a host path ('/../etc')")
+    assert choose_host([host("h1", bind_allow=("/:ro",))], Placement(binds=(broken,)),
+                       Occupancy()) == (None, "0/1 hosts match: 1 cannot bind /../etc ('..' "
+                                              "is not allowed in a host path ('/../etc'))")
+
+
+def test_a_hosts_own_engine_socket_is_not_bound_by_a_broad_entry():
+    sock = Bind(0, "/srv/engine/docker.sock", True)
+    hosts = [host("h1", bind_allow=("/srv:ro",), protected=("/srv/engine/docker.sock",)),
+             host("h2", bind_allow=("/srv:ro",))]
+    assert place(hosts, Placement(binds=(sock,)), k=2)[0] == ["h2", "h2"]
+
+
+def test_bind_refusals_at_apply_name_each_bind_allowed_nowhere():
+    g = parse_entries(["/srv/shared"])
+    hosts = [host("h1", bind_allow=("/srv/shared", "/srv/a")),
+             host("h2", bind_allow=("/srv/shared", "/srv/b"))]
+    shared, a, b = Bind(0, "/srv/shared"), Bind(1, "/srv/a"), Bind(2, "/srv/b")
+    assert bind_refusals((shared,), g, hosts) == []  # the global list: anywhere
+    assert bind_refusals((shared, a), g, hosts) == []  # h1 takes it
+    assert bind_refusals((a, b), g, hosts) == [
+        (None, "no host allows all of these host paths together: /srv/a, /srv/b")]
+    (index, why), = bind_refusals((shared, Bind(1, "/proc", True)), (*g, *parse_entries(["/:ro"])),
+                                  hosts)
+    assert index == 1 and "/proc is /proc, which gives root on the host" in why
+    assert bind_refusals((a,), (), []) == [
+        (1, "/srv/a is a host path, and none is allowed: an admin allows them "
+            "(MOORAGE_ALLOWED_BIND_PREFIXES, or a host's allowed_bind_prefixes)")]
+    # With no global entries, a host's own reason says more.
+    (index, why), = bind_refusals((Bind(3, "/srv/c"),), (), [host("h1", bind_allow=("/srv/a",)),
+                                                              host("h2")])
+    assert index == 3 and why.startswith("on host h1: /srv/c is not an allowed host path")

@@ -125,7 +125,7 @@ def load(
         desired=desired,
         revision=revision,
         hosts={h.name: h for h in hosts},
-        views=fleet.views(hosts),
+        views=fleet.views(hosts, settings.bind_allow),
         loads=loads,
         restarts=_restarts(deployment.slot_restarts),
         known=known,

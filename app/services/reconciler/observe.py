@@ -11,7 +11,7 @@ from app.dockerhost.probes import probe as probe_container
 from app.models import Revision
 from app.reconcile import health as health_rules
 from app.reconcile.health import HealthCheckSpec, HealthState
-from app.reconcile.types import HostState, HostView, ObservedContainer
+from app.reconcile.types import HostState, ObservedContainer
 from app.repositories import events as event_repo
 from app.services import fleet, images
 from app.services.reconciler.context import Context, Observation, client, docker_pool
@@ -33,9 +33,7 @@ def observe(ctx: Context, settings: Settings) -> Observation:
         except EngineError as exc:
             unreachable[name] = str(exc)
     views = [
-        HostView(v.name, HostState.UNREACHABLE, v.schedulable, v.labels, v.cpus,
-                 v.memory_bytes)
-        if v.name in unreachable else v
+        dataclasses.replace(v, state=HostState.UNREACHABLE) if v.name in unreachable else v
         for v in ctx.views
     ]
     # What we last knew of hosts we cannot see now holds their slots.

@@ -93,6 +93,10 @@ def record_observation(
                     reason = f"{reason}; last warning: {last.message}"
                 _fail_rollout(session, deployment, rollout, reason, ctx)
                 return False  # a rollback may have begun: the next pass plans it
+        if rollout is not None:
+            # An active rollout says what holds it up (e.g. no host allows a host path it
+            # binds, or matches its constraints); a finished one keeps its own message.
+            rollout.message = f"waiting: {'; '.join(the_plan.pending)}" if the_plan.pending else ""
         _write_status(deployment, rollout, summary, the_plan)
         if the_plan.pending:
             event_repo.record(session, deployment.id, "Unschedulable",

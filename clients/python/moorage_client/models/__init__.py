@@ -81,6 +81,7 @@ from .token_read import TokenRead
 from .token_read_scopes_item import TokenReadScopesItem
 from .trigger_webhook_body import TriggerWebhookBody
 from .update_strategy import UpdateStrategy
+from .volume_read import VolumeRead
 from .volume_spec import VolumeSpec
 from .webhook_create import WebhookCreate
 from .webhook_create_kind import WebhookCreateKind
@@ -171,6 +172,7 @@ __all__ = (
     "TokenReadScopesItem",
     "TriggerWebhookBody",
     "UpdateStrategy",
+    "VolumeRead",
     "VolumeSpec",
     "WebhookCreate",
     "WebhookCreated",

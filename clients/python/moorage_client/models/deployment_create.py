@@ -42,7 +42,12 @@ class DeploymentCreate:
         labels (DeploymentCreateLabels | Unset):
         placement (PlacementSpec | Unset):
         update_strategy (UpdateStrategy | Unset):
-        volumes (list[VolumeSpec] | Unset):
+        volumes (list[VolumeSpec] | Unset): Named volumes (a `source` that is a name) are open to any `deploy` token. A
+            `source` that is a path binds that host path into the container, as root, and is refused (422 naming
+            `volumes.N.source`) unless an admin allows it: `MOORAGE_ALLOWED_BIND_PREFIXES` for every host, or a host's
+            `allowed_bind_prefixes` (the deployment is then placed only on hosts that allow it). No path is allowed by
+            default, and the rule is the same for every token, admin included. Escalation paths (the Docker socket, /proc,
+            /sys, /dev, /etc, /run, /var/lib/docker, ...) are never unlocked by a broader entry.
         registry_auth (None | RegistryAuth | Unset):
     """
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -25,6 +25,8 @@ class DryRunResult:
         changes (list[FieldChange]):
         actions (list[PlannedAction]):
         dry_run (bool | Unset):  Default: True.
+        pending (list[str] | Unset): Why replicas could not be placed (no host matches, or allows a host path), from the
+            last observation
     """
 
     new_revision: bool
@@ -32,6 +34,7 @@ class DryRunResult:
     changes: list[FieldChange]
     actions: list[PlannedAction]
     dry_run: bool | Unset = True
+    pending: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,6 +54,10 @@ class DryRunResult:
 
         dry_run = self.dry_run
 
+        pending: list[str] | Unset = UNSET
+        if not isinstance(self.pending, Unset):
+            pending = self.pending
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -63,6 +70,8 @@ class DryRunResult:
         )
         if dry_run is not UNSET:
             field_dict["dry_run"] = dry_run
+        if pending is not UNSET:
+            field_dict["pending"] = pending
 
         return field_dict
 
@@ -92,12 +101,15 @@ class DryRunResult:
 
         dry_run = d.pop("dry_run", UNSET)
 
+        pending = cast(list[str], d.pop("pending", UNSET))
+
         dry_run_result = cls(
             new_revision=new_revision,
             revision=revision,
             changes=changes,
             actions=actions,
             dry_run=dry_run,
+            pending=pending,
         )
 
         dry_run_result.additional_properties = d

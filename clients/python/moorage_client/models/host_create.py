@@ -25,6 +25,13 @@ class HostCreate:
         labels (HostCreateLabels | Unset):
         tls (HostTLS | None | Unset):
         ssh (HostSSH | None | Unset):
+        allowed_bind_prefixes (list[str] | Unset): Admin only. Host paths deployments may bind on this host, beside the
+            global `MOORAGE_ALLOWED_BIND_PREFIXES` (a deployment whose host paths only some hosts allow is placed on those).
+            `"/srv/app"` allows binding that very path, read-write or read-only (nothing below a read-write entry is bound:
+            a container could plant a symlink there); `"/srv/config:ro"` allows read-only binds at or below it. Escalation
+            paths (the Docker socket, /proc, /sys, /dev, /etc, /run, /var/lib/docker, this engine's socket and data root,
+            ...) are unlocked only by an entry at or below them, never by a broader one. Paths are normalised; `..` is
+            refused. Empty (the default): none.
     """
 
     name: str
@@ -32,6 +39,7 @@ class HostCreate:
     labels: HostCreateLabels | Unset = UNSET
     tls: HostTLS | None | Unset = UNSET
     ssh: HostSSH | None | Unset = UNSET
+    allowed_bind_prefixes: list[str] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.host_ssh import HostSSH  # noqa: PLC0415
@@ -61,6 +69,10 @@ class HostCreate:
         else:
             ssh = self.ssh
 
+        allowed_bind_prefixes: list[str] | Unset = UNSET
+        if not isinstance(self.allowed_bind_prefixes, Unset):
+            allowed_bind_prefixes = self.allowed_bind_prefixes
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -75,6 +87,8 @@ class HostCreate:
             field_dict["tls"] = tls
         if ssh is not UNSET:
             field_dict["ssh"] = ssh
+        if allowed_bind_prefixes is not UNSET:
+            field_dict["allowed_bind_prefixes"] = allowed_bind_prefixes
 
         return field_dict
 
@@ -130,12 +144,15 @@ class HostCreate:
 
         ssh = _parse_ssh(d.pop("ssh", UNSET))
 
+        allowed_bind_prefixes = cast(list[str], d.pop("allowed_bind_prefixes", UNSET))
+
         host_create = cls(
             name=name,
             url=url,
             labels=labels,
             tls=tls,
             ssh=ssh,
+            allowed_bind_prefixes=allowed_bind_prefixes,
         )
 
         return host_create

@@ -8,6 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.host_read_state import HostReadState
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.host_read_labels import HostReadLabels
@@ -33,6 +34,8 @@ class HostRead:
         last_error (None | str):
         resource_version (int):
         created_at (datetime.datetime):
+        allowed_bind_prefixes (list[str] | Unset): Host paths deployments may bind here (set by an admin), beside the
+            global MOORAGE_ALLOWED_BIND_PREFIXES
     """
 
     name: str
@@ -48,6 +51,7 @@ class HostRead:
     last_error: None | str
     resource_version: int
     created_at: datetime.datetime
+    allowed_bind_prefixes: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +89,10 @@ class HostRead:
 
         created_at = self.created_at.isoformat()
 
+        allowed_bind_prefixes: list[str] | Unset = UNSET
+        if not isinstance(self.allowed_bind_prefixes, Unset):
+            allowed_bind_prefixes = self.allowed_bind_prefixes
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -104,6 +112,8 @@ class HostRead:
                 "created_at": created_at,
             }
         )
+        if allowed_bind_prefixes is not UNSET:
+            field_dict["allowed_bind_prefixes"] = allowed_bind_prefixes
 
         return field_dict
 
@@ -171,6 +181,8 @@ class HostRead:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
+        allowed_bind_prefixes = cast(list[str], d.pop("allowed_bind_prefixes", UNSET))
+
         host_read = cls(
             name=name,
             url=url,
@@ -185,6 +197,7 @@ class HostRead:
             last_error=last_error,
             resource_version=resource_version,
             created_at=created_at,
+            allowed_bind_prefixes=allowed_bind_prefixes,
         )
 
         host_read.additional_properties = d

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..models.spec_read_env import SpecReadEnv
     from ..models.spec_read_labels import SpecReadLabels
     from ..models.update_strategy import UpdateStrategy
-    from ..models.volume_spec import VolumeSpec
+    from ..models.volume_read import VolumeRead
 
 
 T = TypeVar("T", bound="SpecRead")
@@ -41,7 +41,7 @@ class SpecRead:
         labels (SpecReadLabels | Unset):
         placement (PlacementSpec | Unset):
         update_strategy (UpdateStrategy | Unset):
-        volumes (list[VolumeSpec] | Unset):
+        volumes (list[VolumeRead] | Unset):
         registry_auth (None | RegistryAuthRead | Unset): The username only; the password is write-only
     """
 
@@ -58,7 +58,7 @@ class SpecRead:
     labels: SpecReadLabels | Unset = UNSET
     placement: PlacementSpec | Unset = UNSET
     update_strategy: UpdateStrategy | Unset = UNSET
-    volumes: list[VolumeSpec] | Unset = UNSET
+    volumes: list[VolumeRead] | Unset = UNSET
     registry_auth: None | RegistryAuthRead | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -191,7 +191,7 @@ class SpecRead:
         from ..models.spec_read_env import SpecReadEnv  # noqa: PLC0415
         from ..models.spec_read_labels import SpecReadLabels  # noqa: PLC0415
         from ..models.update_strategy import UpdateStrategy  # noqa: PLC0415
-        from ..models.volume_spec import VolumeSpec  # noqa: PLC0415
+        from ..models.volume_read import VolumeRead  # noqa: PLC0415
 
         d = dict(src_dict)
         image = d.pop("image")
@@ -298,11 +298,11 @@ class SpecRead:
             update_strategy = UpdateStrategy.from_dict(_update_strategy)
 
         _volumes = d.pop("volumes", UNSET)
-        volumes: list[VolumeSpec] | Unset = UNSET
+        volumes: list[VolumeRead] | Unset = UNSET
         if _volumes is not UNSET:
             volumes = []
             for volumes_item_data in _volumes:
-                volumes_item = VolumeSpec.from_dict(volumes_item_data)
+                volumes_item = VolumeRead.from_dict(volumes_item_data)
 
                 volumes.append(volumes_item)
 

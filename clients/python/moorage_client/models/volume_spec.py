@@ -14,8 +14,9 @@ T = TypeVar("T", bound="VolumeSpec")
 class VolumeSpec:
     """
     Attributes:
-        source (str):
-        target (str):
+        source (str): A volume name (any `deploy` token), or an absolute host path (only where an admin allows it). A
+            path is normalised (`//` and `/./` collapse, a trailing `/` goes) and stored so; `..` and `:` are refused.
+        target (str): Where it appears in the container
         read_only (bool | Unset):  Default: False.
     """
 

@@ -128,7 +128,9 @@ def sync_detailed(
     """Apply Deployment
 
      Apply a full spec. A changed spec becomes a new revision and starts a rollout;
-    the same spec again changes nothing.
+    the same spec again changes nothing. A `deploy` token may do this; binding a host
+    path (`volumes[].source` that is a path) needs an admin to have allowed it (422
+    otherwise, naming the field).
 
     Args:
         name (str): A DNS label
@@ -170,7 +172,9 @@ def sync(
     """Apply Deployment
 
      Apply a full spec. A changed spec becomes a new revision and starts a rollout;
-    the same spec again changes nothing.
+    the same spec again changes nothing. A `deploy` token may do this; binding a host
+    path (`volumes[].source` that is a path) needs an admin to have allowed it (422
+    otherwise, naming the field).
 
     Args:
         name (str): A DNS label
@@ -207,7 +211,9 @@ async def asyncio_detailed(
     """Apply Deployment
 
      Apply a full spec. A changed spec becomes a new revision and starts a rollout;
-    the same spec again changes nothing.
+    the same spec again changes nothing. A `deploy` token may do this; binding a host
+    path (`volumes[].source` that is a path) needs an admin to have allowed it (422
+    otherwise, naming the field).
 
     Args:
         name (str): A DNS label
@@ -247,7 +253,9 @@ async def asyncio(
     """Apply Deployment
 
      Apply a full spec. A changed spec becomes a new revision and starts a rollout;
-    the same spec again changes nothing.
+    the same spec again changes nothing. A `deploy` token may do this; binding a host
+    path (`volumes[].source` that is a path) needs an admin to have allowed it (422
+    otherwise, naming the field).
 
     Args:
         name (str): A DNS label

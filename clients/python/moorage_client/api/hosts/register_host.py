@@ -82,7 +82,8 @@ def sync_detailed(
 ) -> Response[HostRead | Problem]:
     """Register Host
 
-     Register a Docker engine. The engine must answer; its version and size are recorded.
+     Register a Docker engine (admin only). The engine must answer; its version and size
+    are recorded. `allowed_bind_prefixes` lists host paths deployments may bind there.
 
     Args:
         idempotency_key (None | str | Unset): Any unique string (e.g. a UUID) of printable ASCII,
@@ -119,7 +120,8 @@ def sync(
 ) -> HostRead | Problem | None:
     """Register Host
 
-     Register a Docker engine. The engine must answer; its version and size are recorded.
+     Register a Docker engine (admin only). The engine must answer; its version and size
+    are recorded. `allowed_bind_prefixes` lists host paths deployments may bind there.
 
     Args:
         idempotency_key (None | str | Unset): Any unique string (e.g. a UUID) of printable ASCII,
@@ -151,7 +153,8 @@ async def asyncio_detailed(
 ) -> Response[HostRead | Problem]:
     """Register Host
 
-     Register a Docker engine. The engine must answer; its version and size are recorded.
+     Register a Docker engine (admin only). The engine must answer; its version and size
+    are recorded. `allowed_bind_prefixes` lists host paths deployments may bind there.
 
     Args:
         idempotency_key (None | str | Unset): Any unique string (e.g. a UUID) of printable ASCII,
@@ -186,7 +189,8 @@ async def asyncio(
 ) -> HostRead | Problem | None:
     """Register Host
 
-     Register a Docker engine. The engine must answer; its version and size are recorded.
+     Register a Docker engine (admin only). The engine must answer; its version and size
+    are recorded. `allowed_bind_prefixes` lists host paths deployments may bind there.
 
     Args:
         idempotency_key (None | str | Unset): Any unique string (e.g. a UUID) of printable ASCII,

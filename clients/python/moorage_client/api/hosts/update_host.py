@@ -92,7 +92,9 @@ def sync_detailed(
 ) -> Response[HostRead | Problem]:
     """Update Host
 
-     Change labels, or set `schedulable: false` to drain the host.
+     Change labels, set `schedulable: false` to drain the host, or replace the host
+    paths deployments may bind here (`allowed_bind_prefixes`). Admin only, like every
+    change to a host: host access is the admin's.
 
     Args:
         name (str):
@@ -129,7 +131,9 @@ def sync(
 ) -> HostRead | Problem | None:
     """Update Host
 
-     Change labels, or set `schedulable: false` to drain the host.
+     Change labels, set `schedulable: false` to drain the host, or replace the host
+    paths deployments may bind here (`allowed_bind_prefixes`). Admin only, like every
+    change to a host: host access is the admin's.
 
     Args:
         name (str):
@@ -161,7 +165,9 @@ async def asyncio_detailed(
 ) -> Response[HostRead | Problem]:
     """Update Host
 
-     Change labels, or set `schedulable: false` to drain the host.
+     Change labels, set `schedulable: false` to drain the host, or replace the host
+    paths deployments may bind here (`allowed_bind_prefixes`). Admin only, like every
+    change to a host: host access is the admin's.
 
     Args:
         name (str):
@@ -196,7 +202,9 @@ async def asyncio(
 ) -> HostRead | Problem | None:
     """Update Host
 
-     Change labels, or set `schedulable: false` to drain the host.
+     Change labels, set `schedulable: false` to drain the host, or replace the host
+    paths deployments may bind here (`allowed_bind_prefixes`). Admin only, like every
+    change to a host: host access is the admin's.
 
     Args:
         name (str):
