@@ -120,7 +120,7 @@ def list_deployments(
     session: SessionDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-    label: Annotated[str | None, Query(pattern=r"^[^=]+=.*$", max_length=512,
+    label: Annotated[str | None, Query(pattern=r"^[^=\x00]+=[^\x00]*$", max_length=512,
                                        description="key=value")] = None,
 ) -> Page[DeploymentRead]:
     pair = tuple(label.split("=", 1)) if label else None
