@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from celery import Celery
+from kombu import Queue
 from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
@@ -34,10 +35,22 @@ ORPHANS_TASK = "hosts.collect_orphans"
 PURGE_TASK = "maintenance.purge"
 
 
+PERIODIC_TASKS = (RESYNC_TASK, HEARTBEAT_TASK, ORPHANS_TASK, PURGE_TASK)
+
+
+def periodic_queue(settings: Settings) -> str:
+    return f"{settings.queue}.periodic"
+
+
 def make_celery(settings: Settings) -> Celery:
     app = Celery("moorage", broker=settings.effective_broker_url)
+    periodic = periodic_queue(settings)
     conf: dict = {
         "task_default_queue": settings.queue,
+        # Heartbeats and the resync have a queue of their own, which every worker also
+        # consumes: however long the reconcile queue grows, hosts are still pinged.
+        "task_queues": (Queue(settings.queue), Queue(periodic)),
+        "task_routes": {name: {"queue": periodic} for name in PERIODIC_TASKS},
         "task_acks_late": True,  # a killed worker's job is redelivered, not lost
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
@@ -75,12 +88,12 @@ def get_celery() -> Celery:
     return make_celery(get_settings())
 
 
-def _send(ids: list[uuid.UUID]) -> None:
+def _send(ids: list[uuid.UUID], delay_s: float | None = None) -> None:
     celery = get_celery()
     unsent = []
     for deployment_id in ids:
         try:
-            celery.send_task(RECONCILE_TASK, args=[str(deployment_id)])
+            celery.send_task(RECONCILE_TASK, args=[str(deployment_id)], countdown=delay_s or None)
         except Exception:  # the broker is away; unmark, so the resync sends it when it is back
             log.warning("could not send a reconcile job for %s", deployment_id, exc_info=True)
             unsent.append(deployment_id)
@@ -92,9 +105,12 @@ def _send(ids: list[uuid.UUID]) -> None:
             log.warning("could not unmark %d unsent jobs", len(unsent), exc_info=True)
 
 
-def _claim(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+def _claim(session: Session, ids: list[uuid.UUID], *, replace_stale: bool = True) -> list[uuid.UUID]:
     now = utcnow()
-    stale = now - timedelta(seconds=get_settings().job_redeliver_s)
+    if replace_stale:
+        stale = now - timedelta(seconds=get_settings().job_redeliver_s)
+    else:
+        stale = datetime.min.replace(tzinfo=UTC)  # no mark is old enough
     return deployment_repo.mark_job_queued(session, ids, now, stale)
 
 
@@ -106,16 +122,31 @@ def enqueue_reconcile(session: Session, deployment_id: uuid.UUID) -> None:
         call_after_commit(session, lambda: _send(claimed))
 
 
-def request_reconcile(ids: Iterable[uuid.UUID]) -> int:
-    """Outside a transaction (resync, heartbeats, the reconciler): the same, at once.
-    Returns how many jobs were sent."""
+def request_reconcile(ids: Iterable[uuid.UUID], *, delay_s: float | None = None,
+                      replace_stale: bool = True) -> int:
+    """Outside a transaction (resync, heartbeats, the reconciler): the same, at once, or
+    due in ``delay_s`` (the broker holds it; no worker waits for it). ``replace_stale``:
+    take an old mark for a lost message and send again. Returns how many were sent."""
     ids = list(ids)
     if not ids:
         return 0
     with session_scope() as session:
-        claimed = _claim(session, ids)
-    _send(claimed)
+        claimed = _claim(session, ids, replace_stale=replace_stale)
+    _send(claimed, delay_s)
     return len(claimed)
+
+
+def waiting_reconciles() -> int | None:
+    """Reconcile jobs waiting in the broker for a worker (None: the broker did not say).
+    Cheap (one LLEN on Redis): a running reconcile asks it between passes."""
+    try:
+        with get_celery().pool.acquire(block=True, timeout=2) as conn:
+            declared = conn.default_channel.queue_declare(
+                queue=get_settings().queue, durable=True, auto_delete=False)
+            return int(declared.message_count)
+    except Exception:  # any failure: unknown, and the caller assumes the worst case
+        log.debug("could not count waiting jobs", exc_info=True)
+        return None
 
 
 def job_picked_up(deployment_id: uuid.UUID) -> None:

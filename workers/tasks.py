@@ -20,6 +20,7 @@ from app.jobs import (
     RESYNC_TASK,
     get_celery,
     request_reconcile,
+    waiting_reconciles,
 )
 from app.repositories import deployments as deployment_repo
 from app.services import hosts as host_service
@@ -47,8 +48,11 @@ def resync() -> int:
     """Level-triggered safety net: every deployment due a look gets a reconcile job."""
     with session_scope() as session:
         due = deployment_repo.ids_due_for_reconcile(session, utcnow())
-    # Those with a job still waiting are absorbed: a busy worker never gets a pile-up.
-    return request_reconcile(due)
+    # Those with a job still waiting are absorbed: a busy worker never gets a pile-up. A
+    # mark is taken for a lost message (a flushed broker) only when the queue is empty:
+    # while it is not, the job is late, not lost.
+    waiting = waiting_reconciles()
+    return request_reconcile(due, replace_stale=not waiting)
 
 
 @celery.task(name=HEARTBEAT_TASK, acks_late=True, expires=30)

@@ -113,3 +113,37 @@ def test_a_job_for_a_held_deployment_makes_the_holder_look_again(client, queue) 
 def test_a_request_for_a_deleted_deployment_sends_nothing(client, queue: redis.Redis) -> None:
     assert jobs.request_reconcile([uuid.uuid4()]) == 0
     assert queued(queue) == {}
+
+
+def test_a_late_job_is_not_sent_twice_while_the_queue_is_busy(client, queue: redis.Redis) -> None:
+    from workers.tasks import resync
+
+    for name in ("late", "other"):
+        client.put(f"/v1/deployments/{name}", json=SPEC)
+    late = uuid.UUID(deployment_id(client, "late"))
+    with session_scope() as session:  # both jobs have waited longer than job_redeliver_s
+        for d in (late, uuid.UUID(deployment_id(client, "other"))):
+            deployment_repo.find(session, d).job_queued_at = utcnow() - timedelta(minutes=5)
+    resync()
+    assert sorted(queued(queue).values()) == [1, 1]  # late, not lost: nothing sent again
+
+    queue.delete(TEST_QUEUE)  # the queue is empty, so the marks speak of lost messages
+    resync()
+    assert sorted(queued(queue).values()) == [1, 1]
+
+
+def test_periodic_tasks_have_a_queue_of_their_own(client, queue: redis.Redis) -> None:
+    from app.config import get_settings
+
+    celery = jobs.get_celery()
+    for task in jobs.PERIODIC_TASKS:
+        celery.send_task(task)
+    periodic = jobs.periodic_queue(get_settings())
+    try:
+        assert queue.llen(periodic) == len(jobs.PERIODIC_TASKS)
+        assert queue.llen(TEST_QUEUE) == 0
+        assert jobs.waiting_reconciles() == 0
+        client.put("/v1/deployments/web", json=SPEC)
+        assert jobs.waiting_reconciles() == 1
+    finally:
+        queue.delete(periodic)

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 # Waits shorter than this are slept through inside the task; longer ones go to the resync.
 INLINE_WAIT_S = 2.0
+# While other jobs wait, a deployment with more to do now gives its worker up after this.
+FAIR_SLICE_S = 1.0
 POLL_S = 0.25
 
 
@@ -74,14 +76,19 @@ class Reconciler:
             return
         keeper = LeaseKeeper(self, deployment_id)
         keeper.start()
+        come_back_in: float | None = None
         try:
-            deadline = time.monotonic() + self.settings.reconcile_budget_s
+            started = time.monotonic()
+            deadline = started + self.settings.reconcile_budget_s
             while not keeper.lost.is_set():
                 wait = self._pass(deployment_id)
                 if wait is None:
                     return
                 if wait > INLINE_WAIT_S or time.monotonic() + wait > deadline:
                     self._defer(deployment_id, wait)
+                    return
+                if self._give_way(started, wait):
+                    come_back_in = wait
                     return
                 time.sleep(wait)
         finally:
@@ -96,6 +103,19 @@ class Reconciler:
                 # A job came (or a change landed) while we held the lease: look again,
                 # behind the others in the queue rather than at once.
                 jobs.request_reconcile([deployment_id])
+            elif come_back_in is not None and deployment is not None:
+                jobs.request_reconcile([deployment_id], delay_s=come_back_in)
+
+    def _give_way(self, started: float, wait: float) -> bool:
+        """Whether to end this task and come back with a job of its own, because others
+        wait for a worker: rather than sleep through a wait (a health check's interval)
+        holding the worker, or keep it past a fair slice when there is more to do now.
+        With nobody waiting, a deployment keeps its worker and sleeps (no broker round
+        trip in an idle system)."""
+        if wait <= 0 and time.monotonic() - started < FAIR_SLICE_S:
+            return False
+        waiting = jobs.waiting_reconciles()
+        return waiting is None or waiting > 0
 
     def _take_lease_or_hand_over(self, deployment_id: uuid.UUID) -> bool:
         """Take the lease, or have its holder look again when it ends. One of the two
