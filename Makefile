@@ -37,6 +37,7 @@ bench: $(VENV_STAMP)
 	$(PY) -m bench.rollout
 	$(PY) -m bench.failover
 	$(PY) -m bench.heartbeat
+	$(PY) -m bench.write_storm
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis

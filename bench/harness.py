@@ -5,6 +5,11 @@
   --scope admin``, then ``moorage api``, ``moorage worker`` and ``moorage beat`` as
   separate process groups; the given engines are registered with ``POST /v1/hosts``.
   Extra ``MOORAGE_*`` settings go to every process; everything else stays at its default.
+  The processes run in the stack's work directory, not the caller's: ``moorage worker``
+  and ``beat`` exec ``python -m celery``, which imports from its current directory first,
+  so started from a checkout they would run that checkout's ``app`` and ``workers``
+  instead of the code installed in `VENV_BIN`'s venv (which is what a run under another
+  venv's python, e.g. the old code's, means to measure).
 * `prepare_engine`: a private engine (`tests.support.dockerd.Engine`) running with
   ``DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1``, so that Swarm never tries to pull an image
   it already has; `registry_attempts` greps the engine's log afterwards to prove that
@@ -269,8 +274,9 @@ class MoorageStack:
             conn.execute(sa.text(f'CREATE DATABASE "{self.db_name}"'))
         admin.dispose()
         self.db_created = True
+        self.workdir.mkdir(parents=True, exist_ok=True)
         subprocess.run([str(VENV_BIN / "moorage"), "migrate"], env=self.env, check=True,
-                       capture_output=True, timeout=120)
+                       capture_output=True, timeout=120, cwd=self.workdir)
 
     def start(self, register: bool = True) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -301,7 +307,7 @@ class MoorageStack:
         """An admin token from `moorage token create` (None if this Moorage has no auth)."""
         proc = subprocess.run(
             [str(VENV_BIN / "moorage"), "token", "create", "--scope", "admin", "--name", "bench"],
-            env=self.env, capture_output=True, text=True, timeout=60,
+            env=self.env, capture_output=True, text=True, timeout=60, cwd=self.workdir,
         )
         if proc.returncode != 0:
             if "No such command" in proc.stderr:
@@ -311,9 +317,11 @@ class MoorageStack:
 
     def _spawn(self, role: str, *args: str, argv: list[str] | None = None) -> None:
         out = open(self.workdir / f"{role}.log", "ab")  # noqa: SIM115  (lives with the process)
+        # `moorage ...` runs in the work directory (see the module's docstring); a custom
+        # argv (bench.whatif's worker) imports from this checkout, so it stays here.
         self.procs[role] = subprocess.Popen(
             argv or [str(VENV_BIN / "moorage"), *args], env=self.env, stdout=out, stderr=out,
-            start_new_session=True,
+            start_new_session=True, cwd=None if argv else self.workdir,
         )
 
     def _healthy(self) -> bool:
@@ -355,7 +363,9 @@ class MoorageStack:
 
         client = redis.Redis.from_url(REDIS_URL)
         try:
-            client.delete(self.queue)
+            # The queue, kombu's lists for priorities 3/6/9 and its exchange bindings.
+            client.delete(self.queue, *(f"{self.queue}\x06\x16{p}" for p in (3, 6, 9)),
+                          f"_kombu.binding.{self.queue}", f"_kombu.binding_permanent.{self.queue}")
         finally:
             client.close()
 
