@@ -363,9 +363,10 @@ class MoorageStack:
 
         client = redis.Redis.from_url(REDIS_URL)
         try:
-            # The queue, kombu's lists for priorities 3/6/9 and its exchange bindings.
-            client.delete(self.queue, *(f"{self.queue}\x06\x16{p}" for p in (3, 6, 9)),
-                          f"_kombu.binding.{self.queue}", f"_kombu.binding_permanent.{self.queue}")
+            # Both queues, kombu's lists for priorities 3/6/9 and its exchange bindings.
+            for queue in (self.queue, f"{self.queue}.periodic"):
+                client.delete(queue, *(f"{queue}\x06\x16{p}" for p in (3, 6, 9)),
+                              f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
         finally:
             client.close()
 

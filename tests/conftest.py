@@ -98,7 +98,7 @@ def redis_broker() -> Iterator[str]:
     except redis.exceptions.ConnectionError as exc:
         unavailable(f"Redis at {REDIS_URL} ({exc})")
     yield REDIS_URL
-    client.delete(TEST_QUEUE)
+    client.delete(TEST_QUEUE, f"{TEST_QUEUE}.periodic")
     client.close()
 
 
