@@ -66,7 +66,9 @@ def apply_deployment(
     if_match: IfMatch = None, dry_run: DryRun = False,
 ) -> DeploymentRead | DryRunResult:
     """Apply a full spec. A changed spec becomes a new revision and starts a rollout;
-    the same spec again changes nothing. A `deploy` token may do this; binding a host
+    the same spec again changes nothing. `replicas` is not part of a revision: scaling
+    makes no revision (it changes the deployment, records a `Scaled` event and starts a
+    `scale` rollout to the current revision). A `deploy` token may do this; binding a host
     path (`volumes[].source` that is a path) needs an admin to have allowed it (422
     otherwise, naming the field)."""
     if dry_run:
@@ -107,6 +109,9 @@ def patch_deployment(
     if_match: IfMatch = None,
     dry_run: DryRun = False,
 ) -> DeploymentRead | DryRunResult:
+    """Merge a patch into the current spec (at the deployment's replica count) and apply
+    the result, as PUT does: a patch of `replicas` alone is a scale, which makes no
+    revision."""
     spec = service.patched_spec(session, name, patch)
     if dry_run:
         return service.dry_run(session, name, spec)
@@ -171,7 +176,8 @@ def rollback_deployment(
     name: Name, session: SessionDep, response: Response, idem: IdempotencyDep,
     body: Annotated[RollbackRequest | None, Body()] = None, if_match: IfMatch = None,
 ) -> RolloutRead:
-    """Roll back to revision `n` (default: the previous one), as a new revision."""
+    """Roll back to revision `n` (default: the previous one), as a new revision: its
+    template comes back; the replica count stays the deployment's current one."""
     if (replay := idem.replay()) is not None:
         return replay
     result = service.rollback(session, name, body.revision if body else None, if_match)

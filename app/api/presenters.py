@@ -26,6 +26,7 @@ from app.schemas.deployments import (
     RevisionRead,
     RolloutProgress,
     RolloutRead,
+    revision_spec_read,
     spec_read,
 )
 from app.schemas.hosts import HostRead
@@ -61,7 +62,7 @@ def deployment(view: DeploymentView) -> DeploymentRead:
     d, revision, current = view
     return DeploymentRead(
         name=d.name,
-        spec=spec_read(revision.spec, list(revision.secrets)),
+        spec=spec_read(revision.spec, list(revision.secrets), d.replicas),
         revision=d.revision,
         resource_version=d.resource_version,
         status=DeploymentStatus(
@@ -83,7 +84,7 @@ def deployment(view: DeploymentView) -> DeploymentRead:
 def revision(r: Revision) -> RevisionRead:
     return RevisionRead(
         number=r.number,
-        spec=spec_read(r.spec, list(r.secrets)),
+        spec=revision_spec_read(r.spec, list(r.secrets)),
         image_digest=r.image_digest,
         created_at=r.created_at,
     )

@@ -12,13 +12,13 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 
 from app.dockerhost.engine import EngineClient, classified
 from app.dockerhost.errors import EngineError
+from app.reconcile.template import ExecProbe, HealthCheck, HttpProbe, TcpProbe
 
 MAX_OUTPUT = 400
 _local = threading.local()
@@ -58,21 +58,23 @@ def _target(client: EngineClient, container_id: str, port: int) -> tuple[str, in
     raise EngineError(f"container port {port} is neither reachable nor published")
 
 
-def probe(client: EngineClient, container_id: str, check: dict[str, Any]) -> ProbeResult:
-    timeout = float(check.get("timeout_s", 2.0))
+def probe(client: EngineClient, container_id: str, check: HealthCheck) -> ProbeResult:
+    """Run a revision's health check (its typed template's) once against a container."""
+    timeout = check.timeout_s
+    spec = check.probe
     try:
-        if check.get("http"):
-            ip, port = _target(client, container_id, check["http"]["port"])
-            url = f"http://{ip}:{port}{check['http'].get('path', '/')}"
+        if isinstance(spec, HttpProbe):
+            ip, port = _target(client, container_id, spec.port)
+            url = f"http://{ip}:{port}{spec.path}"
             response = _http().get(url, timeout=timeout)
             ok = 200 <= response.status_code < 400
             return ProbeResult(ok, _short(f"HTTP {response.status_code} from {url}"))
-        if check.get("tcp"):
-            ip, port = _target(client, container_id, check["tcp"]["port"])
+        if isinstance(spec, TcpProbe):
+            ip, port = _target(client, container_id, spec.port)
             with socket.create_connection((ip, port), timeout=timeout):
                 return ProbeResult(True, f"connected to {ip}:{port}")
-        if check.get("exec"):
-            return _exec(client, container_id, check["exec"], timeout)
+        if isinstance(spec, ExecProbe):
+            return _exec(client, container_id, list(spec.argv), timeout)
     except httpx.HTTPError as exc:
         return ProbeResult(False, _short(f"{exc.__class__.__name__}: {exc}"))
     except OSError as exc:

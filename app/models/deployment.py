@@ -27,6 +27,8 @@ class Deployment(Base):
     deleting: Mapped[bool] = mapped_column(default=False)
 
     phase: Mapped[str] = mapped_column(String(16), default="pending")
+    # The desired replica count (the API's spec.replicas): the deployment's, not a
+    # revision's. Written by apply only; the reconciler reads it and never writes it.
     replicas: Mapped[int] = mapped_column(Integer, default=0)
     ready_replicas: Mapped[int] = mapped_column(Integer, default=0)
     updated_replicas: Mapped[int] = mapped_column(Integer, default=0)
@@ -52,7 +54,8 @@ class Deployment(Base):
 
 
 class Revision(Base):
-    """An immutable, numbered spec. Secret values live apart from the public spec."""
+    """An immutable, numbered template. Secret values live apart from the public spec.
+    Not the replica count: that is the deployment's (scaling makes no revision)."""
 
     __tablename__ = "revision"
     __table_args__ = (UniqueConstraint("deployment_id", "number"),)
@@ -62,12 +65,21 @@ class Revision(Base):
         ForeignKey("deployment.id", ondelete="CASCADE"), index=True
     )
     number: Mapped[int] = mapped_column(Integer)
+    # The public spec as the API took it (no secret values, no password, no replicas):
+    # what the API shows, diffs and merges patches into. Workers never read it.
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the workers run: app.reconcile.template.Template.to_dict(), with its
+    # schema_version; read with template.from_dict (app.services.specs builds it).
+    template: Mapped[dict[str, Any]] = mapped_column(JSON)
     secrets: Mapped[dict[str, str]] = mapped_column(SealedJSON, default=dict)
     # The password of spec.registry_auth (the spec keeps only the username).
     registry_password: Mapped[str | None] = mapped_column(SealedText)
     # Hash of what a container is made from (not replicas/strategy): equal hash, no replace.
     template_hash: Mapped[str] = mapped_column(String(64))
+    # Keyed hash of the public spec and write-only values. Written still, but no longer
+    # what "the same spec" is decided by: that compares templates and write-only values
+    # (app.services.deployments.same_spec), which pre-0012 unkeyed hashes and the
+    # replica count they covered cannot confuse.
     spec_hash: Mapped[str] = mapped_column(String(64))
     image_digest: Mapped[str | None] = mapped_column(String(255))
     # What hosts pull to get exactly image_digest: ``repository@sha256:...`` when the

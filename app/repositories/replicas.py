@@ -30,7 +30,8 @@ def page(
 
 
 def footprints(session: Session, exclude: uuid.UUID) -> list[tuple[uuid.UUID, dict, int]]:
-    """(host id, spec of the owning deployment's current revision, replica count).
+    """(host id, stored template of the owning deployment's current revision, replica
+    count).
 
     One statement, so one snapshot: a deployment deleted meanwhile is counted whole or
     not at all (a second query for the specs could miss a revision the first one saw)."""
@@ -43,12 +44,12 @@ def footprints(session: Session, exclude: uuid.UUID) -> list[tuple[uuid.UUID, di
         .group_by(Replica.host_id, Revision.id)
         .subquery()
     )
-    # JSON has no equality on Postgres, so the spec joins the grouped counts.
+    # JSON has no equality on Postgres, so the template joins the grouped counts.
     rows = session.execute(
-        select(counts.c.host_id, Revision.spec, counts.c.n)
+        select(counts.c.host_id, Revision.template, counts.c.n)
         .join(Revision, Revision.id == counts.c.revision_id)
     ).all()
-    return [(host_id, spec, n) for host_id, spec, n in rows]
+    return [(host_id, template, n) for host_id, template, n in rows]
 
 
 def deployment_ids_on_hosts(session: Session, host_names: list[str]) -> list[uuid.UUID]:

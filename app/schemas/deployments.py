@@ -215,11 +215,11 @@ class DeploymentSpec(Strict):
         return v
 
 
-class SpecRead(BaseModel):
-    """A spec as the API returns it: secret values are replaced by their names."""
+class RevisionSpecRead(BaseModel):
+    """A revision's spec as the API returns it: secret values are replaced by their
+    names. No `replicas`: that is the deployment's (scaling makes no revision)."""
 
     image: str
-    replicas: int
     command: list[str] | None = None
     entrypoint: list[str] | None = None
     env: dict[str, str] = {}
@@ -234,6 +234,14 @@ class SpecRead(BaseModel):
     volumes: list[VolumeRead] = []
     registry_auth: RegistryAuthRead | None = Field(
         None, description="The username only; the password is write-only")
+
+
+class SpecRead(RevisionSpecRead):
+    """A deployment's spec as the API returns it: its current revision's, at the
+    deployment's replica count."""
+
+    replicas: int = Field(description="The desired replica count: the deployment's own, "
+                                      "not part of a revision (scaling makes no revision)")
 
 
 class DeploymentCreate(DeploymentSpec):
@@ -316,7 +324,7 @@ class DryRunResult(BaseModel):
 
 class RevisionRead(BaseModel):
     number: int
-    spec: SpecRead
+    spec: RevisionSpecRead
     image_digest: str | None
     created_at: datetime
 
@@ -365,5 +373,10 @@ class LogLine(BaseModel):
     line: str
 
 
-def spec_read(spec: dict[str, Any], secret_keys: list[str]) -> SpecRead:
-    return SpecRead.model_validate({**spec, "secret_keys": sorted(secret_keys)})
+def spec_read(spec: dict[str, Any], secret_keys: list[str], replicas: int) -> SpecRead:
+    return SpecRead.model_validate(
+        {**spec, "replicas": replicas, "secret_keys": sorted(secret_keys)})
+
+
+def revision_spec_read(spec: dict[str, Any], secret_keys: list[str]) -> RevisionSpecRead:
+    return RevisionSpecRead.model_validate({**spec, "secret_keys": sorted(secret_keys)})

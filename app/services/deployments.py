@@ -15,7 +15,8 @@ from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.models import Deployment, Host, Replica, Revision, Rollout
-from app.reconcile import host_access
+from app.reconcile import template as tpl
+from app.reconcile.host_access import Bind
 from app.reconcile.planner import plan
 from app.reconcile.scheduler import bind_refusals
 from app.reconcile.types import Create, Remove, Start
@@ -42,16 +43,32 @@ class ApplyResult:
     rollout: Rollout | None
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """What an apply asks for: a revision's content (public spec, typed template,
+    write-only values) and, apart from it, the deployment's replica count. Made from a
+    validated request, or from a stored revision without validating it again (a
+    rollback, a restart: the request model may have changed since it was stored)."""
+
+    public: dict[str, Any]
+    template: tpl.Template
+    secrets: dict[str, str]
+    password: str | None
+    replicas: int
+
+    @classmethod
+    def from_spec(cls, spec: DeploymentSpec) -> Wanted:
+        return cls(specs.public_spec(spec), specs.template(spec), dict(spec.secrets),
+                   specs.registry_password(spec), spec.replicas)
+
+    @classmethod
+    def from_revision(cls, revision: Revision, replicas: int) -> Wanted:
+        return cls(dict(revision.spec), tpl.from_dict(revision.template),
+                   dict(revision.secrets), revision.registry_password, replicas)
+
+
 def current_revision(session: Session, deployment: Deployment) -> Revision:
     return deployment_repo.revision(session, deployment.id, deployment.revision)
-
-
-def _change_kind(created: bool, changes: list[tuple[str, Any, Any]], same_template: bool) -> str:
-    if created:
-        return "create"
-    if same_template and all(path == "replicas" for path, _, _ in changes):
-        return "scale"
-    return "update"
 
 
 def _describe(changes: list[tuple[str, Any, Any]]) -> str:
@@ -120,18 +137,16 @@ def _mark_desired_changed(deployment: Deployment) -> None:
     deployment.phase = "deleting" if deployment.deleting else "progressing"
 
 
-def same_spec(
-    session: Session,
-    revision: Revision,
-    public: dict[str, Any],
-    secrets: dict[str, str],
-    password: str | None,
-) -> bool:
-    """Whether ``revision`` has this spec. A revision made before 0012 holds an unkeyed
-    hash, which still recognises its spec (so an upgrade makes no revision of its own)."""
-    key = installation.hash_key(session)
-    return revision.spec_hash in (specs.spec_hash(key, public, secrets, password),
-                                  specs.unkeyed_spec_hash(public, secrets, password))
+def same_spec(revision: Revision, wanted: Wanted) -> bool:
+    """Whether ``revision`` already is what ``wanted`` asks for, the replica count aside
+    (that is the deployment's). Compared directly, typed template against typed
+    template, plus the secret values and the registry password (opened from their
+    sealed columns), not by spec hash: a hash covered ``replicas``, revisions made
+    before 0012 hold unkeyed ones, and a template converted from an old, sparser spec
+    (defaults filled in) equals the one the same spec makes today."""
+    return (tpl.from_dict(revision.template) == wanted.template
+            and dict(revision.secrets) == wanted.secrets
+            and revision.registry_password == wanted.password)
 
 
 def _template_hash(
@@ -142,9 +157,10 @@ def _template_hash(
     earlier: list[Revision | None],
 ) -> str:
     """The keyed template hash; but a template an earlier revision (made before 0012)
-    holds under its unkeyed hash keeps that one, so scaling or patching after an upgrade
-    replaces no container. That hash is already in those containers' names: reusing it
-    tells a reader nothing new, and no new template is ever hashed unkeyed."""
+    holds under its unkeyed hash keeps that one, so a change that leaves the template
+    alone (a new registry password, a rollback to it) replaces no container. That hash
+    is already in those containers' names: reusing it tells a reader nothing new, and
+    no new template is ever hashed unkeyed."""
     unkeyed = specs.unkeyed_template_hash(public, secrets, nonce)
     if any(r is not None and r.template_hash == unkeyed for r in earlier):
         return unkeyed
@@ -154,12 +170,11 @@ def _template_hash(
 def _record_revision(
     session: Session,
     deployment: Deployment,
-    public: dict[str, Any],
-    secrets: dict[str, str],
-    password: str | None,
+    wanted: Wanted,
     nonce: str,
     earlier: list[Revision | None],
 ) -> Revision:
+    public, secrets, password = wanted.public, wanted.secrets, wanted.password
     number = (
         session.scalar(
             select(func.max(Revision.number)).where(Revision.deployment_id == deployment.id)
@@ -170,6 +185,7 @@ def _record_revision(
         deployment_id=deployment.id,
         number=number,
         spec=public,
+        template=wanted.template.to_dict(),
         secrets=secrets,
         registry_password=password,
         template_hash=_template_hash(session, public, secrets, nonce, earlier),
@@ -190,16 +206,34 @@ def apply(
     if_match: str | None = None,
     must_create: bool = False,
     kind: str | None = None,
-    restart: bool = False,
     repin: bool = False,
-    image_of: Revision | None = None,
 ) -> ApplyResult:
-    """Make ``spec`` the desired state. A spec equal to the current one changes nothing.
+    """Make ``spec`` the desired state. A spec equal to the current one changes nothing;
+    one that differs from it only in ``replicas`` is a scale (no revision).
 
     ``repin``: the image reference may be unchanged but its tag has moved (a registry
     said so): make a revision anyway, resolve the reference afresh and replace every
-    replica with the image it means now. ``image_of``: run the very image that revision
-    pinned (a rollback goes back to what ran, even if its tag has moved since)."""
+    replica with the image it means now."""
+    return _apply(session, name, Wanted.from_spec(spec), if_match=if_match,
+                  must_create=must_create, kind=kind, repin=repin)
+
+
+def _apply(
+    session: Session,
+    name: str,
+    wanted: Wanted,
+    *,
+    if_match: str | None = None,
+    must_create: bool = False,
+    kind: str | None = None,
+    restart: bool = False,
+    repin: bool = False,
+    image_of: Revision | None = None,
+    refused_as: str = "",
+) -> ApplyResult:
+    """``image_of``: run the very image that revision pinned (a rollback goes back to what
+    ran, even if its tag has moved since). ``refused_as``: what a refusal says the
+    spec is (a stored revision's, not the caller's)."""
     deployment = deployment_repo.find_by_name(session, name)
     if deployment is not None:
         deployment = deployment_repo.get_by_name(session, name, for_update=True)
@@ -209,98 +243,115 @@ def apply(
     if deployment is not None and deployment.deleting:
         raise Conflict(f"deployment {name!r} is being deleted")
 
-    check_host_paths(session, spec)
-    public, secrets = specs.public_spec(spec), dict(spec.secrets)
-    password = specs.registry_password(spec)
+    check_host_paths(session, wanted.template.footprint.binds, refused_as)
     previous = current_revision(session, deployment) if deployment else None
-    if (not restart and not repin and previous is not None
-            and same_spec(session, previous, public, secrets, password)):
-        return ApplyResult(deployment, created=False, rollout=None)
+    fresh = restart or repin
+    if previous is not None and not fresh and same_spec(previous, wanted):
+        assert deployment is not None
+        if deployment.replicas == wanted.replicas:
+            return ApplyResult(deployment, created=False, rollout=None)
+        return _scale(session, deployment, previous, wanted.replicas)
 
     created = deployment is None
     if deployment is None:
         now = utcnow()
         deployment = Deployment(
-            name=name, labels=dict(spec.labels), revision=0, generation=0,
-            resource_version=0, created_at=now, updated_at=now, slot_restarts={},
+            name=name, labels=dict(wanted.template.container.labels), revision=0,
+            generation=0, resource_version=0, replicas=wanted.replicas, created_at=now,
+            updated_at=now, slot_restarts={},
         )
         session.add(deployment)
         session.flush()
 
-    # The restart nonce carries over, so a later scale does not undo a restart's work.
-    fresh = restart or repin
+    changes = _changes(previous, deployment.replicas if previous else None, wanted)
+    # The restart nonce carries over, so a later change does not undo a restart's work.
     nonce = uuid.uuid4().hex if fresh else (previous.restart_nonce if previous else "")
-    rev = _record_revision(session, deployment, public, secrets, password, nonce,
-                           earlier=[previous, image_of])
+    rev = _record_revision(session, deployment, wanted, nonce, earlier=[previous, image_of])
     pinned = image_of or previous
-    if pinned is not None and pinned.spec["image"] == public["image"] and not repin:
+    if (pinned is not None and not repin
+            and tpl.from_dict(pinned.template).container.image == wanted.template.container.image):
         # The same reference keeps its pinned image: only a new apply of a new
         # reference (or a webhook) moves a deployment to whatever a tag means now.
         rev.image_digest = pinned.image_digest
         rev.image_pull_ref = pinned.image_pull_ref
     rev.pin_from_registry = repin
-    changes = specs.diff(previous.spec if previous else {}, public)
-    changes += _secret_changes(previous, secrets, password)
-    same_template = previous is not None and previous.template_hash == rev.template_hash
-    kind = kind or _change_kind(created, changes, same_template)
+    kind = kind or ("create" if created else "update")
 
     deployment.revision = rev.number
-    deployment.labels = dict(spec.labels)
-    deployment.replicas = spec.replicas
+    deployment.labels = dict(wanted.template.container.labels)
+    deployment.replicas = wanted.replicas
     _mark_desired_changed(deployment)
     rollout = _start_rollout(
-        session, deployment, kind, previous.number if previous else None, spec.replicas
+        session, deployment, kind, previous.number if previous else None, wanted.replicas
     )
     message = f"revision {rev.number} ({kind})"
     if previous is not None:
         described = _describe(changes)
         if repin and not described:
-            described = f"{public['image']} moved; the image is resolved again"
+            described = f"{wanted.template.container.image} moved; the image is resolved again"
         message += f": {described}"
     event_repo.record(session, deployment.id, "RevisionCreated", message, rollout_id=rollout.id)
     jobs.enqueue_reconcile(session, deployment.id)
     return ApplyResult(deployment, created=created, rollout=rollout)
 
 
+def _changes(
+    previous: Revision | None, replicas: int | None, wanted: Wanted
+) -> list[tuple[str, Any, Any]]:
+    """What differs from the current revision and replica count, field by field."""
+    old = {**previous.spec, "replicas": replicas} if previous is not None else {}
+    changes = specs.diff(old, {**wanted.public, "replicas": wanted.replicas})
+    return changes + _secret_changes(previous, wanted.secrets, wanted.password)
+
+
+def _scale(
+    session: Session, deployment: Deployment, current: Revision, replicas: int
+) -> ApplyResult:
+    """Only the replica count changed: the deployment's, so no revision is made. The
+    rollout (kind ``scale``) goes from the current revision to itself."""
+    was = deployment.replicas
+    deployment.replicas = replicas
+    _mark_desired_changed(deployment)
+    rollout = _start_rollout(session, deployment, "scale", current.number, replicas)
+    event_repo.record(session, deployment.id, "Scaled", f"replicas {was} → {replicas}",
+                      rollout_id=rollout.id)
+    jobs.enqueue_reconcile(session, deployment.id)
+    return ApplyResult(deployment, created=False, rollout=rollout)
+
+
 class HostPathRefused(Invalid):
     """Host paths (bind mounts) that no admin allows: each named by its field."""
 
-    def __init__(self, refusals: list[tuple[int | None, str]]) -> None:
+    def __init__(self, refusals: list[tuple[int | None, str]], refused_as: str = "") -> None:
         def loc(index: int | None) -> list[str | int]:
             return ["body", "volumes"] if index is None else ["body", "volumes", index, "source"]
 
         first_index, first = refusals[0]
         field = ".".join(str(p) for p in loc(first_index)[1:])
-        super().__init__(f"{field}: {first}", loc=loc(first_index))
+        prefix = f"{refused_as}: " if refused_as else ""
+        super().__init__(f"{prefix}{field}: {first}", loc=loc(first_index))
         self.extra["errors"] = [{"loc": loc(i), "msg": why, "type": "host_path_refused"}
                                 for i, why in refusals]
 
 
-def check_host_paths(session: Session, spec: DeploymentSpec) -> None:
-    """Refuse (422) a spec binding a host path that no admin allows: not the global
-    entries, not any host's. The same rule for every token; the reconciler checks again
-    when it places replicas (app.reconcile.scheduler)."""
-    binds = host_access.binds_of(v.model_dump() for v in spec.volumes)
+def check_host_paths(session: Session, binds: tuple[Bind, ...], refused_as: str = "") -> None:
+    """Refuse (422) binds of host paths that no admin allows: not the global entries,
+    not any host's (and any bind that is not a usable path at all, stored before paths
+    were checked). The same rule for every token; the reconciler checks again when it
+    places replicas (app.reconcile.scheduler)."""
     if not binds:
         return
     global_allow = get_settings().bind_allow
     views = fleet.views(host_repo.all_hosts(session), global_allow)
     if refusals := bind_refusals(binds, global_allow, views):
-        raise HostPathRefused(refusals)
+        raise HostPathRefused(refusals, refused_as)
 
 
-def _revalidate(revision: Revision) -> DeploymentSpec:
-    """A stored revision's spec as a request would give it; 422 when it is no longer
-    valid (made before a rule it breaks, e.g. a host path with '..')."""
-    try:
-        return DeploymentSpec.model_validate(stored_spec(revision))
-    except ValidationError as exc:
-        raise RequestInvalid(exc, f"revision {revision.number}'s spec is no longer valid") from exc
-
-
-def stored_spec(revision: Revision) -> dict[str, Any]:
-    """The full spec of a revision (with secret values), as a merge-patch base."""
-    return specs.stored_spec(revision.spec, revision.secrets, revision.registry_password)
+def stored_spec(revision: Revision, replicas: int) -> dict[str, Any]:
+    """The full spec of a revision (with secret values) at the deployment's replica
+    count, as a merge-patch base."""
+    return specs.stored_spec(revision.spec, revision.secrets, revision.registry_password,
+                             replicas)
 
 
 def patched_spec(session: Session, name: str, patch: Any) -> DeploymentSpec:
@@ -309,7 +360,8 @@ def patched_spec(session: Session, name: str, patch: Any) -> DeploymentSpec:
     # Locked: the patch must merge into the revision current when it is applied, or a
     # concurrent change would be silently undone.
     deployment = deployment_repo.get_by_name(session, name, for_update=True)
-    merged = specs.merge_patch(stored_spec(current_revision(session, deployment)), patch)
+    base = stored_spec(current_revision(session, deployment), deployment.replicas)
+    merged = specs.merge_patch(base, patch)
     try:
         return DeploymentSpec.model_validate(merged)
     except ValidationError as exc:
@@ -342,15 +394,18 @@ def rollback(
         raise Conflict(f"revision {to_revision} is already the current one")
     target = deployment_repo.revision(session, deployment.id, to_revision)
     current = current_revision(session, deployment)
-    if target.spec_hash == current.spec_hash or same_spec(
-            session, current, target.spec, target.secrets, target.registry_password):
+    # The target's template, at the current replica count: a rollback restores what
+    # ran, not how many. Not validated again by the request model (which may have
+    # changed since; the automatic rollback runs in a worker): host paths are checked.
+    wanted = Wanted.from_revision(target, deployment.replicas)
+    if same_spec(current, wanted):
         # Applying it would change nothing, so there would be no rollout to answer with.
         raise Conflict(
             f"revision {to_revision} has the same spec as the current revision "
             f"{deployment.revision}"
         )
-    spec = _revalidate(target)
-    return apply(session, name, spec, kind="rollback", image_of=target)
+    return _apply(session, name, wanted, kind="rollback", image_of=target,
+                  refused_as=f"revision {to_revision}'s spec is no longer valid")
 
 
 def restart(session: Session, name: str, if_match: str | None = None) -> ApplyResult:
@@ -359,8 +414,10 @@ def restart(session: Session, name: str, if_match: str | None = None) -> ApplyRe
     check_if_match(if_match, deployment.resource_version)
     if deployment.deleting:
         raise Conflict(f"deployment {name!r} is being deleted")
-    spec = _revalidate(current_revision(session, deployment))
-    return apply(session, name, spec, kind="restart", restart=True)
+    current = current_revision(session, deployment)
+    return _apply(session, name, Wanted.from_revision(current, deployment.replicas),
+                  kind="restart", restart=True,
+                  refused_as=f"revision {current.number}'s spec is no longer valid")
 
 
 def delete(session: Session, name: str, if_match: str | None = None) -> Rollout:
@@ -393,21 +450,22 @@ def _observed_from_records(replicas: list[Replica], hosts: dict[uuid.UUID, Host]
 def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
     """What apply would do, from the last observation, without changing anything."""
     deployment = deployment_repo.find_by_name(session, name)
-    check_host_paths(session, spec)
-    public, secrets = specs.public_spec(spec), dict(spec.secrets)
-    password = specs.registry_password(spec)
+    wanted = Wanted.from_spec(spec)
+    check_host_paths(session, wanted.template.footprint.binds)
     previous = current_revision(session, deployment) if deployment else None
-    changes = specs.diff(previous.spec if previous else {}, public)
-    changes += _secret_changes(previous, secrets, password)
-    new_revision = previous is None or not same_spec(session, previous, public, secrets, password)
+    changes = _changes(previous, deployment.replicas if deployment else None, wanted)
+    new_revision = previous is None or not same_spec(previous, wanted)
     number = (previous.number + 1 if new_revision else previous.number) if previous else 1
+    if previous is not None and not new_revision:
+        t_hash = previous.template_hash  # a scale: the very containers that run now
+    else:
+        t_hash = _template_hash(session, wanted.public, wanted.secrets,
+                                previous.restart_nonce if previous else "", [previous])
+    desired = wanted.template.desired(name, number, wanted.replicas, t_hash)
 
     all_hosts = host_repo.all_hosts(session)
     records = replica_repo.for_deployment(session, deployment.id) if deployment else []
     observed = list(_observed_from_records(records, {h.id: h for h in all_hosts}))
-    t_hash = _template_hash(session, public, secrets, previous.restart_nonce if previous else "",
-                            [previous])
-    desired = specs.to_desired(name, number, public, t_hash)
     result = plan(desired, observed, fleet.views(all_hosts, get_settings().bind_allow),
                   now=utcnow())
     actions = []

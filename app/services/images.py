@@ -8,7 +8,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from app.caches import BoundedCache
 from app.db import session_scope
@@ -38,22 +37,21 @@ def _lock(host: str, image: str) -> threading.Lock:
 
 @dataclass(frozen=True)
 class ImageSource:
-    """Where one revision's image comes from, and who is asking."""
+    """Where one revision's image comes from, and who is asking: from its template,
+    never its stored request (app.reconcile.template)."""
 
     deployment_id: uuid.UUID
-    spec: dict[str, Any]  # the revision's public spec
-    registry_password: str | None
+    ref: str  # the image reference as written (the template's container.image)
+    registry_username: str | None  # the deployment's own credentials (the template's)
+    registry_password: str | None  # ... and their password, sealed in the revision
     progress_every_s: float = 2.0
-
-    @property
-    def ref(self) -> str:
-        return self.spec["image"]  # as written in the spec
 
     @cached_property
     def auth(self) -> PullAuth | None:
         """Looked up at the first pull only: most passes pull nothing."""
         with session_scope() as session:
-            return registries.credentials_for(session, self.spec, self.registry_password)
+            return registries.credentials_for(session, self.ref, self.registry_username,
+                                              self.registry_password)
 
     def event(self, reason: str, message: str, *, warning: bool = False) -> None:
         with session_scope() as session:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -49,15 +48,14 @@ def remove(session: Session, registry: str) -> None:
 
 
 def credentials_for(
-    session: Session, spec: dict[str, Any], registry_password: str | None
+    session: Session, image: str, username: str | None, registry_password: str | None
 ) -> PullAuth | None:
-    """What a pull of a revision's image presents (its public spec and the password kept
-    apart): the deployment's own credentials, else the global ones for its registry,
-    else none (an anonymous pull)."""
-    registry = registry_of(spec["image"])
-    own = spec.get("registry_auth")
-    if own and registry_password:
-        auth = PullAuth(registry, own["username"], registry_password, "deployment")
+    """What a pull of a revision's image presents: the deployment's own credentials
+    (the username from its template, the password kept apart), else the global ones for
+    its registry, else none (an anonymous pull)."""
+    registry = registry_of(image)
+    if username and registry_password:
+        auth = PullAuth(registry, username, registry_password, "deployment")
     elif (credential := registry_repo.find(session, registry)) is not None:
         auth = PullAuth(registry, credential.username, credential.password, "global")
     else:

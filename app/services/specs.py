@@ -1,4 +1,6 @@
-"""From an API spec to what is stored (revision) and what is planned (Desired)."""
+"""From an API spec to what a revision stores: its public spec (what the API shows and
+merges patches into), its typed template (what the workers run: app.reconcile.template)
+and the hashes that name its containers."""
 
 from __future__ import annotations
 
@@ -7,8 +9,7 @@ import hmac
 import json
 from typing import Any
 
-from app.reconcile.host_access import binds_of
-from app.reconcile.types import Desired, Placement, Strategy
+from app.reconcile import template as tpl
 from app.schemas.deployments import DeploymentSpec
 
 # What a container is made from. Replicas, placement, health checks, restart policy and
@@ -29,8 +30,11 @@ def _unkeyed(value: Any) -> str:
 
 
 def public_spec(spec: DeploymentSpec) -> dict[str, Any]:
-    """The spec without its write-only values (secret values, the registry password)."""
-    public = spec.model_dump(mode="json", exclude={"secrets": True, "registry_auth": {"password"}})
+    """What a revision stores of a spec, as the API shows it: not its write-only values
+    (secret values, the registry password), and not ``replicas``, which is the
+    deployment's (scaling makes no revision)."""
+    public = spec.model_dump(
+        mode="json", exclude={"replicas": True, "secrets": True, "registry_auth": {"password"}})
     if public.get("registry_auth") is None:
         # Absent rather than null, so revisions made before the field existed hash alike.
         public.pop("registry_auth", None)
@@ -41,9 +45,12 @@ def registry_password(spec: DeploymentSpec) -> str | None:
     return spec.registry_auth.password if spec.registry_auth else None
 
 
-def stored_spec(public: dict[str, Any], secrets: dict[str, str], password: str | None) -> dict:
-    """The full spec again, write-only values included (a merge-patch base)."""
-    full: dict[str, Any] = {**public, "secrets": dict(secrets)}
+def stored_spec(
+    public: dict[str, Any], secrets: dict[str, str], password: str | None, replicas: int
+) -> dict:
+    """The full spec again, write-only values and the deployment's replica count
+    included (a merge-patch base)."""
+    full: dict[str, Any] = {**public, "replicas": replicas, "secrets": dict(secrets)}
     if public.get("registry_auth") is not None and password is not None:
         full["registry_auth"] = {**public["registry_auth"], "password": password}
     return full
@@ -93,43 +100,42 @@ def unkeyed_spec_hash(
     return _unkeyed(_hidden(public, secrets, password))
 
 
-def to_desired(
-    name: str,
-    revision: int,
-    public: dict[str, Any],
-    t_hash: str,
-    *,
-    deleting: bool = False,
-    settle_s: float = 0.0,
-) -> Desired:
-    """``settle_s`` is a floor under min_ready_s: a container that dies at once must not
-    look ready in the instant between its start and its exit."""
-    # Volumes are read as stored, not validated again: a revision made before host paths
-    # were checked may hold one that is no longer valid, and then no host may bind it.
-    spec = DeploymentSpec.model_validate(
-        {k: v for k, v in public.items() if k not in ("registry_auth", "volumes")})
-    strategy = spec.update_strategy
-    fixed_ports = tuple(
-        sorted((p.host_port, p.protocol) for p in spec.ports if p.host_port is not None)
-    )
-    return Desired(
-        deployment=name,
-        revision=revision,
-        template_hash=t_hash,
-        replicas=spec.replicas,
+def template(spec: DeploymentSpec) -> tpl.Template:
+    """The typed template of a validated spec: what a revision stores for the workers
+    (they never read the request model). Secret values and the registry password are
+    not in it; neither is ``replicas``."""
+    health = None
+    if (check := spec.health_check) is not None:
+        probe: tpl.Probe
+        if check.http is not None:
+            probe = tpl.HttpProbe(check.http.port, check.http.path)
+        elif check.tcp is not None:
+            probe = tpl.TcpProbe(check.tcp.port)
+        else:
+            assert check.exec is not None  # the model requires exactly one
+            probe = tpl.ExecProbe(tuple(check.exec))
+        health = tpl.HealthCheck(probe, check.interval_s, check.timeout_s, check.retries,
+                                 check.start_period_s)
+    s = spec.update_strategy
+    return tpl.Template(
+        container=tpl.Container(
+            image=spec.image,
+            command=spec.command,
+            entrypoint=spec.entrypoint,
+            env=spec.env,
+            ports=tuple(tpl.PortMapping(p.container_port, p.host_port, p.protocol, p.host_ip)
+                        for p in spec.ports),
+            volumes=tuple(tpl.Mount(v.source, v.target, v.read_only) for v in spec.volumes),
+            labels=spec.labels,
+            resources=tpl.Limits(spec.resources.cpus, spec.resources.memory_mb),
+        ),
+        health_check=health,
         restart_policy=spec.restart_policy,
-        strategy=Strategy(
-            strategy.max_surge, strategy.max_unavailable, max(strategy.min_ready_s, settle_s)
-        ),
-        placement=Placement(
-            constraints=tuple(spec.placement.constraints),
-            max_per_host=spec.placement.max_per_host,
-            host_ports=fixed_ports,
-            cpus=spec.resources.cpus or 0.0,
-            memory_bytes=(spec.resources.memory_mb or 0) * 1024 * 1024,
-            binds=binds_of(public.get("volumes") or []),
-        ),
-        deleting=deleting,
+        update_strategy=tpl.UpdateStrategy(s.max_surge, s.max_unavailable, s.min_ready_s,
+                                           s.progress_deadline_s, s.auto_rollback),
+        placement=tpl.PlacementRules(tuple(spec.placement.constraints),
+                                     spec.placement.max_per_host),
+        registry_username=spec.registry_auth.username if spec.registry_auth else None,
     )
 
 

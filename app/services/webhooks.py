@@ -133,7 +133,8 @@ def deliver(
 
     try:
         spec = DeploymentSpec.model_validate(
-            {**deployment_service.stored_spec(revision), "image": decision.image})
+            {**deployment_service.stored_spec(revision, deployment.replicas),
+             "image": decision.image})
         with session.begin_nested():  # a failed apply leaves nothing but the record
             result = deployment_service.apply(session, deployment.name, spec, kind="update",
                                               repin=decision.repin)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -181,3 +183,97 @@ def test_foreign_containers_are_never_touched(stack: Stack) -> None:
         assert state.strip() == "true"
     finally:
         stack.engine.docker("rm", "-f", foreign)
+
+
+@pytest.fixture
+def database_at_0013() -> Iterator[str]:
+    """A database of its own, migrated to 0013 (before typed templates): its URL."""
+    import uuid
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from app.db import make_engine
+    from app.migrate import alembic_config
+    from tests.conftest import PG_ADMIN_URL
+
+    name = f"moorage_e2e_old_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    try:
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0013")
+        yield url
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_a_revision_stored_before_typed_templates_runs_after_the_upgrade(
+    clean_db, engine, tmp_path, database_at_0013: str
+) -> None:
+    """A deployment written by Moorage at 0013 (a revision holding the spec, replicas
+    and all, no template), upgraded with `moorage migrate`: the workers run it from its
+    converted template (env, secret, labels, port, health check), and a scale of it
+    makes no revision."""
+    import subprocess
+
+    import sqlalchemy as sa
+
+    from app.db import make_engine
+    from tests.conftest import service_env
+    from tests.e2e.conftest import VENV_BIN
+    from tests.support.legacy import insert_deployment_0013, spec_0013
+
+    old = make_engine(database_at_0013)
+    try:
+        with old.begin() as conn:
+            _, rollout_id = insert_deployment_0013(
+                conn, "legacy", [spec_0013(WEB_V1, replicas=2)],
+                secrets={"API_TOKEN": "e2e-legacy-secret"})
+    finally:
+        old.dispose()
+    env = {**service_env(), "MOORAGE_DATABASE_URL": database_at_0013}
+    subprocess.run([str(VENV_BIN / "moorage"), "migrate"], env={**os.environ, **env},
+                   check=True, capture_output=True, timeout=120)
+
+    with running_stack(tmp_path, {"e2e": engine}, MOORAGE_DATABASE_URL=database_at_0013) as s:
+        rollout = s.wait_rollout(str(rollout_id), timeout=90)
+        assert rollout["state"] == "succeeded", rollout
+        _assert_exactly(s, "legacy", 2)
+        d = s.deployment("legacy")
+        assert (d["revision"], d["spec"]["replicas"], d["status"]["phase"]) == (1, 2, "available")
+        with s.client() as c:
+            replicas = c.get("/v1/deployments/legacy/replicas").json()["items"]
+        assert {r["health"] for r in replicas} == {"healthy"}  # the converted health check
+        for r in replicas:
+            (port,) = r["ports"]
+            assert _get(f"http://127.0.0.1:{port['host_port']}/version").strip() == "v1"
+        first = s.containers("legacy")[0]["id"]
+        inspected = s.engine.docker("inspect", "--format",
+                                    "{{json .Config.Env}} {{json .Config.Labels}}", first).stdout
+        assert "GREETING=hello" in inspected and "API_TOKEN=e2e-legacy-secret" in inspected
+        assert '"team":"legacy"' in inspected
+
+        before = {c["id"] for c in s.containers("legacy")}
+        scaled = _patch(s, "legacy", {"replicas": 3})
+        assert (scaled["revision"], scaled["current_rollout"]["kind"]) == (1, "scale")
+        assert s.wait_rollout(scaled["current_rollout"]["id"])["state"] == "succeeded"
+        _assert_exactly(s, "legacy", 3)
+        assert before <= {c["id"] for c in s.containers("legacy")}, "the scale replaced replicas"
+        with s.client() as c:
+            revisions = c.get("/v1/deployments/legacy/revisions").json()["items"]
+        assert [r["number"] for r in revisions] == [1]
+    after = make_engine(database_at_0013)
+    try:
+        with after.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM revision")).scalar_one() == 1
+    finally:
+        after.dispose()

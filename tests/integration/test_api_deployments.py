@@ -184,15 +184,74 @@ def test_changed_spec_makes_a_revision_and_an_update_rollout(client: TestClient,
     assert [r["kind"] for r in rollouts_of(client, name)] == ["update", "create"]
 
 
-def test_replicas_only_change_is_a_scale(client: TestClient, name: str) -> None:
+def test_replicas_only_change_is_a_scale_and_makes_no_revision(
+    client: TestClient, name: str
+) -> None:
+    """As in Kubernetes: `replicas` is not part of a revision. A scale changes the
+    deployment, records a `Scaled` event and starts a `scale` rollout to the current
+    revision."""
     ok(put(client, name, spec()), 201)
-    body = ok(put(client, name, spec(replicas=7)))
-    assert body["revision"] == 2
-    assert body["current_rollout"]["kind"] == "scale"
-    assert body["current_rollout"]["progress"]["desired"] == 7
-    # Replicas plus anything else is no longer just a scale.
+    resp = put(client, name, spec(replicas=7))
+    body = ok(resp)
+    assert body["revision"] == 1
+    assert body["spec"]["replicas"] == 7 and body["status"]["replicas"] == 7
+    assert (body["resource_version"], resp.headers["ETag"]) == (2, '"2"')
+    assert body["status"]["phase"] == "progressing"
+    rollout = body["current_rollout"]
+    assert (rollout["kind"], rollout["from_revision"], rollout["to_revision"]) == ("scale", 1, 1)
+    assert rollout["progress"]["desired"] == 7
+    assert revision_numbers(client, name) == [1]
+    assert "replicas" not in ok(client.get(f"/v1/deployments/{name}/revisions/1"))["spec"]
+    scaled = events_of(client, name)[-1]
+    assert (scaled["reason"], scaled["message"]) == ("Scaled", "replicas 2 → 7")
+    assert scaled["rollout_id"] == rollout["id"]
+    assert get(client, name)["spec"]["replicas"] == 7
+
+    # The same count again is nothing at all.
+    again = ok(put(client, name, spec(replicas=7)))
+    assert (again["resource_version"], again["current_rollout"]["id"]) == (2, rollout["id"])
+    assert len(rollouts_of(client, name)) == 2
+
+    # Replicas plus anything else is a new revision (an update), at the new count.
     body = ok(put(client, name, spec(replicas=3, env={"A": "1"})))
     assert body["current_rollout"]["kind"] == "update"
+    assert (body["revision"], body["spec"]["replicas"]) == (2, 3)
+    assert "replicas: 7 → 3" in events_of(client, name)[-1]["message"]
+    assert revision_numbers(client, name) == [2, 1]
+
+
+def test_rollback_after_a_scale_keeps_the_replica_count(client: TestClient, name: str) -> None:
+    """A rollback restores a template, not a replica count: the scale is not undone,
+    and there is no revision to roll a scale back to."""
+    ok(put(client, name, spec()), 201)
+    ok(put(client, name, spec(image="nginx:1.28")))
+    ok(client.patch(f"/v1/deployments/{name}", json={"replicas": 5}))
+    assert revision_numbers(client, name) == [2, 1]
+
+    rollout = ok(client.post(f"/v1/deployments/{name}/rollback"), 202)
+    assert (rollout["kind"], rollout["from_revision"], rollout["to_revision"]) == ("rollback", 2, 3)
+    assert rollout["progress"]["desired"] == 5
+    current = get(client, name)
+    assert (current["revision"], current["spec"]["image"], current["spec"]["replicas"]) == (
+        3, "nginx:1.27", 5)
+    assert current["status"]["replicas"] == 5
+    rev3 = ok(client.get(f"/v1/deployments/{name}/revisions/3"))
+    assert rev3["spec"] == ok(client.get(f"/v1/deployments/{name}/revisions/1"))["spec"]
+    assert "replicas" not in events_of(client, name)[-1]["message"]
+
+
+def test_dry_run_of_a_scale_makes_no_revision(client: TestClient, name: str) -> None:
+    ok(put(client, name, spec()), 201)
+    for body in (
+        ok(client.put(f"/v1/deployments/{name}", params={"dry_run": "true"},
+                      json=spec(replicas=4))),
+        ok(client.patch(f"/v1/deployments/{name}", params={"dry_run": "true"},
+                        json={"replicas": 4})),
+    ):
+        assert (body["new_revision"], body["revision"]) == (False, 1)
+        assert [(c["path"], c["old"], c["new"]) for c in body["changes"]] == [
+            ("replicas", 2, 4)]
+    assert get(client, name)["spec"]["replicas"] == 2
 
 
 def test_post_creates_and_refuses_an_existing_name(client: TestClient, name: str) -> None:
@@ -229,6 +288,7 @@ def test_patch_is_a_json_merge_patch(client: TestClient, name: str) -> None:
     assert body["spec"]["replicas"] == 5
     assert body["spec"]["image"] == "nginx:1.28"
     assert body["current_rollout"]["kind"] == "scale"
+    assert body["revision"] == 2  # a scale makes no revision
 
     # null removes a key; the merge-patch media type is accepted.
     resp = client.patch(
@@ -238,13 +298,14 @@ def test_patch_is_a_json_merge_patch(client: TestClient, name: str) -> None:
     )
     body = ok(resp)
     assert body["spec"]["env"] == {"B": "2", "C": "3"}
-    assert body["revision"] == 4
-    assert revision_numbers(client, name) == [4, 3, 2, 1]
+    assert body["spec"]["replicas"] == 5  # merged at the deployment's count
+    assert body["revision"] == 3
+    assert revision_numbers(client, name) == [3, 2, 1]
 
     # A patch that changes nothing makes no revision.
     body = ok(client.patch(f"/v1/deployments/{name}", json={"replicas": 5}))
-    assert body["revision"] == 4
-    assert revision_numbers(client, name) == [4, 3, 2, 1]
+    assert body["revision"] == 3
+    assert revision_numbers(client, name) == [3, 2, 1]
 
 
 def test_patch_of_a_missing_deployment_is_404(client: TestClient, name: str) -> None:
@@ -658,7 +719,8 @@ def test_events_after_an_id_in_order(client: TestClient, name: str) -> None:
     events = events_of(client, name)
     ids = [e["id"] for e in events]
     assert ids == sorted(ids) and len(set(ids)) == len(ids) == 4
-    assert [e["reason"] for e in events] == ["RevisionCreated"] * 3 + ["DeleteRequested"]
+    assert [e["reason"] for e in events] == ["RevisionCreated"] * 2 + ["Scaled",
+                                                                        "DeleteRequested"]
     assert all(e["rollout_id"] for e in events)
     assert "nginx:1.27" in events[1]["message"] and "nginx:1.28" in events[1]["message"]
 
@@ -901,7 +963,7 @@ def test_secret_values_are_never_returned(client: TestClient, name: str) -> None
     keep(client.get("/v1/deployments"))
     keep(client.get("/v1/deployments", params={"label": "team=web"}))
     keep(client.get(f"/v1/deployments/{name}/revisions"))
-    for number in (1, 2, 3):
+    for number in (1, 2):  # the scale made none
         rev = keep(client.get(f"/v1/deployments/{name}/revisions/{number}"))
         assert rev["spec"]["secret_keys"] == ["DB_PASSWORD"]
     rollouts = keep(client.get(f"/v1/deployments/{name}/rollouts"))["items"]

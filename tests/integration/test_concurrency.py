@@ -92,7 +92,7 @@ def test_two_applies_with_the_same_if_match_exactly_one_wins(live_api: str) -> N
             etag = created.headers["ETag"]
 
         results = at_once(live_api, 2, lambda c, i, name=name, etag=etag: c.put(
-            f"/v1/deployments/{name}", json=spec(replicas=2 + i), headers={"If-Match": etag}))
+            f"/v1/deployments/{name}", json=spec(env={"N": str(i)}), headers={"If-Match": etag}))
 
         statuses = sorted(r.status_code for r in results)
         assert statuses == [200, 412], [r.text for r in results]
@@ -104,7 +104,7 @@ def test_two_applies_with_the_same_if_match_exactly_one_wins(live_api: str) -> N
             revisions = c.get(f"/v1/deployments/{name}/revisions").json()["items"]
         # The winner's change, exactly once: one new revision, version 2, no lost update.
         assert current["resource_version"] == 2
-        assert current["spec"]["replicas"] == winner["spec"]["replicas"]
+        assert current["spec"]["env"] == winner["spec"]["env"]
         assert [r["number"] for r in revisions] == [2, 1]
 
 

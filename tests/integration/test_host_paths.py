@@ -159,11 +159,12 @@ def test_a_revision_stored_before_paths_were_checked(
     from app.db import get_engine
 
     ok(deployer.put("/v1/deployments/web", json=spec({"source": "data", "target": "/d"})), 201)
-    ok(deployer.patch("/v1/deployments/web", json={"replicas": 2}))
-    with get_engine().begin() as conn:  # as the old code stored it
+    ok(deployer.patch("/v1/deployments/web", json={"env": {"A": "1"}}))
+    with get_engine().begin() as conn:  # as the old code stored it (0015 converts it so)
         conn.execute(sa.text(
             "UPDATE revision SET spec = jsonb_set(spec::jsonb, '{volumes,0,source}', "
-            "'\"/../../etc\"')::json"))
+            "'\"/../../etc\"')::json, template = jsonb_set(template::jsonb, "
+            "'{container,volumes,0,source}', '\"/../../etc\"')::json"))
     d = ok(deployer.get("/v1/deployments/web"))
     assert d["spec"]["volumes"][0]["source"] == "/../../etc"
     ok(deployer.get("/v1/deployments/web/revisions"))

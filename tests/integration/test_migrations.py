@@ -231,3 +231,59 @@ def test_an_upgraded_installation_keeps_its_id_through_a_new_database_password(
     # The password rotated: the URL (and the hash of it) changed, the id did not.
     assert hashlib.sha256(rotated.encode()).hexdigest()[:12] != derived
     assert _moorage_python(rotated, READ_ID) == derived
+
+
+# ---- typed templates; replicas are the deployment's (0015) -------------------------------
+
+
+def test_revisions_stored_before_0015_get_a_template_and_lose_their_replicas(
+    fresh: sa.Engine,
+) -> None:
+    """Revisions written the 0013 way (a spec with replicas, no template) are converted:
+    each gets the v1 template today's apply makes from the same request (a sparse spec
+    from an older Moorage gets the defaults), loads, and the desired count is the
+    deployment's alone. Downgrading puts the count back where 0013's code reads it."""
+    import json
+
+    from app.reconcile import template as tpl
+    from app.schemas.deployments import DeploymentSpec
+    from app.services import specs
+    from tests.support.legacy import insert_deployment_0013, spec_0013
+
+    sparse = {"image": "nginx:1.25", "replicas": 1, "env": {"A": "1"},
+              "update_strategy": {"max_surge": 1, "max_unavailable": 0}}
+    current = spec_0013("nginx:1.27", replicas=3)
+    migrate(fresh, "upgrade", "0013")
+    with fresh.begin() as conn:
+        deployment_id, _ = insert_deployment_0013(conn, "legacy", [sparse, current],
+                                                  secrets={"API_TOKEN": "s3cret"})
+        conn.execute(sa.text("UPDATE deployment SET replicas = 0"))  # the revision was the truth
+    migrate(fresh, "upgrade", "head")
+
+    with fresh.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT number, spec, template FROM revision ORDER BY number")).all()
+        replicas = conn.execute(sa.text("SELECT replicas FROM deployment")).scalar_one()
+    loaded = {n: (s if isinstance(s, dict) else json.loads(s),
+                  t if isinstance(t, dict) else json.loads(t)) for n, s, t in rows}
+    assert replicas == 3
+    for number, old in ((1, sparse), (2, current)):
+        spec, stored = loaded[number]
+        assert "replicas" not in spec
+        assert spec == {k: v for k, v in old.items() if k != "replicas"}
+        assert stored["schema_version"] == 1
+        expected = specs.template(DeploymentSpec.model_validate(old))
+        assert stored == expected.to_dict()
+        assert tpl.from_dict(stored) == expected
+    t2 = tpl.from_dict(loaded[2][1])
+    desired = t2.desired("legacy", 2, replicas, "h")
+    assert (desired.replicas, desired.placement.host_ports) == (3, ())
+    assert t2.health_check == tpl.HealthCheck(tpl.HttpProbe(8080, "/version"), 0.5)
+    assert tpl.from_dict(loaded[1][1]).update_strategy.progress_deadline_s == 600.0
+
+    migrate(fresh, "downgrade", "0013")
+    with fresh.connect() as conn:
+        specs_back = [s if isinstance(s, dict) else json.loads(s) for (s,) in conn.execute(
+            sa.text("SELECT spec FROM revision ORDER BY number"))]
+    assert [s["replicas"] for s in specs_back] == [3, 3]
+    assert specs_back[1] == current

@@ -121,8 +121,8 @@ def test_nothing_a_reader_sees_matches_a_wordlist(client: TestClient) -> None:
 @pytest.mark.usefixtures("clean_db")
 def test_revisions_made_before_the_key_keep_their_hashes(client: TestClient) -> None:
     """An upgraded installation: its revisions hold unkeyed hashes and its containers are
-    named after them. The same spec again is no new revision; a scale keeps the hash (no
-    container replaced); a changed template is keyed; a rollback to an old template
+    named after them. The same spec again is no new revision; a scale (no revision at
+    all) keeps the hash (no container replaced); a changed template is keyed; a rollback to an old template
     finds its old hash again."""
     from app.db import session_scope
     from app.models import Revision
@@ -143,23 +143,23 @@ def test_revisions_made_before_the_key_keep_their_hashes(client: TestClient) -> 
     assert container.endswith("." + old_hash[:10])
     dry = _ok(client.put(f"/v1/deployments/{name}", json=_spec(replicas=3),
                          params={"dry_run": "true"}))
-    assert dry["new_revision"]
+    assert not dry["new_revision"]  # a scale makes no revision
     assert sorted((a["action"], a["slot"]) for a in dry["actions"]) == [("create", 1), ("create", 2)]
     scaled = _ok(client.patch(f"/v1/deployments/{name}", json={"replicas": 3},
                               headers={"Content-Type": "application/merge-patch+json"}))
     assert scaled["current_rollout"]["kind"] == "scale"
-    assert _revision(name, 2).template_hash == old_hash
+    assert scaled["revision"] == 1 and _revision(name).template_hash == old_hash
 
     changed = _ok(client.patch(f"/v1/deployments/{name}", json={"secrets": {"DB_PASSWORD": "new"}},
                                headers={"Content-Type": "application/merge-patch+json"}))
     assert changed["current_rollout"]["kind"] == "update"
-    rev3 = _revision(name, 3)
-    assert rev3.template_hash == specs.template_hash(_key(), rev3.spec, rev3.secrets,
-                                                     rev3.restart_nonce)
-    assert rev3.template_hash != specs.unkeyed_template_hash(rev3.spec, rev3.secrets,
-                                                             rev3.restart_nonce)
+    rev2 = _revision(name, 2)
+    assert rev2.template_hash == specs.template_hash(_key(), rev2.spec, rev2.secrets,
+                                                     rev2.restart_nonce)
+    assert rev2.template_hash != specs.unkeyed_template_hash(rev2.spec, rev2.secrets,
+                                                             rev2.restart_nonce)
 
     _ok(client.post(f"/v1/deployments/{name}/rollback", json={"revision": 1}), 202)
-    assert _revision(name, 4).template_hash == old_hash
+    assert _revision(name, 3).template_hash == old_hash
     # Revision 1 (unkeyed) is the current spec (keyed) now: refused as such, not a 500.
     assert client.post(f"/v1/deployments/{name}/rollback", json={"revision": 1}).status_code == 409

@@ -98,10 +98,12 @@ def test_a_registry_password_never_enters_the_public_spec_or_the_template() -> N
     # Same template (no container replaced), different spec (a new revision).
     assert specs.template_hash(KEY, public, {}) == specs.template_hash(KEY, other, {})
     assert specs.spec_hash(KEY, public, {}, "p4ssword") != specs.spec_hash(KEY, other, {}, "other")
-    restored = specs.stored_spec(public, {}, "p4ssword")
+    restored = specs.stored_spec(public, {}, "p4ssword", with_auth.replicas)
     assert DeploymentSpec.model_validate(restored) == with_auth
-    # The planner's view of a spec with credentials validates without the password.
-    assert specs.to_desired("web", 1, public, "h").replicas == 1
+    # The template names whose credentials pull, and never holds the password.
+    template = specs.template(with_auth)
+    assert template.registry_username == "ci" and "p4ssword" not in str(template.to_dict())
+    assert template == specs.template(_spec(registry_auth={"username": "ci", "password": "other"}))
 
 
 def test_specs_without_credentials_hash_as_before_the_field_existed() -> None:

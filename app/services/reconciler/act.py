@@ -29,9 +29,11 @@ log = logging.getLogger(__name__)
 
 
 def container_request(ctx: Context, create: Create, settings: Settings) -> ContainerRequest:
-    spec, rev = ctx.revision.spec, ctx.revision
+    """The engine's request for one replica: the typed template, the secret values merged
+    into its env (they are sealed apart from it), and Moorage's own labels."""
+    c, rev = ctx.template.container, ctx.revision
     labels = {
-        **spec.get("labels", {}),
+        **dict(c.labels),
         L_MANAGED: "true",
         L_DEPLOYMENT: ctx.name,
         L_DEPLOYMENT_ID: str(ctx.deployment_id),
@@ -40,18 +42,19 @@ def container_request(ctx: Context, create: Create, settings: Settings) -> Conta
         L_SLOT: str(create.slot),
         L_TEMPLATE: rev.template_hash,
     }
-    resources = spec.get("resources") or {}
     return ContainerRequest(
         name=create.name,
-        image=rev.image_digest or spec["image"],
+        image=rev.image_digest or c.image,
         labels=labels,
-        env={**spec.get("env", {}), **rev.secrets},
-        command=spec.get("command"),
-        entrypoint=spec.get("entrypoint"),
-        ports=spec.get("ports", []),
-        cpus=resources.get("cpus"),
-        memory_mb=resources.get("memory_mb"),
-        volumes=spec.get("volumes", []),
+        env={**dict(c.env), **rev.secrets},
+        command=list(c.command) if c.command is not None else None,
+        entrypoint=list(c.entrypoint) if c.entrypoint is not None else None,
+        ports=[{"container_port": p.container_port, "host_port": p.host_port,
+                "protocol": p.protocol, "host_ip": p.host_ip} for p in c.ports],
+        cpus=c.resources.cpus,
+        memory_mb=c.resources.memory_mb,
+        volumes=[{"source": m.source, "target": m.target, "read_only": m.read_only}
+                 for m in c.volumes],
     )
 
 

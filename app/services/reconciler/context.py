@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.db import session_scope
 from app.dockerhost import EngineError, client_for
 from app.models import Host, Replica, Revision
+from app.reconcile import template as tpl
 from app.reconcile.health import HealthState
 from app.reconcile.types import (
     Action,
@@ -27,7 +28,7 @@ from app.reconcile.types import (
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
-from app.services import fleet, images, installation, specs
+from app.services import fleet, images, installation
 
 
 @lru_cache
@@ -43,17 +44,27 @@ class Context:
     name: str
     generation: int  # of the desired state this pass planned against
     desired: Desired
-    revision: Revision
+    revision: Revision  # its row, for the image it pinned; what it runs is ``template``
+    template: tpl.Template
     hosts: dict[str, Host]
     views: list[HostView]
     restarts: dict[int, SlotRestarts]
     known: dict[tuple[str, str], Replica]  # (host, container name) -> last record
     installation_id: str  # the label that marks the containers this installation made
     loads: dict[str, HostLoad] = field(default_factory=dict)  # other deployments, per host
-    health_check: dict | None = None
-    progress_deadline_s: float = 600.0
-    auto_rollback: bool = True
     image_source: images.ImageSource | None = None
+
+    @property
+    def health_check(self) -> tpl.HealthCheck | None:
+        return self.template.health_check
+
+    @property
+    def progress_deadline_s(self) -> float:
+        return self.template.update_strategy.progress_deadline_s
+
+    @property
+    def auto_rollback(self) -> bool:
+        return self.template.update_strategy.auto_rollback
 
 
 @dataclass
@@ -105,8 +116,11 @@ def load(
             if r.host_id in by_id
         }
         on_generation(deployment.generation)
-        desired = specs.to_desired(
-            deployment.name, revision.number, revision.spec, revision.template_hash,
+        # The typed template, never the request model; the replica count is the
+        # deployment's (a scale makes no revision).
+        template = tpl.from_dict(revision.template)
+        desired = template.desired(
+            deployment.name, revision.number, deployment.replicas, revision.template_hash,
             deleting=deployment.deleting, settle_s=settings.ready_settle_s,
         )
         # Inside the block: after it, the session would begin a new transaction that
@@ -114,8 +128,8 @@ def load(
         loads = _loads(session, deployment.id, by_id)
         installation_id = installation.installation_id(session)
         image_source = images.ImageSource(
-            deployment.id, revision.spec, revision.registry_password,
-            settings.pull_progress_interval_s,
+            deployment.id, template.container.image, template.registry_username,
+            revision.registry_password, settings.pull_progress_interval_s,
         )
         session.expunge_all()
     return Context(
@@ -124,15 +138,13 @@ def load(
         generation=deployment.generation,
         desired=desired,
         revision=revision,
+        template=template,
         hosts={h.name: h for h in hosts},
         views=fleet.views(hosts, settings.bind_allow),
         loads=loads,
         restarts=_restarts(deployment.slot_restarts),
         known=known,
         installation_id=installation_id,
-        health_check=revision.spec.get("health_check"),
-        progress_deadline_s=revision.spec["update_strategy"]["progress_deadline_s"],
-        auto_rollback=revision.spec["update_strategy"]["auto_rollback"],
         image_source=image_source,
     )
 
@@ -142,18 +154,16 @@ def _loads(
 ) -> dict[str, HostLoad]:
     """What other deployments hold on each host: capacity is shared."""
     loads: dict[str, HostLoad] = {}
-    for host_id, spec, count in replica_repo.footprints(session, exclude=deployment_id):
+    for host_id, stored, count in replica_repo.footprints(session, exclude=deployment_id):
         host = hosts.get(host_id)
         if host is None:
             continue
-        resources = spec.get("resources") or {}
-        ports = {(p["host_port"], p["protocol"]) for p in spec.get("ports", [])
-                 if p.get("host_port")}
+        footprint = tpl.from_dict(stored).footprint
         was = loads.get(host.name, HostLoad())
         loads[host.name] = HostLoad(
             containers=was.containers + count,
-            cpus=was.cpus + (resources.get("cpus") or 0) * count,
-            memory_bytes=was.memory_bytes + (resources.get("memory_mb") or 0) * 2**20 * count,
-            host_ports=was.host_ports | frozenset(ports),
+            cpus=was.cpus + footprint.cpus * count,
+            memory_bytes=was.memory_bytes + footprint.memory_bytes * count,
+            host_ports=was.host_ports | frozenset(footprint.host_ports),
         )
     return loads

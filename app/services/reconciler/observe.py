@@ -53,8 +53,8 @@ def probe(ctx: Context, obs: Observation, settings: Settings) -> None:
     check = ctx.health_check
     if not check:
         return
-    spec = HealthCheckSpec(check["interval_s"], check["timeout_s"], check["retries"],
-                           check["start_period_s"])
+    spec = HealthCheckSpec(check.interval_s, check.timeout_s, check.retries,
+                           check.start_period_s)
     now = utcnow()
     states: dict[tuple[str, str], HealthState] = {}
     due: list[ObservedContainer] = []

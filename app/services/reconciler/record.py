@@ -107,7 +107,7 @@ def record_observation(
             # wake it sooner); health checks keep their own pace.
             wait = settings.drift_check_interval_s
             if ctx.health_check:
-                wait = min(wait, ctx.health_check["interval_s"])
+                wait = min(wait, ctx.health_check.interval_s)
             deployment.next_reconcile_at = now + timedelta(seconds=wait)
         return done
 
@@ -160,7 +160,8 @@ def _sync_replicas(
 def _write_status(
     deployment: Deployment, rollout: Rollout | None, summary: Summary, the_plan: Plan
 ) -> None:
-    deployment.replicas = summary.replicas
+    # Not deployment.replicas: that is the desired count, apply's to write (this pass
+    # planned for it; a scale since then changed the generation and stopped this write).
     deployment.ready_replicas = summary.ready
     deployment.updated_replicas = summary.updated
     deployment.unavailable_replicas = summary.unavailable
@@ -229,7 +230,9 @@ def _fail_rollout(
     target = None
     if rollout is not None and rollout.state == "pending":
         transition(rollout, "in_progress")
-    if rollout is not None and ctx.auto_rollback and rollout.kind not in ("rollback", "delete"):
+    # A scale changed no template: rolling one back would not undo it, so it just fails.
+    if rollout is not None and ctx.auto_rollback and rollout.kind not in (
+            "rollback", "delete", "scale"):
         target = rollout_repo.last_succeeded_revision(session, deployment.id,
                                                       exclude=deployment.revision)
     if rollout is not None and target is not None:
