@@ -64,6 +64,9 @@ from .replica_read_health import ReplicaReadHealth
 from .replica_read_state import ReplicaReadState
 from .resources import Resources
 from .revision_read import RevisionRead
+from .revision_spec_read import RevisionSpecRead
+from .revision_spec_read_env import RevisionSpecReadEnv
+from .revision_spec_read_labels import RevisionSpecReadLabels
 from .rollback_request import RollbackRequest
 from .rollout_progress import RolloutProgress
 from .rollout_read import RolloutRead
@@ -155,6 +158,9 @@ __all__ = (
     "ReplicaReadState",
     "Resources",
     "RevisionRead",
+    "RevisionSpecRead",
+    "RevisionSpecReadEnv",
+    "RevisionSpecReadLabels",
     "RollbackRequest",
     "RolloutProgress",
     "RolloutRead",

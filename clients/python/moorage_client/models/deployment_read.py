@@ -21,7 +21,8 @@ class DeploymentRead:
     """
     Attributes:
         name (str):
-        spec (SpecRead): A spec as the API returns it: secret values are replaced by their names.
+        spec (SpecRead): A deployment's spec as the API returns it: its current revision's, at the
+            deployment's replica count.
         revision (int):
         resource_version (int):
         status (DeploymentStatus):

@@ -8,7 +8,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.spec_read import SpecRead
+    from ..models.revision_spec_read import RevisionSpecRead
 
 
 T = TypeVar("T", bound="RevisionRead")
@@ -19,13 +19,14 @@ class RevisionRead:
     """
     Attributes:
         number (int):
-        spec (SpecRead): A spec as the API returns it: secret values are replaced by their names.
+        spec (RevisionSpecRead): A revision's spec as the API returns it: secret values are replaced by their
+            names. No `replicas`: that is the deployment's (scaling makes no revision).
         image_digest (None | str):
         created_at (datetime.datetime):
     """
 
     number: int
-    spec: SpecRead
+    spec: RevisionSpecRead
     image_digest: None | str
     created_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -55,12 +56,12 @@ class RevisionRead:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.spec_read import SpecRead  # noqa: PLC0415
+        from ..models.revision_spec_read import RevisionSpecRead  # noqa: PLC0415
 
         d = dict(src_dict)
         number = d.pop("number")
 
-        spec = SpecRead.from_dict(d.pop("spec"))
+        spec = RevisionSpecRead.from_dict(d.pop("spec"))
 
         def _parse_image_digest(data: object) -> None | str:
             if data is None:

@@ -25,24 +25,26 @@ T = TypeVar("T", bound="SpecRead")
 
 @_attrs_define
 class SpecRead:
-    """A spec as the API returns it: secret values are replaced by their names.
+    """A deployment's spec as the API returns it: its current revision's, at the
+    deployment's replica count.
 
-    Attributes:
-        image (str):
-        replicas (int):
-        command (list[str] | None | Unset):
-        entrypoint (list[str] | None | Unset):
-        env (SpecReadEnv | Unset):
-        secret_keys (list[str] | Unset): Names of the secrets; values are write-only
-        ports (list[PortSpec] | Unset):
-        health_check (HealthCheck | None | Unset):
-        resources (Resources | Unset):
-        restart_policy (str | Unset):  Default: 'always'.
-        labels (SpecReadLabels | Unset):
-        placement (PlacementSpec | Unset):
-        update_strategy (UpdateStrategy | Unset):
-        volumes (list[VolumeRead] | Unset):
-        registry_auth (None | RegistryAuthRead | Unset): The username only; the password is write-only
+        Attributes:
+            image (str):
+            replicas (int): The desired replica count: the deployment's own, not part of a revision (scaling makes no
+                revision)
+            command (list[str] | None | Unset):
+            entrypoint (list[str] | None | Unset):
+            env (SpecReadEnv | Unset):
+            secret_keys (list[str] | Unset): Names of the secrets; values are write-only
+            ports (list[PortSpec] | Unset):
+            health_check (HealthCheck | None | Unset):
+            resources (Resources | Unset):
+            restart_policy (str | Unset):  Default: 'always'.
+            labels (SpecReadLabels | Unset):
+            placement (PlacementSpec | Unset):
+            update_strategy (UpdateStrategy | Unset):
+            volumes (list[VolumeRead] | Unset):
+            registry_auth (None | RegistryAuthRead | Unset): The username only; the password is write-only
     """
 
     image: str

@@ -128,7 +128,9 @@ def sync_detailed(
     """Apply Deployment
 
      Apply a full spec. A changed spec becomes a new revision and starts a rollout;
-    the same spec again changes nothing. A `deploy` token may do this; binding a host
+    the same spec again changes nothing. `replicas` is not part of a revision: scaling
+    makes no revision (it changes the deployment, records a `Scaled` event and starts a
+    `scale` rollout to the current revision). A `deploy` token may do this; binding a host
     path (`volumes[].source` that is a path) needs an admin to have allowed it (422
     otherwise, naming the field).
 
@@ -172,7 +174,9 @@ def sync(
     """Apply Deployment
 
      Apply a full spec. A changed spec becomes a new revision and starts a rollout;
-    the same spec again changes nothing. A `deploy` token may do this; binding a host
+    the same spec again changes nothing. `replicas` is not part of a revision: scaling
+    makes no revision (it changes the deployment, records a `Scaled` event and starts a
+    `scale` rollout to the current revision). A `deploy` token may do this; binding a host
     path (`volumes[].source` that is a path) needs an admin to have allowed it (422
     otherwise, naming the field).
 
@@ -211,7 +215,9 @@ async def asyncio_detailed(
     """Apply Deployment
 
      Apply a full spec. A changed spec becomes a new revision and starts a rollout;
-    the same spec again changes nothing. A `deploy` token may do this; binding a host
+    the same spec again changes nothing. `replicas` is not part of a revision: scaling
+    makes no revision (it changes the deployment, records a `Scaled` event and starts a
+    `scale` rollout to the current revision). A `deploy` token may do this; binding a host
     path (`volumes[].source` that is a path) needs an admin to have allowed it (422
     otherwise, naming the field).
 
@@ -253,7 +259,9 @@ async def asyncio(
     """Apply Deployment
 
      Apply a full spec. A changed spec becomes a new revision and starts a rollout;
-    the same spec again changes nothing. A `deploy` token may do this; binding a host
+    the same spec again changes nothing. `replicas` is not part of a revision: scaling
+    makes no revision (it changes the deployment, records a `Scaled` event and starts a
+    `scale` rollout to the current revision). A `deploy` token may do this; binding a host
     path (`volumes[].source` that is a path) needs an admin to have allowed it (422
     otherwise, naming the field).
 

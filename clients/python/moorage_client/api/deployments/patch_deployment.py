@@ -127,6 +127,10 @@ def sync_detailed(
 ) -> Response[DeploymentRead | DryRunResult | Problem]:
     """Patch Deployment
 
+     Merge a patch into the current spec (at the deployment's replica count) and apply
+    the result, as PUT does: a patch of `replicas` alone is a scale, which makes no
+    revision.
+
     Args:
         name (str): A DNS label
         dry_run (bool | Unset): Validate and show what would happen; change nothing Default:
@@ -166,6 +170,10 @@ def sync(
 ) -> DeploymentRead | DryRunResult | Problem | None:
     """Patch Deployment
 
+     Merge a patch into the current spec (at the deployment's replica count) and apply
+    the result, as PUT does: a patch of `replicas` alone is a scale, which makes no
+    revision.
+
     Args:
         name (str): A DNS label
         dry_run (bool | Unset): Validate and show what would happen; change nothing Default:
@@ -199,6 +207,10 @@ async def asyncio_detailed(
     if_match: None | str | Unset = UNSET,
 ) -> Response[DeploymentRead | DryRunResult | Problem]:
     """Patch Deployment
+
+     Merge a patch into the current spec (at the deployment's replica count) and apply
+    the result, as PUT does: a patch of `replicas` alone is a scale, which makes no
+    revision.
 
     Args:
         name (str): A DNS label
@@ -236,6 +248,10 @@ async def asyncio(
     if_match: None | str | Unset = UNSET,
 ) -> DeploymentRead | DryRunResult | Problem | None:
     """Patch Deployment
+
+     Merge a patch into the current spec (at the deployment's replica count) and apply
+    the result, as PUT does: a patch of `replicas` alone is a scale, which makes no
+    revision.
 
     Args:
         name (str): A DNS label

@@ -107,7 +107,8 @@ def sync_detailed(
 ) -> Response[Problem | RolloutRead]:
     """Rollback Deployment
 
-     Roll back to revision `n` (default: the previous one), as a new revision.
+     Roll back to revision `n` (default: the previous one), as a new revision: its
+    template comes back; the replica count stays the deployment's current one.
 
     Args:
         name (str): A DNS label
@@ -150,7 +151,8 @@ def sync(
 ) -> Problem | RolloutRead | None:
     """Rollback Deployment
 
-     Roll back to revision `n` (default: the previous one), as a new revision.
+     Roll back to revision `n` (default: the previous one), as a new revision: its
+    template comes back; the replica count stays the deployment's current one.
 
     Args:
         name (str): A DNS label
@@ -188,7 +190,8 @@ async def asyncio_detailed(
 ) -> Response[Problem | RolloutRead]:
     """Rollback Deployment
 
-     Roll back to revision `n` (default: the previous one), as a new revision.
+     Roll back to revision `n` (default: the previous one), as a new revision: its
+    template comes back; the replica count stays the deployment's current one.
 
     Args:
         name (str): A DNS label
@@ -229,7 +232,8 @@ async def asyncio(
 ) -> Problem | RolloutRead | None:
     """Rollback Deployment
 
-     Roll back to revision `n` (default: the previous one), as a new revision.
+     Roll back to revision `n` (default: the previous one), as a new revision: its
+    template comes back; the replica count stays the deployment's current one.
 
     Args:
         name (str): A DNS label
