@@ -55,7 +55,7 @@ def test_a_host_path_is_mounted_only_where_an_admin_allows_it(
 
         # A revision stored before host paths were checked (the old code, which had no
         # check at apply) binds /etc: the workers never create it, and the rollout says why.
-        monkeypatch.setattr(service, "check_host_paths", lambda session, spec: None)
+        monkeypatch.setattr(service, "check_host_paths", lambda *_args: None)
         with session_scope() as session:
             old = DeploymentSpec.model_validate({"image": dockerd.WEB_V1, "volumes": [
                 {"source": "/etc", "target": "/host-etc", "read_only": True}]})
