@@ -567,6 +567,41 @@ def test_rollback_to_revision_one(client: TestClient, name: str) -> None:
     assert SECRET not in resp.text and OTHER_SECRET not in resp.text
 
 
+def test_a_revision_stored_under_another_api_model_still_loads_and_rolls_back(
+    client: TestClient, name: str
+) -> None:
+    """A field the API has since renamed or dropped, in a stored revision (its spec and
+    its template): the request model (extra="forbid") would refuse it, but neither the
+    workers nor a rollback read it with that model. The old field is simply ignored."""
+    import sqlalchemy as sa
+
+    from app.config import get_settings
+    from app.db import get_engine, session_scope
+    from app.repositories import deployments as deployment_repo
+    from app.services.reconciler.context import load
+
+    ok(put(client, name, spec(env={"A": "1"})), 201)
+    ok(put(client, name, spec(image="nginx:1.28", replicas=3)))
+    with session_scope() as session:
+        deployment_id = deployment_repo.get_by_name(session, name).id
+    with get_engine().begin() as conn:
+        conn.execute(sa.text(
+            "UPDATE revision SET spec = (spec::jsonb || '{\"stop_signal\": \"TERM\"}')::json, "
+            "template = jsonb_set(template::jsonb, '{container,stop_signal}', '\"TERM\"')::json "
+            "WHERE deployment_id = :d"), {"d": deployment_id})
+
+    ctx = load(deployment_id, get_settings(), on_generation=lambda _g: None)
+    assert ctx is not None
+    assert (ctx.template.container.image, ctx.desired.replicas) == ("nginx:1.28", 3)
+
+    rollout = ok(client.post(f"/v1/deployments/{name}/rollback", json={"revision": 1}), 202)
+    assert (rollout["kind"], rollout["to_revision"]) == ("rollback", 3)
+    current = get(client, name)
+    assert (current["spec"]["image"], current["spec"]["replicas"]) == ("nginx:1.27", 3)
+    ctx = load(deployment_id, get_settings(), on_generation=lambda _g: None)
+    assert ctx is not None and ctx.template.container.image == "nginx:1.27"
+
+
 def test_rollback_needs_a_previous_revision(client: TestClient, name: str) -> None:
     ok(put(client, name, spec()), 201)
     problem(client.post(f"/v1/deployments/{name}/rollback"), 409)
