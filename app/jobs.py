@@ -96,4 +96,4 @@ def check_broker() -> str | None:
             conn.ensure_connection(max_retries=1, timeout=2)
         return None
     except Exception as exc:  # any failure means "not ready"
-        return f"broker: {exc.__class__.__name__}"
+        return exc.__class__.__name__
