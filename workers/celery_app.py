@@ -20,7 +20,8 @@ from app.logs import RedactSecrets
 from app.services import liveness
 
 celery = get_celery()
-celery.conf.update(include=["workers.tasks"])
+# workers.consumer: a worker must outlive a broker outage (see its docstring).
+celery.conf.update(include=["workers.tasks"], worker_consumer="workers.consumer:Consumer")
 
 # How often a connected consumer tells the heartbeat it runs: often, it only sets a time.
 CONSUMING_TICK_S = 1.0
