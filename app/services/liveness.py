@@ -1,6 +1,6 @@
 """Which worker and beat processes live, as they say themselves.
 
-Each process runs a ``ProcessHeartbeat`` thread that writes its row every
+Each process runs a ``HeartbeatThread`` that writes its row every
 ``process_heartbeat_interval_s``. A thread, not a task: a task needs the broker and a free
 pool process, and it is when those are gone that we most want to know whether the process
 still lives. A worker also tells its thread each time its consumer runs while connected to
@@ -35,7 +35,7 @@ KINDS = ("worker", "beat")
 FORGET_AFTER = timedelta(hours=1)
 
 
-class ProcessHeartbeat(threading.Thread):
+class HeartbeatThread(threading.Thread):
     """Writes this process's row until stopped; deletes it when stopped cleanly."""
 
     def __init__(self, kind: str, settings: Settings | None = None) -> None:
@@ -98,20 +98,20 @@ class ProcessHeartbeat(threading.Thread):
         self._engine.dispose()
 
 
-_current: ProcessHeartbeat | None = None
+_current: HeartbeatThread | None = None
 
 
-def start(kind: str) -> ProcessHeartbeat:
+def start(kind: str) -> HeartbeatThread:
     """Start this process's heartbeat (once; a forked child starts its own)."""
     global _current
     if current() is None:
-        _current = ProcessHeartbeat(kind)
+        _current = HeartbeatThread(kind)
         _current.start()
     assert _current is not None
     return _current
 
 
-def current() -> ProcessHeartbeat | None:
+def current() -> HeartbeatThread | None:
     """This process's heartbeat, if it runs one (not a parent's, inherited by a fork)."""
     beat = _current
     return beat if beat is not None and beat.pid == os.getpid() else None

@@ -124,3 +124,41 @@ def test_workers_and_beat_are_seen_to_live_and_die(procs: Stack) -> None:
     assert _metric(s, 'moorage_workers_alive{kind="beat"}') == 0
     print(f"\nkilled worker seen gone by /healthz/workers after {noticed_s:.1f} s "
           f"(stale after {STALE_S:g} s, heartbeat every {INTERVAL_S:g} s)")
+
+
+def test_a_beat_writes_its_row_forgets_long_gone_processes_and_a_stop_says_goodbye(
+    clean_db,
+) -> None:
+    import uuid
+    from datetime import timedelta
+
+    from app.db import session_scope, utcnow
+    from app.models import ProcessHeartbeat
+    from app.repositories import processes as process_repo
+    from app.services.liveness import HeartbeatThread
+
+    now = utcnow()
+
+    def gone_for(minutes: float) -> ProcessHeartbeat:
+        at = now - timedelta(minutes=minutes)
+        return ProcessHeartbeat(id=uuid.uuid4(), kind="worker", hostname="old", pid=1,
+                                started_at=at, last_seen_at=at)
+
+    long_gone, lately_gone = gone_for(61), gone_for(30)
+    with session_scope() as session:
+        session.add_all([long_gone, lately_gone])
+
+    def ids() -> set[uuid.UUID]:
+        with session_scope() as session:
+            return {r.id for r in process_repo.all_rows(session)}
+
+    beat = HeartbeatThread("worker")  # not started: one beat at a time, by hand
+    beat.beat()
+    assert ids() == {beat.row_id, lately_gone.id}  # an hour gone is forgotten
+    beat.saw_broker()
+    beat.beat()
+    with session_scope() as session:
+        (mine,) = [r for r in process_repo.all_rows(session) if r.id == beat.row_id]
+        assert mine.broker_seen_at == beat.broker_seen_at and mine.pid == os.getpid()
+    beat.stop()
+    assert ids() == {lately_gone.id}
