@@ -19,6 +19,11 @@ cli = typer.Typer(help="Moorage: a desired-state control plane for Docker hosts.
 CELERY_APP = "workers.celery_app:celery"
 
 
+# Moorage uses none of these worker-to-worker features; mingle costs a second at every
+# (re)connection, and liveness is in the database (app.services.liveness).
+WORKER_WITHOUT = ("--without-mingle", "--without-gossip", "--without-heartbeat")
+
+
 def _celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", CELERY_APP, *args]
 
@@ -52,7 +57,7 @@ def worker(
 ) -> None:
     """Run a Celery worker that reconciles deployments."""
     os.execv(sys.executable, _celery("worker", "--loglevel", get_settings().log_level,
-                                     "--concurrency", str(concurrency)))
+                                     "--concurrency", str(concurrency), *WORKER_WITHOUT))
 
 
 @cli.command()
@@ -228,7 +233,7 @@ def dev(
         typer.echo(f"admin token (shown only now; `moorage token create` makes more): {token}")
     worker_proc = subprocess.Popen(
         _celery("worker", "--beat", "--loglevel", settings.log_level,
-                "--concurrency", str(concurrency),
+                "--concurrency", str(concurrency), *WORKER_WITHOUT,
                 "--schedule", str(settings.data_dir / "celerybeat-schedule")),
         start_new_session=True,  # its own group: we stop it and its pool children together
     )

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     purge_interval_s: float = 60.0
     purge_batch: int = 1000
     purge_max_batches: int = 20
+    # Each worker and beat process says it lives this often, from a thread of its own;
+    # one not heard from for process_stale_after_s counts as gone (GET /healthz/workers,
+    # moorage_workers_alive), and a worker whose consumer has not run connected to the
+    # broker for that long counts as not consuming.
+    process_heartbeat_interval_s: float = Field(5.0, gt=0)
+    process_stale_after_s: float = Field(15.0, gt=0)
     docker_pool_size: int = 16
     docker_timeout_s: float = 30.0
     backoff_base_s: float = 1.0
@@ -86,6 +92,13 @@ class Settings(BaseSettings):
             raise ValueError("MOORAGE_BOOTSTRAP_TOKEN must be at least 32 printable characters "
                              "without spaces (e.g. from `moorage token generate`)")
         return v
+
+    @model_validator(mode="after")
+    def _stale_after_a_missed_beat(self) -> Settings:
+        if self.process_stale_after_s <= self.process_heartbeat_interval_s:
+            raise ValueError("MOORAGE_PROCESS_STALE_AFTER_S must be longer than "
+                             "MOORAGE_PROCESS_HEARTBEAT_INTERVAL_S (3 times is usual)")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

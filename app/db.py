@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from app.config import get_settings
@@ -58,9 +59,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pooled: bool = True) -> Engine:
+    """``pooled=False``: a connection per transaction, closed after it (for a thread that
+    writes every few seconds in a process that forks: no idle connection to inherit)."""
+    pool = {} if pooled else {"poolclass": NullPool}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -79,6 +84,8 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    if not pooled:
+        return create_engine(url, **pool)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
@@ -114,8 +121,9 @@ def _drop_after_commit(session: Session) -> None:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    session = get_sessionmaker()()
+def session_scope(bind: Engine | None = None) -> Iterator[Session]:
+    """A transaction on the app's engine, or on ``bind``."""
+    session = get_sessionmaker()() if bind is None else Session(bind=bind, expire_on_commit=False)
     try:
         yield session
         session.commit()

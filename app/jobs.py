@@ -58,6 +58,14 @@ def make_celery(settings: Settings) -> Celery:
         "task_serializer": "json",
         "accept_content": ["json"],
         "broker_connection_retry_on_startup": True,
+        # A broker outage must not end a worker, however long it lasts: retry for ever
+        # (Celery gives up after 100 tries by default, some 45 minutes, and exits).
+        "broker_connection_retry": True,
+        "broker_connection_max_retries": None,
+        # A reconcile in flight needs only the database and the engines: when the broker
+        # goes, let it finish rather than kill it mid-action. (Its message stays
+        # unacknowledged and may run again later; the lease makes that harmless.)
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "worker_hijack_root_logger": False,
         "beat_schedule": {
             "resync": {"task": RESYNC_TASK, "schedule": settings.resync_interval_s},
@@ -77,8 +85,17 @@ def make_celery(settings: Settings) -> Celery:
             "store_processed": False,
         }
     else:
-        # Redelivery of a job whose worker died; the lease and resync cover the rest.
-        conf["broker_transport_options"] = {"visibility_timeout": 300}
+        conf["broker_transport_options"] = {
+            # Redelivery of a job whose worker died; the lease and resync cover the rest.
+            "visibility_timeout": 300,
+            # A broker that vanishes without closing the connection (a failover, a
+            # firewall) must not hang a publish, the API's or beat's, for ever; and a
+            # consumer drops a BRPOP that got no reply in 1 + 10 s (kombu >= 5.7).
+            "socket_connect_timeout": 5,
+            "socket_timeout": 10,
+            "socket_keepalive": True,
+            "health_check_interval": 10,
+        }
     app.conf.update(conf)
     return app
 
@@ -163,4 +180,4 @@ def check_broker() -> str | None:
             conn.ensure_connection(max_retries=1, timeout=2)
         return None
     except Exception as exc:  # any failure means "not ready"
-        return f"broker: {exc.__class__.__name__}"
+        return exc.__class__.__name__

@@ -82,6 +82,10 @@ def document(app: FastAPI) -> None:
                         continue
                     media = response.get("content") or {"application/json": {}}
                     ref = (media.get("application/json") or {}).get("schema", {}).get("$ref")
+                    if ref is not None and ref.endswith("Problem") and ref != PROBLEM_REF:
+                        # A Problem with extension members of its own (see ops.readyz).
+                        response["content"] = {PROBLEM: {"schema": {"$ref": ref}}}
+                        continue
                     if ref not in (None, PROBLEM_REF, _FASTAPI_422):
                         continue
                     response["content"] = {PROBLEM: {"schema": {"$ref": PROBLEM_REF},

@@ -41,13 +41,15 @@ def create_webhook(
     idem: IdempotencyDep,
 ) -> WebhookCreated:
     """Make a webhook for a deployment. The answer carries its `url` and, once only, the
-    `secret` that signs deliveries."""
+    `secret` that signs deliveries (a replay of the same `Idempotency-Key` answers it as
+    null: it is never stored in the clear)."""
     if (replay := idem.replay()) is not None:
         return replay
     hook = webhook_service.create(session, name, body)
     response.headers["Location"] = f"/v1/deployments/{name}/webhooks/{hook.id}"
     created = WebhookCreated(**presenters.webhook(hook, name).model_dump(), secret=hook.secret)
-    return idem.save(response, created)
+    # The secret is shown once: a replay answers null rather than keep it in plain text.
+    return idem.save(response, created, redact=["secret"])
 
 
 @router.get("", operation_id="list_webhooks", responses={404: P404, 422: P422},

@@ -5,6 +5,7 @@ from app.models.event import Event
 from app.models.host import Host
 from app.models.idempotency import IdempotencyKey
 from app.models.installation import Installation
+from app.models.process import ProcessHeartbeat
 from app.models.registry import RegistryCredential
 from app.models.replica import Replica
 from app.models.rollout import Rollout
@@ -12,6 +13,7 @@ from app.models.token import ApiToken
 from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
-    "ApiToken", "Deployment", "Event", "Host", "IdempotencyKey", "Installation", "RegistryCredential",
-    "Replica", "Revision", "Rollout", "Webhook", "WebhookDelivery",
+    "ApiToken", "Deployment", "Event", "Host", "IdempotencyKey", "Installation",
+    "ProcessHeartbeat", "RegistryCredential", "Replica", "Revision", "Rollout", "Webhook",
+    "WebhookDelivery",
 ]

@@ -30,4 +30,9 @@ class Rollout(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The progress mark (app.reconcile.progress.Mark), set at the rollout's first pass:
+    # the most replicas of its target seen ready at once, the fewest containers seen left
+    # to remove, and when either last got better (the progress deadline counts from it).
+    progress_ready: Mapped[int | None] = mapped_column(Integer)
+    progress_surplus: Mapped[int | None] = mapped_column(Integer)
     last_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,8 +6,8 @@ after a crash is always safe; a plan applied and then re-planned yields nothing 
 
 Containers are grouped by *slot* (replica ordinal). A slot whose containers run an older
 template is updated within the strategy's bounds: never more than
-``replicas + max_surge`` containers (stopping ones count) and never fewer than
-``replicas - max_unavailable`` ready ones.
+``replicas + max_surge`` containers (every one there is counts: stopping, crashed,
+created, restarting) and never fewer than ``replicas - max_unavailable`` ready ones.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.reconcile.host_access import Bind
 from app.reconcile.scheduler import Constraint, Occupancy, choose_host, refused_bind
 from app.reconcile.types import (
     Action,
@@ -68,6 +69,21 @@ def wants_restart(c: ObservedContainer, restart_policy: str) -> bool:
     if restart_policy == "on-failure":
         return c.exit_code not in (0, None)
     return True
+
+
+def misplaced(
+    c: ObservedContainer, hosts: Mapping[str, HostView], constraints: Sequence[Constraint],
+    binds: Sequence[Bind] = (),
+) -> bool:
+    """On a host it may no longer use: gone, drained, its labels no longer match, or its
+    allow list was narrowed so the host path is not for it now."""
+    host = hosts.get(c.host)
+    if host is None or not host.schedulable:
+        return True
+    if refused_bind(host, binds) is not None:
+        return True
+    labels = dict(host.labels)
+    return not all(k.matches(labels) for k in constraints)
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -132,13 +148,7 @@ class _Planner:
         )
 
     def _misplaced(self, c: ObservedContainer) -> bool:
-        host = self.host_by_name.get(c.host)
-        if host is None or not host.schedulable:
-            return True
-        if refused_bind(host, self.d.placement.binds) is not None:
-            return True  # its allow list was narrowed: the host path is not for it now
-        labels = dict(host.labels)
-        return not all(k.matches(labels) for k in self.constraints)
+        return misplaced(c, self.host_by_name, self.constraints, self.d.placement.binds)
 
     def _keep_order(self, c: ObservedContainer) -> tuple[bool, bool, str, str]:
         """Of several containers in one slot, the first is the one to keep."""
@@ -186,16 +196,18 @@ class _Planner:
         needs_update: list[tuple[int, list[ObservedContainer]]] = []
         missing: list[int] = []
         for slot in range(n):
-            current, old = self._slot_current(slot, by_slot.get(slot, []))
-            old = self._drop_dead_old(old)
+            current, outdated = self._slot_current(slot, by_slot.get(slot, []))
+            old = self._drop_dead_old(outdated)
             if current is not None and self.ready(current):
                 for c in old:
                     self.remove(c, f"replaced by revision {self.d.revision}")
             elif current is None and slot not in unknown_slots:
                 if old:
                     needs_update.append((slot, old))
-                else:
+                elif not outdated:
                     missing.append(slot)
+                # else its dead old containers go first; the next pass fills it, so the
+                # new one never stands beside them outside the surge budget.
 
         for slot in missing:
             self.create(slot, "missing replica")
@@ -278,8 +290,11 @@ class _Planner:
         if not needs_update:
             return
         n, s = self.d.replicas, self.d.strategy
-        counted = [c for c in self.reachable if c.state in LIVE_STATES] + self.unknown
-        total = len(counted) + sum(isinstance(a, Create) for a in self.actions)
+        # Every container there is counts, whatever its state: a crashed (exited) one stays
+        # on the engine until its back-off has passed, and one being removed in this very
+        # batch may still be there when the new one starts (they run concurrently).
+        total = (len(self.reachable) + len(self.unknown)
+                 + sum(isinstance(a, Create) for a in self.actions))
         ready = sum(
             1
             for c in self.reachable

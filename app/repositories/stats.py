@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from app.db import UTCDateTime
 from app.models import Deployment, Host, Rollout
 
 ACTIVE_ROLLOUT_STATES = ("pending", "in_progress")
@@ -37,9 +38,24 @@ def active_rollouts(session: Session) -> dict[str, int]:
     return {state: n for state, n in rows}
 
 
-def due_reconciles(session: Session, now: datetime) -> int:
-    """Deployments due a look that no worker holds (what the next resync enqueues)."""
-    return session.scalar(select(func.count()).select_from(Deployment).where(
+def _due(now: datetime):
+    return (
         (Deployment.next_reconcile_at.is_(None)) | (Deployment.next_reconcile_at <= now),
         (Deployment.lease_expires_at.is_(None)) | (Deployment.lease_expires_at < now),
-    )) or 0
+    )
+
+
+def due_reconciles(session: Session, now: datetime) -> int:
+    """Deployments due a look that no worker holds (what the next resync enqueues)."""
+    return session.scalar(select(func.count()).select_from(Deployment).where(*_due(now))) or 0
+
+
+def oldest_due_reconcile(session: Session, now: datetime) -> datetime | None:
+    """Since when the deployment that has waited longest for a look (among those due and
+    not held) has been due: its next_reconcile_at, or, never looked at since its desired
+    state changed, that change (updated_at); or when a dead worker's lease on it ran out,
+    if that was later. None when none is due."""
+    due_at = func.coalesce(Deployment.next_reconcile_at, Deployment.updated_at)
+    since = case((Deployment.lease_expires_at > due_at, Deployment.lease_expires_at),
+                 else_=due_at)
+    return session.scalar(select(type_coerce(func.min(since), UTCDateTime)).where(*_due(now)))

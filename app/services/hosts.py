@@ -20,7 +20,7 @@ from app.dockerhost.engine import drop_client
 from app.errors import Conflict, Invalid
 from app.logs import register_secret_values
 from app.models import Host
-from app.reconcile.liveness import HostNotice, Liveness, after_ping
+from app.reconcile.host_liveness import HostNotice, Liveness, after_ping
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo

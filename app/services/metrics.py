@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 
 from app.db import session_scope, utcnow
 from app.repositories import stats
+from app.services import liveness
 
 log = logging.getLogger(__name__)
 PHASES = ("pending", "progressing", "available", "degraded", "failed", "deleting")
@@ -33,6 +34,8 @@ class FleetCollector(Collector):
                 deployments = stats.deployments(session)
                 rollouts = stats.active_rollouts(session)
                 due = stats.due_reconciles(session, now)
+                oldest_due = stats.oldest_due_reconcile(session, now)
+                processes = liveness.report(session, now)
         except Exception:  # a scrape must not fail because the database blinked
             log.warning("metrics: the database could not be read", exc_info=True)
             return
@@ -70,6 +73,23 @@ class FleetCollector(Collector):
             "moorage_reconciles_due",
             "Deployments due a look that no worker holds; if it keeps growing, the workers "
             "are behind", value=due)
+        yield GaugeMetricFamily(
+            "moorage_oldest_due_reconcile_seconds",
+            "How long the deployment that has waited longest for a look (due, and no worker "
+            "holds it) has waited; 0 when none waits. Growing: nothing converges",
+            value=max(0.0, (now - oldest_due).total_seconds()) if oldest_due else 0.0)
+
+        g = GaugeMetricFamily(
+            "moorage_workers_alive",
+            "Worker and beat processes heard from within MOORAGE_PROCESS_STALE_AFTER_S; "
+            "alert when kind=worker is 0 or kind=beat is not 1", labels=["kind"])
+        for kind in liveness.KINDS:
+            g.add_metric([kind], processes.alive(kind))
+        yield g
+        yield GaugeMetricFamily(
+            "moorage_workers_consuming",
+            "Workers alive whose consumer ran connected to the broker within "
+            "MOORAGE_PROCESS_STALE_AFTER_S; alert when 0", value=processes.consuming)
 
     @staticmethod
     def _per_deployment(deployments: list[tuple[str, str, int, int, int]]) -> Iterator[Metric]:

@@ -12,7 +12,10 @@ import httpx
 
 @dataclass
 class Sampler:
-    """Every 100 ms: how many containers exist, and how many answer /healthz."""
+    """Every 100 ms: how many containers exist, and how many answer /healthz.
+
+    Every container on an engine counts, whatever its state (created, running, restarting,
+    exited): each holds a name, and each counts toward ``replicas + max_surge``."""
 
     engine_urls: list[str]
     deployment: str
@@ -48,9 +51,8 @@ class Sampler:
                         all=True, filters={"label": f"moorage.deployment={self.deployment}"})
                 except docker.errors.DockerException:
                     pass  # an engine this test stopped
-            alive = [c for c in listed if c["State"] not in ("exited", "dead")]
-            ready = sum(self._ready(c) for c in alive if c["State"] == "running")
-            self.samples.append((len(alive), ready))
+            ready = sum(self._ready(c) for c in listed if c["State"] == "running")
+            self.samples.append((len(listed), ready))
             self.times.append(stamp)
             self._stop.wait(0.1)
 
@@ -64,6 +66,11 @@ class Sampler:
         for api in self._apis:
             api.close()
         self._http.close()
+
+    @property
+    def most(self) -> int:
+        """The most containers seen at once."""
+        return max((s[0] for s in self.samples), default=0)
 
     def assert_bounds(self, replicas: int, max_surge: int, max_unavailable: int) -> None:
         assert len(self.samples) > 10, self.samples

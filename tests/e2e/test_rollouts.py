@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.conftest import Stack, wait_for
 from tests.e2e.sampling import Sampler
-from tests.support.dockerd import WEB_BAD, WEB_V1, WEB_V2
+from tests.support.dockerd import WEB_BAD, WEB_CRASH, WEB_V1, WEB_V2
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
@@ -153,3 +153,54 @@ def test_worker_killed_mid_rollout_finishes_within_bounds(stack: Stack) -> None:
         raise
     assert versions(stack, "kill") == ["v2"] * N
     assert len(container_ids(stack, "kill")) == N
+
+
+# A crash loop is no progress: the deadline counts from the last replica that became ready,
+# however often a crashed container is replaced. Slack: the pass that notices, on a busy box.
+SLACK_S = 10
+
+
+def test_a_crashing_deployment_fails_at_its_progress_deadline(stack: Stack) -> None:
+    deadline = 20
+    started = time.monotonic()
+    d = put(stack, "crashnew", {"image": WEB_CRASH, "replicas": 3,
+                                "update_strategy": {"progress_deadline_s": deadline}})
+    failed = stack.wait_rollout(d["current_rollout"]["id"], timeout=deadline + 60)
+    took = time.monotonic() - started
+    print(f"crashing deployment: {failed['state']} after {took:.1f}s: {failed['message']}")
+    assert failed["state"] == "failed", failed
+    assert f"no progress for {deadline}s (progress deadline)" in failed["message"], failed
+    assert deadline - 1 < took < deadline + SLACK_S, took
+    status = stack.deployment("crashnew")["status"]
+    assert status["phase"] == "failed" and "progress deadline" in status["message"], status
+
+
+def test_an_update_to_a_crashing_image_rolls_back_at_its_deadline_within_the_surge(
+    stack: Stack,
+) -> None:
+    n, deadline = 3, 15
+    strategy = {"max_surge": 1, "max_unavailable": 0, "min_ready_s": 0.5,
+                "progress_deadline_s": 60}
+    body = {"image": WEB_V1, "replicas": n, "health_check": CHECK, "update_strategy": strategy}
+    d = put(stack, "crashup", body)
+    assert stack.wait_rollout(d["current_rollout"]["id"])["state"] == "succeeded"
+
+    with Sampler([stack.engine.url], "crashup") as sampler:
+        started = time.monotonic()
+        d = put(stack, "crashup", {**body, "image": WEB_CRASH,
+                                   "update_strategy": {**strategy, "progress_deadline_s": deadline}})
+        failed = stack.wait_rollout(d["current_rollout"]["id"], timeout=deadline + 60)
+        took = time.monotonic() - started
+        rollback = stack.deployment("crashup")["current_rollout"]
+        back = stack.wait_rollout(rollback["id"], timeout=60)
+    print(f"update to a crashing image: {failed['state']} after {took:.1f}s, "
+          f"at most {sampler.most} containers: {failed['message']}")
+    assert failed["state"] == "rolled_back", failed
+    assert f"no progress for {deadline}s (progress deadline)" in failed["message"], failed
+    assert deadline - 1 < took < deadline + SLACK_S, took
+    assert rollback["kind"] == "rollback" and back["state"] == "succeeded", back
+    # Crashed containers count too: never more than replicas + max_surge on the engine.
+    assert sampler.most <= n + 1, sampler.samples
+    sampler.assert_bounds(n, 1, 0)
+    assert versions(stack, "crashup") == ["v1"] * n
+    assert len(container_ids(stack, "crashup")) == n

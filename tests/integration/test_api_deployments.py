@@ -1045,7 +1045,10 @@ def test_v1_needs_a_token_and_operations_do_not(client: TestClient, name: str) -
 
 def test_health_and_readiness(client: TestClient, name: str) -> None:
     assert ok(client.get("/healthz")) == {"status": "ok"}
-    assert ok(client.get("/readyz")) == {"status": "ready"}
+    ready = ok(client.get("/readyz"))
+    assert ready["status"] == "ready"
+    assert {name: c["ok"] for name, c in ready["checks"].items()} == {
+        "database": True, "broker": True}
 
 
 def test_metrics_are_prometheus_text(client: TestClient, name: str) -> None:

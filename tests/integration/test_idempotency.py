@@ -169,3 +169,21 @@ def test_openapi_documents_the_header_on_every_creating_post(client: TestClient)
             if "Idempotency-Key" in names:
                 found.add(op["operationId"])
     assert found == IDEMPOTENT
+
+
+def test_a_webhook_secret_is_not_kept_for_replays(client) -> None:
+    import sqlalchemy as sa
+
+    from app.db import session_scope
+    from app.models import IdempotencyKey
+
+    assert client.put("/v1/deployments/web", json={"image": "moorage-test/web:v1"}).status_code == 201
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    first = client.post("/v1/deployments/web/webhooks", json={"kind": "generic"}, headers=headers)
+    assert first.status_code == 201 and first.json()["secret"]
+    again = client.post("/v1/deployments/web/webhooks", json={"kind": "generic"}, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"] and again.json()["secret"] is None
+    with session_scope() as session:
+        stored = session.scalars(sa.select(IdempotencyKey.response_body)).all()
+    assert first.json()["secret"] not in repr(stored)

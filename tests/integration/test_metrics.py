@@ -45,3 +45,36 @@ def test_fleet_counts_for_anyone_and_names_for_readers(client: TestClient) -> No
 
     bad = TestClient(client.app).get("/metrics", headers={"Authorization": "Bearer mrg_nope"})
     assert bad.status_code == 401
+
+
+def test_oldest_due_reconcile_counts_from_when_it_became_due(client: TestClient) -> None:
+    from datetime import timedelta
+
+    from app.db import session_scope, utcnow
+    from app.models import Deployment
+
+    def value() -> float:
+        return _value(TestClient(client.app).get("/metrics").text,
+                      "moorage_oldest_due_reconcile_seconds")
+
+    assert value() == 0  # nothing waits
+    names = ("waits", "later", "held", "orphaned")
+    for name in names:
+        assert client.put(f"/v1/deployments/{name}", json={"image": "nginx:1.27"}).status_code == 201
+    now = utcnow()
+    ago = lambda s: now - timedelta(seconds=s)  # noqa: E731
+    with session_scope() as session:
+        rows = {d.name: d for d in session.query(Deployment)}
+        rows["waits"].next_reconcile_at = ago(40)
+        rows["later"].next_reconcile_at = ago(-60)  # not due yet
+        # Held by a live worker: being looked at, not waiting.
+        rows["held"].next_reconcile_at = ago(90)
+        rows["held"].lease_owner, rows["held"].lease_expires_at = "w:1", ago(-10)
+        # Its worker died: due since the lease ran out, not since it was due.
+        rows["orphaned"].next_reconcile_at = ago(120)
+        rows["orphaned"].lease_owner, rows["orphaned"].lease_expires_at = "w:2", ago(30)
+    assert 40 <= value() < 50
+    with session_scope() as session:  # never looked at since its desired state changed
+        waits = session.query(Deployment).filter_by(name="waits").one()
+        waits.next_reconcile_at, waits.updated_at = None, ago(70)
+    assert 70 <= value() < 80

@@ -3,10 +3,13 @@ run's admin token, over every operation: never a 500, and every answer matches t
 (body, status code, content type). Cases it found are regular tests in
 tests/integration/test_found_by_schemathesis.py.
 
-Two adjustments keep it fast and finite, and are the only ones:
+Three adjustments keep it fast, finite and true, and are the only ones:
 - no `Accept: text/event-stream` on list_events (that is an endless SSE stream; the JSON
   page is fuzzed, the stream has its own tests);
-- `?wait=` of get_rollout is capped at 0.5 s (a long poll, by design, holds the request).
+- `?wait=` of get_rollout is capped at 0.5 s (a long poll, by design, holds the request);
+- healthz_workers may answer 503: no worker or beat runs here, and that is its documented
+  answer then (its body is still checked against the schema; tests/integration/
+  test_liveness.py runs real ones).
 A deployment named `web` exists in each test's fresh tables.
 """
 
@@ -90,4 +93,7 @@ def test_api(case: schemathesis.Case, live_app: str) -> None:
             case.query["wait"] = 0.5
     # The client's own token header, except for the webhook trigger (no bearer token).
     headers = {} if case.operation.path == "/v1/hooks/{webhook_id}" else AUTH
-    case.call_and_validate(base_url=live_app, headers=headers, checks=CHECKS, timeout=10)
+    checks = CHECKS
+    if case.operation.definition.raw.get("operationId") == "healthz_workers":
+        checks = [c for c in CHECKS if c is not not_a_server_error]
+    case.call_and_validate(base_url=live_app, headers=headers, checks=checks, timeout=10)

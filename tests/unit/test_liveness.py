@@ -1,81 +1,70 @@
-"""The heartbeat's rule: ready, unreachable, lost (issue 10: the decision in the core)."""
+"""What /healthz/workers concludes from the rows processes write (app.services.liveness)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import uuid
 
-from hypothesis import given
-from hypothesis import strategies as st
+from app.models import ProcessHeartbeat
+from app.services.liveness import judge
+from tests.unit.factories import T0, at
 
-from app.reconcile.liveness import Liveness, after_ping
-from app.reconcile.types import HostState
-
-T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-GRACE = timedelta(seconds=15)
-TICK = timedelta(seconds=5)
+STALE_S = 15.0
 
 
-def ping(before: Liveness, error: str | None, at: datetime):
-    return after_ping("h1", before, error, tick_started=at, grace=GRACE, tick=TICK)
+def row(kind: str, seen: float, broker: float | None = None, pid: int = 1) -> ProcessHeartbeat:
+    """A process last seen ``seen`` s after T0 (and with the broker at ``broker``)."""
+    return ProcessHeartbeat(
+        id=uuid.uuid4(), kind=kind, hostname="h", pid=pid, started_at=T0,
+        last_seen_at=at(seen), broker_seen_at=None if broker is None else at(broker))
 
 
-def test_a_ready_host_that_answers_is_no_news() -> None:
-    v = ping(Liveness(HostState.READY), None, T0)
-    assert v.liveness == Liveness(HostState.READY) and v.notice is None
+NOW = at(100)
 
 
-def test_a_missed_heartbeat_makes_it_unreachable_and_says_so_once() -> None:
-    first = ping(Liveness(HostState.READY), "timed out", T0)
-    assert first.liveness == Liveness(HostState.UNREACHABLE, T0, None)
-    assert first.notice.reason == "HostUnreachable" and "timed out" in first.notice.message
-    again = ping(first.liveness, "timed out", T0 + TICK)
-    assert again.liveness.unreachable_since == T0 and again.notice is None
+def test_one_consuming_worker_and_one_beat_is_healthy() -> None:
+    report = judge([row("worker", 99, broker=99.5), row("beat", 98, broker=97)], NOW, STALE_S)
+    assert report.healthy, report.problems
+    assert (report.alive("worker"), report.consuming, report.alive("beat")) == (1, 1, 1)
+    worker, beat = report.processes
+    assert (worker.alive, worker.consuming) == (True, True)
+    assert (beat.alive, beat.consuming) == (True, None)  # beat does not consume
 
 
-def test_lost_at_the_tick_nearest_the_grace_end_once() -> None:
-    live = Liveness(HostState.UNREACHABLE, T0, None)
-    assert ping(live, "down", T0 + GRACE - TICK).liveness.lost_at is None
-    # 2.5 s before the grace ends is nearer than the next tick, 2.5 s after it.
-    lost = ping(live, "down", T0 + GRACE - TICK / 2)
-    assert lost.liveness.lost_at == T0 + GRACE - TICK / 2
-    assert lost.notice.reason == "HostLost"
-    later = ping(lost.liveness, "down", T0 + GRACE + TICK)
-    assert later.liveness.lost_at == lost.liveness.lost_at and later.notice is None
+def test_nothing_heard_from_is_two_problems() -> None:
+    report = judge([], NOW, STALE_S)
+    assert not report.healthy
+    assert [p.split(" (")[0] for p in report.problems] == ["no worker is alive",
+                                                             "no beat is alive"]
 
 
-def test_an_answer_makes_any_host_ready_again() -> None:
-    for before in (Liveness(HostState.UNREACHABLE, T0, None), Liveness(HostState.UNREACHABLE, T0, T0),
-                   Liveness(HostState.PENDING)):
-        v = ping(before, None, T0 + GRACE * 3)
-        assert v.liveness == Liveness(HostState.READY)
-        assert v.notice.reason == "HostReady"
+def test_a_worker_gone_quiet_is_not_alive_even_if_another_is() -> None:
+    dead, live = row("worker", 84, broker=84, pid=7), row("worker", 99, broker=99, pid=8)
+    report = judge([dead, live, row("beat", 99)], NOW, STALE_S)
+    assert report.healthy
+    assert [(p.pid, p.alive, p.consuming) for p in report.processes[:2]] == [
+        (7, False, False), (8, True, True)]
+    report = judge([dead, row("beat", 99)], NOW, STALE_S)
+    assert report.problems == ["no worker is alive (none heard from in 15 s)"]
 
 
-@given(st.lists(st.booleans(), min_size=1, max_size=60))
-def test_any_sequence_of_answers(answers: list[bool]) -> None:
-    """Over any run of ticks: lost exactly when unreachable for about the grace, never
-    sooner than half a tick before it; one notice per change of state; ready on answer."""
-    live = Liveness(HostState.READY)
-    down_since: datetime | None = None
-    lost_notices = 0
-    for i, answered in enumerate(answers):
-        at = T0 + i * TICK
-        before = live
-        v = ping(before, None if answered else "down", at)
-        live = v.liveness
-        if answered:
-            down_since = None
-            assert live == Liveness(HostState.READY)
-            assert (v.notice is not None) == (before.state != HostState.READY)
-            continue
-        down_since = down_since or at
-        assert live.state == HostState.UNREACHABLE and live.unreachable_since == down_since
-        if live.lost_at is not None:
-            assert live.lost_at - down_since >= GRACE - TICK / 2
-            assert live.lost_at - down_since < GRACE + TICK / 2
-        if v.notice is not None and v.notice.reason == "HostLost":
-            lost_notices += 1
-            assert live.lost_at == at
-        if before.state == HostState.READY:
-            assert v.notice is not None
-    assert lost_notices <= answers.count(False)
+def test_a_live_worker_that_does_not_consume_is_a_problem() -> None:
+    # The process lives (its thread writes), but its consumer has not run connected to
+    # the broker for longer than the window: lost broker, or a wedged consumer.
+    for broker in (None, 80):
+        report = judge([row("worker", 99, broker=broker), row("beat", 99)], NOW, STALE_S)
+        assert report.problems == [
+            "1 worker(s) alive, but none has consumed from the broker in 15 s"]
+        assert report.alive("worker") == 1 and report.consuming == 0
+
+
+def test_exactly_one_beat() -> None:
+    workers = [row("worker", 99, broker=99)]
+    report = judge([*workers, row("beat", 99), row("beat", 98)], NOW, STALE_S)
+    assert report.problems == ["2 beats are alive: run exactly one"]
+    # A beat that died and the one that replaced it: one alive, fine.
+    assert judge([*workers, row("beat", 50), row("beat", 99)], NOW, STALE_S).healthy
+
+
+def test_the_window_is_inclusive() -> None:
+    report = judge([row("worker", 85, broker=85), row("beat", 85)], NOW, STALE_S)
+    assert report.healthy

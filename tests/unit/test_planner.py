@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -522,6 +523,54 @@ def test_rolling_update_stalls_when_surge_impossible_and_no_unavailability_allow
 
 
 @pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        pytest.param("exited", [], id="crashed-waiting-out-its-back-off"),
+        pytest.param("dead", [], id="dead-waiting-out-its-back-off"),
+        pytest.param("created", ["start 0/new@h1"], id="created"),
+        pytest.param("restarting", [], id="restarting"),
+        pytest.param("running", [], id="running-not-yet-ready"),
+    ],
+)
+def test_a_new_container_in_any_state_holds_the_surge(state, expected):
+    # 3 old ready replicas, max_surge 1: the surge container of slot 0 exists, whatever its
+    # state, so slot 1 gets none (a crashed one counted for nothing: 3 crashed beside 3 old).
+    d = desired(3, max_surge=1, max_unavailable=0, min_ready_s=5)
+    old = fleet(3, template=OLD, started_at=at(-3600))
+    dead = state in ("exited", "dead")
+    new0 = container(0, state=state, exit_code=1 if dead else None, finished_at=T0 if dead else None, started_at=T0)
+
+    p = plan(d, [*old, new0], hosts("h1"), {0: SlotRestarts(1, T0)}, now=at(1))
+
+    assert describe(p) == expected
+    assert creates(p) == []
+
+
+def test_a_crashed_surge_container_is_replaced_in_its_own_slot_never_beside_it():
+    d = desired(3, max_surge=1, max_unavailable=0)
+    old = fleet(3, template=OLD, started_at=at(-3600))
+    new0 = exited(0, 1, finished=T0)
+
+    # Its back-off is over: it goes; nothing new while it may still be there.
+    p = plan(d, [*old, new0], hosts("h1"), {0: SlotRestarts(1, T0)}, now=at(60))
+    assert p.actions == (Remove(new0, "exited with code 1", crashed=True),)
+
+    # Gone: slot 0 gets the surge again (not slot 1).
+    p = plan(d, old, hosts("h1"), {0: SlotRestarts(2, at(60))}, now=at(60))
+    assert describe(p) == ["create 0@h1"]
+
+
+def test_a_slot_of_dead_old_containers_is_refilled_once_they_are_gone():
+    d = desired(2, max_surge=0, max_unavailable=1)
+    observed = [container(0, template=OLD), exited(1, 1, template=OLD)]
+
+    p = plan(d, observed, hosts("h1"), now=T0)
+    assert describe(p) == ["remove 1/old@h1"]  # not a create beside it: that would be 3
+
+    assert describe(plan(d, observed[:1], hosts("h1"), now=T0)) == ["create 1@h1"]
+
+
+@pytest.mark.parametrize(
     ("min_ready_s", "now_s", "ready", "wake_s"),
     [
         pytest.param(0, 0, True, None, id="no-min-ready"),
@@ -738,6 +787,8 @@ class Sim:
     now: datetime = T0
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     create_state: str = "running"  # "created": a Create needs a Start before it runs
+    # What becomes of a container the moment it runs (e.g. it crashes): None, it runs.
+    fate: Callable[[ObservedContainer, datetime], ObservedContainer] | None = None
     tick: timedelta = timedelta(seconds=1)
     log: list = field(default_factory=list)  # every action applied, in order
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -773,9 +824,11 @@ class Sim:
                         host_ports=d.placement.host_ports if running else (),
                     )
                 )
+                if running:
+                    self.observed[-1] = self._run(self.observed[-1])
             elif isinstance(a, Start):
                 self.observed = [
-                    replace(c, state="running", started_at=self.now, host_ports=d.placement.host_ports)
+                    self._run(replace(c, state="running", started_at=self.now, host_ports=d.placement.host_ports))
                     if c.container_id == a.container.container_id
                     else c
                     for c in self.observed
@@ -792,6 +845,9 @@ class Sim:
             self.now += self.tick
         elif p.wake_at is not None:
             self.now = p.wake_at
+
+    def _run(self, c: ObservedContainer) -> ObservedContainer:
+        return self.fate(c, self.now) if self.fate is not None else c
 
     def step(self) -> Plan:
         p = self.plan()
@@ -1119,3 +1175,93 @@ def test_rolling_update_never_overcommits_a_host(data, strategy, old_cpus, new_c
         sim.apply(p)
         if p.empty and p.wake_at is None:
             break
+
+
+def _there(observed: list[ObservedContainer], hs: list[HostView]) -> list[ObservedContainer]:
+    """What exists as far as the planner knows: every state, reachable or not (not lost)."""
+    state = {h.name: h.state for h in hs}
+    return [c for c in observed if state.get(c.host) in (READY, UNREACHABLE)]
+
+
+def _ready_slots(d: Desired, observed: list[ObservedContainer], hs: list[HostView], now: datetime) -> set[int]:
+    reachable = {h.name for h in hs if h.state is READY}
+    return {
+        c.slot
+        for c in observed
+        if c.host in reachable and 0 <= c.slot < d.replicas and is_ready(c, d.strategy.min_ready_s, now)
+    }
+
+
+@FAST
+@given(scenarios(policies=("always", "on-failure", "never")))
+def test_no_state_mix_lets_a_surge_exceed_replicas_plus_max_surge(sc: Scenario):
+    """Any mix of states: a create beside an existing container (a surge) is made only when
+    everything there, in any state, plus all the creates stays within replicas + max_surge;
+    and the plan never takes ready replicas below replicas - max_unavailable (nor lower
+    than they already are)."""
+    d, s = sc.desired, sc.desired.strategy
+    p = plan(d, sc.observed, sc.hosts, sc.restarts, now=T0)
+
+    there = _there(sc.observed, sc.hosts)
+    surges = [a for a in creates(p) if a.slot in {c.slot for c in there}]
+    if surges:
+        assert len(there) + len(creates(p)) <= d.replicas + s.max_surge, describe(p)
+    before = _ready_slots(d, sc.observed, sc.hosts, T0)
+    gone = {c.container_id for c in removed(p)}
+    after = _ready_slots(d, [c for c in sc.observed if c.container_id not in gone], sc.hosts, T0)
+    assert len(after) >= min(len(before), d.replicas - s.max_unavailable), describe(p)
+
+
+def _never_ready(fates: list[str]) -> Callable[[ObservedContainer, datetime], ObservedContainer]:
+    """A broken image: each container it runs ends in the next of ``fates``, never ready."""
+    turn = itertools.cycle(fates)
+
+    def fate(c: ObservedContainer, now: datetime) -> ObservedContainer:
+        if c.template_hash != NEW:
+            return c
+        how = next(turn)
+        if how == "crash":
+            return replace(c, state="exited", exit_code=1, finished_at=now)
+        if how == "restarting":
+            return replace(c, state="restarting")
+        return replace(c, health=how)  # running: "unhealthy" or "starting" forever
+
+    return fate
+
+
+broken = st.lists(st.sampled_from(["crash", "crash", "restarting", "unhealthy", "starting"]), min_size=1, max_size=6)
+
+
+@SLOW
+@given(
+    n=st.integers(1, 8),
+    strategy=surge_unavailable,
+    n_hosts=st.integers(1, 3),
+    min_ready_s=min_ready,
+    create_state=st.sampled_from(["running", "created"]),
+    fates=broken,
+    steps=st.integers(10, 120),
+)
+def test_rolling_to_a_broken_image_stays_within_the_bounds_however_long(
+    n, strategy, n_hosts, min_ready_s, create_state, fates, steps
+):
+    """Ready old replicas, a new image whose containers crash, hang restarting or never
+    pass their check: at every step at most replicas + max_surge containers exist in any
+    state (those removed in the batch still counted) and at least replicas - max_unavailable
+    are ready."""
+    surge, unavailable = strategy
+    hs = hosts(*[f"h{i}" for i in range(n_hosts)])
+    old = fleet(n, template=OLD, host_names=tuple(h.name for h in hs), started_at=at(-3600))
+    d = desired(n, max_surge=surge, max_unavailable=unavailable, min_ready_s=min_ready_s)
+    sim = Sim(d, old, hs, create_state=create_state, fate=_never_ready(fates), backoff=BackoffPolicy(0.5, 8.0))
+
+    for _ in range(steps):
+        p = sim.plan()
+        gone = {c.container_id for c in removed(p)}
+        assert len(sim.observed) + len(creates(p)) <= n + surge, describe(p)
+        kept = [c for c in sim.observed if c.container_id not in gone]
+        assert len(_ready_slots(d, kept, hs, sim.now)) >= n - unavailable, describe(p)
+        sim.apply(p)
+        if p.empty:
+            # Nothing to do until a back-off ends; a hung container gives no wake at all.
+            sim.now = p.wake_at or sim.now + timedelta(seconds=30)

@@ -12,6 +12,7 @@ from app import jobs
 from app.config import Settings, get_settings
 from app.db import session_scope, utcnow
 from app.dockerhost import EngineError
+from app.reconcile import progress
 from app.reconcile.planner import BackoffPolicy, plan, summarize
 from app.reconcile.types import HostState
 from app.repositories import deployments as deployment_repo
@@ -159,19 +160,24 @@ class Reconciler:
             backoff=self.backoff,
         )
         summary = summarize(ctx.desired, obs.containers, obs.views, ctx.restarts, now=now)
-        recorded = record_observation(ctx, obs, the_plan, summary, self.settings)
-        if recorded is None:
+        seen = progress.level(ctx.desired, obs.containers, obs.views, now=now)
+        recorded = record_observation(ctx, obs, the_plan, summary, seen, self.settings)
+        if recorded.done is None:
             return 0.0  # stale: plan again against the new desired state
-        if recorded:
+        if recorded.done:
             return None  # converged, deleted, or failed for good
         if the_plan.empty:
             wake = [t for t in (the_plan.wake_at, obs.next_probe_at) if t is not None]
             if any(v.state is HostState.UNREACHABLE for v in obs.views):
                 # Replicas wait on a host that may come back or be declared lost.
                 wake.append(utcnow() + timedelta(seconds=self.settings.resync_interval_s))
-            if wake:
-                return max(0.05, (min(wake) - utcnow()).total_seconds())
-            return POLL_S
+            if not wake:
+                return POLL_S
+            if recorded.deadline_at is not None:
+                # Waiting out a back-off must not carry a rollout past its deadline: look
+                # again when it is due, so it fails then, not a back-off later.
+                wake.append(recorded.deadline_at)
+            return max(0.05, (min(wake) - utcnow()).total_seconds())
         outcomes = execute(ctx, the_plan, self.settings)
         return record_outcomes(ctx, outcomes, self.backoff)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from app.db import session_scope, utcnow
 from app.dockerhost import ContainerGone, EngineError
 from app.errors import AppError
 from app.models import Deployment, Replica, Rollout
+from app.reconcile import progress
 from app.reconcile.planner import BackoffPolicy, Summary
 from app.reconcile.types import Create, Plan, Remove, SlotRestarts, Start
 from app.repositories import deployments as deployment_repo
@@ -36,24 +38,48 @@ REPLICA_STATE = {
 }
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """``done``: True when nothing is left to do, None when the desired state moved under
+    this pass (its plan is stale). ``deadline_at``: when the active rollout fails unless it
+    progresses first (the loop looks again by then, whatever else it waits for)."""
+
+    done: bool | None
+    deadline_at: datetime | None = None
+
+
 def _rollout(session: Session, deployment: Deployment) -> Rollout | None:
     active = rollout_repo.active(session, deployment.id)
     return active[0] if active else None
 
 
+def _mark(rollout: Rollout) -> progress.Mark | None:
+    """The progress mark stored on the rollout; None before its first pass."""
+    ready, surplus, at = rollout.progress_ready, rollout.progress_surplus, rollout.last_progress_at
+    if ready is None or surplus is None or at is None:
+        return None
+    return progress.Mark(ready, surplus, at)
+
+
+def _started(rollout: Rollout) -> datetime:
+    """Where its progress clock starts before a mark is set. (last_progress_at: a rollout
+    from before marks were stored keeps the clock it had.)"""
+    return rollout.last_progress_at or rollout.started_at or rollout.created_at
+
+
 def record_observation(
-    ctx: Context, obs: Observation, the_plan: Plan, summary: Summary, settings: Settings
-) -> bool | None:
-    """Write replicas, status and rollout progress. True when nothing is left to do,
-    None when the desired state moved under this pass (its plan is stale)."""
+    ctx: Context, obs: Observation, the_plan: Plan, summary: Summary, seen: progress.Level,
+    settings: Settings,
+) -> Recorded:
+    """Write replicas, status and rollout progress."""
     with session_scope() as session:
         deployment = deployment_repo.find(session, ctx.deployment_id)
         if deployment is None:
-            return True
+            return Recorded(True)
         if deployment.generation != ctx.generation:
             # Desired state changed while we looked: conclusions drawn from the old
             # one (this rollout succeeded, that one is late) would be wrong. Re-plan.
-            return None
+            return Recorded(None)
         rollout = _rollout(session, deployment)
         now = utcnow()
         if rollout is not None and rollout.state == "pending":
@@ -75,16 +101,20 @@ def record_observation(
             if rollout is not None:
                 transition(rollout, "succeeded", "every replica removed")
             session.delete(deployment)
-            return True
+            return Recorded(True)
+        deadline_at = None
         if rollout is not None:
-            _progress(rollout, summary)
+            mark = _progress(rollout, summary, seen, now)
+            deadline_at = progress.deadline_at(mark, ctx.progress_deadline_s,
+                                               started=_started(rollout))
             if done and rollout.to_revision == deployment.revision:
                 transition(rollout, "succeeded",
                            f"{summary.ready}/{summary.replicas} replicas ready")
                 event_repo.record(session, deployment.id, "RolloutSucceeded",
                                   rollout.message, rollout_id=rollout.id)
-                rollout = None
-            elif _past_deadline(ctx, rollout, now):
+                rollout, deadline_at = None, None
+            elif progress.past_deadline(mark, ctx.progress_deadline_s,
+                                        started=_started(rollout), now=now):
                 reason = _deadline_passed(ctx)
                 if probe := _failing_probe(ctx, obs):
                     reason = f"{reason}: {probe}"
@@ -92,7 +122,7 @@ def record_observation(
                         session, deployment.id, rollout.started_at or rollout.created_at):
                     reason = f"{reason}; last warning: {last.message}"
                 _fail_rollout(session, deployment, rollout, reason, ctx)
-                return False  # a rollback may have begun: the next pass plans it
+                return Recorded(False)  # a rollback may have begun: the next pass plans it
         if rollout is not None:
             # An active rollout says what holds it up (e.g. no host allows a host path it
             # binds, or matches its constraints); a finished one keeps its own message.
@@ -109,7 +139,7 @@ def record_observation(
             if ctx.health_check:
                 wait = min(wait, ctx.health_check.interval_s)
             deployment.next_reconcile_at = now + timedelta(seconds=wait)
-        return done
+        return Recorded(done, deadline_at)
 
 
 def _sync_replicas(
@@ -194,19 +224,18 @@ def _write_status(
     ]
 
 
-def _progress(rollout: Rollout, summary: Summary) -> None:
-    changed = (rollout.updated, rollout.ready) != (summary.updated, summary.ready)
+def _progress(
+    rollout: Rollout, summary: Summary, seen: progress.Level, now: datetime
+) -> progress.Mark:
+    """Store the counts shown to callers, and the mark the progress rule returns."""
     rollout.desired = summary.replicas
     rollout.updated = summary.updated
     rollout.ready = summary.ready
     rollout.unavailable = summary.unavailable
-    if changed:
-        rollout.last_progress_at = utcnow()
-
-
-def _past_deadline(ctx: Context, rollout: Rollout, now: datetime) -> bool:
-    since = rollout.last_progress_at or rollout.started_at or rollout.created_at
-    return since is not None and (now - since).total_seconds() > ctx.progress_deadline_s
+    mark = progress.advance(_mark(rollout), seen, now=now, started=_started(rollout))
+    rollout.progress_ready, rollout.progress_surplus = mark.ready, mark.surplus
+    rollout.last_progress_at = mark.at
+    return mark
 
 
 def _failing_probe(ctx: Context, obs: Observation) -> str:
@@ -331,7 +360,9 @@ def record_failure(ctx: Context, exc: EngineError) -> float | None:
         rollout = _rollout(session, deployment)
         message = str(exc)
         if exc.temporary:
-            if rollout is None or not _past_deadline(ctx, rollout, utcnow()):
+            if rollout is None or not progress.past_deadline(
+                    _mark(rollout), ctx.progress_deadline_s, started=_started(rollout),
+                    now=utcnow()):
                 return 1.0
             message = f"{_deadline_passed(ctx)}: {exc}"
         _fail_rollout(session, deployment, rollout, message, ctx)

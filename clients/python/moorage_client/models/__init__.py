@@ -3,6 +3,7 @@
 from .condition import Condition
 from .delivery_read import DeliveryRead
 from .delivery_read_outcome import DeliveryReadOutcome
+from .dependency_check import DependencyCheck
 from .deployment_create import DeploymentCreate
 from .deployment_create_env import DeploymentCreateEnv
 from .deployment_create_labels import DeploymentCreateLabels
@@ -53,7 +54,13 @@ from .port_spec import PortSpec
 from .port_spec_protocol import PortSpecProtocol
 from .problem import Problem
 from .problem_errors_type_0_item import ProblemErrorsType0Item
+from .process_status import ProcessStatus
+from .process_status_kind import ProcessStatusKind
 from .readiness import Readiness
+from .readiness_checks import ReadinessChecks
+from .readiness_problem import ReadinessProblem
+from .readiness_problem_checks import ReadinessProblemChecks
+from .readiness_problem_errors_type_0_item import ReadinessProblemErrorsType0Item
 from .registry_auth import RegistryAuth
 from .registry_auth_read import RegistryAuthRead
 from .registry_credential_read import RegistryCredentialRead
@@ -92,11 +99,15 @@ from .webhook_created import WebhookCreated
 from .webhook_created_kind import WebhookCreatedKind
 from .webhook_read import WebhookRead
 from .webhook_read_kind import WebhookReadKind
+from .workers_health import WorkersHealth
+from .workers_problem import WorkersProblem
+from .workers_problem_errors_type_0_item import WorkersProblemErrorsType0Item
 
 __all__ = (
     "Condition",
     "DeliveryRead",
     "DeliveryReadOutcome",
+    "DependencyCheck",
     "DeploymentCreate",
     "DeploymentCreateEnv",
     "DeploymentCreateLabels",
@@ -147,7 +158,13 @@ __all__ = (
     "PortSpecProtocol",
     "Problem",
     "ProblemErrorsType0Item",
+    "ProcessStatus",
+    "ProcessStatusKind",
     "Readiness",
+    "ReadinessChecks",
+    "ReadinessProblem",
+    "ReadinessProblemChecks",
+    "ReadinessProblemErrorsType0Item",
     "RegistryAuth",
     "RegistryAuthRead",
     "RegistryCredentialRead",
@@ -186,4 +203,7 @@ __all__ = (
     "WebhookCreateKind",
     "WebhookRead",
     "WebhookReadKind",
+    "WorkersHealth",
+    "WorkersProblem",
+    "WorkersProblemErrorsType0Item",
 )

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.readiness_checks import ReadinessChecks
+
 
 T = TypeVar("T", bound="Readiness")
 
@@ -14,19 +18,24 @@ class Readiness:
     """
     Attributes:
         status (Literal['ready']):
+        checks (ReadinessChecks): The API's own dependencies: `database` and `broker`
     """
 
     status: Literal["ready"]
+    checks: ReadinessChecks
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         status = self.status
+
+        checks = self.checks.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "status": status,
+                "checks": checks,
             }
         )
 
@@ -34,13 +43,18 @@ class Readiness:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.readiness_checks import ReadinessChecks  # noqa: PLC0415
+
         d = dict(src_dict)
         status = cast(Literal["ready"], d.pop("status"))
         if status != "ready":
             raise ValueError(f"status must match const 'ready', got '{status}'")
 
+        checks = ReadinessChecks.from_dict(d.pop("checks"))
+
         readiness = cls(
             status=status,
+            checks=checks,
         )
 
         readiness.additional_properties = d

@@ -5,8 +5,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.problem import Problem
 from ...models.readiness import Readiness
+from ...models.readiness_problem import ReadinessProblem
 from ...types import Response
 
 
@@ -20,14 +20,16 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | Readiness | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Readiness | ReadinessProblem | None:
     if response.status_code == 200:
         response_200 = Readiness.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 503:
-        response_503 = Problem.from_dict(response.json())
+        response_503 = ReadinessProblem.from_dict(response.json())
 
         return response_503
 
@@ -37,7 +39,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | Readiness]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Readiness | ReadinessProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -49,17 +53,19 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem | Readiness]:
+) -> Response[Readiness | ReadinessProblem]:
     """Readyz
 
-     Readiness: the database and the broker answer.
+     Readiness of this API process: its own dependencies, the database and the broker,
+    answer (each check's outcome and time in `checks`). Whether workers and beat run is
+    GET /healthz/workers.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | Readiness]
+        Response[Readiness | ReadinessProblem]
     """
 
     kwargs = _get_kwargs()
@@ -74,17 +80,19 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Problem | Readiness | None:
+) -> Readiness | ReadinessProblem | None:
     """Readyz
 
-     Readiness: the database and the broker answer.
+     Readiness of this API process: its own dependencies, the database and the broker,
+    answer (each check's outcome and time in `checks`). Whether workers and beat run is
+    GET /healthz/workers.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | Readiness
+        Readiness | ReadinessProblem
     """
 
     return sync_detailed(
@@ -95,17 +103,19 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Problem | Readiness]:
+) -> Response[Readiness | ReadinessProblem]:
     """Readyz
 
-     Readiness: the database and the broker answer.
+     Readiness of this API process: its own dependencies, the database and the broker,
+    answer (each check's outcome and time in `checks`). Whether workers and beat run is
+    GET /healthz/workers.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | Readiness]
+        Response[Readiness | ReadinessProblem]
     """
 
     kwargs = _get_kwargs()
@@ -118,17 +128,19 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Problem | Readiness | None:
+) -> Readiness | ReadinessProblem | None:
     """Readyz
 
-     Readiness: the database and the broker answer.
+     Readiness of this API process: its own dependencies, the database and the broker,
+    answer (each check's outcome and time in `checks`). Whether workers and beat run is
+    GET /healthz/workers.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | Readiness
+        Readiness | ReadinessProblem
     """
 
     return (

@@ -97,7 +97,8 @@ def sync_detailed(
     """Create Webhook
 
      Make a webhook for a deployment. The answer carries its `url` and, once only, the
-    `secret` that signs deliveries.
+    `secret` that signs deliveries (a replay of the same `Idempotency-Key` answers it as
+    null: it is never stored in the clear).
 
     Args:
         name (str): A DNS label
@@ -138,7 +139,8 @@ def sync(
     """Create Webhook
 
      Make a webhook for a deployment. The answer carries its `url` and, once only, the
-    `secret` that signs deliveries.
+    `secret` that signs deliveries (a replay of the same `Idempotency-Key` answers it as
+    null: it is never stored in the clear).
 
     Args:
         name (str): A DNS label
@@ -174,7 +176,8 @@ async def asyncio_detailed(
     """Create Webhook
 
      Make a webhook for a deployment. The answer carries its `url` and, once only, the
-    `secret` that signs deliveries.
+    `secret` that signs deliveries (a replay of the same `Idempotency-Key` answers it as
+    null: it is never stored in the clear).
 
     Args:
         name (str): A DNS label
@@ -213,7 +216,8 @@ async def asyncio(
     """Create Webhook
 
      Make a webhook for a deployment. The answer carries its `url` and, once only, the
-    `secret` that signs deliveries.
+    `secret` that signs deliveries (a replay of the same `Idempotency-Key` answers it as
+    null: it is never stored in the clear).
 
     Args:
         name (str): A DNS label
