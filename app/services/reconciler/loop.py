@@ -115,8 +115,9 @@ class Reconciler:
         trip in an idle system)."""
         if wait <= 0 and time.monotonic() - started < FAIR_SLICE_S:
             return False
-        waiting = jobs.waiting_reconciles()
-        return waiting is None or waiting > 0
+        # A broker that does not answer could not take the job to come back with either:
+        # then keep the worker, and the pass goes on through the outage.
+        return bool(jobs.waiting_reconciles())
 
     def _take_lease_or_hand_over(self, deployment_id: uuid.UUID) -> bool:
         """Take the lease, or have its holder look again when it ends. One of the two
