@@ -106,7 +106,7 @@ def _supersede_active(session: Session, deployment: Deployment, by: Rollout) -> 
     for rollout in rollout_repo.active(session, deployment.id):
         if rollout.id == by.id:
             continue
-        transition(rollout, "superseded",
+        transition(session, rollout, "superseded",
                    f"superseded by rollout {by.id} ({by.kind} to revision {by.to_revision})")
 
 

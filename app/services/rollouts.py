@@ -1,13 +1,29 @@
-"""Rollout transitions, always through the state machine's rules."""
+"""Rollout transitions, always through the state machine's rules, each with its event.
+
+Every change of a rollout's state goes through `transition`, which also records the one
+event that says so in the deployment's stream, so no call site can forget it.
+"""
 
 from __future__ import annotations
+
+from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.models import Rollout
 from app.reconcile import rollouts as rules
+from app.repositories import events as event_repo
+
+# state -> (event reason, is a warning)
+EVENTS: dict[str, tuple[str, bool]] = {
+    rules.S.IN_PROGRESS: ("RolloutStarted", False),
+    rules.S.SUCCEEDED: ("RolloutSucceeded", False),
+    rules.S.FAILED: ("RolloutFailed", True),
+    rules.S.ROLLED_BACK: ("RolloutRolledBack", True),
+    rules.S.SUPERSEDED: ("RolloutSuperseded", False),
+}
 
 
-def transition(rollout: Rollout, state: str, message: str | None = None) -> None:
+def transition(session: Session, rollout: Rollout, state: str, message: str | None = None) -> None:
     rules.check(rollout.state, state)
     rollout.state = state
     now = utcnow()
@@ -17,3 +33,9 @@ def transition(rollout: Rollout, state: str, message: str | None = None) -> None
         rollout.finished_at = now
     if message is not None:
         rollout.message = message
+    if rollout.deployment_id is None or state not in EVENTS:
+        return
+    reason, warning = EVENTS[state]
+    text = message or f"{rollout.kind} to revision {rollout.to_revision}"
+    event_repo.record(session, rollout.deployment_id, reason, text, warning=warning,
+                      rollout_id=rollout.id)

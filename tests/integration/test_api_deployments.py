@@ -753,11 +753,13 @@ def test_events_after_an_id_in_order(client: TestClient, name: str) -> None:
 
     events = events_of(client, name)
     ids = [e["id"] for e in events]
-    assert ids == sorted(ids) and len(set(ids)) == len(ids) == 4
-    assert [e["reason"] for e in events] == ["RevisionCreated"] * 2 + ["Scaled",
-                                                                        "DeleteRequested"]
+    # Each change supersedes the rollout before it, and says so.
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) == 7
+    assert [e["reason"] for e in events] == [
+        "RevisionCreated", "RolloutSuperseded", "RevisionCreated", "RolloutSuperseded",
+        "Scaled", "RolloutSuperseded", "DeleteRequested"]
     assert all(e["rollout_id"] for e in events)
-    assert "nginx:1.27" in events[1]["message"] and "nginx:1.28" in events[1]["message"]
+    assert "nginx:1.27" in events[2]["message"] and "nginx:1.28" in events[2]["message"]
 
     later = events_of(client, name, after=ids[1])
     assert [e["id"] for e in later] == ids[2:]
@@ -769,7 +771,7 @@ def test_events_after_an_id_in_order(client: TestClient, name: str) -> None:
     assert [e["id"] for e in page["items"]] == ids[:3]
     rest = ok(client.get(f"/v1/deployments/{name}/events",
                          params={"limit": 3, "cursor": page["next_cursor"]}))
-    assert [e["id"] for e in rest["items"]] == ids[3:]
+    assert [e["id"] for e in rest["items"]] == ids[3:6]
 
     problem(client.get("/v1/deployments/ghost/events"), 404)
     problem(client.get(f"/v1/deployments/{name}/events", params={"after": -1}), 422)

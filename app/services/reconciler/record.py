@@ -83,10 +83,7 @@ def record_observation(
         rollout = _rollout(session, deployment)
         now = utcnow()
         if rollout is not None and rollout.state == "pending":
-            transition(rollout, "in_progress")
-            event_repo.record(session, deployment.id, "RolloutStarted",
-                              f"{rollout.kind} to revision {rollout.to_revision}",
-                              rollout_id=rollout.id)
+            transition(session, rollout, "in_progress")
         for error in obs.unreachable.values():
             event_repo.record(session, deployment.id, "HostUnreachable", error,
                               warning=True, dedupe=True)
@@ -99,7 +96,7 @@ def record_observation(
         done = the_plan.empty and summary.converged
         if deployment.deleting and done:
             if rollout is not None:
-                transition(rollout, "succeeded", "every replica removed")
+                transition(session, rollout, "succeeded", "every replica removed")
             session.delete(deployment)
             return Recorded(True)
         deadline_at = None
@@ -108,10 +105,8 @@ def record_observation(
             deadline_at = progress.deadline_at(mark, ctx.progress_deadline_s,
                                                started=_started(rollout))
             if done and rollout.to_revision == deployment.revision:
-                transition(rollout, "succeeded",
+                transition(session, rollout, "succeeded",
                            f"{summary.ready}/{summary.replicas} replicas ready")
-                event_repo.record(session, deployment.id, "RolloutSucceeded",
-                                  rollout.message, rollout_id=rollout.id)
                 rollout, deadline_at = None, None
             elif progress.past_deadline(mark, ctx.progress_deadline_s,
                                         started=_started(rollout), now=now):
@@ -258,26 +253,31 @@ def _fail_rollout(
     through the same rolling machinery; otherwise fail and back off."""
     target = None
     if rollout is not None and rollout.state == "pending":
-        transition(rollout, "in_progress")
+        transition(session, rollout, "in_progress")
     # A scale changed no template: rolling one back would not undo it, so it just fails.
     if rollout is not None and ctx.auto_rollback and rollout.kind not in (
             "rollback", "delete", "scale"):
         target = rollout_repo.last_succeeded_revision(session, deployment.id,
                                                       exclude=deployment.revision)
     if rollout is not None and target is not None:
-        transition(rollout, "rolled_back", f"{message}; rolling back to revision {target}")
-        event_repo.record(session, deployment.id, "RolloutRolledBack", rollout.message,
-                          warning=True, rollout_id=rollout.id)
-        session.flush()
+        # Announced only once it has begun: in a savepoint, so a rollback that cannot
+        # happen (e.g. the same spec as now, after a failed restart) leaves no trace
+        # and the rollout fails with the truth instead.
         try:
-            deployment_service.rollback(session, deployment.name, target)
+            with session.begin_nested():
+                transition(session, rollout, "rolled_back",
+                           f"{message}; rolling back to revision {target}")
+                session.flush()
+                deployment_service.rollback(session, deployment.name, target)
             return
         except AppError as exc:
             log.warning("automatic rollback of %s refused: %s", deployment.name, exc)
-    elif rollout is not None:
-        transition(rollout, "failed", message)
-        event_repo.record(session, deployment.id, "RolloutFailed", message,
-                          warning=True, rollout_id=rollout.id)
+            session.refresh(rollout)
+            message = f"{message}; no automatic rollback: {exc.detail}"
+    elif rollout is not None and rollout.kind == "scale" and ctx.auto_rollback:
+        message = f"{message}; a scale is not rolled back"
+    if rollout is not None:
+        transition(session, rollout, "failed", message)
     deployment.phase, deployment.message = "failed", message
     deployment.next_reconcile_at = utcnow() + timedelta(seconds=FAILED_RETRY_S)
 
