@@ -76,12 +76,14 @@ def make_celery(settings: Settings) -> Celery:
     }
     if settings.effective_broker_url.startswith("filesystem://"):
         folder = settings.broker_folder
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         conf["broker_transport_options"] = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            # Its exchange table, which kombu would otherwise write to ./control.
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         }
     else:
