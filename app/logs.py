@@ -9,6 +9,7 @@ go first, and a value in use is seen again each time it is read.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -20,6 +21,15 @@ MIN_LENGTH = 4  # shorter ones would redact too much
 _secrets: OrderedDict[str, None] = OrderedDict()
 _pattern: re.Pattern[str] | None = None
 _lock = threading.Lock()
+
+
+def _fresh_lock_in_child() -> None:
+    # A worker forks its pool while other threads may hold the lock: the child gets a new one.
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 
 def register_secret_values(values: Iterable[str]) -> None:

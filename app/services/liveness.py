@@ -60,10 +60,9 @@ class HeartbeatThread(threading.Thread):
         self.broker_seen_at = utcnow()
 
     def run(self) -> None:
-        while True:
+        # `start` wrote the first beat; from here on, one per interval.
+        while not self._stopped.wait(self.settings.process_heartbeat_interval_s):
             self.beat()
-            if self._stopped.wait(self.settings.process_heartbeat_interval_s):
-                return
 
     def beat(self) -> None:
         now = utcnow()
@@ -106,6 +105,11 @@ def start(kind: str) -> HeartbeatThread:
     global _current
     if current() is None:
         _current = HeartbeatThread(kind)
+        # The first beat here, in the caller's thread: a worker forks its pool right after,
+        # and a child forked while this thread was importing (the first connection pulls in
+        # psycopg's and SQLAlchemy's lazy modules) would inherit a held import lock and hang
+        # at its first task that imports the same module.
+        _current.beat()
         _current.start()
     assert _current is not None
     return _current
