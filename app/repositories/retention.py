@@ -31,23 +31,28 @@ def events_before(session: Session, cutoff: datetime, batch: int) -> int:
     return _delete_ids(session, Event, ids)
 
 
+def _owners_with_more(session: Session, owner, keep: int) -> list[uuid.UUID]:
+    return list(session.scalars(select(owner).group_by(owner).having(func.count() > keep)))
+
+
+def _beyond(session: Session, model, owner, owner_id: uuid.UUID, keep: int, batch: int) -> int:
+    """The owner's oldest rows past its newest ``keep`` (ids grow with time)."""
+    newest_dropped = session.scalar(
+        select(model.id).where(owner == owner_id).order_by(model.id.desc()).offset(keep).limit(1))
+    if newest_dropped is None:
+        return 0
+    ids = list(session.scalars(select(model.id).where(owner == owner_id, model.id <= newest_dropped)
+                               .order_by(model.id).limit(batch)))
+    return _delete_ids(session, model, ids)
+
+
 def deployments_with_more_events(session: Session, keep: int) -> list[uuid.UUID]:
-    query = (select(Event.deployment_id).group_by(Event.deployment_id)
-             .having(func.count() > keep))
-    return list(session.scalars(query))
+    return _owners_with_more(session, Event.deployment_id, keep)
 
 
 def events_beyond(session: Session, deployment_id: uuid.UUID, keep: int, batch: int) -> int:
     """The deployment's oldest events past its newest ``keep``."""
-    newest_dropped = session.scalar(
-        select(Event.id).where(Event.deployment_id == deployment_id)
-        .order_by(Event.id.desc()).offset(keep).limit(1))
-    if newest_dropped is None:
-        return 0
-    ids = list(session.scalars(
-        select(Event.id).where(Event.deployment_id == deployment_id, Event.id <= newest_dropped)
-        .order_by(Event.id).limit(batch)))
-    return _delete_ids(session, Event, ids)
+    return _beyond(session, Event, Event.deployment_id, deployment_id, keep, batch)
 
 
 def finished_rollouts_before(session: Session, cutoff: datetime, batch: int) -> int:
@@ -71,19 +76,8 @@ def deliveries_before(session: Session, cutoff: datetime, batch: int) -> int:
 
 
 def webhooks_with_more_deliveries(session: Session, keep: int) -> list[uuid.UUID]:
-    query = (select(WebhookDelivery.webhook_id).group_by(WebhookDelivery.webhook_id)
-             .having(func.count() > keep))
-    return list(session.scalars(query))
+    return _owners_with_more(session, WebhookDelivery.webhook_id, keep)
 
 
 def deliveries_beyond(session: Session, webhook_id: uuid.UUID, keep: int, batch: int) -> int:
-    newest_dropped = session.scalar(
-        select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook_id)
-        .order_by(WebhookDelivery.id.desc()).offset(keep).limit(1))
-    if newest_dropped is None:
-        return 0
-    ids = list(session.scalars(
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.id <= newest_dropped)
-        .order_by(WebhookDelivery.id).limit(batch)))
-    return _delete_ids(session, WebhookDelivery, ids)
+    return _beyond(session, WebhookDelivery, WebhookDelivery.webhook_id, webhook_id, keep, batch)
