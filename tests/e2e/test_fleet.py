@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -96,9 +95,10 @@ def test_drain_moves_replicas_without_downtime(fleet: Stack) -> None:
             assert r.status_code == 200 and r.json()["state"] == "draining", r.text
         wait_for(lambda: placement(fleet, "drain")["h1"] == 0
                  and sum(placement(fleet, "drain").values()) == 3, 60, "h1 to be drained")
-        # A drain now starts at the PATCH and can end within a second: go on sampling the
-        # settled state too, so the bound is checked over enough samples.
-        time.sleep(1.5)
+        # A drain now starts at the PATCH and can end within a second, sooner than a
+        # loaded machine takes a dozen samples: go on sampling the settled state too, so
+        # the bound is checked over enough of them.
+        wait_for(lambda: len(sampler.samples) > 12, 30, "a dozen samples")
     sampler.assert_bounds(3, 1, 0)
     with fleet.client() as c:
         # Drained: it holds no replicas, so it may go.
