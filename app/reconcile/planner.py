@@ -235,6 +235,8 @@ class _Planner:
             self.actions.append(Start(keep, "created but not started"))
         elif keep.state in DEAD_STATES:
             self._handle_exit(slot, keep)
+        elif keep.state == "running" and keep.health == "unhealthy":
+            self._handle_unhealthy(slot, keep)
         elif keep.state == "running":
             self._note_running(slot, keep)
         return keep, old
@@ -250,6 +252,23 @@ class _Planner:
         if self.now >= due:
             # Removal frees the deterministic name; the next pass creates the slot anew.
             self.remove(c, f"exited with code {c.exit_code}", crashed=True)
+        else:
+            self.wake(due)
+
+    def _handle_unhealthy(self, slot: int, c: ObservedContainer) -> None:
+        """A replica whose health check failed ``retries`` times in a row is replaced, as
+        Kubernetes and Swarm do, with the crash back-off: never sooner than the delay its
+        slot's restart count earns after it started (or after the slot last restarted),
+        so a replica that is unhealthy from the start restarts ever more slowly."""
+        if self.d.restart_policy == "never":
+            return
+        history = self.restarts.get(slot, SlotRestarts())
+        since = max((t for t in (c.started_at, history.last_at) if t is not None),
+                    default=None)
+        due = since + self.backoff.delay(history.count) if since else self.now
+        if self.now >= due:
+            self.remove(c, "unhealthy: it failed its health check too many times in a row",
+                        crashed=True)
         else:
             self.wake(due)
 
@@ -356,6 +375,7 @@ class Summary:
     converged: bool
     crashing_slots: tuple[int, ...]
     message: str
+    unhealthy_slots: tuple[int, ...] = ()  # running, failing their health check
 
 
 def summarize(
@@ -390,7 +410,11 @@ def summarize(
     )
     if desired.deleting:
         converged = not seen
+    unhealthy = sorted({c.slot for c in current
+                        if c.state == "running" and c.health == "unhealthy"} - set(crashing))
     message = ""
+    if unhealthy:
+        message = f"replica slot(s) {', '.join(map(str, unhealthy))} unhealthy"
     if crashing:
         c = next((c for c in current if c.slot == crashing[0] and c.state in DEAD_STATES), None)
         detail = f" (last exit code {c.exit_code})" if c and c.exit_code is not None else ""
@@ -403,4 +427,5 @@ def summarize(
         converged=converged,
         crashing_slots=tuple(crashing),
         message=message,
+        unhealthy_slots=tuple(unhealthy),
     )

@@ -144,9 +144,18 @@ def same_spec(revision: Revision, wanted: Wanted) -> bool:
     sealed columns), not by spec hash: a hash covered ``replicas``, revisions made
     before 0012 hold unkeyed ones, and a template converted from an old, sparser spec
     (defaults filled in) equals the one the same spec makes today."""
-    return (tpl.from_dict(revision.template) == wanted.template
+    return (_template_of(revision) == wanted.template
             and dict(revision.secrets) == wanted.secrets
             and revision.registry_password == wanted.password)
+
+
+def _template_of(revision: Revision) -> tpl.Template | None:
+    """A stored revision's template; None when it cannot be read (from a newer Moorage,
+    or damaged): it then equals nothing an apply asks for."""
+    try:
+        return tpl.from_dict(revision.template)
+    except tpl.TemplateError:
+        return None
 
 
 def _template_hash(
@@ -269,7 +278,8 @@ def _apply(
     rev = _record_revision(session, deployment, wanted, nonce, earlier=[previous, image_of])
     pinned = image_of or previous
     if (pinned is not None and not repin
-            and tpl.from_dict(pinned.template).container.image == wanted.template.container.image):
+            and (held := _template_of(pinned)) is not None
+            and held.container.image == wanted.template.container.image):
         # The same reference keeps its pinned image: only a new apply of a new
         # reference (or a webhook) moves a deployment to whatever a tag means now.
         rev.image_digest = pinned.image_digest
@@ -394,18 +404,36 @@ def rollback(
         raise Conflict(f"revision {to_revision} is already the current one")
     target = deployment_repo.revision(session, deployment.id, to_revision)
     current = current_revision(session, deployment)
-    # The target's template, at the current replica count: a rollback restores what
-    # ran, not how many. Not validated again by the request model (which may have
-    # changed since; the automatic rollback runs in a worker): host paths are checked.
-    wanted = Wanted.from_revision(target, deployment.replicas)
-    if same_spec(current, wanted):
+    if same_spec(current, _wanted_from(target, deployment.replicas)):
         # Applying it would change nothing, so there would be no rollout to answer with.
         raise Conflict(
             f"revision {to_revision} has the same spec as the current revision "
             f"{deployment.revision}"
         )
-    return _apply(session, name, wanted, kind="rollback", image_of=target,
+    return roll_back_to(session, deployment, to_revision)
+
+
+def roll_back_to(session: Session, deployment: Deployment, to_revision: int) -> ApplyResult:
+    """Make revision ``to_revision``'s template current again, as a new revision and a
+    ``rollback`` rollout. Also what a worker writes when the reconcile core settled a
+    failed rollout as rolled back (app.reconcile.decide.settle judged it possible).
+
+    The target's template, at the current replica count: a rollback restores what ran,
+    not how many. Not validated again by the request model (which may have changed
+    since); host paths are checked."""
+    target = deployment_repo.revision(session, deployment.id, to_revision)
+    return _apply(session, deployment.name, _wanted_from(target, deployment.replicas),
+                  kind="rollback", image_of=target,
                   refused_as=f"revision {to_revision}'s spec is no longer valid")
+
+
+def _wanted_from(revision: Revision, replicas: int) -> Wanted:
+    """A stored revision as an apply's content; one whose template cannot be read (from
+    a newer Moorage, or damaged) is a conflict that names it, never a server error."""
+    try:
+        return Wanted.from_revision(revision, replicas)
+    except tpl.TemplateError as exc:
+        raise Conflict(f"revision {revision.number} cannot be read: {exc}") from exc
 
 
 def restart(session: Session, name: str, if_match: str | None = None) -> ApplyResult:
@@ -415,7 +443,7 @@ def restart(session: Session, name: str, if_match: str | None = None) -> ApplyRe
     if deployment.deleting:
         raise Conflict(f"deployment {name!r} is being deleted")
     current = current_revision(session, deployment)
-    return _apply(session, name, Wanted.from_revision(current, deployment.replicas),
+    return _apply(session, name, _wanted_from(current, deployment.replicas),
                   kind="restart", restart=True,
                   refused_as=f"revision {current.number}'s spec is no longer valid")
 

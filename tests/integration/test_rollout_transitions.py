@@ -3,12 +3,12 @@ truth: an automatic rollback is announced only when it has begun (issue 10)."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import sqlalchemy as sa
 
+from app.config import get_settings
 from app.db import session_scope
 from app.models import Event, Rollout
+from app.reconcile import decide
 from app.repositories import deployments as deployment_repo
 from app.services.reconciler import record
 from app.services.rollouts import transition
@@ -44,8 +44,9 @@ def test_a_failed_restart_is_not_announced_as_rolled_back(client) -> None:
         failing = session.get(Rollout, restart)
         # The restart's new containers never became ready: revision 1 has the very same
         # spec, so there is nothing to roll back to.
-        record._fail_rollout(session, deployment, failing, "no progress for 600s",
-                             SimpleNamespace(auto_rollback=True))
+        failure = decide.Failure("no progress for 600s", record._active(failing),
+                                 deployment.revision, wants_rollback=True)
+        record.settle_failure(session, deployment, failing, failure, get_settings(), [])
 
     failed = client.get(f"/v1/rollouts/{restart}").json()
     assert failed["state"] == "failed", failed

@@ -73,6 +73,7 @@ class Observation:
     views: list[HostView]
     unreachable: dict[str, str] = field(default_factory=dict)  # host -> error
     health: dict[tuple[str, str], HealthState] = field(default_factory=dict)
+    probed: frozenset[tuple[str, str]] = frozenset()  # the containers probed in this pass
     next_probe_at: datetime | None = None
 
 
@@ -83,7 +84,7 @@ class Outcome:
     container_id: str | None = None
 
 
-def _restarts(raw: dict) -> dict[int, SlotRestarts]:
+def restart_counts(raw: dict | None) -> dict[int, SlotRestarts]:
     out = {}
     for slot, value in (raw or {}).items():
         last = value.get("last_at")
@@ -142,7 +143,7 @@ def load(
         hosts={h.name: h for h in hosts},
         views=fleet.views(hosts, settings.bind_allow),
         loads=loads,
-        restarts=_restarts(deployment.slot_restarts),
+        restarts=restart_counts(deployment.slot_restarts),
         known=known,
         installation_id=installation_id,
         image_source=image_source,

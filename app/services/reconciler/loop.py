@@ -12,14 +12,12 @@ from app import jobs
 from app.config import Settings, get_settings
 from app.db import session_scope, utcnow
 from app.dockerhost import EngineError
-from app.reconcile import progress
-from app.reconcile.planner import BackoffPolicy, plan, summarize
-from app.reconcile.types import HostState
+from app.reconcile.planner import BackoffPolicy
 from app.repositories import deployments as deployment_repo
 from app.services.reconciler.act import execute
 from app.services.reconciler.context import load
 from app.services.reconciler.observe import observe, pin_image, probe
-from app.services.reconciler.record import record_failure, record_observation, record_outcomes
+from app.services.reconciler.record import record_failure, record_outcomes, record_pass
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +25,6 @@ log = logging.getLogger(__name__)
 INLINE_WAIT_S = 2.0
 # While other jobs wait, a deployment with more to do now gives its worker up after this.
 FAIR_SLICE_S = 1.0
-POLL_S = 0.25
 
 
 class LeaseKeeper(threading.Thread):
@@ -144,7 +141,8 @@ class Reconciler:
                 deployment.next_reconcile_at = utcnow() + timedelta(seconds=wait)
 
     def _pass(self, deployment_id: uuid.UUID) -> float | None:
-        """One observe-plan-act-record round. Returns seconds to wait, or None when done."""
+        """One observe-decide-act-record round. Returns seconds to wait, or None when done.
+        What to do is the core's (app.reconcile.decide); this only carries it out."""
         ctx = load(deployment_id, self.settings, on_generation=self._saw_generation)
         if ctx is None:
             return None
@@ -153,34 +151,13 @@ class Reconciler:
             try:
                 pin_image(ctx, obs, self.settings)
             except EngineError as exc:
-                return record_failure(ctx, exc)
+                return record_failure(ctx, exc, self.settings)
         probe(ctx, obs, self.settings)
-        now = utcnow()
-        the_plan = plan(
-            ctx.desired, obs.containers, obs.views, ctx.restarts, now=now, loads=ctx.loads,
-            backoff=self.backoff,
-        )
-        summary = summarize(ctx.desired, obs.containers, obs.views, ctx.restarts, now=now)
-        seen = progress.level(ctx.desired, obs.containers, obs.views, now=now)
-        recorded = record_observation(ctx, obs, the_plan, summary, seen, self.settings)
-        if recorded.done is None:
-            return 0.0  # stale: plan again against the new desired state
-        if recorded.done:
-            return None  # converged, deleted, or failed for good
-        if the_plan.empty:
-            wake = [t for t in (the_plan.wake_at, obs.next_probe_at) if t is not None]
-            if any(v.state is HostState.UNREACHABLE for v in obs.views):
-                # Replicas wait on a host that may come back or be declared lost.
-                wake.append(utcnow() + timedelta(seconds=self.settings.resync_interval_s))
-            if not wake:
-                return POLL_S
-            if recorded.deadline_at is not None:
-                # Waiting out a back-off must not carry a rollout past its deadline: look
-                # again when it is due, so it fails then, not a back-off later.
-                wake.append(recorded.deadline_at)
-            return max(0.05, (min(wake) - utcnow()).total_seconds())
-        outcomes = execute(ctx, the_plan, self.settings)
-        return record_outcomes(ctx, outcomes, self.backoff)
+        recorded = record_pass(ctx, obs, self.settings, self.backoff)
+        if recorded.plan.empty:
+            return recorded.wait_s
+        outcomes = execute(ctx, recorded.plan, self.settings)
+        return record_outcomes(ctx, outcomes, self.settings, self.backoff)
 
     def _saw_generation(self, generation: int) -> None:
         self.seen_generation = generation

@@ -84,6 +84,7 @@ def probe(ctx: Context, obs: Observation, settings: Settings) -> None:
             states[key], result.ok, result.output, spec, by_key[key].started_at, utcnow()
         )
     obs.health = states
+    obs.probed = frozenset(futures)
     def health_of(c: ObservedContainer) -> str:
         if c.template_hash == ctx.desired.template_hash:
             return states[(c.host, c.name)].health

@@ -1,10 +1,17 @@
-"""Record: write what a pass saw and did to the database, in fresh short transactions."""
+"""Record: load what a decision needs, ask the core (app.reconcile.decide), write its
+answer. In fresh short transactions; nothing here decides.
+
+The one check made here is whether the desired state moved while the pass looked (its
+generation changed): then the pass's conclusions are about a state nobody wants any
+more, so nothing is written and the loop plans again.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -13,39 +20,23 @@ from app.db import session_scope, utcnow
 from app.dockerhost import ContainerGone, EngineError
 from app.errors import AppError
 from app.models import Deployment, Replica, Rollout
+from app.reconcile import decide as core
 from app.reconcile import progress
-from app.reconcile.planner import BackoffPolicy, Summary
-from app.reconcile.types import Create, Plan, Remove, SlotRestarts, Start
+from app.reconcile import template as tpl
+from app.reconcile.planner import BackoffPolicy
+from app.reconcile.types import HostView, Plan, SlotRestarts
+from app.reconcile.vocabulary import ReplicaState, RolloutKind, RolloutState, recorded_state
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import rollouts as rollout_repo
 from app.services import deployments as deployment_service
-from app.services.reconciler.context import Context, Observation, Outcome
+from app.services.reconciler.context import Context, Observation, Outcome, restart_counts
 from app.services.rollouts import transition
 
 log = logging.getLogger(__name__)
 
-FAILED_RETRY_S = 30.0
 
-REPLICA_STATE = {
-    "created": "creating",
-    "running": "running",
-    "paused": "running",
-    "restarting": "starting",
-    "exited": "exited",
-    "dead": "exited",
-    "removing": "removing",
-}
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """``done``: True when nothing is left to do, None when the desired state moved under
-    this pass (its plan is stale). ``deadline_at``: when the active rollout fails unless it
-    progresses first (the loop looks again by then, whatever else it waits for)."""
-
-    done: bool | None
-    deadline_at: datetime | None = None
+# ---- reading what the core needs -------------------------------------------------------
 
 
 def _rollout(session: Session, deployment: Deployment) -> Rollout | None:
@@ -53,88 +44,198 @@ def _rollout(session: Session, deployment: Deployment) -> Rollout | None:
     return active[0] if active else None
 
 
-def _mark(rollout: Rollout) -> progress.Mark | None:
-    """The progress mark stored on the rollout; None before its first pass."""
-    ready, surplus, at = rollout.progress_ready, rollout.progress_surplus, rollout.last_progress_at
-    if ready is None or surplus is None or at is None:
+def _active(rollout: Rollout | None) -> core.ActiveRollout | None:
+    if rollout is None:
         return None
-    return progress.Mark(ready, surplus, at)
+    ready, surplus, at = rollout.progress_ready, rollout.progress_surplus, rollout.last_progress_at
+    mark = None if ready is None or surplus is None or at is None else progress.Mark(
+        ready, surplus, at)
+    # Its progress clock starts when it started (last_progress_at: a rollout from before
+    # marks were stored keeps the clock it had).
+    started = rollout.last_progress_at or rollout.started_at or rollout.created_at
+    return core.ActiveRollout(RolloutKind(rollout.kind), RolloutState(rollout.state),
+                              rollout.to_revision, mark, started, rollout.message or "")
 
 
-def _started(rollout: Rollout) -> datetime:
-    """Where its progress clock starts before a mark is set. (last_progress_at: a rollout
-    from before marks were stored keeps the clock it had.)"""
-    return rollout.last_progress_at or rollout.started_at or rollout.created_at
+def policy(ctx: Context, settings: Settings) -> core.Policy:
+    check = ctx.health_check
+    return core.Policy(
+        progress_deadline_s=ctx.progress_deadline_s,
+        auto_rollback=ctx.auto_rollback,
+        drift_check_s=settings.drift_check_interval_s,
+        resync_s=settings.resync_interval_s,
+        health_interval_s=check.interval_s if check else None,
+        health_retries=check.retries if check else 3,
+    )
 
 
-def record_observation(
-    ctx: Context, obs: Observation, the_plan: Plan, summary: Summary, seen: progress.Level,
-    settings: Settings,
+def group(ctx: Context, obs: Observation, settings: Settings, backoff: BackoffPolicy,
+          deployment: Deployment, rollout: Rollout | None, now: datetime) -> core.Group:
+    return core.Group(
+        desired=ctx.desired,
+        observed=tuple(obs.containers),
+        hosts=tuple(obs.views),
+        now=now,
+        policy=policy(ctx, settings),
+        backoff=backoff,
+        restarts=ctx.restarts,
+        loads=ctx.loads,
+        health=obs.health,
+        probed=obs.probed,
+        next_probe_at=obs.next_probe_at,
+        unreachable=obs.unreachable,
+        rollout=_active(rollout),
+        failed=deployment.message if deployment.phase == "failed" else None,
+    )
+
+
+def _candidate(session: Session, deployment: Deployment) -> core.Candidate | None:
+    """The revision the last successful rollout reached, for an automatic rollback."""
+    number = rollout_repo.last_succeeded_revision(session, deployment.id,
+                                                  exclude=deployment.revision)
+    if number is None:
+        return None
+    target = deployment_repo.revision(session, deployment.id, number)
+    current = deployment_service.current_revision(session, deployment)
+    try:
+        wanted = deployment_service.Wanted.from_revision(target, deployment.replicas)
+    except tpl.TemplateError as exc:
+        return core.Candidate(number, same_spec=False, unreadable=str(exc))
+    return core.Candidate(number, same_spec=deployment_service.same_spec(current, wanted),
+                          binds=wanted.template.footprint.binds)
+
+
+# ---- writing the answer ----------------------------------------------------------------
+
+
+def _note(session: Session, deployment: Deployment, rollout: Rollout | None,
+          note: core.Note) -> None:
+    event_repo.record(session, deployment.id, note.reason, note.message, warning=note.warning,
+                      dedupe=note.dedupe, rollout_id=rollout.id if rollout else None)
+
+
+def _transitions(session: Session, rollout: Rollout | None,
+                 steps: tuple[core.Transition, ...]) -> None:
+    for step in steps:
+        assert rollout is not None
+        transition(session, rollout, step.state, step.message)
+
+
+def _write_rollout(session: Session, rollout: Rollout | None,
+                   change: core.RolloutChange | None) -> None:
+    if rollout is None or change is None:
+        return
+    c = change.counts
+    rollout.desired, rollout.updated = c.desired, c.updated
+    rollout.ready, rollout.unavailable = c.ready, c.unavailable
+    rollout.progress_ready, rollout.progress_surplus = change.mark.ready, change.mark.surplus
+    rollout.last_progress_at = change.mark.at
+    _transitions(session, rollout, change.transitions)
+    if change.message is not None:
+        # An active rollout says what holds it up; a finished one keeps its own message.
+        rollout.message = change.message
+
+
+def _write_status(deployment: Deployment, status: core.Status) -> None:
+    # Not deployment.replicas: that is the desired count, apply's to write (this pass
+    # planned for it; a scale since then changed the generation and stopped this write).
+    c = status.counts
+    deployment.ready_replicas, deployment.updated_replicas = c.ready, c.updated
+    deployment.unavailable_replicas = c.unavailable
+    deployment.observed_revision = deployment.revision
+    deployment.phase, deployment.message = status.phase, status.message
+    deployment.conditions = [
+        {"type": k.type, "status": k.status, "reason": k.reason, "message": k.message}
+        for k in status.conditions
+    ]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the loop does next: act on ``plan``; or, with nothing to act on, pass again in
+    ``wait_s`` seconds (None: this job is done)."""
+
+    plan: Plan
+    wait_s: float | None = None
+
+
+def record_pass(
+    ctx: Context, obs: Observation, settings: Settings, backoff: BackoffPolicy
 ) -> Recorded:
-    """Write replicas, status and rollout progress."""
+    """Decide the pass and write its decision."""
     with session_scope() as session:
         deployment = deployment_repo.find(session, ctx.deployment_id)
         if deployment is None:
-            return Recorded(True)
+            return Recorded(Plan(()))
         if deployment.generation != ctx.generation:
-            # Desired state changed while we looked: conclusions drawn from the old
-            # one (this rollout succeeded, that one is late) would be wrong. Re-plan.
-            return Recorded(None)
+            return Recorded(Plan(()), 0.0)  # the desired state moved: plan again
         rollout = _rollout(session, deployment)
-        now = utcnow()
-        if rollout is not None and rollout.state == "pending":
-            transition(session, rollout, "in_progress")
-        for error in obs.unreachable.values():
-            event_repo.record(session, deployment.id, "HostUnreachable", error,
-                              warning=True, dedupe=True)
+        decision = core.decide(group(ctx, obs, settings, backoff, deployment, rollout, utcnow()))
+        for note in decision.events:
+            _note(session, deployment, rollout, note)
         _sync_replicas(session, deployment, ctx, obs)
-        if the_plan.stable_slots:
+        if decision.stable_slots:
             deployment.slot_restarts = {
                 k: v for k, v in (deployment.slot_restarts or {}).items()
-                if int(k) not in the_plan.stable_slots
+                if int(k) not in decision.stable_slots
             }
-        done = the_plan.empty and summary.converged
-        if deployment.deleting and done:
-            if rollout is not None:
-                transition(session, rollout, "succeeded", "every replica removed")
+        _write_rollout(session, rollout, decision.rollout)
+        if decision.failure is not None:
+            # The rollout has ended: nothing of its plan is acted on.
+            settled = settle_failure(session, deployment, rollout, decision.failure,
+                                     settings, obs.views)
+            return Recorded(Plan(()), 0.0 if settled.roll_back_to is not None else None)
+        if decision.delete_group:
             session.delete(deployment)
-            return Recorded(True)
-        deadline_at = None
-        if rollout is not None:
-            mark = _progress(rollout, summary, seen, now)
-            deadline_at = progress.deadline_at(mark, ctx.progress_deadline_s,
-                                               started=_started(rollout))
-            if done and rollout.to_revision == deployment.revision:
-                transition(session, rollout, "succeeded",
-                           f"{summary.ready}/{summary.replicas} replicas ready")
-                rollout, deadline_at = None, None
-            elif progress.past_deadline(mark, ctx.progress_deadline_s,
-                                        started=_started(rollout), now=now):
-                reason = _deadline_passed(ctx)
-                if probe := _failing_probe(ctx, obs):
-                    reason = f"{reason}: {probe}"
-                elif last := event_repo.last_warning(
-                        session, deployment.id, rollout.started_at or rollout.created_at):
-                    reason = f"{reason}; last warning: {last.message}"
-                _fail_rollout(session, deployment, rollout, reason, ctx)
-                return Recorded(False)  # a rollback may have begun: the next pass plans it
-        if rollout is not None:
-            # An active rollout says what holds it up (e.g. no host allows a host path it
-            # binds, or matches its constraints); a finished one keeps its own message.
-            rollout.message = f"waiting: {'; '.join(the_plan.pending)}" if the_plan.pending else ""
-        _write_status(deployment, rollout, summary, the_plan)
-        if the_plan.pending:
-            event_repo.record(session, deployment.id, "Unschedulable",
-                              "; ".join(the_plan.pending), warning=True, dedupe=True)
-        if done:
+            return Recorded(Plan(()))
+        assert decision.status is not None
+        _write_status(deployment, decision.status)
+        if decision.converged:
             deployment.observed_generation = deployment.generation
-            # Converged: look again for drift later (engine events seen by the heartbeat
-            # wake it sooner); health checks keep their own pace.
-            wait = settings.drift_check_interval_s
-            if ctx.health_check:
-                wait = min(wait, ctx.health_check.interval_s)
-            deployment.next_reconcile_at = now + timedelta(seconds=wait)
-        return Recorded(done, deadline_at)
+        if decision.next_reconcile_at is not None:
+            deployment.next_reconcile_at = decision.next_reconcile_at
+    if decision.wake_at is None:
+        return Recorded(decision.plan)
+    return Recorded(decision.plan, max(0.05, (decision.wake_at - utcnow()).total_seconds()))
+
+
+def settle_failure(
+    session: Session, deployment: Deployment, rollout: Rollout | None, failure: core.Failure,
+    settings: Settings, views: Sequence[HostView],
+) -> core.Settled:
+    """Ask the core how a failed rollout ends, and write that: the rollback it chose (as a
+    new revision and rollout), or the failure with its reason."""
+    candidate = _candidate(session, deployment) if failure.wants_rollback else None
+    last = None
+    if failure.wants_last_warning and rollout is not None:
+        event = event_repo.last_warning(session, deployment.id,
+                                        rollout.started_at or rollout.created_at)
+        last = event.message if event else None
+    settled = core.settle(failure, candidate, now=utcnow(), hosts=views,
+                          global_allow=settings.bind_allow, last_warning=last)
+    if settled.roll_back_to is not None:
+        try:
+            # In a savepoint: a rollback that cannot be written after all leaves no trace,
+            # and the rollout fails with the truth instead.
+            with session.begin_nested():
+                _transitions(session, rollout, settled.transitions)
+                session.flush()
+                deployment_service.roll_back_to(session, deployment, settled.roll_back_to)
+            return settled
+        except AppError as exc:
+            log.warning("automatic rollback of %s refused: %s", deployment.name, exc)
+            if rollout is not None:
+                session.refresh(rollout)
+            refused = core.Candidate(settled.roll_back_to, same_spec=False,
+                                     unreadable=exc.detail)
+            settled = core.settle(failure, refused, now=utcnow(), hosts=views,
+                                  global_allow=settings.bind_allow, last_warning=last)
+    _transitions(session, rollout, settled.transitions)
+    if settled.failed is not None:
+        deployment.phase, deployment.message = "failed", settled.failed
+    if settled.retry_at is not None:
+        deployment.next_reconcile_at = settled.retry_at
+    return settled
 
 
 def _sync_replicas(
@@ -157,7 +258,7 @@ def _sync_replicas(
         record.revision = c.revision
         record.template_hash = c.template_hash
         record.container_id = c.container_id
-        record.state = REPLICA_STATE.get(c.state, "exited")
+        record.state = recorded_state(c.state)
         record.health = c.health
         record.ports = [
             {"container_port": cp, "host_ip": ip or None, "host_port": hp, "protocol": proto}
@@ -182,173 +283,51 @@ def _sync_replicas(
             )
 
 
-def _write_status(
-    deployment: Deployment, rollout: Rollout | None, summary: Summary, the_plan: Plan
-) -> None:
-    # Not deployment.replicas: that is the desired count, apply's to write (this pass
-    # planned for it; a scale since then changed the generation and stopped this write).
-    deployment.ready_replicas = summary.ready
-    deployment.updated_replicas = summary.updated
-    deployment.unavailable_replicas = summary.unavailable
-    deployment.observed_revision = deployment.revision
-    failed = rollout is None and deployment.phase == "failed" and not summary.converged
-    if deployment.deleting:
-        phase, message = "deleting", "removing replicas"
-    elif summary.converged and the_plan.empty:
-        phase, message = "available", f"{summary.ready}/{summary.replicas} replicas ready"
-    elif failed:
-        phase, message = "failed", deployment.message
-    elif summary.crashing_slots:
-        phase, message = "degraded", summary.message
-    elif rollout is not None:
-        phase = "progressing"
-        message = f"{summary.updated}/{summary.replicas} updated, {summary.ready} ready"
-    else:
-        phase = "degraded"
-        message = f"{summary.ready}/{summary.replicas} replicas ready"
-    if the_plan.pending:
-        message = f"{message}; pending: {'; '.join(the_plan.pending)}"
-    deployment.phase, deployment.message = phase, message
-    deployment.conditions = [
-        {"type": "Available", "status": summary.unavailable == 0 and not deployment.deleting,
-         "reason": "MinimumReplicasAvailable" if summary.unavailable == 0 else "ReplicasUnavailable",
-         "message": f"{summary.ready}/{summary.replicas} ready"},
-        {"type": "Progressing", "status": rollout is not None,
-         "reason": "RolloutInProgress" if rollout is not None else "Idle",
-         "message": message},
-    ]
+# ---- after acting, and before planning -------------------------------------------------
 
 
-def _progress(
-    rollout: Rollout, summary: Summary, seen: progress.Level, now: datetime
-) -> progress.Mark:
-    """Store the counts shown to callers, and the mark the progress rule returns."""
-    rollout.desired = summary.replicas
-    rollout.updated = summary.updated
-    rollout.ready = summary.ready
-    rollout.unavailable = summary.unavailable
-    mark = progress.advance(_mark(rollout), seen, now=now, started=_started(rollout))
-    rollout.progress_ready, rollout.progress_surplus = mark.ready, mark.surplus
-    rollout.last_progress_at = mark.at
-    return mark
+def _result(outcome: Outcome) -> core.ActionResult:
+    e = outcome.error
+    if e is None:
+        return core.ActionResult(outcome.action)
+    return core.ActionResult(outcome.action, str(e), temporary=e.temporary,
+                             vanished=isinstance(e, ContainerGone))
 
 
-def _failing_probe(ctx: Context, obs: Observation) -> str:
-    for c in obs.containers:
-        state = obs.health.get((c.host, c.name))
-        if (c.template_hash == ctx.desired.template_hash and state is not None
-                and state.health != "healthy" and state.output):
-            return f"replica {c.name} {state.health}: {state.output}"
-    return ""
-
-
-def _fail_rollout(
-    session: Session,
-    deployment: Deployment,
-    rollout: Rollout | None,
-    message: str,
-    ctx: Context,
-) -> None:
-    """The rollout cannot succeed: roll back to the last good revision when asked to,
-    through the same rolling machinery; otherwise fail and back off."""
-    target = None
-    if rollout is not None and rollout.state == "pending":
-        transition(session, rollout, "in_progress")
-    # A scale changed no template: rolling one back would not undo it, so it just fails.
-    if rollout is not None and ctx.auto_rollback and rollout.kind not in (
-            "rollback", "delete", "scale"):
-        target = rollout_repo.last_succeeded_revision(session, deployment.id,
-                                                      exclude=deployment.revision)
-    if rollout is not None and target is not None:
-        # Announced only once it has begun: in a savepoint, so a rollback that cannot
-        # happen (e.g. the same spec as now, after a failed restart) leaves no trace
-        # and the rollout fails with the truth instead.
-        try:
-            with session.begin_nested():
-                transition(session, rollout, "rolled_back",
-                           f"{message}; rolling back to revision {target}")
-                session.flush()
-                deployment_service.rollback(session, deployment.name, target)
-            return
-        except AppError as exc:
-            log.warning("automatic rollback of %s refused: %s", deployment.name, exc)
-            session.refresh(rollout)
-            message = f"{message}; no automatic rollback: {exc.detail}"
-    elif rollout is not None and rollout.kind == "scale" and ctx.auto_rollback:
-        message = f"{message}; a scale is not rolled back"
-    if rollout is not None:
-        transition(session, rollout, "failed", message)
-    deployment.phase, deployment.message = "failed", message
-    deployment.next_reconcile_at = utcnow() + timedelta(seconds=FAILED_RETRY_S)
-
-
-def record_outcomes(ctx: Context, outcomes: list[Outcome], backoff: BackoffPolicy) -> float | None:
+def record_outcomes(
+    ctx: Context, outcomes: list[Outcome], settings: Settings, backoff: BackoffPolicy
+) -> float | None:
+    """Write what the actions did. Seconds until the next pass, or None when done."""
     with session_scope() as session:
         deployment = deployment_repo.find(session, ctx.deployment_id)
         if deployment is None:
             return None
         rollout = _rollout(session, deployment)
-        rollout_id = rollout.id if rollout else None
-        restarts = dict(deployment.slot_restarts or {})
-        permanent: list[str] = []
-        temporary = False
-        for o in outcomes:
-            a = o.action
-            if isinstance(o.error, ContainerGone):
-                continue  # removed between observe and act: the next pass sees it gone
-            if o.error is not None:
-                event_repo.record(session, deployment.id, "ActionFailed", str(o.error),
-                                  warning=True, rollout_id=rollout_id, dedupe=True)
-                if o.error.temporary:
-                    temporary = True
-                else:
-                    permanent.append(str(o.error))
-                continue
-            if isinstance(a, Create):
-                # A slot whose running container vanished: removed by hand (drift).
-                missing = a.reason == "missing replica" and any(
-                    r.slot == a.slot and r.state == "running" for r in ctx.known.values()
-                )
-                if missing:
-                    event_repo.record(
-                        session, deployment.id, "ReplicaMissing",
-                        f"replica slot {a.slot} disappeared outside Moorage; replaced it",
-                        warning=True, rollout_id=rollout_id)
-                event_repo.record(session, deployment.id, "ReplicaCreated",
-                                  f"{a.name} on {a.host} ({a.reason})", rollout_id=rollout_id)
-            elif isinstance(a, Start):
-                event_repo.record(session, deployment.id, "ReplicaStarted",
-                                  f"{a.container.name} on {a.container.host} ({a.reason})",
-                                  rollout_id=rollout_id)
-            elif isinstance(a, Remove):
-                c = a.container
-                if a.crashed:
-                    prev = restarts.get(str(c.slot), {}).get("count", 0)
-                    restarts[str(c.slot)] = {"count": prev + 1, "last_at": utcnow().isoformat()}
-                    delay = backoff.delay(prev + 1).total_seconds()
-                    event_repo.record(
-                        session, deployment.id, "ReplicaRestarted",
-                        f"{c.name} on {c.host} {a.reason}; restart {prev + 1}, "
-                        f"next back-off {delay:.0f}s",
-                        warning=True, rollout_id=rollout_id)
-                else:
-                    event_repo.record(session, deployment.id, "ReplicaRemoved",
-                                      f"{c.name} on {c.host} ({a.reason})",
-                                      rollout_id=rollout_id)
-        deployment.slot_restarts = restarts
-        if permanent and deployment.generation == ctx.generation:
-            _fail_rollout(session, deployment, rollout, permanent[0], ctx)
-            return 0.0 if deployment.phase != "failed" else None
-    return 1.0 if temporary else 0.0
+        running = frozenset(r.slot for r in ctx.known.values()
+                            if r.state == ReplicaState.RUNNING)
+        # The counts as stored now: a stable slot's were reset since the pass read them.
+        after = core.after_actions(
+            [_result(o) for o in outcomes], desired=ctx.desired,
+            restarts=restart_counts(deployment.slot_restarts), running_slots=running,
+            rollout=_active(rollout),
+            policy=policy(ctx, settings), backoff=backoff, now=utcnow(),
+            current=deployment.generation == ctx.generation)
+        for note in after.events:
+            _note(session, deployment, rollout, note)
+        deployment.slot_restarts = {
+            str(slot): {"count": r.count, "last_at": r.last_at.isoformat() if r.last_at else None}
+            for slot, r in after.restarts.items()
+        }
+        if after.failure is not None:
+            settled = settle_failure(session, deployment, rollout, after.failure, settings,
+                                     ctx.views)
+            return 0.0 if settled.roll_back_to is not None else None
+    return after.retry_in_s
 
 
-def _deadline_passed(ctx: Context) -> str:
-    return f"no progress for {ctx.progress_deadline_s:g}s (progress deadline)"
-
-
-def record_failure(ctx: Context, exc: EngineError) -> float | None:
-    """A step before planning failed (resolving the image). A temporary failure is
-    retried until the rollout's progress deadline; a permanent one ends it now."""
+def record_failure(ctx: Context, exc: EngineError, settings: Settings) -> float | None:
+    """A step before planning failed (resolving the image): retried, or the rollout
+    fails now, as the core says. Seconds until the next pass, or None when done."""
     with session_scope() as session:
         deployment = deployment_repo.find(session, ctx.deployment_id)
         if deployment is None:
@@ -358,12 +337,10 @@ def record_failure(ctx: Context, exc: EngineError) -> float | None:
         if deployment.generation != ctx.generation:
             return 0.0
         rollout = _rollout(session, deployment)
-        message = str(exc)
-        if exc.temporary:
-            if rollout is None or not progress.past_deadline(
-                    _mark(rollout), ctx.progress_deadline_s, started=_started(rollout),
-                    now=utcnow()):
-                return 1.0
-            message = f"{_deadline_passed(ctx)}: {exc}"
-        _fail_rollout(session, deployment, rollout, message, ctx)
-        return 0.0 if deployment.phase != "failed" else None
+        failure = core.engine_failure(str(exc), exc.temporary, desired=ctx.desired,
+                                      rollout=_active(rollout), policy=policy(ctx, settings),
+                                      now=utcnow())
+        if failure is None:
+            return core.TEMPORARY_RETRY_S
+        settled = settle_failure(session, deployment, rollout, failure, settings, ctx.views)
+        return 0.0 if settled.roll_back_to is not None else None

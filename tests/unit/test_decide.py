@@ -1,0 +1,382 @@
+"""The pass's whole decision, without I/O: transitions, failures and how they settle, the
+status, the events, and when to look again (issue 10)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.reconcile import decide as core
+from app.reconcile import rollouts as rules
+from app.reconcile.health import HealthState
+from app.reconcile.progress import Mark
+from app.reconcile.types import Create, HostState, Placement, Remove
+from app.reconcile.vocabulary import Phase, RolloutKind, RolloutState
+from tests.unit.factories import OLD, T0, at, container, desired, exited, fleet, host, hosts
+
+DEADLINE = 60.0
+POLICY = core.Policy(progress_deadline_s=DEADLINE, auto_rollback=True, drift_check_s=300,
+                     resync_s=5, health_interval_s=None)
+
+
+def rollout(kind=RolloutKind.UPDATE, state=RolloutState.IN_PROGRESS, *, to=2, mark=None,
+            started=T0, message=""):
+    return core.ActiveRollout(kind, state, to, mark, started, message)
+
+
+def group(d=None, observed=(), hs=None, *, now=T0, **kw) -> core.Group:
+    return core.Group(desired=d or desired(3), observed=tuple(observed),
+                      hosts=tuple(hs if hs is not None else hosts("h1", "h2")), now=now,
+                      policy=kw.pop("policy", POLICY), **kw)
+
+
+def states(steps) -> list[RolloutState]:
+    return [s.state for s in steps]
+
+
+# ---- the common paths ------------------------------------------------------------------
+
+
+def test_a_pending_rollout_starts_and_creates() -> None:
+    d = core.decide(group(observed=[], rollout=rollout(state=RolloutState.PENDING)))
+    assert states(d.rollout.transitions) == [RolloutState.IN_PROGRESS]
+    assert sum(isinstance(a, Create) for a in d.plan.actions) == 3
+    assert d.status.phase is Phase.PROGRESSING and not d.converged and not d.done
+
+
+def test_a_converged_rollout_succeeds_and_the_group_rests() -> None:
+    d = core.decide(group(observed=fleet(3), rollout=rollout()))
+    assert states(d.rollout.transitions) == [RolloutState.SUCCEEDED]
+    assert d.rollout.transitions[0].message == "3/3 replicas ready"
+    assert d.status.phase is Phase.AVAILABLE and d.converged and d.done
+    assert d.next_reconcile_at == T0 + timedelta(seconds=POLICY.drift_check_s)
+
+
+def test_a_rollout_to_an_older_revision_does_not_succeed_on_the_new_one() -> None:
+    d = core.decide(group(observed=fleet(3), rollout=rollout(to=1)))
+    assert d.rollout.transitions == ()
+
+
+def test_health_checks_bring_the_drift_check_closer() -> None:
+    policy = replace(POLICY, health_interval_s=2.0)
+    d = core.decide(group(observed=fleet(3), policy=policy))
+    assert d.next_reconcile_at == T0 + timedelta(seconds=2)
+
+
+def test_deleting_every_replica_removed_deletes_the_group() -> None:
+    d = core.decide(group(desired(3, deleting=True), [], rollout=rollout(RolloutKind.DELETE)))
+    assert d.delete_group and states(d.rollout.transitions) == [RolloutState.SUCCEEDED]
+
+
+def test_waiting_on_an_unreachable_host_looks_again_at_the_resync() -> None:
+    hs = [host("h1"), host("h2", HostState.UNREACHABLE)]
+    obs = [container(0, host="h1"), container(1, host="h2"), container(2, host="h1")]
+    d = core.decide(group(observed=obs, hs=hs, unreachable={"h2": "h2: connection refused"}))
+    assert d.plan.empty and d.wake_at == T0 + timedelta(seconds=POLICY.resync_s)
+    assert core.Note("HostUnreachable", "h2: connection refused", warning=True,
+                     dedupe=True) in d.events
+
+
+def test_a_lost_host_s_replicas_are_placed_elsewhere() -> None:
+    hs = [host("h1"), host("h2", HostState.LOST)]
+    obs = [container(0, host="h1"), container(1, host="h2")]
+    d = core.decide(group(desired(2), obs, hs))
+    assert [(a.slot, a.host) for a in d.plan.actions if isinstance(a, Create)] == [(1, "h1")]
+
+
+def test_a_failure_that_stands_keeps_the_phase_failed() -> None:
+    d = core.decide(group(observed=fleet(2), failed="image not found"))
+    assert d.status.phase is Phase.FAILED and d.status.message.startswith("image not found")
+
+
+# ---- failing, and how a failure settles ------------------------------------------------
+
+
+def _past_deadline(**kw) -> core.Decision:
+    # Revision 2's replicas never get ready; the old ones hold on.
+    obs = [container(s, template=OLD) for s in range(3)] + [
+        container(0, health="starting", host="h2")]
+    return core.decide(group(observed=obs, now=at(DEADLINE + 1),
+                             rollout=rollout(mark=Mark(0, 3, T0), **kw)))
+
+
+def test_no_progress_by_the_deadline_fails_and_acts_on_nothing() -> None:
+    d = _past_deadline()
+    assert d.failure is not None and d.plan.empty
+    assert d.failure.reason.startswith("no progress for 60s")
+    assert d.failure.wants_rollback and d.failure.wants_last_warning
+
+
+def test_the_deadline_names_the_probe_that_failed_last() -> None:
+    d = _past_deadline(message="replica web.0.new fails its health check: 503")
+    assert d.failure.reason.endswith("replica web.0.new fails its health check: 503")
+    assert not d.failure.wants_last_warning
+
+
+@pytest.mark.parametrize("kind", [RolloutKind.SCALE, RolloutKind.ROLLBACK, RolloutKind.DELETE])
+def test_kinds_that_changed_no_template_are_not_rolled_back(kind) -> None:
+    assert not _past_deadline(kind=kind).failure.wants_rollback
+
+
+def test_a_failure_rolls_back_to_the_candidate_announced_once_it_can_happen() -> None:
+    failure = _past_deadline().failure
+    settled = core.settle(failure, core.Candidate(1, same_spec=False), now=at(61),
+                          last_warning="image pull failed")
+    assert settled.roll_back_to == 1 and settled.failed is None
+    assert states(settled.transitions) == [RolloutState.ROLLED_BACK]
+    assert settled.transitions[0].message.endswith(
+        "last warning: image pull failed; rolling back to revision 1")
+
+
+@pytest.mark.parametrize(
+    ("candidate", "why"),
+    [
+        pytest.param(None, "no earlier revision ever rolled out", id="none"),
+        pytest.param(core.Candidate(1, same_spec=True), "same spec", id="restart-or-repin"),
+        pytest.param(core.Candidate(1, same_spec=False, unreadable="schema 9"),
+                     "cannot be read: schema 9", id="unreadable"),
+        pytest.param(core.Candidate(2, same_spec=False), "already the current one",
+                     id="current"),
+    ],
+)
+def test_a_rollback_that_cannot_happen_fails_with_the_truth(candidate, why) -> None:
+    settled = core.settle(_past_deadline().failure, candidate, now=at(61))
+    assert settled.roll_back_to is None
+    assert states(settled.transitions) == [RolloutState.FAILED]
+    assert "no automatic rollback" in settled.failed and why in settled.failed
+    assert settled.retry_at == at(61) + timedelta(seconds=core.FAILED_RETRY_S)
+
+
+def test_a_rollback_to_host_paths_no_host_allows_any_more_fails() -> None:
+    from app.reconcile.host_access import Bind
+
+    candidate = core.Candidate(1, same_spec=False, binds=(Bind(0, "/srv/data"),))
+    settled = core.settle(_past_deadline().failure, candidate, now=at(61),
+                          hosts=hosts("h1"))
+    assert settled.roll_back_to is None and "no longer valid" in settled.failed
+    allowed = core.settle(_past_deadline().failure, candidate, now=at(61),
+                          hosts=[host("h1", bind_allow=("/srv",))])
+    assert allowed.roll_back_to == 1
+
+
+def test_a_pending_rollout_that_fails_at_once_starts_first() -> None:
+    failure = core.engine_failure("manifest unknown", False, desired=desired(),
+                                  rollout=rollout(state=RolloutState.PENDING), policy=POLICY,
+                                  now=T0)
+    settled = core.settle(failure, core.Candidate(1, same_spec=False), now=T0)
+    assert states(settled.transitions) == [RolloutState.IN_PROGRESS, RolloutState.ROLLED_BACK]
+
+
+def test_a_temporary_engine_error_is_retried_until_the_deadline() -> None:
+    args = dict(desired=desired(), rollout=rollout(), policy=POLICY)
+    assert core.engine_failure("registry down", True, now=at(10), **args) is None
+    late = core.engine_failure("registry down", True, now=at(DEADLINE), **args)
+    assert late.reason == "no progress for 60s (progress deadline): registry down"
+
+
+def test_a_scale_that_fails_says_it_is_not_rolled_back() -> None:
+    settled = core.settle(_past_deadline(kind=RolloutKind.SCALE).failure, None, now=at(61))
+    assert settled.failed.endswith("a scale is not rolled back")
+
+
+# ---- what cannot ever be placed --------------------------------------------------------
+
+PORT = Placement(host_ports=((8080, "tcp"),))
+
+
+def test_more_fixed_port_replicas_than_hosts_fail_at_once() -> None:
+    d = core.decide(group(desired(3, placement=PORT), [], hosts("h1", "h2"),
+                          rollout=rollout(state=RolloutState.PENDING)))
+    assert d.failure is not None
+    assert "3 replicas publish fixed host port 8080/tcp" in d.failure.reason
+    assert "only 2 host(s)" in d.failure.reason
+
+
+def test_a_fixed_port_rolling_update_with_no_spare_host_fails_at_once() -> None:
+    old = [container(0, template=OLD, host_ports=((8080, "tcp"),))]
+    d = core.decide(group(desired(1, placement=PORT), old, hosts("h1"), rollout=rollout()))
+    assert d.failure is not None and "max_unavailable ≥ 1" in d.failure.reason
+
+
+def test_a_fixed_port_rolling_update_that_may_lose_one_replaces_in_place() -> None:
+    old = [container(0, template=OLD, host_ports=((8080, "tcp"),))]
+    d = core.decide(group(desired(1, placement=PORT, max_unavailable=1), old, hosts("h1"),
+                          rollout=rollout()))
+    assert d.failure is None
+    assert [type(a) for a in d.plan.actions] == [Remove]
+
+
+def test_a_fixed_port_with_a_spare_host_surges_there() -> None:
+    old = [container(0, template=OLD, host_ports=((8080, "tcp"),))]
+    d = core.decide(group(desired(1, placement=PORT), old, hosts("h1", "h2"),
+                          rollout=rollout()))
+    assert d.failure is None
+    assert [(type(a), a.host) for a in d.plan.actions] == [(Create, "h2")]
+
+
+# ---- health: events, messages, replacement ---------------------------------------------
+
+
+def _probed(failures: int, health: str, *, probed: bool = True) -> core.Group:
+    c = container(0, health=health)
+    key = (c.host, c.name)
+    policy = replace(POLICY, health_interval_s=5.0, health_retries=3)
+    return group(desired(1), [c], health={key: HealthState(health, failures, T0, "HTTP 503")},
+                 probed=frozenset({key}) if probed else frozenset(), policy=policy,
+                 rollout=rollout())
+
+
+def test_the_first_failed_probe_is_an_event_and_the_rollout_says_which() -> None:
+    d = core.decide(_probed(1, "starting"))
+    [note] = [n for n in d.events if n.reason == "HealthCheckFailed"]
+    assert "HTTP 503" in note.message and note.warning
+    assert d.rollout.message == f"replica {container(0).name} fails its health check: HTTP 503"
+
+
+def test_later_failures_make_no_event_until_the_verdict() -> None:
+    assert not [n for n in core.decide(_probed(2, "starting")).events]
+    [note] = core.decide(_probed(3, "unhealthy")).events
+    assert note.reason == "ReplicaUnhealthy" and "3 health checks in a row" in note.message
+
+
+def test_a_probe_not_run_this_pass_repeats_no_event() -> None:
+    assert not core.decide(_probed(1, "starting", probed=False)).events
+
+
+def test_a_ready_replica_turned_unhealthy_is_replaced_and_degraded() -> None:
+    c = container(0, health="unhealthy", started_at=T0)
+    d = core.decide(group(desired(2), [c, container(1)], now=at(3600)))
+    [remove] = [a for a in d.plan.actions if isinstance(a, Remove)]
+    assert remove.container == c and remove.crashed
+    assert d.status.phase is Phase.DEGRADED and "unhealthy" in d.status.message
+
+
+def test_an_unhealthy_replica_is_replaced_with_the_crash_back_off() -> None:
+    from app.reconcile.types import SlotRestarts
+
+    c = container(0, health="unhealthy", started_at=T0)
+    restarts = {0: SlotRestarts(4, T0)}  # 2**4 = 16 s of back-off at the default base
+    early = core.decide(group(desired(1), [c], now=at(10), restarts=restarts))
+    assert early.plan.empty and early.wake_at == at(16)
+    late = core.decide(group(desired(1), [c], now=at(16), restarts=restarts))
+    assert [type(a) for a in late.plan.actions] == [Remove]
+
+
+def test_restart_policy_never_leaves_an_unhealthy_replica_be() -> None:
+    c = container(0, health="unhealthy")
+    d = core.decide(group(desired(1, restart_policy="never"), [c], now=at(3600)))
+    assert d.plan.empty
+
+
+# ---- after the actions -----------------------------------------------------------------
+
+
+def test_a_crash_removal_counts_a_restart_with_its_back_off() -> None:
+    crashed = exited(0)
+    result = core.ActionResult(Remove(crashed, "exited with code 1", crashed=True))
+    after = core.after_actions([result], desired=desired(1), restarts={}, running_slots=frozenset(),
+                               rollout=None, policy=POLICY, backoff=core.BackoffPolicy(),
+                               now=at(5), current=True)
+    assert after.restarts[0].count == 1 and after.restarts[0].last_at == at(5)
+    assert after.events[0].reason == "ReplicaRestarted"
+
+
+def test_a_vanished_container_is_observed_again_not_a_failure() -> None:
+    result = core.ActionResult(Remove(container(0), "scaled down"), "no such container",
+                               vanished=True)
+    after = core.after_actions([result], desired=desired(1), restarts={}, running_slots=frozenset(),
+                               rollout=rollout(), policy=POLICY, backoff=core.BackoffPolicy(),
+                               now=T0, current=True)
+    assert after.failure is None and after.events == ()
+
+
+def test_a_permanent_error_fails_only_the_desired_state_it_was_for() -> None:
+    create = Create(0, "h1", "web.0.x", "missing replica")
+    result = core.ActionResult(create, "invalid reference format", temporary=False)
+    args = dict(desired=desired(1), restarts={}, running_slots=frozenset({0}), rollout=rollout(),
+                policy=POLICY, backoff=core.BackoffPolicy(), now=T0)
+    assert core.after_actions([result], current=True, **args).failure.reason == (
+        "invalid reference format")
+    assert core.after_actions([result], current=False, **args).failure is None
+
+
+# ---- properties ------------------------------------------------------------------------
+
+HEALTH = st.sampled_from(["none", "starting", "healthy", "unhealthy"])
+STATE = st.sampled_from(["created", "running", "exited", "restarting", "removing"])
+
+
+@st.composite
+def groups(draw) -> core.Group:
+    hs = [host(f"h{i}", draw(st.sampled_from(list(HostState))),
+               schedulable=draw(st.booleans()))
+          for i in range(draw(st.integers(1, 3)))]
+    n = draw(st.integers(0, 4))
+    ports = PORT if draw(st.booleans()) else Placement()
+    d = desired(n, placement=ports, max_unavailable=draw(st.integers(0, 1)),
+                deleting=draw(st.booleans()))
+    observed = [
+        container(draw(st.integers(0, 5)), template=draw(st.sampled_from([OLD, d.template_hash])),
+                  host=draw(st.sampled_from([h.name for h in hs])), state=draw(STATE),
+                  health=draw(HEALTH), exit_code=1, started_at=at(draw(st.integers(0, 100))),
+                  finished_at=at(draw(st.integers(0, 100))))
+        for _ in range(draw(st.integers(0, 6)))
+    ]
+    active = None
+    if draw(st.booleans()):
+        active = rollout(draw(st.sampled_from(list(RolloutKind))),
+                         draw(st.sampled_from([RolloutState.PENDING, RolloutState.IN_PROGRESS])),
+                         to=draw(st.sampled_from([1, 2])),
+                         mark=draw(st.none() | st.just(Mark(0, 2, T0))))
+    return group(d, observed, hs, now=at(draw(st.integers(0, 200))), rollout=active,
+                 failed=draw(st.none() | st.just("it broke")))
+
+
+def _valid_chain(start: RolloutState, steps) -> bool:
+    state = start
+    for step in steps:
+        if not rules.allowed(state, step.state):
+            return False
+        state = step.state
+    return True
+
+
+@settings(max_examples=400, deadline=None)
+@given(groups(), st.none() | st.builds(core.Candidate, st.integers(1, 3), st.booleans()))
+def test_every_decision_is_consistent(g: core.Group, candidate) -> None:
+    d = core.decide(g)
+    # Exactly one way the pass goes on: act, wait, or end.
+    assert d.plan.empty or d.wake_at is None
+    if d.failure is not None:
+        assert d.plan.empty and g.rollout is not None and not d.delete_group
+        settled = core.settle(d.failure, candidate, now=g.now, hosts=g.hosts)
+        assert _valid_chain(g.rollout.state, settled.transitions)
+        assert settled.transitions[-1].state in (RolloutState.FAILED, RolloutState.ROLLED_BACK)
+        if settled.roll_back_to is not None:
+            # Only to a different revision of a different spec, and only when asked.
+            assert d.failure.wants_rollback and candidate is not None
+            assert not candidate.same_spec and candidate.revision != g.desired.revision
+            assert settled.failed is None
+        else:
+            assert settled.failed
+    if d.rollout is not None:
+        assert g.rollout is not None
+        assert _valid_chain(g.rollout.state, d.rollout.transitions)
+        if RolloutState.SUCCEEDED in states(d.rollout.transitions):
+            assert d.converged and (g.desired.deleting
+                                    or g.rollout.to_revision == g.desired.revision)
+        assert d.rollout.mark.ready >= (g.rollout.mark.ready if g.rollout.mark else 0)
+    if d.converged:
+        assert d.plan.empty
+    if d.status is not None and d.status.phase is Phase.AVAILABLE:
+        assert d.converged
+
+
+@settings(max_examples=200, deadline=None)
+@given(groups())
+def test_deciding_twice_on_the_same_view_decides_the_same(g: core.Group) -> None:
+    assert core.decide(g) == core.decide(g)
