@@ -159,7 +159,7 @@ def test_a_rollback_to_host_paths_no_host_allows_any_more_fails() -> None:
                           hosts=hosts("h1"))
     assert settled.roll_back_to is None and "no longer valid" in settled.failed
     allowed = core.settle(_past_deadline().failure, candidate, now=at(61),
-                          hosts=[host("h1", bind_allow=("/srv",))])
+                          hosts=[host("h1", bind_allow=("/srv/data",))])
     assert allowed.roll_back_to == 1
 
 
