@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from app.db import UTCDateTime
 from app.models import Deployment, Host, Rollout
+from app.reconcile import rollouts as rules
 
-ACTIVE_ROLLOUT_STATES = ("pending", "in_progress")
+ACTIVE_ROLLOUT_STATES = tuple(rules.ACTIVE)
 
 
 def hosts_by_state(session: Session) -> dict[tuple[str, bool], int]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 
 from app.reconcile import host_access
 from app.reconcile.scheduler import Constraint
+from app.reconcile.vocabulary import Health, Phase, ReplicaState, RolloutKind, RolloutState
 from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
 from app.schemas.registries import Password, Username
 
@@ -256,7 +257,7 @@ class Condition(BaseModel):
 
 
 class DeploymentStatus(BaseModel):
-    phase: Literal["pending", "progressing", "available", "degraded", "failed", "deleting"]
+    phase: Phase
     replicas: int
     ready_replicas: int
     updated_replicas: int
@@ -276,10 +277,10 @@ class RolloutProgress(BaseModel):
 class RolloutRead(BaseModel):
     id: uuid.UUID
     deployment: str
-    kind: Literal["create", "update", "scale", "rollback", "restart", "delete"]
+    kind: RolloutKind
     from_revision: int | None
     to_revision: int
-    state: Literal["pending", "in_progress", "succeeded", "failed", "rolled_back", "superseded"]
+    state: RolloutState
     progress: RolloutProgress
     message: str
     created_at: datetime
@@ -342,8 +343,8 @@ class ReplicaRead(BaseModel):
     container_id: str | None
     container_name: str
     revision: int
-    state: Literal["creating", "starting", "running", "exited", "removing"]
-    health: Literal["none", "starting", "healthy", "unhealthy"]
+    state: ReplicaState
+    health: Health
     ports: list[ReplicaPort]
     started_at: datetime | None
     restart_count: int

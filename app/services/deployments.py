@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -20,12 +21,14 @@ from app.reconcile.host_access import Bind
 from app.reconcile.planner import plan
 from app.reconcile.scheduler import bind_refusals
 from app.reconcile.types import Create, Remove, Start
+from app.reconcile.vocabulary import Phase, RolloutState, observed_state
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.repositories import rollouts as rollout_repo
 from app.schemas.deployments import (
+    IMAGE_REF,
     DeploymentSpec,
     DryRunResult,
     FieldChange,
@@ -119,7 +122,7 @@ def _start_rollout(
         kind=kind,
         from_revision=from_rev,
         to_revision=deployment.revision,
-        state="pending",
+        state=RolloutState.PENDING,
         desired=replicas,
         created_at=utcnow(),
     )
@@ -134,7 +137,7 @@ def _mark_desired_changed(deployment: Deployment) -> None:
     deployment.resource_version += 1
     deployment.updated_at = utcnow()
     deployment.next_reconcile_at = None
-    deployment.phase = "deleting" if deployment.deleting else "progressing"
+    deployment.phase = Phase.DELETING if deployment.deleting else Phase.PROGRESSING
 
 
 def same_spec(revision: Revision, wanted: Wanted) -> bool:
@@ -436,6 +439,23 @@ def _wanted_from(revision: Revision, replicas: int) -> Wanted:
         raise Conflict(f"revision {revision.number} cannot be read: {exc}") from exc
 
 
+def update_image(session: Session, name: str, image: str, *, repin: bool) -> ApplyResult:
+    """The current revision with another image reference (a webhook's push): the stored
+    template and public spec with only the image replaced, never re-validated by the
+    request model (which may have changed since the revision was stored). ``repin``: the
+    reference is the same but its tag moved: resolve it afresh."""
+    if not IMAGE_REF.match(image) or len(image) > 512:
+        raise Invalid(f"{image!r} is not a valid image reference", loc=["body"])
+    deployment = deployment_repo.get_by_name(session, name, for_update=True)
+    current = _wanted_from(current_revision(session, deployment), deployment.replicas)
+    template = dataclasses.replace(
+        current.template, container=dataclasses.replace(current.template.container, image=image))
+    wanted = dataclasses.replace(current, public={**current.public, "image": image},
+                                 template=template)
+    return _apply(session, name, wanted, kind="update", repin=repin,
+                  refused_as=f"revision {deployment.revision}'s spec is no longer valid")
+
+
 def restart(session: Session, name: str, if_match: str | None = None) -> ApplyResult:
     """Replace every replica with a fresh container of the same spec, rolling."""
     deployment = deployment_repo.get_by_name(session, name, for_update=True)
@@ -471,8 +491,8 @@ def _observed_from_records(replicas: list[Replica], hosts: dict[uuid.UUID, Host]
     for r in replicas:
         host = hosts.get(r.host_id)
         if host is not None:
-            state = {"exited": "exited", "creating": "created"}.get(r.state, "running")
-            yield fleet.observed_from_record(r, host.name, state)
+            # Read back exactly as a real pass recorded it (one mapping, both ways).
+            yield fleet.observed_from_record(r, host.name, observed_state(r.state))
 
 
 def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:

@@ -11,11 +11,12 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from app.db import session_scope, utcnow
+from app.reconcile.vocabulary import Phase
 from app.repositories import stats
 from app.services import liveness
 
 log = logging.getLogger(__name__)
-PHASES = ("pending", "progressing", "available", "degraded", "failed", "deleting")
+PHASES = tuple(Phase)
 
 
 class FleetCollector(Collector):

@@ -9,7 +9,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -19,7 +18,6 @@ from app.models import Webhook, WebhookDelivery
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import webhooks as webhook_repo
-from app.schemas.deployments import DeploymentSpec
 from app.schemas.webhooks import WebhookCreate
 from app.services import deployments as deployment_service
 from app.services import webhook_payloads as payloads
@@ -132,16 +130,11 @@ def deliver(
         return Delivered(record("ignored", decision.reason, provider_id=provider_id))
 
     try:
-        spec = DeploymentSpec.model_validate(
-            {**deployment_service.stored_spec(revision, deployment.replicas),
-             "image": decision.image})
         with session.begin_nested():  # a failed apply leaves nothing but the record
-            result = deployment_service.apply(session, deployment.name, spec, kind="update",
-                                              repin=decision.repin)
-    except ValidationError as exc:
-        error: AppError = Invalid(f"the new spec is invalid: {exc.errors()[0]['msg']}")
+            result = deployment_service.update_image(session, deployment.name, decision.image,
+                                                     repin=decision.repin)
     except AppError as exc:
-        error = exc
+        error: AppError = exc
     else:
         if result.rollout is None:
             return Delivered(record("ignored", f"{decision.image} is already running",

@@ -25,7 +25,7 @@ from app.reconcile import progress
 from app.reconcile import template as tpl
 from app.reconcile.planner import BackoffPolicy
 from app.reconcile.types import HostView, Plan, SlotRestarts
-from app.reconcile.vocabulary import ReplicaState, RolloutKind, RolloutState, recorded_state
+from app.reconcile.vocabulary import Phase, ReplicaState, RolloutKind, RolloutState, recorded_state
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import rollouts as rollout_repo
@@ -85,7 +85,7 @@ def group(ctx: Context, obs: Observation, settings: Settings, backoff: BackoffPo
         next_probe_at=obs.next_probe_at,
         unreachable=obs.unreachable,
         rollout=_active(rollout),
-        failed=deployment.message if deployment.phase == "failed" else None,
+        failed=deployment.message if deployment.phase == Phase.FAILED else None,
     )
 
 
@@ -232,7 +232,7 @@ def settle_failure(
                                   global_allow=settings.bind_allow, last_warning=last)
     _transitions(session, rollout, settled.transitions)
     if settled.failed is not None:
-        deployment.phase, deployment.message = "failed", settled.failed
+        deployment.phase, deployment.message = Phase.FAILED, settled.failed
     if settled.retry_at is not None:
         deployment.next_reconcile_at = settled.retry_at
     return settled
