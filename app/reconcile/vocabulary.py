@@ -40,7 +40,7 @@ class ReplicaState(StrEnum):
     REMOVING = "removing"
 
 
-class Health(StrEnum):
+class ReplicaHealth(StrEnum):
     NONE = "none"  # no health check: running is ready
     STARTING = "starting"
     HEALTHY = "healthy"
@@ -85,5 +85,5 @@ def observed_state(recorded: str) -> str:
 # Rollout states live with the state machine that moves between them.
 from app.reconcile.rollouts import RolloutState  # noqa: E402
 
-__all__ = ["Health", "Phase", "ReplicaState", "RolloutKind", "RolloutState",
+__all__ = ["ReplicaHealth", "Phase", "ReplicaState", "RolloutKind", "RolloutState",
            "observed_state", "recorded_state"]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 
 from app.reconcile import host_access
 from app.reconcile.scheduler import Constraint
-from app.reconcile.vocabulary import Health, Phase, ReplicaState, RolloutKind, RolloutState
+from app.reconcile.vocabulary import Phase, ReplicaHealth, ReplicaState, RolloutKind, RolloutState
 from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
 from app.schemas.registries import Password, Username
 
@@ -344,7 +344,7 @@ class ReplicaRead(BaseModel):
     container_name: str
     revision: int
     state: ReplicaState
-    health: Health
+    health: ReplicaHealth
     ports: list[ReplicaPort]
     started_at: datetime | None
     restart_count: int

@@ -280,22 +280,25 @@ def test_a_revision_stored_before_typed_templates_runs_after_the_upgrade(
 
 
 def test_a_scale_that_cannot_finish_fails_and_is_not_rolled_back(stack: Stack) -> None:
-    """A scale changed no template, so there is none to roll back to: past its deadline
-    it fails (and says why), the count stays what was asked, and the running replica
-    is left alone. (When a scale was a revision, the auto-rollback undid it.)"""
+    """A scale changed no template, so there is none to roll back to: it fails (at once,
+    since two replicas of one fixed port can never both run on one host, not at a
+    deadline ten minutes on), says why, the count stays what was asked, and the running
+    replica is left alone. (When a scale was a revision, the auto-rollback undid it.)"""
     from tests.e2e.conftest import free_port
 
     fixed = [{"container_port": 8080, "host_port": free_port(), "host_ip": "127.0.0.1"}]
     d = _apply(stack, "fixed", image=WEB_V1, replicas=1, ports=fixed,
-               update_strategy={"progress_deadline_s": 2})
+               update_strategy={"progress_deadline_s": 600})
     assert stack.wait_rollout(d["current_rollout"]["id"])["state"] == "succeeded"
     (running,) = stack.containers("fixed")
 
     scaled = _patch(stack, "fixed", {"replicas": 2})  # one host, one fixed port: no room
     assert (scaled["revision"], scaled["current_rollout"]["kind"]) == (1, "scale")
-    failed = stack.wait_rollout(scaled["current_rollout"]["id"], timeout=60)
+    failed = stack.wait_rollout(scaled["current_rollout"]["id"], timeout=30)
     assert failed["state"] == "failed", failed
-    assert "deadline" in failed["message"], failed
+    assert "2 replicas publish fixed host port" in failed["message"], failed
+    assert "only 1 host(s) can take one" in failed["message"], failed
+    assert failed["message"].endswith("a scale is not rolled back"), failed
     current = stack.deployment("fixed")
     assert (current["revision"], current["spec"]["replicas"]) == (1, 2)
     assert current["current_rollout"]["id"] == failed["id"]  # no rollback started

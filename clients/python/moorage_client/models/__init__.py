@@ -16,7 +16,6 @@ from .deployment_spec_labels import DeploymentSpecLabels
 from .deployment_spec_restart_policy import DeploymentSpecRestartPolicy
 from .deployment_spec_secrets import DeploymentSpecSecrets
 from .deployment_status import DeploymentStatus
-from .deployment_status_phase import DeploymentStatusPhase
 from .dry_run_result import DryRunResult
 from .event_read import EventRead
 from .event_read_type import EventReadType
@@ -47,6 +46,7 @@ from .page_rollout_read import PageRolloutRead
 from .page_token_read import PageTokenRead
 from .page_webhook_read import PageWebhookRead
 from .patch_deployment_patch import PatchDeploymentPatch
+from .phase import Phase
 from .placement_spec import PlacementSpec
 from .planned_action import PlannedAction
 from .planned_action_action import PlannedActionAction
@@ -65,20 +65,20 @@ from .registry_auth import RegistryAuth
 from .registry_auth_read import RegistryAuthRead
 from .registry_credential_read import RegistryCredentialRead
 from .registry_credential_write import RegistryCredentialWrite
+from .replica_health import ReplicaHealth
 from .replica_port import ReplicaPort
 from .replica_read import ReplicaRead
-from .replica_read_health import ReplicaReadHealth
-from .replica_read_state import ReplicaReadState
+from .replica_state import ReplicaState
 from .resources import Resources
 from .revision_read import RevisionRead
 from .revision_spec_read import RevisionSpecRead
 from .revision_spec_read_env import RevisionSpecReadEnv
 from .revision_spec_read_labels import RevisionSpecReadLabels
 from .rollback_request import RollbackRequest
+from .rollout_kind import RolloutKind
 from .rollout_progress import RolloutProgress
 from .rollout_read import RolloutRead
-from .rollout_read_kind import RolloutReadKind
-from .rollout_read_state import RolloutReadState
+from .rollout_state import RolloutState
 from .spec_read import SpecRead
 from .spec_read_env import SpecReadEnv
 from .spec_read_labels import SpecReadLabels
@@ -120,7 +120,6 @@ __all__ = (
     "DeploymentSpecRestartPolicy",
     "DeploymentSpecSecrets",
     "DeploymentStatus",
-    "DeploymentStatusPhase",
     "DryRunResult",
     "EventRead",
     "EventReadType",
@@ -151,6 +150,7 @@ __all__ = (
     "PageTokenRead",
     "PageWebhookRead",
     "PatchDeploymentPatch",
+    "Phase",
     "PlacementSpec",
     "PlannedAction",
     "PlannedActionAction",
@@ -169,20 +169,20 @@ __all__ = (
     "RegistryAuthRead",
     "RegistryCredentialRead",
     "RegistryCredentialWrite",
+    "ReplicaHealth",
     "ReplicaPort",
     "ReplicaRead",
-    "ReplicaReadHealth",
-    "ReplicaReadState",
+    "ReplicaState",
     "Resources",
     "RevisionRead",
     "RevisionSpecRead",
     "RevisionSpecReadEnv",
     "RevisionSpecReadLabels",
     "RollbackRequest",
+    "RolloutKind",
     "RolloutProgress",
     "RolloutRead",
-    "RolloutReadKind",
-    "RolloutReadState",
+    "RolloutState",
     "SpecRead",
     "SpecReadEnv",
     "SpecReadLabels",

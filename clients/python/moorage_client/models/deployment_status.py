@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.deployment_status_phase import DeploymentStatusPhase
+from ..models.phase import Phase
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ T = TypeVar("T", bound="DeploymentStatus")
 class DeploymentStatus:
     """
     Attributes:
-        phase (DeploymentStatusPhase):
+        phase (Phase): A deployment's phase, as its status shows it.
         replicas (int):
         ready_replicas (int):
         updated_replicas (int):
@@ -30,7 +30,7 @@ class DeploymentStatus:
         conditions (list[Condition] | Unset):
     """
 
-    phase: DeploymentStatusPhase
+    phase: Phase
     replicas: int
     ready_replicas: int
     updated_replicas: int
@@ -86,7 +86,7 @@ class DeploymentStatus:
         from ..models.condition import Condition  # noqa: PLC0415
 
         d = dict(src_dict)
-        phase = DeploymentStatusPhase(d.pop("phase"))
+        phase = Phase(d.pop("phase"))
 
         replicas = d.pop("replicas")
 

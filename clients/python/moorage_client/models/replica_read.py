@@ -8,8 +8,8 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.replica_read_health import ReplicaReadHealth
-from ..models.replica_read_state import ReplicaReadState
+from ..models.replica_health import ReplicaHealth
+from ..models.replica_state import ReplicaState
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -29,8 +29,8 @@ class ReplicaRead:
         container_id (None | str):
         container_name (str):
         revision (int):
-        state (ReplicaReadState):
-        health (ReplicaReadHealth):
+        state (ReplicaState): A replica's state as Moorage records it: fewer words than the engine's.
+        health (ReplicaHealth):
         ports (list[ReplicaPort]):
         started_at (datetime.datetime | None):
         restart_count (int):
@@ -44,8 +44,8 @@ class ReplicaRead:
     container_id: None | str
     container_name: str
     revision: int
-    state: ReplicaReadState
-    health: ReplicaReadHealth
+    state: ReplicaState
+    health: ReplicaHealth
     ports: list[ReplicaPort]
     started_at: datetime.datetime | None
     restart_count: int
@@ -142,9 +142,9 @@ class ReplicaRead:
 
         revision = d.pop("revision")
 
-        state = ReplicaReadState(d.pop("state"))
+        state = ReplicaState(d.pop("state"))
 
-        health = ReplicaReadHealth(d.pop("health"))
+        health = ReplicaHealth(d.pop("health"))
 
         ports = []
         _ports = d.pop("ports")

@@ -8,8 +8,8 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.rollout_read_kind import RolloutReadKind
-from ..models.rollout_read_state import RolloutReadState
+from ..models.rollout_kind import RolloutKind
+from ..models.rollout_state import RolloutState
 
 if TYPE_CHECKING:
     from ..models.rollout_progress import RolloutProgress
@@ -24,10 +24,10 @@ class RolloutRead:
     Attributes:
         id (UUID):
         deployment (str):
-        kind (RolloutReadKind):
+        kind (RolloutKind):
         from_revision (int | None):
         to_revision (int):
-        state (RolloutReadState):
+        state (RolloutState):
         progress (RolloutProgress):
         message (str):
         created_at (datetime.datetime):
@@ -37,10 +37,10 @@ class RolloutRead:
 
     id: UUID
     deployment: str
-    kind: RolloutReadKind
+    kind: RolloutKind
     from_revision: int | None
     to_revision: int
-    state: RolloutReadState
+    state: RolloutState
     progress: RolloutProgress
     message: str
     created_at: datetime.datetime
@@ -109,7 +109,7 @@ class RolloutRead:
 
         deployment = d.pop("deployment")
 
-        kind = RolloutReadKind(d.pop("kind"))
+        kind = RolloutKind(d.pop("kind"))
 
         def _parse_from_revision(data: object) -> int | None:
             if data is None:
@@ -120,7 +120,7 @@ class RolloutRead:
 
         to_revision = d.pop("to_revision")
 
-        state = RolloutReadState(d.pop("state"))
+        state = RolloutState(d.pop("state"))
 
         progress = RolloutProgress.from_dict(d.pop("progress"))
 

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ReplicaReadHealth(StrEnum):
+class ReplicaHealth(StrEnum):
     HEALTHY = "healthy"
     NONE = "none"
     STARTING = "starting"

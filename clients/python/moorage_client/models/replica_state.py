@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ReplicaReadState(StrEnum):
+class ReplicaState(StrEnum):
     CREATING = "creating"
     EXITED = "exited"
     REMOVING = "removing"

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class DeploymentStatusPhase(StrEnum):
+class Phase(StrEnum):
     AVAILABLE = "available"
     DEGRADED = "degraded"
     DELETING = "deleting"

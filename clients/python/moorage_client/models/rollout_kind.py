@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class RolloutReadKind(StrEnum):
+class RolloutKind(StrEnum):
     CREATE = "create"
     DELETE = "delete"
     RESTART = "restart"

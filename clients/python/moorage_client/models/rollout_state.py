@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class RolloutReadState(StrEnum):
+class RolloutState(StrEnum):
     FAILED = "failed"
     IN_PROGRESS = "in_progress"
     PENDING = "pending"
