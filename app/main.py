@@ -62,7 +62,7 @@ def create_app() -> FastAPI:
             "authenticated by its signature."
         ),
         lifespan=lifespan,
-        docs_url=None, redoc_url=None,  # app.ui serves them, with local assets
+        docs_url=None, redoc_url=None,  # app.ui serves /docs with local assets
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        overrides=(("/v1/hooks/", settings.max_hook_body_bytes),))

@@ -1,8 +1,9 @@
 """Serving the dashboard and the API docs from Moorage itself (no CDN: they work offline).
 
 The dashboard is static: one HTML shell and plain ES modules, no build step and no
-server-side rendering, so there is nothing here but files. Swagger UI's and ReDoc's
-assets come from the `fastapi-offline` package, which ships current builds of both."""
+server-side rendering, so there is nothing here but files. Swagger UI's assets come
+from the `fastapi-offline` package, which ships a current build of it. There is no
+`/redoc`: ReDoc's page loads its logo from its makers' CDN whatever it is told."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -25,8 +26,8 @@ SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "n
 
 
 def install(app: FastAPI) -> None:
-    """Add `/ui` and `/ui/static/…`, and `/docs` and `/redoc` with local assets. The app
-    must be made with ``docs_url=None, redoc_url=None`` (FastAPI's own pages use a CDN)."""
+    """Add `/ui` and `/ui/static/…`, and `/docs` with local assets. The app must be made
+    with ``docs_url=None, redoc_url=None`` (FastAPI's own pages use a CDN)."""
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.mount("/docs/assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
@@ -48,12 +49,4 @@ def install(app: FastAPI) -> None:
             swagger_favicon_url="/docs/assets/favicon.png",
             # No badge that asks validator.swagger.io about the schema.
             swagger_ui_parameters={"validatorUrl": None},
-        )
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} API",
-            redoc_js_url="/docs/assets/redoc.standalone.js",
-            redoc_favicon_url="/docs/assets/favicon.png", with_google_fonts=False,
         )
