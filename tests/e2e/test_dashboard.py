@@ -146,7 +146,7 @@ def test_the_dashboard_follows_a_deployment_live_and_rolls_it_back(stack: Stack)
         expect(page.get_by_test_id("identity")).to_contain_text("viewer (read)")
         page.goto(f"{stack.url}/ui#/deployments/web")
         expect(page.get_by_test_id("revision-1")).to_be_visible(timeout=WAIT_MS)
-        expect(page.get_by_test_id("replica")).to_have_count(2)
+        expect(page.get_by_test_id("replica")).to_have_count(3)
         assert page.get_by_role("button").all_inner_texts() == ["Sign out"]
         page.get_by_role("link", name="Hosts").click()
         expect(page.get_by_test_id("host-e2e")).to_be_visible()
