@@ -65,6 +65,8 @@ def test_the_dashboard_follows_a_deployment_live_and_rolls_it_back(stack: Stack)
         assert page.evaluate("sessionStorage.getItem('moorage.token')") == BOOTSTRAP_TOKEN
         expect(page.get_by_test_id("list-status")).to_have_text("No deployments yet.")
         page.evaluate("window.__sameDocument = true")  # gone if anything reloads the page
+        # From here on nothing may fail in the page (a CSP violation is a console error).
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 
         # The list follows the deployment from progressing to available by itself.
         with stack.client() as c:
@@ -86,6 +88,8 @@ def test_the_dashboard_follows_a_deployment_live_and_rolls_it_back(stack: Stack)
         expect(page.get_by_test_id("rollout-ready")).to_have_text("2/2")
         expect(page.get_by_test_id("events")).to_contain_text("RolloutSucceeded")
         expect(page.get_by_test_id("stream-state")).to_have_text("● live")
+        # The replicas' recent output (this image prints nothing), not an error.
+        expect(page.get_by_test_id("logs")).to_have_text(re.compile(r"^(\(no output\)|web\.\d)"))
 
         # An update arrives on its own, as it happens.
         with stack.client() as c:
@@ -147,7 +151,9 @@ def test_the_dashboard_follows_a_deployment_live_and_rolls_it_back(stack: Stack)
         page.goto(f"{stack.url}/ui#/deployments/web")
         expect(page.get_by_test_id("revision-1")).to_be_visible(timeout=WAIT_MS)
         expect(page.get_by_test_id("replica")).to_have_count(3)
-        assert page.get_by_role("button").all_inner_texts() == ["Sign out"]
+        # Only the buttons that change nothing: signing out and reloading the logs.
+        assert page.get_by_role("button").all_inner_texts() == ["Sign out", "Refresh"]
+        assert page.locator("[data-testid^=rollback-]").count() == 0
         page.get_by_role("link", name="Hosts").click()
         expect(page.get_by_test_id("host-e2e")).to_be_visible()
         assert page.get_by_role("button").all_inner_texts() == ["Sign out"]

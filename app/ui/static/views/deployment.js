@@ -46,6 +46,7 @@ export function mount(root, name) {
   const eventList = h("ol", { class: "events", "data-testid": "events" });
   const notice = h("p", { class: "error", role: "alert", "data-testid": "notice" });
   const streamState = h("span", { class: "muted", "data-testid": "stream-state" });
+  const logs = h("pre", { class: "logs", "data-testid": "logs" });
   let current = null;
   let seen = 0;
 
@@ -61,7 +62,20 @@ export function mount(root, name) {
     h("table", { class: "grid", "data-testid": "revisions" },
       h("thead", {}, h("tr", {}, ["Revision", "Image", "Made", ""].map((t) => h("th", {}, t)))),
       revisions),
-    h("h2", {}, "Events ", streamState), eventList);
+    h("h2", {}, "Events ", streamState), eventList,
+    h("h2", {}, "Logs ", h("button", { type: "button", class: "small", "data-testid": "logs-refresh",
+                                     onclick: () => loadLogs() }, "Refresh")),
+    logs);
+
+  // The last lines of each replica, on request: a log stream is not kept open here.
+  async function loadLogs() {
+    try {
+      const lines = await api(`${path}/logs?tail=50`);
+      logs.textContent = lines.map((l) => `${l.replica} ${l.line}`).join("\n") || "(no output)";
+    } catch (err) {
+      logs.textContent = problemText(err);
+    }
+  }
 
   async function act(what, call) {
     notice.textContent = "";
@@ -144,6 +158,7 @@ export function mount(root, name) {
   }
 
   refresh();
+  loadLogs();
   const later = debounce(refresh, 150);
   const stop = subscribe(`${path}/events?tail=30`, (e) => { addEvent(e); later(); }, (state) => {
     streamState.textContent = state === "live" ? "● live" : state;
