@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 HERE = Path(__file__).parent
@@ -25,10 +25,21 @@ SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "n
                     "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"}
 
 
+class RevalidatedFiles(StaticFiles):
+    """Static files a browser asks about again each time (a 304 while unchanged), so an
+    upgraded Moorage never runs with the modules of the version before."""
+
+    async def get_response(self, path: str, scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 def install(app: FastAPI) -> None:
     """Add `/ui` and `/ui/static/…`, and `/docs` with local assets. The app must be made
     with ``docs_url=None, redoc_url=None`` (FastAPI's own pages use a CDN)."""
-    app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
+    app.mount("/ui/static", RevalidatedFiles(directory=HERE / "static"), name="ui-static")
     app.mount("/docs/assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     @app.get("/ui", include_in_schema=False)

@@ -45,6 +45,9 @@ def test_the_dashboard_shell_and_every_module_it_imports_are_served(anonymous: T
         seen.add(path)
         asset = anonymous.get(path)
         assert asset.status_code == 200, path
+        assert asset.headers["cache-control"] == "no-cache", path  # never a stale module
+        assert anonymous.get(path, headers={"If-None-Match": asset.headers["etag"]}
+                             ).status_code == 304, path
         if path.endswith(".js"):
             assert "javascript" in asset.headers["content-type"], path
             base = path.rsplit("/", 1)[0]
