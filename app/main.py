@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import (
     deployments,
+    events,
     hosts,
     ops,
     problems,
@@ -24,6 +25,7 @@ from app.api.limits import BodySizeLimit
 from app.config import get_settings
 from app.db import session_scope
 from app.services import tokens as token_service
+from app.ui import web as ui
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +62,15 @@ def create_app() -> FastAPI:
             "authenticated by its signature."
         ),
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # app.ui serves /docs with local assets
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        overrides=(("/v1/hooks/", settings.max_hook_body_bytes),))
     problems.install(app)
     problems.document(app)
-    for module in (ops, hosts, deployments, rollouts, tokens, webhooks, registries):
+    for module in (ops, hosts, deployments, events, rollouts, tokens, webhooks, registries):
         app.include_router(module.router)
+    app.include_router(tokens.whoami_router)
     app.include_router(webhooks.hooks_router)
+    ui.install(app)
     return app

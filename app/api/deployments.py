@@ -1,24 +1,16 @@
 from __future__ import annotations
 
-import asyncio
-import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
-from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 
-from app.api import presenters
+from app.api import presenters, sse
 from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
-from app.db import get_sessionmaker
-from app.errors import Invalid, NotFound
 from app.repositories import deployments as deployment_repo
-from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.repositories import rollouts as rollout_repo
-from app.repositories.pagination import decode_cursor, encode_cursor
 from app.schemas.common import DNS_LABEL, Page, Problem
 from app.schemas.deployments import (
     DeploymentCreate,
@@ -42,7 +34,6 @@ P404 = {"model": Problem, "description": "No such deployment"}
 P409 = {"model": Problem, "description": "Conflict with the current state"}
 P412 = {"model": Problem, "description": "If-Match does not match resource_version"}
 P422 = {"model": Problem, "description": "Invalid input; `errors` names each field"}
-SSE_POLL_S = 0.5
 
 
 def _present(session, result: service.ApplyResult, response: Response) -> DeploymentRead:
@@ -221,72 +212,22 @@ def list_replicas(
                              next_cursor=next_cursor)
 
 
-def _events_after(name: str, after: int | None, limit: int) -> list[EventRead] | None:
-    with get_sessionmaker()() as session:
-        d = deployment_repo.find_by_name(session, name)
-        if d is None:
-            return None
-        return [presenters.event(e) for e in event_repo.after(session, d.id, after, limit)]
-
-
-@router.get(
-    "/{name}/events", operation_id="list_events",
-    responses={404: P404, 200: {"content": {"text/event-stream": {}},
-                                "description": "JSON page, or an SSE stream when asked"}},
-    dependencies=[require("read")],
-)
+@router.get("/{name}/events", operation_id="list_events",
+            responses={404: P404, **sse.SSE_RESPONSE}, dependencies=[require("read")])
 async def list_events(
     name: Name,
     request: Request,
-    after: Annotated[
-        int | None, Query(ge=0, le=2**63 - 1, description="Only events after this id")
-    ] = None,
+    after: sse.After = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-    accept: Annotated[str | None, Header()] = None,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    tail: sse.Tail = None,
+    accept: sse.Accept = None,
+    last_event_id: sse.LastEventId = None,
 ) -> Page[EventRead]:
     """Events oldest first. With `Accept: text/event-stream`, a live SSE stream that resumes
-    from `Last-Event-ID`."""
-    if cursor is not None:
-        after = decode_cursor(cursor, int)
-    if accept and "text/event-stream" in accept:
-        if last_event_id:
-            # ASCII digits only ("²".isdigit() is true) and within an event id's range.
-            if not re.fullmatch(r"[0-9]{1,19}", last_event_id) or int(last_event_id) >= 2**63:
-                raise Invalid("Last-Event-ID must be an event id", loc=["header", "Last-Event-ID"])
-            after = int(last_event_id)
-        first = await run_in_threadpool(_events_after, name, after, limit)
-        if first is None:
-            raise NotFound(f"deployment {name!r} does not exist")
-        return StreamingResponse(
-            _stream(name, request, after, first), media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
-    items = await run_in_threadpool(_events_after, name, after, limit)
-    if items is None:
-        raise NotFound(f"deployment {name!r} does not exist")
-    next_cursor = encode_cursor(items[-1].id) if len(items) == limit else None
-    return Page[EventRead](items=items, next_cursor=next_cursor)
-
-
-async def _stream(name: str, request: Request, after: int | None, first: list[EventRead]):
-    batch = first
-    idle = 0.0
-    while True:
-        for e in batch:
-            after = e.id
-            yield f"id: {e.id}\nevent: {e.reason}\ndata: {e.model_dump_json()}\n\n"
-        if await request.is_disconnected():
-            return
-        await asyncio.sleep(SSE_POLL_S)
-        idle += SSE_POLL_S
-        if idle >= 15:
-            idle = 0.0
-            yield ": keep-alive\n\n"
-        batch = await run_in_threadpool(_events_after, name, after, 500)
-        if batch is None:
-            return  # the deployment is gone
+    from `Last-Event-ID`; it ends when the deployment is gone."""
+    return await sse.answer(sse.EventFeed(name), request, after=after, limit=limit,
+                            cursor=cursor, tail=tail, accept=accept, last_event_id=last_event_id)
 
 
 @router.get("/{name}/logs", operation_id="get_logs", responses={404: P404},

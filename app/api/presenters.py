@@ -112,9 +112,9 @@ def replica(r: Replica, host_names: dict[uuid.UUID, str]) -> ReplicaRead:
     )
 
 
-def event(e: Event) -> EventRead:
+def event(e: Event, deployment_name: str) -> EventRead:
     return EventRead(
-        id=e.id, time=e.time, type=e.type, reason=e.reason, message=e.message,
+        id=e.id, deployment=deployment_name, time=e.time, type=e.type, reason=e.reason, message=e.message,
         rollout_id=e.rollout_id, replica_id=e.replica_id,
     )
 

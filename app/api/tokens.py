@@ -5,14 +5,15 @@ import uuid
 from fastapi import APIRouter, Response
 
 from app.api import presenters
-from app.api.deps import AUTH_ERRORS, Cursor, Limit, SessionDep, require
+from app.api.deps import AUTH_ERRORS, CurrentPrincipal, Cursor, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
 from app.repositories import tokens as token_repo
 from app.schemas.common import Page, Problem
-from app.schemas.tokens import TokenCreate, TokenCreated, TokenRead
+from app.schemas.tokens import Identity, TokenCreate, TokenCreated, TokenRead
 from app.services import tokens as token_service
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=AUTH_ERRORS)
+whoami_router = APIRouter(prefix="/v1", tags=["tokens"], responses=AUTH_ERRORS)
 P404 = {"model": Problem, "description": "No such token"}
 P409 = {"model": Problem, "description": "Idempotency-Key reused with another request"}
 P422 = {"model": Problem, "description": "Invalid input; `errors` names each field"}
@@ -47,3 +48,13 @@ def revoke_token(token_id: uuid.UUID, session: SessionDep) -> Response:
     """Revoke a token at once (it stays listed, with `revoked_at`). Revoking twice is fine."""
     token_service.revoke(session, token_id)
     return Response(status_code=204)
+
+
+@whoami_router.get("/whoami", operation_id="whoami")
+def whoami(principal: CurrentPrincipal) -> Identity:
+    """The calling token: its name, its scopes, and every scope its calls pass (`allows`;
+    each scope includes the ones before it). Any valid token may ask, so a client can
+    offer only what the token may do."""
+    return Identity(id=principal.token_id, name=principal.name,
+                    scopes=sorted(principal.scopes, key=token_service.SCOPES.index),
+                    allows=[s for s in token_service.SCOPES if principal.allows(s)])

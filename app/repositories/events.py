@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.models import Event
+from app.models import Deployment, Event
 
 
 def record(
@@ -46,17 +46,30 @@ def record(
 
 
 def after(
-    session: Session, deployment_id: uuid.UUID, after_id: int | None, limit: int
-) -> list[Event]:
+    session: Session, deployment_id: uuid.UUID | None, after_id: int | None, limit: int
+) -> list[tuple[Event, str]]:
+    """Events after ``after_id``, oldest first, each with its deployment's name: of one
+    deployment, or of every deployment (``deployment_id=None``)."""
     query = (
-        select(Event)
-        .where(Event.deployment_id == deployment_id)
+        select(Event, Deployment.name)
+        .join(Deployment, Deployment.id == Event.deployment_id)
         .order_by(Event.id.asc())
         .limit(limit)
     )
+    if deployment_id is not None:
+        query = query.where(Event.deployment_id == deployment_id)
     if after_id is not None:
         query = query.where(Event.id > after_id)
-    return list(session.scalars(query))
+    return [(event, name) for event, name in session.execute(query)]
+
+
+def tail_start(session: Session, deployment_id: uuid.UUID | None, n: int) -> int | None:
+    """The id after which only the newest ``n`` events come (of one deployment, or of
+    all); None when there are no more than ``n``."""
+    query = select(Event.id).order_by(Event.id.desc()).offset(n).limit(1)
+    if deployment_id is not None:
+        query = query.where(Event.deployment_id == deployment_id)
+    return session.scalar(query)
 
 
 def last_warning(session: Session, deployment_id: uuid.UUID, since: datetime) -> Event | None:

@@ -394,6 +394,7 @@ class ReplicaRead(BaseModel):
 
 class EventRead(BaseModel):
     id: int
+    deployment: str = Field(description="The deployment's name")
     time: datetime
     type: Literal["normal", "warning"]
     reason: str

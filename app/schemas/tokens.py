@@ -51,3 +51,14 @@ class TokenCreated(TokenRead):
         ),
         examples=["mrg_3q0GzV8xWm0Yb8Hn7yE2c9J8vL5kQ1tR4uS6wX0zA2b"],
     )
+
+
+class Identity(BaseModel):
+    """Who a token is (`GET /v1/whoami`)."""
+
+    id: uuid.UUID
+    name: str
+    scopes: list[Scope] = Field(description="The scopes the token was made with")
+    allows: list[Scope] = Field(
+        description="Every scope the token's calls pass: its own and those they include "
+                    "(read < deploy < admin)", examples=[["read", "deploy"]])

@@ -174,7 +174,7 @@ def test_a_read_token_can_get_everything_a_reader_needs(client: TestClient, anon
     for path in ("/v1/deployments", "/v1/deployments/web", "/v1/deployments/web/revisions",
                  "/v1/deployments/web/revisions/1", "/v1/deployments/web/rollouts",
                  "/v1/deployments/web/replicas", "/v1/deployments/web/events", "/v1/hosts",
-                 f"/v1/rollouts/{created['current_rollout']['id']}"):
+                 "/v1/events", "/v1/whoami", f"/v1/rollouts/{created['current_rollout']['id']}"):
         ok(anonymous.get(path, headers=headers))
 
 

@@ -99,6 +99,11 @@ def test_tricky_names_in_paths_are_4xx(client: TestClient, name: str) -> None:
         if 300 <= resp.status_code < 400:  # "%2F" ends in "//": Starlette's slash redirect
             assert "%2F" in name
             continue
+        if name == ".." and resp.request.url.path == "/v1/events":
+            # The client itself resolved /v1/deployments/../events: a read of every
+            # deployment's events (GET /v1/events), which no name reached.
+            assert method == "GET" and resp.status_code == 200
+            continue
         four_xx(resp)
     assert (count("deployment"), count("host"), count("webhook")) == before
 

@@ -34,6 +34,9 @@ from .host_tls import HostTLS
 from .host_update import HostUpdate
 from .host_update_labels_type_0 import HostUpdateLabelsType0
 from .http_check import HttpCheck
+from .identity import Identity
+from .identity_allows_item import IdentityAllowsItem
+from .identity_scopes_item import IdentityScopesItem
 from .log_line import LogLine
 from .page_delivery_read import PageDeliveryRead
 from .page_deployment_read import PageDeploymentRead
@@ -138,6 +141,9 @@ __all__ = (
     "HostUpdate",
     "HostUpdateLabelsType0",
     "HttpCheck",
+    "Identity",
+    "IdentityAllowsItem",
+    "IdentityScopesItem",
     "LogLine",
     "PageDeliveryRead",
     "PageDeploymentRead",

@@ -18,6 +18,7 @@ class EventRead:
     """
     Attributes:
         id (int):
+        deployment (str): The deployment's name
         time (datetime.datetime):
         type_ (EventReadType):
         reason (str):
@@ -27,6 +28,7 @@ class EventRead:
     """
 
     id: int
+    deployment: str
     time: datetime.datetime
     type_: EventReadType
     reason: str
@@ -37,6 +39,8 @@ class EventRead:
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
+
+        deployment = self.deployment
 
         time = self.time.isoformat()
 
@@ -63,6 +67,7 @@ class EventRead:
         field_dict.update(
             {
                 "id": id,
+                "deployment": deployment,
                 "time": time,
                 "type": type_,
                 "reason": reason,
@@ -78,6 +83,8 @@ class EventRead:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         id = d.pop("id")
+
+        deployment = d.pop("deployment")
 
         time = datetime.datetime.fromisoformat(d.pop("time"))
 
@@ -119,6 +126,7 @@ class EventRead:
 
         event_read = cls(
             id=id,
+            deployment=deployment,
             time=time,
             type_=type_,
             reason=reason,

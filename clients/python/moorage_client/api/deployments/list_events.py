@@ -17,6 +17,7 @@ def _get_kwargs(
     after: int | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
+    tail: int | None | Unset = UNSET,
     accept: None | str | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
@@ -44,6 +45,13 @@ def _get_kwargs(
     else:
         json_cursor = cursor
     params["cursor"] = json_cursor
+
+    json_tail: int | None | Unset
+    if isinstance(tail, Unset):
+        json_tail = UNSET
+    else:
+        json_tail = tail
+    params["tail"] = json_tail
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -111,19 +119,22 @@ def sync_detailed(
     after: int | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
+    tail: int | None | Unset = UNSET,
     accept: None | str | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
 ) -> Response[PageEventRead | Problem]:
     """List Events
 
      Events oldest first. With `Accept: text/event-stream`, a live SSE stream that resumes
-    from `Last-Event-ID`.
+    from `Last-Event-ID`; it ends when the deployment is gone.
 
     Args:
         name (str): A DNS label
         after (int | None | Unset): Only events after this id
         limit (int | Unset): Page size Default: 50.
         cursor (None | str | Unset): next_cursor from the previous page
+        tail (int | None | Unset): Only the newest N events (a stream: start N events back; 0:
+            only new ones). Ignored with `after`, `cursor` or `Last-Event-ID`
         accept (None | str | Unset):
         last_event_id (None | str | Unset):
 
@@ -140,6 +151,7 @@ def sync_detailed(
         after=after,
         limit=limit,
         cursor=cursor,
+        tail=tail,
         accept=accept,
         last_event_id=last_event_id,
     )
@@ -158,19 +170,22 @@ def sync(
     after: int | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
+    tail: int | None | Unset = UNSET,
     accept: None | str | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
 ) -> PageEventRead | Problem | None:
     """List Events
 
      Events oldest first. With `Accept: text/event-stream`, a live SSE stream that resumes
-    from `Last-Event-ID`.
+    from `Last-Event-ID`; it ends when the deployment is gone.
 
     Args:
         name (str): A DNS label
         after (int | None | Unset): Only events after this id
         limit (int | Unset): Page size Default: 50.
         cursor (None | str | Unset): next_cursor from the previous page
+        tail (int | None | Unset): Only the newest N events (a stream: start N events back; 0:
+            only new ones). Ignored with `after`, `cursor` or `Last-Event-ID`
         accept (None | str | Unset):
         last_event_id (None | str | Unset):
 
@@ -188,6 +203,7 @@ def sync(
         after=after,
         limit=limit,
         cursor=cursor,
+        tail=tail,
         accept=accept,
         last_event_id=last_event_id,
     ).parsed
@@ -200,19 +216,22 @@ async def asyncio_detailed(
     after: int | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
+    tail: int | None | Unset = UNSET,
     accept: None | str | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
 ) -> Response[PageEventRead | Problem]:
     """List Events
 
      Events oldest first. With `Accept: text/event-stream`, a live SSE stream that resumes
-    from `Last-Event-ID`.
+    from `Last-Event-ID`; it ends when the deployment is gone.
 
     Args:
         name (str): A DNS label
         after (int | None | Unset): Only events after this id
         limit (int | Unset): Page size Default: 50.
         cursor (None | str | Unset): next_cursor from the previous page
+        tail (int | None | Unset): Only the newest N events (a stream: start N events back; 0:
+            only new ones). Ignored with `after`, `cursor` or `Last-Event-ID`
         accept (None | str | Unset):
         last_event_id (None | str | Unset):
 
@@ -229,6 +248,7 @@ async def asyncio_detailed(
         after=after,
         limit=limit,
         cursor=cursor,
+        tail=tail,
         accept=accept,
         last_event_id=last_event_id,
     )
@@ -245,19 +265,22 @@ async def asyncio(
     after: int | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
+    tail: int | None | Unset = UNSET,
     accept: None | str | Unset = UNSET,
     last_event_id: None | str | Unset = UNSET,
 ) -> PageEventRead | Problem | None:
     """List Events
 
      Events oldest first. With `Accept: text/event-stream`, a live SSE stream that resumes
-    from `Last-Event-ID`.
+    from `Last-Event-ID`; it ends when the deployment is gone.
 
     Args:
         name (str): A DNS label
         after (int | None | Unset): Only events after this id
         limit (int | Unset): Page size Default: 50.
         cursor (None | str | Unset): next_cursor from the previous page
+        tail (int | None | Unset): Only the newest N events (a stream: start N events back; 0:
+            only new ones). Ignored with `after`, `cursor` or `Last-Event-ID`
         accept (None | str | Unset):
         last_event_id (None | str | Unset):
 
@@ -276,6 +299,7 @@ async def asyncio(
             after=after,
             limit=limit,
             cursor=cursor,
+            tail=tail,
             accept=accept,
             last_event_id=last_event_id,
         )
