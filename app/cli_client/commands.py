@@ -201,16 +201,11 @@ def apply(
     api = _api()
     results, pairs = [], []
     for name, spec in docs:
-        with api.reaching():
-            response = apply_deployment.sync_detailed(name, client=api.client,
-                                                      body=DeploymentSpec.from_dict(spec))
-        body = json.loads(response.content) if response.content else None
-        if int(response.status_code) >= 400:
-            raise CliError(f"{name}: " + render.problem_text(int(response.status_code), body))
+        status, body = _send_spec(api, name, spec)
         results.append(body)
         rollout = body.get("current_rollout")
         if output == Output.table:
-            created = int(response.status_code) == 201
+            created = status == 201
             verb = "created" if created else "configured"
             if rollout and not created and rollout["state"] in render.TERMINAL:
                 verb = "unchanged"
@@ -222,13 +217,23 @@ def apply(
     _finish_with_wait(api, pairs, wait, timeout, output)
 
 
+def _send_spec(api: Api, name: str, spec: dict, **kwargs: Any) -> tuple[int, Any]:
+    try:
+        status, body = api.send_as_written(apply_deployment, name, body=spec, model=DeploymentSpec, **kwargs)
+    except (KeyError, TypeError, ValueError) as exc:  # the model could not read it at all
+        raise CliError(f"{name}: not a deployment spec ({type(exc).__name__}: {exc})") from exc
+    if status >= 400:
+        raise CliError(f"{name}: " + render.problem_text(status, body))
+    return status, body
+
+
 def diff(file: FileOpt, output: OutputOpt = Output.table) -> None:
     """What applying the file would change (a dry run: nothing is changed)."""
     docs = _read(file)
     api = _api()
     out = []
     for name, spec in docs:
-        result = api.call(apply_deployment, name, body=DeploymentSpec.from_dict(spec), dry_run=True)
+        _, result = _send_spec(api, name, spec, dry_run=True)
         out.append({"name": name, **result})
         if output == Output.table:
             console = _console()
@@ -393,11 +398,9 @@ def rollback(
 ) -> None:
     """Bring back an earlier revision's spec, as a new revision."""
     api = _api()
+    # No body (JSON null) means the previous revision.
     body = RollbackRequest(revision=to) if to is not None else None
-    kwargs: dict[str, Any] = {"idempotency_key": str(uuid.uuid4())}
-    if body is not None:
-        kwargs["body"] = body
-    rollout = api.call(rollback_deployment, name, **kwargs)
+    rollout = api.call(rollback_deployment, name, body=body, idempotency_key=str(uuid.uuid4()))
     if not _emit(rollout, output):
         _say(_console(), _rollout_said(name, rollout))
     _finish_with_wait(api, [(name, rollout)], wait, timeout, output)

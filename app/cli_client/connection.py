@@ -61,6 +61,18 @@ class Api:
             raise CliError(problem_text(status, _json_or_text(response.content)))
         return _json_or_text(response.content) if response.content else None
 
+    def send_as_written(self, operation: Any, *args: Any, body: dict, model: Any,
+                        **kwargs: Any) -> tuple[int, Any]:
+        """``operation`` with ``body`` sent exactly as the user wrote it. The generated
+        models drop fields they do not know, and the API's answer to a typo (a 422 naming
+        it) is what the user needs to see; the model still checks the body's shape.
+        Returns (status, JSON answer)."""
+        request = operation._get_kwargs(*args, body=model.from_dict(body), **kwargs)
+        request["json"] = body
+        with self.reaching():
+            response = self.client.get_httpx_client().request(**request)
+        return response.status_code, _json_or_text(response.content) if response.content else None
+
     @contextmanager
     def reaching(self) -> Iterator[None]:
         try:
