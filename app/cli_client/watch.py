@@ -200,8 +200,10 @@ def _settle(api: Api, w: Watched, console: Console, progress: Progress | None) -
 def _show(w: Watched, console: Console, progress: Progress | None) -> None:
     r, p = w.rollout, w.rollout.get("progress") or {}
     if progress is not None:
+        # The bar fills with replicas both updated and ready (`ready` alone counts old ones too).
         desired = max(1, p.get("desired", 0))
-        progress.update(w.task, total=desired, completed=min(desired, p.get("ready", 0)),
+        done = min(desired, p.get("updated", 0), p.get("ready", 0))
+        progress.update(w.task, total=desired, completed=done,
                         description=f"{w.deployment} {r['kind']}",
                         counts=render.progress_text(r), step=render.rollout_step(r),
                         event=w.last_event[:70])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import queue
 import signal
 import stat
@@ -37,6 +38,26 @@ def cli_env(stack: Stack, tmp_path: Path, **extra: str) -> dict[str, str]:
 def moorage(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([str(VENV_BIN / "moorage"), *args], env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def moorage_tty(env: dict[str, str], *args: str, timeout: float = 120) -> tuple[int, str]:
+    """As a user at a terminal: stdout and stderr a pseudo-terminal (the live display)."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen([str(VENV_BIN / "moorage"), *args], env={**env, "TERM": "xterm", "COLUMNS": "160"},
+                            stdin=child, stdout=child, stderr=child, close_fds=True)
+    os.close(child)
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the process closed its end
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    return proc.wait(timeout=10), b"".join(chunks).decode(errors="replace")
 
 
 def spec_file(tmp_path: Path, name: str, **spec) -> str:
@@ -105,12 +126,21 @@ def test_cli_day_one(stack: Stack, tmp_path: Path) -> None:
     done = moorage(env, "rollback", "web", "--wait", "--timeout", "90")
     assert done.returncode == 0 and "rollback rollout" in done.stdout, out(done)
     assert stack.deployment("web")["spec"]["image"] == WEB_V1
+    # At a terminal: a live progress display per rollout instead of lines.
+    code, screen = moorage_tty(env, "restart", "web", "--wait", "--timeout", "90")
+    assert code == 0, screen
+    assert "\x1b[" in screen and "web restart" in screen and "ready 3/3" in screen, screen
     done = moorage(env, "rollout", "status", "web")
     assert done.returncode == 0 and "succeeded" in done.stdout, out(done)
 
     done = moorage(env, "events", "web", "-o", "json")
     reasons = [e["reason"] for e in json.loads(done.stdout)]
     assert "Scaled" in reasons and "RolloutSucceeded" in reasons, reasons
+    done = moorage(env, "delete", "web", "--wait", "--timeout", "90")
+    assert done.returncode == 0 and "delete rollout" in done.stdout, out(done)
+    assert stack.containers("web", all_states=True) == []
+    done = moorage(env, "get", "deployment", "web")
+    assert done.returncode == 3 and "does not exist" in done.stderr, out(done)
 
     # A problem from the API: its title, detail and each field error; exit 3.
     bad = spec_file(tmp_path, "typo", image=WEB_V1, replicaz=2)
