@@ -166,6 +166,24 @@ def test_cli_failure_and_timeout_exit_codes(stack: Stack, tmp_path: Path) -> Non
     done = moorage(env, "apply", "-f", slow, "--wait", "--timeout", "3")
     assert done.returncode == 2 and "timed out after 3s" in done.stdout, out(done)
 
+    # Hosts: drain and uncordon; one that runs replicas cannot go (the problem, exit 3).
+    done = moorage(env, "hosts", "drain", "e2e")
+    assert done.returncode == 0 and "draining" in done.stdout, out(done)
+    assert json.loads(moorage(env, "get", "host", "e2e", "-o", "json").stdout)["schedulable"] is False
+    done = moorage(env, "hosts", "uncordon", "e2e")
+    assert done.returncode == 0, out(done)
+    done = moorage(env, "describe", "host", "e2e")
+    assert done.returncode == 0 and "Schedulable:" in done.stdout and "slow" in done.stdout, out(done)
+    done = moorage(env, "hosts", "rm", "e2e")
+    assert done.returncode == 3 and "409" in done.stderr, out(done)
+    done = moorage(env, "hosts", "add", "spare", "--url", stack.engine.url, "--label", "tier=spare")
+    assert done.returncode == 0 and "host spare registered" in done.stdout, out(done)
+    for name in ("bad", "slow"):  # with nothing left on it, a host can go
+        done = moorage(env, "delete", name, "--wait", "--timeout", "90")
+        assert done.returncode == 0, out(done)
+    done = moorage(env, "hosts", "rm", "spare")
+    assert done.returncode == 0 and "host spare removed" in done.stdout, out(done)
+
     # Nothing listening: a connection error, exit 3.
     elsewhere = cli_env(stack, tmp_path, MOORAGE_URL=f"http://127.0.0.1:{free_port()}",
                         MOORAGE_TOKEN=BOOTSTRAP_TOKEN)
