@@ -60,7 +60,18 @@ OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table (defaul
 WaitOpt = Annotated[bool, typer.Option("--wait", help="Wait for the rollout to end, showing its progress")]
 TimeoutOpt = Annotated[float | None, typer.Option(
     "--timeout", min=0.0, help="With --wait: give up after this many seconds (exit 2)")]
-NameArg = Annotated[str, typer.Argument(help="The deployment's name")]
+def _complete(operation: Any) -> Any:
+    """Shell completion of names from the API; silent when it cannot be asked."""
+    def complete(incomplete: str) -> list[str]:
+        try:
+            page = Api.connect(Settings.context).call(operation, limit=500)
+        except Exception:  # completion must never print an error into the shell
+            return []
+        return [item["name"] for item in page["items"] if item["name"].startswith(incomplete)]
+    return complete
+
+
+NameArg = Annotated[str, typer.Argument(help="The deployment's name", autocompletion=_complete(list_deployments))]
 
 
 def _console(stderr: bool = False) -> Console:
@@ -488,7 +499,7 @@ def events(
 # -- hosts ---------------------------------------------------------------------------
 
 hosts_cli = typer.Typer(help="Docker engines Moorage drives (admin).", no_args_is_help=True)
-HostArg = Annotated[str, typer.Argument(help="The host's name")]
+HostArg = Annotated[str, typer.Argument(help="The host's name", autocompletion=_complete(list_hosts))]
 
 
 def _file_text(path: Path | None) -> str | None:

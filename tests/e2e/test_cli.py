@@ -229,6 +229,23 @@ def test_cli_logs_follow_streams_new_lines(stack: Stack, tmp_path: Path) -> None
     assert any(" | key=***" in line for line in seen), seen
     assert not any("hunter2-in-the-logs" in line for line in seen), seen
 
+    # events -f: the stream from the start, as JSON lines with -o json.
+    proc = subprocess.Popen([str(VENV_BIN / "moorage"), "events", "ticker", "-f", "-o", "json"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        first = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
+        assert first["reason"] == "RevisionCreated", first
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+
+    # Completion asks the API for names.
+    done = subprocess.run([str(VENV_BIN / "moorage"), "logs", "tic"], capture_output=True, text=True,
+                          env={**env, "_MOORAGE_COMPLETE": "complete_bash", "COMP_WORDS": "moorage logs tic",
+                               "COMP_CWORD": "2"})
+    assert "ticker" in done.stdout, out(done)
+
     # Without -f, --since and --replica narrow the recent lines.
     done = moorage(env, "logs", "ticker", "--replica", "0", "--since", "2s", "-o", "json")
     assert done.returncode == 0, out(done)
