@@ -7,12 +7,14 @@ run), so a container that prints its environment shows `***`, as Moorage's own l
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.dockerhost import FOLLOW_TIMEOUT_S, EngineError, LogStream, client_for
@@ -24,6 +26,7 @@ from app.repositories import replicas as replica_repo
 from app.schemas.deployments import LogLine
 from app.services import fleet
 
+log = logging.getLogger(__name__)
 RESCAN_S = 1.0  # how often a follower looks for replicas that started since
 
 
@@ -108,11 +111,16 @@ class Follower:
     def _watch(self) -> None:
         first = True
         while not self._stop.is_set():
-            with self._sessions() as session:
-                deployment = deployment_repo.find_by_name(session, self._name)
-                if deployment is None:
-                    break
-                targets, self._redact = _targets(session, deployment.id, self._replica)
+            try:
+                with self._sessions() as session:
+                    deployment = deployment_repo.find_by_name(session, self._name)
+                    if deployment is None:
+                        break
+                    targets, self._redact = _targets(session, deployment.id, self._replica)
+            except SQLAlchemyError as exc:  # the database is away: the streams go on; look again
+                log.warning("following logs of %s: cannot look for new replicas: %s", self._name, exc)
+                self._stop.wait(RESCAN_S)
+                continue
             for target in targets:
                 if target.container_id not in self._seen:
                     self._seen.add(target.container_id)
