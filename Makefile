@@ -10,8 +10,11 @@ $(VENV_STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(VENV_STAMP)
 
+# `make run PORT=8080` serves the API on another port.
+PORT ?= 8000
+
 run: $(VENV_STAMP)
-	.venv/bin/moorage dev
+	.venv/bin/moorage dev --port $(PORT)
 
 lint: $(VENV_STAMP) client-check
 	.venv/bin/lint-imports

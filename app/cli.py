@@ -1,4 +1,6 @@
-"""The ``moorage`` command: run the API, workers, scheduler, migrations, or all at once."""
+"""The ``moorage`` command. Server commands (here): run the API, workers, scheduler,
+migrations, or all at once, and manage tokens and secrets in the database. Client
+commands (app/cli_client, added by ``register``): drive a running Moorage over HTTP."""
 
 from __future__ import annotations
 
@@ -8,13 +10,25 @@ import subprocess
 import sys
 from typing import Annotated
 
+import click
 import typer
 
+from app import cli_client
 from app.config import get_settings
 from app.logs import configure as configure_logging
 
 cli = typer.Typer(help="Moorage: a desired-state control plane for Docker hosts.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, epilog=cli_client.errors.EXIT_CODES_HELP)
+SERVER = "Server commands (run Moorage; token and secrets talk to its database)"
+
+
+@cli.callback()
+def root(
+    context: Annotated[str | None, typer.Option(
+        "--context", envvar="MOORAGE_CONTEXT",
+        help="Client commands: the named context to use (`moorage context list`)")] = None,
+) -> None:
+    cli_client.Settings.context = context
 
 CELERY_APP = "workers.celery_app:celery"
 
@@ -28,7 +42,7 @@ def _celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", CELERY_APP, *args]
 
 
-@cli.command()
+@cli.command(rich_help_panel=SERVER)
 def migrate() -> None:
     """Apply database migrations (the only way the schema is made)."""
     from app.migrate import upgrade_to_head
@@ -38,7 +52,7 @@ def migrate() -> None:
     typer.echo("database is at the latest schema")
 
 
-@cli.command()
+@cli.command(rich_help_panel=SERVER)
 def api(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind")] = 8000,
@@ -51,7 +65,7 @@ def api(
                 proxy_headers=True, log_config=None)
 
 
-@cli.command()
+@cli.command(rich_help_panel=SERVER)
 def worker(
     concurrency: Annotated[int, typer.Option(help="Worker processes")] = 4,
 ) -> None:
@@ -60,7 +74,7 @@ def worker(
                                      "--concurrency", str(concurrency), *WORKER_WITHOUT))
 
 
-@cli.command()
+@cli.command(rich_help_panel=SERVER)
 def beat() -> None:
     """Run the periodic scheduler (resync and host heartbeats). Run exactly one."""
     settings = get_settings()
@@ -95,7 +109,7 @@ def register_local_host() -> str:
 
 token_cli = typer.Typer(help="API tokens (talks to the database directly).",
                         no_args_is_help=True, add_completion=False)
-cli.add_typer(token_cli, name="token")
+cli.add_typer(token_cli, name="token", rich_help_panel=SERVER)
 
 
 @token_cli.command("create")
@@ -173,7 +187,7 @@ def token_generate() -> None:
 
 secrets_cli = typer.Typer(help="Secrets at rest (talks to the database directly).",
                           no_args_is_help=True, add_completion=False)
-cli.add_typer(secrets_cli, name="secrets")
+cli.add_typer(secrets_cli, name="secrets", rich_help_panel=SERVER)
 
 
 @secrets_cli.command("generate-key")
@@ -208,7 +222,7 @@ def first_admin_token() -> str | None:
         return token_service.first_admin_token(session)
 
 
-@cli.command()
+@cli.command(rich_help_panel=SERVER)
 def dev(
     port: Annotated[int, typer.Option(help="API port on 127.0.0.1")] = 8000,
     concurrency: Annotated[int, typer.Option(help="Worker processes")] = 2,
@@ -229,8 +243,13 @@ def dev(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     upgrade_to_head()
     typer.echo(register_local_host())
+    url = f"http://127.0.0.1:{port}"
     if (token := first_admin_token()) is not None:
         typer.echo(f"admin token (shown only now; `moorage token create` makes more): {token}")
+        typer.echo(f"to use the CLI, run:  moorage login --url {url} --token {token}")
+    else:
+        typer.echo(f"to use the CLI, run:  moorage login --url {url} --token <your token>"
+                   " (`moorage token create --scope admin --name me` makes one)")
     worker_proc = subprocess.Popen(
         _celery("worker", "--beat", "--loglevel", settings.log_level,
                 "--concurrency", str(concurrency), *WORKER_WITHOUT,
@@ -257,5 +276,14 @@ def _stop_group(proc: subprocess.Popen, grace_s: float = 5.0) -> None:
             continue
 
 
+cli_client.register(cli)
+
+
 def main() -> None:
-    cli()
+    # Exit 2 means "timed out" for the client commands; usage errors are 3 (click says 2).
+    click.exceptions.UsageError.exit_code = int(cli_client.Exit.USAGE)
+    try:
+        cli()
+    except cli_client.CliError as exc:
+        typer.echo(exc.message, err=True)
+        sys.exit(int(exc.code))

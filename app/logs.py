@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 MAX_SECRETS = 10_000
 MIN_LENGTH = 4  # shorter ones would redact too much
@@ -59,6 +59,17 @@ def _current_pattern() -> re.Pattern[str] | None:
             alternatives = sorted(_secrets, key=len, reverse=True)
             _pattern = re.compile("|".join(re.escape(v) for v in alternatives))
         return _pattern
+
+
+def redactor(values: Iterable[str]) -> Callable[[str], str]:
+    """A redact function for just these values (e.g. one deployment's secrets, for its
+    containers' output), by the same rules as the log filter's."""
+    kept = sorted({v for v in values if isinstance(v, str) and len(v) >= MIN_LENGTH},
+                  key=len, reverse=True)
+    if not kept:
+        return lambda text: text
+    pattern = re.compile("|".join(re.escape(v) for v in kept))
+    return lambda text: pattern.sub("***", text)
 
 
 def redact(text: str) -> str:

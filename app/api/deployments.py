@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.api import presenters, sse
 from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
+from app.db import get_sessionmaker
+from app.errors import NotFound
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
@@ -230,11 +237,71 @@ async def list_events(
                             cursor=cursor, tail=tail, accept=accept, last_event_id=last_event_id)
 
 
-@router.get("/{name}/logs", operation_id="get_logs", responses={404: P404},
-            dependencies=[require("read")])
-def get_logs(
-    name: Name, session: SessionDep,
+LOG_KEEPALIVE_S = 15.0
+
+
+def _recent_logs(name: str, tail: int, since: datetime | None, replica: str | None) -> list[LogLine]:
+    with get_sessionmaker()() as session:
+        return log_service.recent(session, name, tail, since, replica)
+
+
+def _deployment_exists(name: str) -> bool:
+    with get_sessionmaker()() as session:
+        return deployment_repo.find_by_name(session, name) is not None
+
+
+@router.get(
+    "/{name}/logs", operation_id="get_logs",
+    responses={404: P404, 422: P422, 200: {
+        "content": {"application/x-ndjson": {}},
+        "description": "The recent lines; with `follow=true`, a stream of them, one JSON "
+                       "LogLine a line (an empty line is a keep-alive)"}},
+    dependencies=[require("read")],
+)
+async def get_logs(
+    name: Name, request: Request,
     tail: Annotated[int, Query(ge=1, le=10_000, description="Lines per replica")] = 100,
+    since: Annotated[datetime | None, Query(
+        description="Only lines written at or after this time (RFC 3339)")] = None,
+    follow: Annotated[bool, Query(
+        description="Stream new lines as they come (NDJSON), from every replica, "
+                    "including ones that start later")] = False,
+    replica: Annotated[str | None, Query(
+        max_length=255, description="Only this replica: its container name or slot number")] = None,
 ) -> list[LogLine]:
-    """Recent output of every replica, each line tagged with its replica."""
-    return log_service.recent(session, name, tail)
+    """Output of every replica (secret values shown as `***`), each line tagged with its
+    replica and host."""
+    if not follow:
+        return await run_in_threadpool(_recent_logs, name, tail, since, replica)
+    if not await run_in_threadpool(_deployment_exists, name):
+        raise NotFound(f"deployment {name!r} does not exist")
+    return StreamingResponse(
+        _follow_logs(name, tail, since, replica), media_type="application/x-ndjson",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _follow_logs(name: str, tail: int, since: datetime | None, replica: str | None):
+    # Follower threads hand lines to this loop; Starlette cancels us when the client
+    # goes, and `finally` stops the threads and closes the engine streams.
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[LogLine | None] = asyncio.Queue()
+
+    def emit(line: LogLine | None) -> None:
+        with suppress(RuntimeError):  # the loop is closed: the client has gone
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+
+    follower = log_service.Follower(get_sessionmaker(), name, tail, since, replica, emit)
+    follower.start()
+    try:
+        while True:
+            try:
+                line = await asyncio.wait_for(lines.get(), LOG_KEEPALIVE_S)
+            except TimeoutError:
+                yield "\n"
+                continue
+            if line is None:
+                return  # the deployment is gone
+            yield line.model_dump_json() + "\n"
+    finally:
+        follower.close()

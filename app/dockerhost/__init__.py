@@ -1,11 +1,13 @@
 """The only package that imports ``docker``: engine clients, mapping and errors."""
 
 from app.dockerhost.engine import (
+    FOLLOW_TIMEOUT_S,
     ContainerRequest,
     EngineAddress,
     EngineClient,
     EngineInfo,
     ImageInfo,
+    LogStream,
     client_for,
 )
 from app.dockerhost.errors import (
@@ -18,6 +20,8 @@ from app.dockerhost.errors import (
 )
 
 __all__ = [
+    "FOLLOW_TIMEOUT_S",
+    "LogStream",
     "ContainerRequest",
     "EngineAddress",
     "EngineClient",

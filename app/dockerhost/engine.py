@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -499,14 +499,65 @@ class EngineClient:
         return TemporaryEngineError(text) if pull_failure_is_temporary(message) else (
             PermanentEngineError(text))
 
-    def logs(self, container_id: str, tail: int) -> list[tuple[datetime | None, str]]:
+    def logs(self, container_id: str, tail: int,
+             since: datetime | None = None) -> list[tuple[datetime | None, str]]:
         with classified(self.name, "logs"):
-            raw = self.api.logs(container_id, tail=tail, timestamps=True)
-        lines = []
-        for line in raw.decode(errors="replace").splitlines():
-            stamp, _, text = line.partition(" ")
-            lines.append((_parse_time(stamp), text))
-        return lines
+            raw = self.api.logs(container_id, tail=tail, timestamps=True, since=_since(since))
+        return [_log_line(line) for line in raw.decode(errors="replace").splitlines()]
+
+    def follow_logs(self, container_id: str, tail: int | str,
+                    since: datetime | None = None) -> LogStream:
+        """The container's output as it comes, until it stops or the stream is closed
+        (from any thread). Use a client without a short read timeout (``client_for(…,
+        FOLLOW_TIMEOUT_S)``): a quiet container sends nothing for a long time."""
+        with classified(self.name, "logs"):
+            raw = self.api.logs(container_id, stream=True, follow=True, timestamps=True,
+                                tail=tail, since=_since(since))
+        return LogStream(raw)
+
+
+def _since(value: datetime | None) -> float | None:
+    # A float keeps the fraction (the SDK rounds a datetime down to the second); a time
+    # without a zone is UTC, as every time in the API is.
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return max(value.timestamp(), 1e-6)
+
+
+def _log_line(line: str) -> tuple[datetime | None, str]:
+    stamp, _, text = line.partition(" ")
+    return _parse_time(stamp), text
+
+
+class LogStream:
+    """A followed container log: iterate for (time, line); ``close()`` ends it."""
+
+    def __init__(self, raw) -> None:
+        self._raw = raw  # the SDK's CancellableStream of output frames
+
+    def __iter__(self) -> Iterator[tuple[datetime | None, str]]:
+        # Frames are not lines: a long line can come in pieces, several lines in one.
+        pending = b""
+        try:
+            for chunk in self._raw:
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for raw in complete:
+                    yield _log_line(raw.decode(errors="replace"))
+        except (requests.exceptions.RequestException, derr.DockerException, OSError, ValueError):
+            return  # closed under us, or the engine went away
+        if pending:
+            yield _log_line(pending.decode(errors="replace"))
+
+    def close(self) -> None:
+        with suppress(Exception):  # closed already, or the socket is gone
+            self._raw.close()
+
+
+# A followed log is quiet for as long as its container is: no read timeout to speak of.
+FOLLOW_TIMEOUT_S = 7 * 24 * 3600.0
 
 
 # One client (and connection pool) per host and timeout, per process; a host whose address

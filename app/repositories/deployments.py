@@ -228,3 +228,12 @@ def lock_existing(session: Session, ids: list[uuid.UUID] | set[uuid.UUID]) -> li
 
 def all_ids(session: Session) -> set[str]:
     return {str(i) for i in session.scalars(select(Deployment.id))}
+
+
+def secret_values(session: Session, deployment_id: uuid.UUID, numbers: set[int]) -> list[str]:
+    """The secret values of these revisions (opened: each is registered for redaction)."""
+    if not numbers:
+        return []
+    rows = session.scalars(select(Revision).where(
+        Revision.deployment_id == deployment_id, Revision.number.in_(numbers)))
+    return [value for rev in rows for value in (rev.secrets or {}).values()]

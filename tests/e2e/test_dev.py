@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 from pathlib import Path
@@ -33,6 +35,17 @@ def test_embedded_default_apply_run_delete(engine: dockerd.Engine, tmp_path: Pat
                              (tmp_path / "dev.log").read_text(), re.MULTILINE)
         assert len(printed) == 1, (tmp_path / "dev.log").read_text()
         assert httpx.get(f"{base}/v1/hosts").status_code == 401
+        # It also prints the exact line that logs the command line in: paste it.
+        [login] = re.findall(r"to use the CLI, run:  (moorage login .*)$",
+                             (tmp_path / "dev.log").read_text(), re.MULTILINE)
+        assert login == f"moorage login --url {base} --token {printed[0]}"
+        user = {**{k: v for k, v in env.items() if k != "MOORAGE_DATA_DIR"},
+                "MOORAGE_CONFIG": str(tmp_path / "cli.yaml")}
+        argv = [str(VENV_BIN / "moorage"), *shlex.split(login)[1:]]
+        assert subprocess.run(argv, env=user, capture_output=True).returncode == 0
+        listed = subprocess.run([str(VENV_BIN / "moorage"), "get", "hosts", "-o", "json"], env=user,
+                                capture_output=True, text=True)
+        assert [h["name"] for h in json.loads(listed.stdout)] == ["local"], listed
         with httpx.Client(base_url=base, timeout=30,
                           headers={"Authorization": f"Bearer {printed[0]}"}) as c:
             hosts = c.get("/v1/hosts").json()["items"]

@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -15,11 +16,32 @@ def _get_kwargs(
     name: str,
     *,
     tail: int | Unset = 100,
+    since: datetime.datetime | None | Unset = UNSET,
+    follow: bool | Unset = False,
+    replica: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
     params["tail"] = tail
+
+    json_since: None | str | Unset
+    if isinstance(since, Unset):
+        json_since = UNSET
+    elif isinstance(since, datetime.datetime):
+        json_since = since.isoformat()
+    else:
+        json_since = since
+    params["since"] = json_since
+
+    params["follow"] = follow
+
+    json_replica: None | str | Unset
+    if isinstance(replica, Unset):
+        json_replica = UNSET
+    else:
+        json_replica = replica
+    params["replica"] = json_replica
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -89,14 +111,23 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     tail: int | Unset = 100,
+    since: datetime.datetime | None | Unset = UNSET,
+    follow: bool | Unset = False,
+    replica: None | str | Unset = UNSET,
 ) -> Response[Problem | list[LogLine]]:
     """Get Logs
 
-     Recent output of every replica, each line tagged with its replica.
+     Output of every replica (secret values shown as `***`), each line tagged with its
+    replica and host.
 
     Args:
         name (str): A DNS label
         tail (int | Unset): Lines per replica Default: 100.
+        since (datetime.datetime | None | Unset): Only lines written at or after this time (RFC
+            3339)
+        follow (bool | Unset): Stream new lines as they come (NDJSON), from every replica,
+            including ones that start later Default: False.
+        replica (None | str | Unset): Only this replica: its container name or slot number
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -109,6 +140,9 @@ def sync_detailed(
     kwargs = _get_kwargs(
         name=name,
         tail=tail,
+        since=since,
+        follow=follow,
+        replica=replica,
     )
 
     response = client.get_httpx_client().request(
@@ -123,14 +157,23 @@ def sync(
     *,
     client: AuthenticatedClient,
     tail: int | Unset = 100,
+    since: datetime.datetime | None | Unset = UNSET,
+    follow: bool | Unset = False,
+    replica: None | str | Unset = UNSET,
 ) -> Problem | list[LogLine] | None:
     """Get Logs
 
-     Recent output of every replica, each line tagged with its replica.
+     Output of every replica (secret values shown as `***`), each line tagged with its
+    replica and host.
 
     Args:
         name (str): A DNS label
         tail (int | Unset): Lines per replica Default: 100.
+        since (datetime.datetime | None | Unset): Only lines written at or after this time (RFC
+            3339)
+        follow (bool | Unset): Stream new lines as they come (NDJSON), from every replica,
+            including ones that start later Default: False.
+        replica (None | str | Unset): Only this replica: its container name or slot number
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,6 +187,9 @@ def sync(
         name=name,
         client=client,
         tail=tail,
+        since=since,
+        follow=follow,
+        replica=replica,
     ).parsed
 
 
@@ -152,14 +198,23 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     tail: int | Unset = 100,
+    since: datetime.datetime | None | Unset = UNSET,
+    follow: bool | Unset = False,
+    replica: None | str | Unset = UNSET,
 ) -> Response[Problem | list[LogLine]]:
     """Get Logs
 
-     Recent output of every replica, each line tagged with its replica.
+     Output of every replica (secret values shown as `***`), each line tagged with its
+    replica and host.
 
     Args:
         name (str): A DNS label
         tail (int | Unset): Lines per replica Default: 100.
+        since (datetime.datetime | None | Unset): Only lines written at or after this time (RFC
+            3339)
+        follow (bool | Unset): Stream new lines as they come (NDJSON), from every replica,
+            including ones that start later Default: False.
+        replica (None | str | Unset): Only this replica: its container name or slot number
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -172,6 +227,9 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         name=name,
         tail=tail,
+        since=since,
+        follow=follow,
+        replica=replica,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -184,14 +242,23 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     tail: int | Unset = 100,
+    since: datetime.datetime | None | Unset = UNSET,
+    follow: bool | Unset = False,
+    replica: None | str | Unset = UNSET,
 ) -> Problem | list[LogLine] | None:
     """Get Logs
 
-     Recent output of every replica, each line tagged with its replica.
+     Output of every replica (secret values shown as `***`), each line tagged with its
+    replica and host.
 
     Args:
         name (str): A DNS label
         tail (int | Unset): Lines per replica Default: 100.
+        since (datetime.datetime | None | Unset): Only lines written at or after this time (RFC
+            3339)
+        follow (bool | Unset): Stream new lines as they come (NDJSON), from every replica,
+            including ones that start later Default: False.
+        replica (None | str | Unset): Only this replica: its container name or slot number
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -206,5 +273,8 @@ async def asyncio(
             name=name,
             client=client,
             tail=tail,
+            since=since,
+            follow=follow,
+            replica=replica,
         )
     ).parsed
