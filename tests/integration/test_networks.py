@@ -116,7 +116,7 @@ def test_members_on_several_hosts_are_told_once_and_told_when_it_heals(
             d = deployment_repo.get_by_name(session, "web")
             d.message, d.conditions = message, [{"type": "Available", "status": True}]
             network_service.report_spread(session, d, ["shop"], own_hosts, peers)
-            events = [e.reason for e in event_repo.after(session, d.id, None, 100)]
+            events = [e.reason for e, _ in event_repo.after(session, d.id, None, 100)]
             return d.message, d.conditions, events
 
     message, conditions, events = report({"h2"}, apart)
