@@ -34,6 +34,7 @@ from app.schemas.deployments import (
 )
 from app.services import deployments as service
 from app.services import logs as log_service
+from app.services import usage as usage_service
 
 router = APIRouter(prefix="/v1/deployments", tags=["deployments"], responses=AUTH_ERRORS)
 Name = Annotated[str, Path(pattern=DNS_LABEL, max_length=63, description="A DNS label")]
@@ -51,7 +52,12 @@ def _present(session, result: service.ApplyResult, response: Response) -> Deploy
     # The row is locked by this transaction: its view cannot be gone.
     view = deployment_repo.view(session, result.deployment.id)
     assert view is not None
-    return presenters.deployment(view)
+    return _with_usage(session, [view])[0]
+
+
+def _with_usage(session, views: list[deployment_repo.DeploymentView]) -> list[DeploymentRead]:
+    totals = usage_service.totals(session, [v.deployment.id for v in views])
+    return [presenters.deployment(v, totals.get(v.deployment.id)) for v in views]
 
 
 @router.put(
@@ -130,7 +136,7 @@ def list_deployments(
 ) -> Page[DeploymentRead]:
     pair = tuple(label.split("=", 1)) if label else None
     views, next_cursor = deployment_repo.views_page(session, limit, cursor, pair)
-    return Page[DeploymentRead](items=[presenters.deployment(v) for v in views],
+    return Page[DeploymentRead](items=_with_usage(session, views),
                                 next_cursor=next_cursor)
 
 
@@ -139,7 +145,7 @@ def list_deployments(
 def get_deployment(name: Name, session: SessionDep, response: Response) -> DeploymentRead:
     view = deployment_repo.view_by_name(session, name)
     response.headers["ETag"] = presenters.etag(view.deployment.resource_version)
-    return presenters.deployment(view)
+    return _with_usage(session, [view])[0]
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",
@@ -217,7 +223,9 @@ def list_replicas(
     d = deployment_repo.get_by_name(session, name)
     rows, next_cursor = replica_repo.page(session, d.id, limit, cursor)
     names = {h.id: h.name for h in host_repo.all_hosts(session)}
-    return Page[ReplicaRead](items=[presenters.replica(r, names) for r in rows],
+    usage = usage_service.latest_by_container(session, d.id)
+    return Page[ReplicaRead](items=[presenters.replica(r, names, usage.get(r.container_id or ""))
+                                    for r in rows],
                              next_cursor=next_cursor)
 
 

@@ -10,10 +10,11 @@ from app.models.registry import RegistryCredential
 from app.models.replica import Replica
 from app.models.rollout import Rollout
 from app.models.token import ApiToken
+from app.models.usage import UsageSample
 from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "ApiToken", "Deployment", "Event", "Host", "IdempotencyKey", "Installation",
-    "ProcessHeartbeat", "RegistryCredential", "Replica", "Revision", "Rollout", "Webhook",
-    "WebhookDelivery",
+    "ProcessHeartbeat", "RegistryCredential", "Replica", "Revision", "Rollout", "UsageSample",
+    "Webhook", "WebhookDelivery",
 ]

@@ -256,6 +256,29 @@ class Condition(BaseModel):
     message: str = ""
 
 
+class ReplicaUsage(BaseModel):
+    """A replica's newest usage sample (within the sampler's retention window)."""
+
+    cpu_percent: float | None = Field(
+        description="CPU as a percentage of one core (two busy cores read 200); null until "
+                    "a container has been sampled twice")
+    memory_bytes: int | None = Field(description="Memory in use, less droppable page cache "
+                                                 "(as `docker stats` counts it)")
+    memory_percent: float | None = Field(description="memory_bytes as a percentage of the "
+                                                     "container's limit (the host's memory "
+                                                     "when it has none)")
+    sampled_at: datetime
+
+
+class UsageTotals(BaseModel):
+    """The newest samples of a deployment's replicas, summed."""
+
+    cpu_percent: float = Field(description="Summed over the replicas, each of one core")
+    memory_bytes: int
+    replicas: int = Field(description="Replicas with a sample (those sampled recently)")
+    sampled_at: datetime | None = Field(description="The newest of the samples summed")
+
+
 class DeploymentStatus(BaseModel):
     phase: Phase
     replicas: int
@@ -265,6 +288,9 @@ class DeploymentStatus(BaseModel):
     observed_revision: int | None
     message: str
     conditions: list[Condition] = []
+    usage: UsageTotals | None = Field(
+        None, description="What the replicas consume, from their newest samples; null "
+                          "when none has been sampled within the retention window")
 
 
 class RolloutProgress(BaseModel):
@@ -350,6 +376,9 @@ class ReplicaRead(BaseModel):
     restart_count: int
     exit_code: int | None = None
     last_probe: str | None = None
+    usage: ReplicaUsage | None = Field(
+        None, description="Its newest usage sample; null when it has none (not running, "
+                          "or not sampled yet)")
 
 
 class EventRead(BaseModel):

@@ -69,6 +69,7 @@ from .replica_health import ReplicaHealth
 from .replica_port import ReplicaPort
 from .replica_read import ReplicaRead
 from .replica_state import ReplicaState
+from .replica_usage import ReplicaUsage
 from .resources import Resources
 from .revision_read import RevisionRead
 from .revision_spec_read import RevisionSpecRead
@@ -91,6 +92,7 @@ from .token_read import TokenRead
 from .token_read_scopes_item import TokenReadScopesItem
 from .trigger_webhook_body import TriggerWebhookBody
 from .update_strategy import UpdateStrategy
+from .usage_totals import UsageTotals
 from .volume_read import VolumeRead
 from .volume_spec import VolumeSpec
 from .webhook_create import WebhookCreate
@@ -173,6 +175,7 @@ __all__ = (
     "ReplicaPort",
     "ReplicaRead",
     "ReplicaState",
+    "ReplicaUsage",
     "Resources",
     "RevisionRead",
     "RevisionSpecRead",
@@ -195,6 +198,7 @@ __all__ = (
     "TokenReadScopesItem",
     "TriggerWebhookBody",
     "UpdateStrategy",
+    "UsageTotals",
     "VolumeRead",
     "VolumeSpec",
     "WebhookCreate",

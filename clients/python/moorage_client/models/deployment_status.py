@@ -11,6 +11,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.condition import Condition
+    from ..models.usage_totals import UsageTotals
 
 
 T = TypeVar("T", bound="DeploymentStatus")
@@ -28,6 +29,8 @@ class DeploymentStatus:
         observed_revision (int | None):
         message (str):
         conditions (list[Condition] | Unset):
+        usage (None | Unset | UsageTotals): What the replicas consume, from their newest samples; null when none has
+            been sampled within the retention window
     """
 
     phase: Phase
@@ -38,9 +41,12 @@ class DeploymentStatus:
     observed_revision: int | None
     message: str
     conditions: list[Condition] | Unset = UNSET
+    usage: None | Unset | UsageTotals = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.usage_totals import UsageTotals  # noqa: PLC0415
+
         phase = self.phase.value
 
         replicas = self.replicas
@@ -63,6 +69,14 @@ class DeploymentStatus:
                 conditions_item = conditions_item_data.to_dict()
                 conditions.append(conditions_item)
 
+        usage: dict[str, Any] | None | Unset
+        if isinstance(self.usage, Unset):
+            usage = UNSET
+        elif isinstance(self.usage, UsageTotals):
+            usage = self.usage.to_dict()
+        else:
+            usage = self.usage
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,12 +92,15 @@ class DeploymentStatus:
         )
         if conditions is not UNSET:
             field_dict["conditions"] = conditions
+        if usage is not UNSET:
+            field_dict["usage"] = usage
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.condition import Condition  # noqa: PLC0415
+        from ..models.usage_totals import UsageTotals  # noqa: PLC0415
 
         d = dict(src_dict)
         phase = Phase(d.pop("phase"))
@@ -114,6 +131,23 @@ class DeploymentStatus:
 
                 conditions.append(conditions_item)
 
+        def _parse_usage(data: object) -> None | Unset | UsageTotals:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                usage_type_0 = UsageTotals.from_dict(data)
+
+                return usage_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | UsageTotals, data)
+
+        usage = _parse_usage(d.pop("usage", UNSET))
+
         deployment_status = cls(
             phase=phase,
             replicas=replicas,
@@ -123,6 +157,7 @@ class DeploymentStatus:
             observed_revision=observed_revision,
             message=message,
             conditions=conditions,
+            usage=usage,
         )
 
         deployment_status.additional_properties = d

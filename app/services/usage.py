@@ -1,0 +1,142 @@
+"""Usage sampling: what every running replica consumes, read from its engine's stats.
+
+One tick reads each running replica's one-shot stats, all hosts at once through one
+bounded pool, and writes the samples in one short transaction (never held across a
+Docker call). An engine answers a stats call at its collector's next tick (about a
+second), so the calls are made concurrently, interleaved host by host: a host with many
+replicas does not hold the pool while the others wait, and a host that does not answer
+by the tick's deadline only loses its own samples for that tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from itertools import chain, zip_longest
+
+from sqlalchemy.orm import Session
+
+from app.config import Settings, get_settings
+from app.db import session_scope, utcnow
+from app.dockerhost import EngineAddress, EngineError, client_for
+from app.models import UsageSample
+from app.reconcile import usage as rules
+from app.repositories import deployments as deployment_repo
+from app.repositories import hosts as host_repo
+from app.repositories import usage as usage_repo
+from app.services.fleet import address
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UsageTick:
+    sampled: int  # samples written
+    missed: int  # replicas whose engine did not answer in time, or failed
+    hosts: int
+    seconds: float
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    # Made on first use, so each forked worker child has its own.
+    return ThreadPoolExecutor(get_settings().usage_pool_size, thread_name_prefix="usage")
+
+
+def _counters(sample: UsageSample) -> rules.CpuCounters:
+    return rules.CpuCounters(sample.cpu_total_ns, sample.system_cpu_ns, sample.online_cpus,
+                             sample.read_at)
+
+
+def sample_all(settings: Settings | None = None) -> UsageTick:
+    settings = settings or get_settings()
+    started = time.monotonic()
+    now = utcnow()
+    since = now - timedelta(seconds=settings.usage_retention_s)
+    with session_scope() as session:
+        running = usage_repo.running_replicas(session)
+        addresses = {h.id: address(h) for h in host_repo.all_hosts(session)}
+        previous = {cid: _counters(s) for cid, s in
+                    usage_repo.latest(session, [c for _, _, c in running], since).items()}
+    by_host: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {}
+    for deployment_id, host_id, container_id in running:
+        if host_id in addresses:
+            by_host.setdefault(host_id, []).append((deployment_id, container_id))
+    # Host by host in turn: each host's first replicas are asked before any host's last.
+    order = [item for item in chain.from_iterable(zip_longest(*(
+        [(host_id, d, c) for d, c in items] for host_id, items in by_host.items())))
+        if item is not None]
+
+    timeout = settings.usage_timeout_s
+
+    def read(addr: EngineAddress, container_id: str) -> rules.StatsReading | None:
+        try:
+            return client_for(addr, timeout).stats(container_id)
+        except EngineError as exc:  # gone since the last pass, or the host is away
+            log.debug("no stats for %s on %s: %s", container_id[:12], addr.name, exc)
+            return None
+
+    futures: list[tuple[uuid.UUID, str, Future]] = [
+        (d, c, _pool().submit(read, addresses[h], c)) for h, d, c in order]
+    done, _ = wait([f for _, _, f in futures], timeout=timeout)
+    samples: list[UsageSample] = []
+    for deployment_id, container_id, future in futures:
+        reading = future.result() if future in done else None
+        if future not in done:
+            future.cancel()  # still queued behind a slow host: not worth asking now
+        if reading is None:
+            continue
+        figures = rules.usage(reading, previous.get(container_id))
+        samples.append(UsageSample(
+            deployment_id=deployment_id, container_id=container_id, sampled_at=now,
+            cpu_percent=figures.cpu_percent, memory_bytes=figures.memory_bytes,
+            memory_percent=figures.memory_percent, cpu_total_ns=reading.cpu.total_ns,
+            system_cpu_ns=reading.cpu.system_ns, online_cpus=reading.cpu.online_cpus,
+            read_at=reading.cpu.read_at))
+    with session_scope() as session:
+        # Held (FOR KEY SHARE) so a deployment deleted meanwhile is skipped, not a
+        # foreign-key failure that loses every host's samples.
+        alive = set(deployment_repo.lock_existing(session, {s.deployment_id for s in samples}))
+        usage_repo.add(session, [s for s in samples if s.deployment_id in alive])
+        usage_repo.purge_before(session, since)
+    return UsageTick(sampled=len(samples), missed=len(futures) - len(samples),
+                     hosts=len(by_host), seconds=time.monotonic() - started)
+
+
+# ---- reading back ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Totals:
+    cpu_percent: float
+    memory_bytes: int
+    replicas: int
+    sampled_at: datetime | None
+
+
+def fresh_since(settings: Settings | None = None) -> datetime:
+    """Samples newer than this are current: a replica not sampled for three ticks (its
+    host is away, it stopped) shows none rather than an old figure."""
+    settings = settings or get_settings()
+    return utcnow() - timedelta(seconds=3 * settings.usage_interval_s + settings.usage_timeout_s)
+
+
+def latest_by_container(session: Session, deployment_id: uuid.UUID) -> dict[str, UsageSample]:
+    return {s.container_id: s for s in
+            usage_repo.latest_of_replicas(session, [deployment_id], fresh_since())}
+
+
+def totals(session: Session, deployment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Totals]:
+    """Each deployment's current replicas' newest samples, summed (one query)."""
+    out: dict[uuid.UUID, Totals] = {}
+    for s in usage_repo.latest_of_replicas(session, deployment_ids, fresh_since()):
+        was = out.get(s.deployment_id, Totals(0.0, 0, 0, None))
+        out[s.deployment_id] = Totals(
+            was.cpu_percent + (s.cpu_percent or 0.0), was.memory_bytes + (s.memory_bytes or 0),
+            was.replicas + 1, max(filter(None, (was.sampled_at, s.sampled_at))))
+    return out
