@@ -24,8 +24,8 @@ from app.jobs import (
     waiting_reconciles,
 )
 from app.repositories import deployments as deployment_repo
+from app.services import autoscaler, retention, usage
 from app.services import hosts as host_service
-from app.services import retention, usage
 from app.services.reconciler import Reconciler
 
 log = logging.getLogger(__name__)
@@ -85,4 +85,5 @@ def sample_usage() -> int:
     if tick.missed:
         log.info("usage: %d samples from %d hosts in %.2fs, %d missed", tick.sampled,
                  tick.hosts, tick.seconds, tick.missed)
+    autoscaler.look_at_all()
     return tick.sampled

@@ -13,6 +13,7 @@ from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, requir
 from app.api.idempotency import IdempotencyDep
 from app.db import get_sessionmaker
 from app.errors import Invalid, NotFound
+from app.repositories import autoscaler as autoscaler_repo
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
@@ -56,8 +57,13 @@ def _present(session, result: service.ApplyResult, response: Response) -> Deploy
 
 
 def _with_usage(session, views: list[deployment_repo.DeploymentView]) -> list[DeploymentRead]:
-    totals = usage_service.totals(session, [v.deployment.id for v in views])
-    return [presenters.deployment(v, totals.get(v.deployment.id)) for v in views]
+    """Views as the API shows them, with their usage and the autoscaler's last look (two
+    queries for the whole page)."""
+    ids = [v.deployment.id for v in views]
+    totals = usage_service.totals(session, ids)
+    looks = autoscaler_repo.states(session, ids)
+    return [presenters.deployment(v, totals.get(v.deployment.id), looks.get(v.deployment.id))
+            for v in views]
 
 
 @router.put(

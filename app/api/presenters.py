@@ -6,6 +6,7 @@ import uuid
 
 from app.models import (
     ApiToken,
+    AutoscalerState,
     Event,
     Host,
     RegistryCredential,
@@ -18,6 +19,7 @@ from app.models import (
 )
 from app.repositories.deployments import DeploymentView
 from app.schemas.deployments import (
+    AutoscalerStatus,
     Condition,
     DeploymentRead,
     DeploymentStatus,
@@ -61,13 +63,15 @@ def rollout(r: Rollout) -> RolloutRead:
     )
 
 
-def deployment(view: DeploymentView, usage: Totals | None = None) -> DeploymentRead:
+def deployment(view: DeploymentView, usage: Totals | None = None,
+               autoscaler: AutoscalerState | None = None) -> DeploymentRead:
     """From a whole view (one snapshot): no query here, so none can find a row gone.
-    ``usage``: its replicas' newest samples, summed (app.services.usage.totals)."""
+    ``usage``: its replicas' newest samples, summed (app.services.usage.totals);
+    ``autoscaler``: the autoscaler's last look, shown while autoscale is set."""
     d, revision, current = view
     return DeploymentRead(
         name=d.name,
-        spec=spec_read(revision.spec, list(revision.secrets), d.replicas),
+        spec=spec_read(revision.spec, list(revision.secrets), d.replicas, d.autoscale),
         revision=d.revision,
         resource_version=d.resource_version,
         status=DeploymentStatus(
@@ -82,6 +86,11 @@ def deployment(view: DeploymentView, usage: Totals | None = None) -> DeploymentR
             usage=UsageTotals(cpu_percent=round(usage.cpu_percent, 2),
                               memory_bytes=usage.memory_bytes, replicas=usage.replicas,
                               sampled_at=usage.sampled_at) if usage else None,
+            autoscaler=AutoscalerStatus(
+                current_replicas=autoscaler.current_replicas,
+                desired_replicas=autoscaler.desired_replicas,
+                recommendation=autoscaler.recommendation, last_decision=autoscaler.message,
+                decided_at=autoscaler.decided_at) if autoscaler and d.autoscale else None,
         ),
         current_rollout=rollout(current) if current else None,
         created_at=d.created_at,

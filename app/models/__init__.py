@@ -1,5 +1,6 @@
 """ORM tables. They hold no queries: those live in app.repositories."""
 
+from app.models.autoscaler import AutoscalerState
 from app.models.deployment import Deployment, Revision
 from app.models.event import Event
 from app.models.host import Host
@@ -14,7 +15,7 @@ from app.models.usage import UsageSample
 from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
-    "ApiToken", "Deployment", "Event", "Host", "IdempotencyKey", "Installation",
+    "ApiToken", "AutoscalerState", "Deployment", "Event", "Host", "IdempotencyKey", "Installation",
     "ProcessHeartbeat", "RegistryCredential", "Replica", "Revision", "Rollout", "UsageSample",
     "Webhook", "WebhookDelivery",
 ]

@@ -100,6 +100,21 @@ def window(session: Session, deployment_ids: Iterable[uuid.UUID], since: datetim
     return out
 
 
+def window_of_replicas(
+    session: Session, deployment_id: uuid.UUID, since: datetime
+) -> list[tuple[str, float | None, float | None]]:
+    """(container id, cpu %, memory %) of every sample since ``since`` of the
+    deployment's current replicas, oldest first: what the autoscaler averages."""
+    current = select(Replica.container_id).where(Replica.deployment_id == deployment_id,
+                                                 Replica.container_id.is_not(None))
+    rows = session.execute(
+        select(UsageSample.container_id, UsageSample.cpu_percent, UsageSample.memory_percent)
+        .where(UsageSample.deployment_id == deployment_id, UsageSample.sampled_at >= since,
+               UsageSample.container_id.in_(current))
+        .order_by(UsageSample.sampled_at, UsageSample.id))
+    return [(c, cpu, memory) for c, cpu, memory in rows]
+
+
 def add(session: Session, samples: list[UsageSample]) -> None:
     session.add_all(samples)
     session.flush()

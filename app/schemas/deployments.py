@@ -101,6 +101,35 @@ class UpdateStrategy(Strict):
         return self
 
 
+class AutoscaleSpec(Strict):
+    """Scale on usage (Kubernetes' HPA rule). While set, the autoscaler owns the replica
+    count: `replicas` is only where it starts (when the deployment is made or autoscale
+    is first set), clamped to [min_replicas, max_replicas]. The deployment's, like
+    `replicas`: changing it makes no revision and replaces no container."""
+
+    min_replicas: Annotated[int, Field(ge=1, le=1000)]
+    max_replicas: Annotated[int, Field(ge=1, le=1000)]
+    target_cpu_percent: Annotated[float, Field(
+        gt=0, le=102_400, description="Average CPU per replica to aim at, as a percentage "
+                                      "of one core (as the replicas' usage shows it)")]
+    target_memory_percent: Annotated[float, Field(
+        gt=0, le=100, description="Average memory per replica to aim at, as a percentage "
+                                  "of its limit; the higher of the two counts wins")] | None = None
+    scale_up_window_s: Annotated[float, Field(
+        ge=0, le=3600, description="Scale up only to the lowest recommendation of this "
+                                   "window (0: at once)")] = 0.0
+    scale_down_window_s: Annotated[float, Field(
+        ge=0, le=3600, description="Scale down only to the highest recommendation of this "
+                                   "window, so a dip in load does not remove replicas the "
+                                   "next spike needs")] = 300.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AutoscaleSpec:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError("min_replicas is more than max_replicas")
+        return self
+
+
 VOLUMES_DESCRIPTION = (
     "Named volumes (a `source` that is a name) are open to any `deploy` token. A `source` "
     "that is a path binds that host path into the container, as root, and is refused (422 "
@@ -176,6 +205,8 @@ class DeploymentSpec(Strict):
     update_strategy: UpdateStrategy = UpdateStrategy()
     volumes: Annotated[list[VolumeSpec], Field(max_length=64, description=VOLUMES_DESCRIPTION)] = []
     registry_auth: RegistryAuth | None = None
+    autoscale: AutoscaleSpec | None = Field(
+        None, description="Scale on usage; the deployment's, not part of a revision")
 
     @field_validator("image")
     @classmethod
@@ -243,6 +274,8 @@ class SpecRead(RevisionSpecRead):
 
     replicas: int = Field(description="The desired replica count: the deployment's own, "
                                       "not part of a revision (scaling makes no revision)")
+    autoscale: AutoscaleSpec | None = Field(
+        None, description="The deployment's autoscaling, if any (not part of a revision)")
 
 
 class DeploymentCreate(DeploymentSpec):
@@ -279,6 +312,17 @@ class UsageTotals(BaseModel):
     sampled_at: datetime | None = Field(description="The newest of the samples summed")
 
 
+class AutoscalerStatus(BaseModel):
+    """The autoscaler's last look at the deployment."""
+
+    current_replicas: int = Field(description="The count it looked at")
+    desired_replicas: int = Field(description="The count it decided on")
+    recommendation: int = Field(description="What usage alone asked for, before the "
+                                            "stabilization windows and limits")
+    last_decision: str = Field(description='Why, e.g. "CPU 180% of a 50% target over 30 s: 2 → 6"')
+    decided_at: datetime
+
+
 class DeploymentStatus(BaseModel):
     phase: Phase
     replicas: int
@@ -290,7 +334,9 @@ class DeploymentStatus(BaseModel):
     conditions: list[Condition] = []
     usage: UsageTotals | None = Field(
         None, description="What the replicas consume, from their newest samples; null "
-                          "when none has been sampled within the retention window")
+                          "when none has been sampled recently")
+    autoscaler: AutoscalerStatus | None = Field(
+        None, description="With `spec.autoscale` set, once the autoscaler has looked")
 
 
 class RolloutProgress(BaseModel):
@@ -403,9 +449,10 @@ class LogLine(BaseModel):
     line: str
 
 
-def spec_read(spec: dict[str, Any], secret_keys: list[str], replicas: int) -> SpecRead:
+def spec_read(spec: dict[str, Any], secret_keys: list[str], replicas: int,
+              autoscale: dict[str, Any] | None = None) -> SpecRead:
     return SpecRead.model_validate(
-        {**spec, "replicas": replicas, "secret_keys": sorted(secret_keys)})
+        {**spec, "replicas": replicas, "autoscale": autoscale, "secret_keys": sorted(secret_keys)})
 
 
 def revision_spec_read(spec: dict[str, Any], secret_keys: list[str]) -> RevisionSpecRead:

@@ -126,7 +126,7 @@ def load(
         )
         # Inside the block: after it, the session would begin a new transaction that
         # nothing ends (on SQLite a write lock held until the process exits).
-        loads = _loads(session, deployment.id, by_id)
+        loads = other_loads(session, deployment.id, by_id)
         installation_id = installation.installation_id(session)
         image_source = images.ImageSource(
             deployment.id, template.container.image, template.registry_username,
@@ -150,7 +150,7 @@ def load(
     )
 
 
-def _loads(
+def other_loads(
     session: Session, deployment_id: uuid.UUID, hosts: dict[uuid.UUID, Host]
 ) -> dict[str, HostLoad]:
     """What other deployments hold on each host: capacity is shared."""

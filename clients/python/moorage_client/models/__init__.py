@@ -1,5 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .autoscale_spec import AutoscaleSpec
+from .autoscaler_status import AutoscalerStatus
 from .condition import Condition
 from .delivery_read import DeliveryRead
 from .delivery_read_outcome import DeliveryReadOutcome
@@ -106,6 +108,8 @@ from .workers_problem import WorkersProblem
 from .workers_problem_errors_type_0_item import WorkersProblemErrorsType0Item
 
 __all__ = (
+    "AutoscalerStatus",
+    "AutoscaleSpec",
     "Condition",
     "DeliveryRead",
     "DeliveryReadOutcome",

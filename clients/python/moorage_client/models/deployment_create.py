@@ -9,6 +9,7 @@ from ..models.deployment_create_restart_policy import DeploymentCreateRestartPol
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.autoscale_spec import AutoscaleSpec
     from ..models.deployment_create_env import DeploymentCreateEnv
     from ..models.deployment_create_labels import DeploymentCreateLabels
     from ..models.deployment_create_secrets import DeploymentCreateSecrets
@@ -49,6 +50,7 @@ class DeploymentCreate:
             default, and the rule is the same for every token, admin included. Escalation paths (the Docker socket, /proc,
             /sys, /dev, /etc, /run, /var/lib/docker, ...) are never unlocked by a broader entry.
         registry_auth (None | RegistryAuth | Unset):
+        autoscale (AutoscaleSpec | None | Unset): Scale on usage; the deployment's, not part of a revision
     """
 
     image: str
@@ -67,8 +69,10 @@ class DeploymentCreate:
     update_strategy: UpdateStrategy | Unset = UNSET
     volumes: list[VolumeSpec] | Unset = UNSET
     registry_auth: None | RegistryAuth | Unset = UNSET
+    autoscale: AutoscaleSpec | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.registry_auth import RegistryAuth  # noqa: PLC0415
 
@@ -154,6 +158,14 @@ class DeploymentCreate:
         else:
             registry_auth = self.registry_auth
 
+        autoscale: dict[str, Any] | None | Unset
+        if isinstance(self.autoscale, Unset):
+            autoscale = UNSET
+        elif isinstance(self.autoscale, AutoscaleSpec):
+            autoscale = self.autoscale.to_dict()
+        else:
+            autoscale = self.autoscale
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -190,11 +202,14 @@ class DeploymentCreate:
             field_dict["volumes"] = volumes
         if registry_auth is not UNSET:
             field_dict["registry_auth"] = registry_auth
+        if autoscale is not UNSET:
+            field_dict["autoscale"] = autoscale
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
         from ..models.deployment_create_env import DeploymentCreateEnv  # noqa: PLC0415
         from ..models.deployment_create_labels import DeploymentCreateLabels  # noqa: PLC0415
         from ..models.deployment_create_secrets import DeploymentCreateSecrets  # noqa: PLC0415
@@ -348,6 +363,23 @@ class DeploymentCreate:
 
         registry_auth = _parse_registry_auth(d.pop("registry_auth", UNSET))
 
+        def _parse_autoscale(data: object) -> AutoscaleSpec | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                autoscale_type_0 = AutoscaleSpec.from_dict(data)
+
+                return autoscale_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AutoscaleSpec | None | Unset, data)
+
+        autoscale = _parse_autoscale(d.pop("autoscale", UNSET))
+
         deployment_create = cls(
             image=image,
             name=name,
@@ -365,6 +397,7 @@ class DeploymentCreate:
             update_strategy=update_strategy,
             volumes=volumes,
             registry_auth=registry_auth,
+            autoscale=autoscale,
         )
 
         return deployment_create

@@ -10,6 +10,7 @@ from ..models.phase import Phase
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.autoscaler_status import AutoscalerStatus
     from ..models.condition import Condition
     from ..models.usage_totals import UsageTotals
 
@@ -30,7 +31,8 @@ class DeploymentStatus:
         message (str):
         conditions (list[Condition] | Unset):
         usage (None | Unset | UsageTotals): What the replicas consume, from their newest samples; null when none has
-            been sampled within the retention window
+            been sampled recently
+        autoscaler (AutoscalerStatus | None | Unset): With `spec.autoscale` set, once the autoscaler has looked
     """
 
     phase: Phase
@@ -42,9 +44,11 @@ class DeploymentStatus:
     message: str
     conditions: list[Condition] | Unset = UNSET
     usage: None | Unset | UsageTotals = UNSET
+    autoscaler: AutoscalerStatus | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.autoscaler_status import AutoscalerStatus  # noqa: PLC0415
         from ..models.usage_totals import UsageTotals  # noqa: PLC0415
 
         phase = self.phase.value
@@ -77,6 +81,14 @@ class DeploymentStatus:
         else:
             usage = self.usage
 
+        autoscaler: dict[str, Any] | None | Unset
+        if isinstance(self.autoscaler, Unset):
+            autoscaler = UNSET
+        elif isinstance(self.autoscaler, AutoscalerStatus):
+            autoscaler = self.autoscaler.to_dict()
+        else:
+            autoscaler = self.autoscaler
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -94,11 +106,14 @@ class DeploymentStatus:
             field_dict["conditions"] = conditions
         if usage is not UNSET:
             field_dict["usage"] = usage
+        if autoscaler is not UNSET:
+            field_dict["autoscaler"] = autoscaler
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.autoscaler_status import AutoscalerStatus  # noqa: PLC0415
         from ..models.condition import Condition  # noqa: PLC0415
         from ..models.usage_totals import UsageTotals  # noqa: PLC0415
 
@@ -148,6 +163,23 @@ class DeploymentStatus:
 
         usage = _parse_usage(d.pop("usage", UNSET))
 
+        def _parse_autoscaler(data: object) -> AutoscalerStatus | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                autoscaler_type_0 = AutoscalerStatus.from_dict(data)
+
+                return autoscaler_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AutoscalerStatus | None | Unset, data)
+
+        autoscaler = _parse_autoscaler(d.pop("autoscaler", UNSET))
+
         deployment_status = cls(
             phase=phase,
             replicas=replicas,
@@ -158,6 +190,7 @@ class DeploymentStatus:
             message=message,
             conditions=conditions,
             usage=usage,
+            autoscaler=autoscaler,
         )
 
         deployment_status.additional_properties = d
