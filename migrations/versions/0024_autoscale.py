@@ -16,8 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("deployment") as batch:
-        batch.add_column(sa.Column("autoscale", sa.JSON(), nullable=True))
+    op.add_column("deployment", sa.Column("autoscale", sa.JSON(), nullable=True))
     op.create_table(
         "autoscaler_state",
         sa.Column("deployment_id", sa.Uuid(), nullable=False),
@@ -36,5 +35,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("autoscaler_state")
-    with op.batch_alter_table("deployment") as batch:
-        batch.drop_column("autoscale")
+    # Not a batch: on SQLite that copies the deployment table, and dropping the old one
+    # would cascade to every revision. SQLite (3.35+) drops a plain column in place.
+    op.execute("ALTER TABLE deployment DROP COLUMN autoscale")
