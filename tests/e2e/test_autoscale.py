@@ -8,6 +8,7 @@ The replicas run a shell that burns a core while a file exists in a volume they 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,3 +114,57 @@ def test_usage_is_sampled_per_replica_summed_and_exported(stack: Stack) -> None:
         assert f"{name}{{" not in anonymous, name
     assert f'replica="{replicas[0]["container_name"]}"' in text
     _load(stack, on=False)
+
+
+def _scaled_events(stack: Stack, name: str) -> list[dict]:
+    with stack.client() as c:
+        items = c.get(f"/v1/deployments/{name}/events", params={"limit": 500}).json()["items"]
+    return [e for e in items if e["reason"] == "Scaled"]
+
+
+def test_under_load_it_scales_up_and_back_down_once_the_load_stops(stack: Stack) -> None:
+    policy = {"min_replicas": 1, "max_replicas": 3, "target_cpu_percent": 40,
+              "scale_down_window_s": 5}
+    with stack.client() as c:
+        r = c.put("/v1/deployments/busy", json={
+            "image": WEB_V1, "replicas": 1, "command": BURN, "autoscale": policy,
+            "volumes": [{"source": VOLUME, "target": "/ctl"}]})
+        assert r.status_code == 201, r.text
+        assert stack.wait_rollout(r.json()["current_rollout"]["id"])["state"] == "succeeded"
+
+    # Idle: it stays at one, and says why.
+    def looked() -> dict | None:
+        status = stack.deployment("busy")["status"]
+        return status if status.get("autoscaler") and status.get("usage") else None
+
+    status = wait_for(looked, 30, "the autoscaler's first look", interval=0.5)
+    assert status["autoscaler"]["desired_replicas"] == 1, status
+
+    t0 = time.monotonic()
+    _load(stack, on=True)
+    up = wait_for(lambda: (d := stack.deployment("busy"))["spec"]["replicas"] >= 2 and d,
+                  90, "a scale-up under load", interval=0.5)
+    scaled_up_s = time.monotonic() - t0
+    events = _scaled_events(stack, "busy")
+    assert events and events[0]["message"].startswith("autoscaler: CPU "), events
+    assert "of a 40% target over 4 s: 1 → " in events[0]["message"], events
+    assert up["revision"] == 1  # scaling makes no revision
+    with stack.client() as c:
+        rollout = c.get(f"/v1/rollouts/{events[0]['rollout_id']}").json()
+    assert rollout["kind"] == "scale", rollout
+    # The new replicas run (the reconciler acted on the autoscaler's count).
+    wait_for(lambda: len([x for x in stack.containers("busy") if x["state"] == "running"])
+             >= 2, 60, "the new replicas to run", interval=0.5)
+    assert stack.deployment("busy")["spec"]["replicas"] <= 3  # never past max_replicas
+
+    t1 = time.monotonic()
+    _load(stack, on=False)
+    wait_for(lambda: stack.deployment("busy")["spec"]["replicas"] == 1, 90,
+             "back to min_replicas once the load stopped", interval=0.5)
+    scaled_down_s = time.monotonic() - t1
+    last = _scaled_events(stack, "busy")[-1]
+    assert last["message"].endswith("→ 1"), last
+    wait_for(lambda: len(stack.containers("busy", all_states=True)) == 1, 60,
+             "the extra replicas to be removed", interval=0.5)
+    print(f"\nautoscale e2e: up in {scaled_up_s:.1f} s, down in {scaled_down_s:.1f} s "
+          f"(down window 5 s, metric window 4 s, 1 s sampling)")
