@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api import presenters
 from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
+from app.config import get_settings
 from app.db import get_sessionmaker
 from app.errors import Invalid, NotFound
 from app.repositories import autoscaler as autoscaler_repo
@@ -32,6 +33,8 @@ from app.schemas.deployments import (
     RevisionRead,
     RollbackRequest,
     RolloutRead,
+    UsagePoint,
+    UsageSeries,
 )
 from app.services import deployments as service
 from app.services import logs as log_service
@@ -233,6 +236,20 @@ def list_replicas(
     return Page[ReplicaRead](items=[presenters.replica(r, names, usage.get(r.container_id or ""))
                                     for r in rows],
                              next_cursor=next_cursor)
+
+
+@router.get("/{name}/usage", operation_id="get_usage", responses={404: P404},
+            dependencies=[require("read")])
+def get_usage(name: Name, session: SessionDep) -> UsageSeries:
+    """The deployment's recent usage (the samples kept, `MOORAGE_USAGE_RETENTION_S`),
+    summed over its replicas per sampling tick, oldest first: what a chart draws."""
+    d = deployment_repo.get_by_name(session, name)
+    settings = get_settings()
+    return UsageSeries(
+        interval_s=settings.usage_interval_s, retention_s=settings.usage_retention_s,
+        points=[UsagePoint(at=p.at, cpu_percent=round(p.cpu_percent, 2),
+                           memory_bytes=p.memory_bytes, replicas=p.replicas)
+                for p in usage_service.series(session, d.id)])
 
 
 def _events_after(name: str, after: int | None, limit: int) -> list[EventRead] | None:

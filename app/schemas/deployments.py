@@ -427,6 +427,21 @@ class ReplicaRead(BaseModel):
                           "or not sampled yet)")
 
 
+class UsagePoint(BaseModel):
+    at: datetime = Field(description="When the sampling tick read them")
+    cpu_percent: float = Field(description="Summed over the replicas sampled, % of one core")
+    memory_bytes: int
+    replicas: int = Field(description="Replicas sampled at this tick")
+
+
+class UsageSeries(BaseModel):
+    """A deployment's recent usage, one point per sampling tick (for a chart)."""
+
+    interval_s: float
+    retention_s: float
+    points: list[UsagePoint]
+
+
 class EventRead(BaseModel):
     id: int
     time: datetime

@@ -140,3 +140,23 @@ def totals(session: Session, deployment_ids: list[uuid.UUID]) -> dict[uuid.UUID,
             was.cpu_percent + (s.cpu_percent or 0.0), was.memory_bytes + (s.memory_bytes or 0),
             was.replicas + 1, max(filter(None, (was.sampled_at, s.sampled_at))))
     return out
+
+
+@dataclass(frozen=True)
+class Point:
+    at: datetime
+    cpu_percent: float
+    memory_bytes: int
+    replicas: int
+
+
+def series(session: Session, deployment_id: uuid.UUID) -> list[Point]:
+    """The deployment's samples over the retention window, summed per tick (a tick
+    stamps all its samples alike), oldest first."""
+    since = utcnow() - timedelta(seconds=get_settings().usage_retention_s)
+    points: dict[datetime, Point] = {}
+    for s in usage_repo.window(session, [deployment_id], since)[deployment_id]:
+        was = points.get(s.sampled_at, Point(s.sampled_at, 0.0, 0, 0))
+        points[s.sampled_at] = Point(s.sampled_at, was.cpu_percent + (s.cpu_percent or 0.0),
+                                     was.memory_bytes + (s.memory_bytes or 0), was.replicas + 1)
+    return list(points.values())

@@ -70,6 +70,15 @@ def _docker_stats(stack: Stack) -> dict[str, dict]:
     return {row["Name"]: row for row in rows}
 
 
+def _bytes(text: str) -> int:
+    """docker stats' sizes: "1.2MiB", "512KiB", "64MiB", "1GiB", "900B"."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("kB", 1000),
+                         ("MB", 10**6), ("GB", 10**9), ("B", 1)):
+        if text.endswith(unit):
+            return int(float(text[: -len(unit)]) * factor)
+    raise ValueError(text)
+
+
 def test_usage_is_sampled_per_replica_summed_and_exported(stack: Stack) -> None:
     with stack.client() as c:
         r = c.put("/v1/deployments/burn", json={
@@ -98,8 +107,14 @@ def test_usage_is_sampled_per_replica_summed_and_exported(stack: Stack) -> None:
     for replica in replicas:
         theirs = seen[replica["container_name"]]
         assert float(theirs["CPUPerc"].rstrip("%")) > 20, theirs
-        assert "64MiB" in theirs["MemUsage"], theirs
+        used, limit = (_bytes(x) for x in theirs["MemUsage"].split(" / "))
+        assert limit == 64 << 20, theirs
+        ours = replica["usage"]["memory_bytes"]
+        assert abs(ours - used) <= max(used * 0.25, 256 << 10), (ours, theirs)
 
+    with stack.client() as c:
+        points = c.get("/v1/deployments/burn/usage").json()["points"]
+    assert points and points[-1]["replicas"] == 2, points
     status = stack.deployment("burn")["status"]
     assert status["usage"]["replicas"] == 2, status
     assert status["usage"]["memory_bytes"] > 0, status

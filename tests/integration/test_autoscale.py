@@ -143,6 +143,11 @@ def test_the_autoscaler_scales_up_with_its_reason_and_a_scale_rollout(client: Te
     assert [r["usage"]["cpu_percent"] for r in replicas] == [100, 100]
     assert d["status"]["usage"]["cpu_percent"] == 200
     assert d["status"]["usage"]["replicas"] == 2
+    # A series a chart can draw: one point per tick, summed over the replicas.
+    series = client.get("/v1/deployments/web/usage").json()
+    assert [(p["cpu_percent"], p["replicas"]) for p in series["points"]] == [(200, 2), (200, 2)]
+    assert series["points"][0]["at"] < series["points"][1]["at"]
+    assert series["interval_s"] > 0
 
 
 def test_a_scale_up_that_cannot_be_placed_says_so(client: TestClient) -> None:

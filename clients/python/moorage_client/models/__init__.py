@@ -94,6 +94,8 @@ from .token_read import TokenRead
 from .token_read_scopes_item import TokenReadScopesItem
 from .trigger_webhook_body import TriggerWebhookBody
 from .update_strategy import UpdateStrategy
+from .usage_point import UsagePoint
+from .usage_series import UsageSeries
 from .usage_totals import UsageTotals
 from .volume_read import VolumeRead
 from .volume_spec import VolumeSpec
@@ -202,6 +204,8 @@ __all__ = (
     "TokenReadScopesItem",
     "TriggerWebhookBody",
     "UpdateStrategy",
+    "UsagePoint",
+    "UsageSeries",
     "UsageTotals",
     "VolumeRead",
     "VolumeSpec",
