@@ -41,11 +41,12 @@ class Settings(BaseSettings):
     orphan_interval_s: float = 30.0
 
     # Usage sampling (app.services.usage): every running replica's one-shot stats, all
-    # hosts at once through a bounded pool; a call not answered within usage_timeout_s
-    # is skipped for that tick. Samples older than usage_retention_s are deleted.
+    # hosts at once through a bounded pool (a host gets at most half of it); a host that
+    # does not answer within usage_timeout_s is skipped for that tick. Samples older than
+    # usage_retention_s are deleted.
     usage_interval_s: float = Field(10.0, gt=0)
     usage_timeout_s: float = Field(3.0, gt=0)
-    usage_pool_size: int = Field(64, ge=1)
+    usage_pool_size: int = Field(128, ge=1)
     usage_retention_s: float = Field(600.0, gt=0)
     # The autoscaler (app.services.autoscaler) averages each replica's samples over this
     # window (the "over 30 s" in its reasons) and tolerates a usage within

@@ -11,6 +11,7 @@ from app.dockerhost.engine import (
 from app.dockerhost.errors import (
     ContainerGone,
     EngineError,
+    EngineUnreachable,
     ImageMissing,
     PermanentEngineError,
     TemporaryEngineError,
@@ -21,6 +22,7 @@ __all__ = [
     "EngineAddress",
     "EngineClient",
     "EngineError",
+    "EngineUnreachable",
     "EngineInfo",
     "ImageInfo",
     "ContainerGone",

@@ -20,6 +20,7 @@ from app.dockerhost import keyfiles, ssh
 from app.dockerhost.errors import (
     ContainerGone,
     EngineError,
+    EngineUnreachable,
     ImageMissing,
     PermanentEngineError,
     TemporaryEngineError,
@@ -104,7 +105,7 @@ def classified(host: str, what: str, *, container_op: bool = False) -> Iterator[
                                   container_op=container_op and not isinstance(exc, derr.ImageNotFound))
         raise kind(message) from exc
     except (requests.exceptions.RequestException, derr.DockerException, OSError) as exc:
-        raise TemporaryEngineError(f"{host}: {what}: engine unreachable ({exc})") from exc
+        raise EngineUnreachable(f"{host}: {what}: engine unreachable ({exc})") from exc
     except ValueError as exc:  # the SDK's answer to a URL it cannot parse
         raise PermanentEngineError(f"{host}: {what}: {exc}") from exc
 

@@ -3,18 +3,22 @@
 One tick reads each running replica's one-shot stats, all hosts at once through one
 bounded pool, and writes the samples in one short transaction (never held across a
 Docker call). An engine answers a stats call at its collector's next tick (about a
-second), so the calls are made concurrently, interleaved host by host: a host with many
-replicas does not hold the pool while the others wait, and a host that does not answer
-by the tick's deadline only loses its own samples for that tick.
+second), so a host's replicas are asked many at a time, by up to half the pool's
+threads, each taking the host's next replica when it has its answer. A host that does
+not answer is given up for the tick at its first timeout, and holds at most half the
+pool meanwhile: it never delays the others. A tick ends by ``usage_interval_s`` (or
+``usage_timeout_s``, if longer) whatever is left; what was read by then is written.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import chain, zip_longest
@@ -23,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
 from app.db import session_scope, utcnow
-from app.dockerhost import EngineAddress, EngineError, client_for
+from app.dockerhost import EngineAddress, EngineError, EngineUnreachable, client_for
 from app.models import UsageSample
 from app.reconcile import usage as rules
 from app.repositories import deployments as deployment_repo
@@ -37,7 +41,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class UsageTick:
     sampled: int  # samples written
-    missed: int  # replicas whose engine did not answer in time, or failed
+    missed: int  # replicas not read: their host did not answer in time, or they are gone
     hosts: int
     seconds: float
 
@@ -53,6 +57,36 @@ def _counters(sample: UsageSample) -> rules.CpuCounters:
                              sample.read_at)
 
 
+@dataclass
+class _HostWork:
+    """One host's replicas still to read, shared by the threads reading them."""
+
+    address: EngineAddress
+    todo: deque[tuple[uuid.UUID, str]]
+    given_up: bool = False
+    read: list[tuple[uuid.UUID, str, rules.StatsReading]] = field(default_factory=list)
+
+
+def _drain(work: _HostWork, timeout: float, deadline: float, lock: threading.Lock) -> None:
+    client = client_for(work.address, timeout)
+    while not work.given_up and time.monotonic() < deadline:
+        try:
+            deployment_id, container_id = work.todo.popleft()
+        except IndexError:
+            return
+        try:
+            reading = client.stats(container_id)
+        except EngineUnreachable as exc:  # the others would wait as long: not this tick
+            work.given_up = True
+            log.info("usage: %s did not answer: %s", work.address.name, exc)
+            return
+        except EngineError as exc:  # gone since the last pass, or not running now
+            log.debug("usage: no stats for %s: %s", container_id[:12], exc)
+            continue
+        with lock:
+            work.read.append((deployment_id, container_id, reading))
+
+
 def sample_all(settings: Settings | None = None) -> UsageTick:
     settings = settings or get_settings()
     started = time.monotonic()
@@ -63,34 +97,29 @@ def sample_all(settings: Settings | None = None) -> UsageTick:
         addresses = {h.id: address(h) for h in host_repo.all_hosts(session)}
         previous = {cid: _counters(s) for cid, s in
                     usage_repo.latest(session, [c for _, _, c in running], since).items()}
-    by_host: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {}
+    works: dict[uuid.UUID, _HostWork] = {}
     for deployment_id, host_id, container_id in running:
         if host_id in addresses:
-            by_host.setdefault(host_id, []).append((deployment_id, container_id))
-    # Host by host in turn: each host's first replicas are asked before any host's last.
-    order = [item for item in chain.from_iterable(zip_longest(*(
-        [(host_id, d, c) for d, c in items] for host_id, items in by_host.items())))
-        if item is not None]
-
+            works.setdefault(host_id, _HostWork(addresses[host_id], deque())).todo.append(
+                (deployment_id, container_id))
     timeout = settings.usage_timeout_s
+    deadline = started + max(settings.usage_interval_s, timeout)
+    per_host = max(1, settings.usage_pool_size // 2)
+    lock = threading.Lock()
+    # Every host's first reader is queued before any host's second.
+    readers = [w for w in chain.from_iterable(zip_longest(*(
+        [w] * min(per_host, len(w.todo)) for w in works.values()))) if w is not None]
+    futures = [_pool().submit(_drain, w, timeout, deadline, lock) for w in readers]
+    wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+    for w in works.values():
+        w.given_up = True  # readers still at work stop after their current call
+    for f in futures:
+        f.cancel()
+    with lock:
+        read = [item for w in works.values() for item in w.read]
 
-    def read(addr: EngineAddress, container_id: str) -> rules.StatsReading | None:
-        try:
-            return client_for(addr, timeout).stats(container_id)
-        except EngineError as exc:  # gone since the last pass, or the host is away
-            log.debug("no stats for %s on %s: %s", container_id[:12], addr.name, exc)
-            return None
-
-    futures: list[tuple[uuid.UUID, str, Future]] = [
-        (d, c, _pool().submit(read, addresses[h], c)) for h, d, c in order]
-    done, _ = wait([f for _, _, f in futures], timeout=timeout)
     samples: list[UsageSample] = []
-    for deployment_id, container_id, future in futures:
-        reading = future.result() if future in done else None
-        if future not in done:
-            future.cancel()  # still queued behind a slow host: not worth asking now
-        if reading is None:
-            continue
+    for deployment_id, container_id, reading in read:
         figures = rules.usage(reading, previous.get(container_id))
         samples.append(UsageSample(
             deployment_id=deployment_id, container_id=container_id, sampled_at=now,
@@ -104,8 +133,8 @@ def sample_all(settings: Settings | None = None) -> UsageTick:
         alive = set(deployment_repo.lock_existing(session, {s.deployment_id for s in samples}))
         usage_repo.add(session, [s for s in samples if s.deployment_id in alive])
         usage_repo.purge_before(session, since)
-    return UsageTick(sampled=len(samples), missed=len(futures) - len(samples),
-                     hosts=len(by_host), seconds=time.monotonic() - started)
+    return UsageTick(sampled=len(samples), missed=len(running) - len(samples),
+                     hosts=len(works), seconds=time.monotonic() - started)
 
 
 # ---- reading back ---------------------------------------------------------------------
