@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     # does not answer within usage_timeout_s is skipped for that tick. Samples older than
     # usage_retention_s are deleted.
     usage_interval_s: float = Field(10.0, gt=0)
-    usage_timeout_s: float = Field(3.0, gt=0)
+    usage_timeout_s: float = Field(3.0, gt=1)  # an engine answers at its next collector tick (1 s)
     usage_pool_size: int = Field(128, ge=1)
     usage_retention_s: float = Field(600.0, gt=0)
     # The autoscaler (app.services.autoscaler) averages each replica's samples over this
