@@ -92,7 +92,8 @@ def test_usage_is_sampled_per_replica_summed_and_exported(stack: Stack) -> None:
     def busy() -> list[dict] | None:
         replicas = _replicas(stack, "burn")
         usages = [r["usage"] for r in replicas]
-        if all(u and u["cpu_percent"] is not None and u["cpu_percent"] > 30 for u in usages):
+        # A busy loop, on two cores shared with whatever else runs: well above idle.
+        if all(u and u["cpu_percent"] is not None and u["cpu_percent"] > 10 for u in usages):
             return replicas
         return None
 
@@ -106,7 +107,7 @@ def test_usage_is_sampled_per_replica_summed_and_exported(stack: Stack) -> None:
     seen = _docker_stats(stack)
     for replica in replicas:
         theirs = seen[replica["container_name"]]
-        assert float(theirs["CPUPerc"].rstrip("%")) > 20, theirs
+        assert float(theirs["CPUPerc"].rstrip("%")) > 5, theirs
         used, limit = (_bytes(x) for x in theirs["MemUsage"].split(" / "))
         assert limit == 64 << 20, theirs
         ours = replica["usage"]["memory_bytes"]
@@ -138,7 +139,7 @@ def _scaled_events(stack: Stack, name: str) -> list[dict]:
 
 
 def test_under_load_it_scales_up_and_back_down_once_the_load_stops(stack: Stack) -> None:
-    policy = {"min_replicas": 1, "max_replicas": 3, "target_cpu_percent": 40,
+    policy = {"min_replicas": 1, "max_replicas": 3, "target_cpu_percent": 20,
               "scale_down_window_s": 5}
     with stack.client() as c:
         r = c.put("/v1/deployments/busy", json={
@@ -162,7 +163,7 @@ def test_under_load_it_scales_up_and_back_down_once_the_load_stops(stack: Stack)
     scaled_up_s = time.monotonic() - t0
     events = _scaled_events(stack, "busy")
     assert events and events[0]["message"].startswith("autoscaler: CPU "), events
-    assert "of a 40% target over 4 s: 1 → " in events[0]["message"], events
+    assert "of a 20% target over 4 s: 1 → " in events[0]["message"], events
     assert up["revision"] == 1  # scaling makes no revision
     with stack.client() as c:
         rollout = c.get(f"/v1/rollouts/{events[0]['rollout_id']}").json()
