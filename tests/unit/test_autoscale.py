@@ -166,3 +166,20 @@ def test_no_flapping_under_noisy_steady_load(load_cores: float, start: int, nois
         current, state = d.desired, d.state
     reversals = sum(1 for a, b in zip(moves, moves[1:], strict=False) if a != b)
     assert reversals <= 1, moves
+
+
+# ---- what can be placed -------------------------------------------------------------------
+
+
+def test_placeable_counts_what_the_planner_could_place() -> None:
+    from app.reconcile.scheduler import placeable
+    from app.reconcile.types import HostLoad, HostView, Placement
+
+    hosts = [HostView("a", cpus=2.0), HostView("b", cpus=2.0), HostView("c", schedulable=False)]
+    assert placeable(hosts, Placement(max_per_host=2), {}, 10) == (
+        4, "0/3 hosts match: 2 already run max_per_host=2, 1 is not schedulable")
+    # Capacity is shared with what else runs there.
+    others = {"a": HostLoad(containers=1, cpus=1.5)}
+    count, why = placeable(hosts, Placement(cpus=0.5), others, 10)
+    assert count == 5 and "have no CPU left" in why
+    assert placeable(hosts, Placement(), {}, 7) == (7, "")
