@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     heartbeat_timeout_s: float = 1.5
     orphan_interval_s: float = 30.0
 
+    # Usage sampling (app.services.usage): every running replica's one-shot stats, all
+    # hosts at once through a bounded pool (a host gets at most half of it); a host that
+    # does not answer within usage_timeout_s is skipped for that tick. Samples older than
+    # usage_retention_s are deleted.
+    usage_interval_s: float = Field(10.0, gt=0)
+    usage_timeout_s: float = Field(3.0, gt=1)  # an engine answers at its next collector tick (1 s)
+    usage_pool_size: int = Field(128, ge=1)
+    usage_retention_s: float = Field(600.0, gt=0)
+    # The autoscaler (app.services.autoscaler) averages each replica's samples over this
+    # window (the "over 30 s" in its reasons) and tolerates a usage within
+    # autoscale_tolerance of the target (Kubernetes' HPA: 0.1).
+    autoscale_metric_window_s: float = Field(30.0, gt=0)
+    autoscale_tolerance: float = Field(0.1, ge=0, lt=1)
+
     # Retention (app.services.retention): purged by the scheduler every purge_interval_s.
     event_retention_days: float = 14.0
     events_per_deployment: int = 1000

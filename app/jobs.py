@@ -33,9 +33,10 @@ RESYNC_TASK = "deployments.resync"
 HEARTBEAT_TASK = "hosts.heartbeat"
 ORPHANS_TASK = "hosts.collect_orphans"
 PURGE_TASK = "maintenance.purge"
+USAGE_TASK = "usage.sample"
 
 
-PERIODIC_TASKS = (RESYNC_TASK, HEARTBEAT_TASK, ORPHANS_TASK, PURGE_TASK)
+PERIODIC_TASKS = (RESYNC_TASK, HEARTBEAT_TASK, ORPHANS_TASK, PURGE_TASK, USAGE_TASK)
 
 
 def periodic_queue(settings: Settings) -> str:
@@ -72,6 +73,9 @@ def make_celery(settings: Settings) -> Celery:
             "heartbeat": {"task": HEARTBEAT_TASK, "schedule": settings.heartbeat_interval_s},
             "orphans": {"task": ORPHANS_TASK, "schedule": settings.orphan_interval_s},
             "purge": {"task": PURGE_TASK, "schedule": settings.purge_interval_s},
+            # A tick not begun by the one after next is stale: dropped, not queued behind.
+            "usage": {"task": USAGE_TASK, "schedule": settings.usage_interval_s,
+                      "options": {"expires": max(2 * settings.usage_interval_s, 5.0)}},
         },
     }
     if settings.effective_broker_url.startswith("filesystem://"):

@@ -18,13 +18,14 @@ from app.jobs import (
     PURGE_TASK,
     RECONCILE_TASK,
     RESYNC_TASK,
+    USAGE_TASK,
     get_celery,
     request_reconcile,
     waiting_reconciles,
 )
 from app.repositories import deployments as deployment_repo
+from app.services import autoscaler, retention, usage
 from app.services import hosts as host_service
-from app.services import retention
 from app.services.reconciler import Reconciler
 
 log = logging.getLogger(__name__)
@@ -75,3 +76,14 @@ def purge() -> dict[str, int]:
 @celery.task(name=ORPHANS_TASK, acks_late=True, expires=60)
 def collect_orphans() -> int:
     return host_service.collect_orphans()
+
+
+@celery.task(name=USAGE_TASK, acks_late=True, expires=30)
+def sample_usage() -> int:
+    """Every running replica's CPU and memory, then the autoscaler's look at them."""
+    tick = usage.sample_all()
+    if tick.missed:
+        log.info("usage: %d samples from %d hosts in %.2fs, %d missed", tick.sampled,
+                 tick.hosts, tick.seconds, tick.missed)
+    autoscaler.look_at_all()
+    return tick.sampled

@@ -12,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from app.api import presenters, sse
 from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
+from app.config import get_settings
 from app.db import get_sessionmaker
 from app.errors import NotFound
+from app.repositories import autoscaler as autoscaler_repo
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
@@ -30,9 +32,12 @@ from app.schemas.deployments import (
     RevisionRead,
     RollbackRequest,
     RolloutRead,
+    UsagePoint,
+    UsageSeries,
 )
 from app.services import deployments as service
 from app.services import logs as log_service
+from app.services import usage as usage_service
 
 router = APIRouter(prefix="/v1/deployments", tags=["deployments"], responses=AUTH_ERRORS)
 Name = Annotated[str, Path(pattern=DNS_LABEL, max_length=63, description="A DNS label")]
@@ -49,7 +54,17 @@ def _present(session, result: service.ApplyResult, response: Response) -> Deploy
     # The row is locked by this transaction: its view cannot be gone.
     view = deployment_repo.view(session, result.deployment.id)
     assert view is not None
-    return presenters.deployment(view)
+    return _with_usage(session, [view])[0]
+
+
+def _with_usage(session, views: list[deployment_repo.DeploymentView]) -> list[DeploymentRead]:
+    """Views as the API shows them, with their usage and the autoscaler's last look (two
+    queries for the whole page)."""
+    ids = [v.deployment.id for v in views]
+    totals = usage_service.totals(session, ids)
+    looks = autoscaler_repo.states(session, ids)
+    return [presenters.deployment(v, totals.get(v.deployment.id), looks.get(v.deployment.id))
+            for v in views]
 
 
 @router.put(
@@ -128,7 +143,7 @@ def list_deployments(
 ) -> Page[DeploymentRead]:
     pair = tuple(label.split("=", 1)) if label else None
     views, next_cursor = deployment_repo.views_page(session, limit, cursor, pair)
-    return Page[DeploymentRead](items=[presenters.deployment(v) for v in views],
+    return Page[DeploymentRead](items=_with_usage(session, views),
                                 next_cursor=next_cursor)
 
 
@@ -137,7 +152,7 @@ def list_deployments(
 def get_deployment(name: Name, session: SessionDep, response: Response) -> DeploymentRead:
     view = deployment_repo.view_by_name(session, name)
     response.headers["ETag"] = presenters.etag(view.deployment.resource_version)
-    return presenters.deployment(view)
+    return _with_usage(session, [view])[0]
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",
@@ -215,8 +230,24 @@ def list_replicas(
     d = deployment_repo.get_by_name(session, name)
     rows, next_cursor = replica_repo.page(session, d.id, limit, cursor)
     names = {h.id: h.name for h in host_repo.all_hosts(session)}
-    return Page[ReplicaRead](items=[presenters.replica(r, names) for r in rows],
+    usage = usage_service.latest_by_container(session, d.id)
+    return Page[ReplicaRead](items=[presenters.replica(r, names, usage.get(r.container_id or ""))
+                                    for r in rows],
                              next_cursor=next_cursor)
+
+
+@router.get("/{name}/usage", operation_id="get_usage", responses={404: P404},
+            dependencies=[require("read")])
+def get_usage(name: Name, session: SessionDep) -> UsageSeries:
+    """The deployment's recent usage (the samples kept, `MOORAGE_USAGE_RETENTION_S`),
+    summed over its replicas per sampling tick, oldest first: what a chart draws."""
+    d = deployment_repo.get_by_name(session, name)
+    settings = get_settings()
+    return UsageSeries(
+        interval_s=settings.usage_interval_s, retention_s=settings.usage_retention_s,
+        points=[UsagePoint(at=p.at, cpu_percent=round(p.cpu_percent, 2),
+                           memory_bytes=p.memory_bytes, replicas=p.replicas)
+                for p in usage_service.series(session, d.id)])
 
 
 @router.get("/{name}/events", operation_id="list_events",

@@ -6,26 +6,31 @@ import uuid
 
 from app.models import (
     ApiToken,
+    AutoscalerState,
     Event,
     Host,
     RegistryCredential,
     Replica,
     Revision,
     Rollout,
+    UsageSample,
     Webhook,
     WebhookDelivery,
 )
 from app.repositories.deployments import DeploymentView
 from app.schemas.deployments import (
+    AutoscalerStatus,
     Condition,
     DeploymentRead,
     DeploymentStatus,
     EventRead,
     ReplicaPort,
     ReplicaRead,
+    ReplicaUsage,
     RevisionRead,
     RolloutProgress,
     RolloutRead,
+    UsageTotals,
     revision_spec_read,
     spec_read,
 )
@@ -33,6 +38,7 @@ from app.schemas.hosts import HostRead
 from app.schemas.registries import RegistryCredentialRead
 from app.schemas.tokens import TokenRead
 from app.schemas.webhooks import DeliveryRead, WebhookRead
+from app.services.usage import Totals
 
 
 def etag(resource_version: int) -> str:
@@ -57,12 +63,15 @@ def rollout(r: Rollout) -> RolloutRead:
     )
 
 
-def deployment(view: DeploymentView) -> DeploymentRead:
-    """From a whole view (one snapshot): no query here, so none can find a row gone."""
+def deployment(view: DeploymentView, usage: Totals | None = None,
+               autoscaler: AutoscalerState | None = None) -> DeploymentRead:
+    """From a whole view (one snapshot): no query here, so none can find a row gone.
+    ``usage``: its replicas' newest samples, summed (app.services.usage.totals);
+    ``autoscaler``: the autoscaler's last look, shown while autoscale is set."""
     d, revision, current = view
     return DeploymentRead(
         name=d.name,
-        spec=spec_read(revision.spec, list(revision.secrets), d.replicas),
+        spec=spec_read(revision.spec, list(revision.secrets), d.replicas, d.autoscale),
         revision=d.revision,
         resource_version=d.resource_version,
         status=DeploymentStatus(
@@ -74,6 +83,14 @@ def deployment(view: DeploymentView) -> DeploymentRead:
             observed_revision=d.observed_revision,
             message=d.message,
             conditions=[Condition(**c) for c in d.conditions or []],
+            usage=UsageTotals(cpu_percent=round(usage.cpu_percent, 2),
+                              memory_bytes=usage.memory_bytes, replicas=usage.replicas,
+                              sampled_at=usage.sampled_at) if usage else None,
+            autoscaler=AutoscalerStatus(
+                current_replicas=autoscaler.current_replicas,
+                desired_replicas=autoscaler.desired_replicas,
+                recommendation=autoscaler.recommendation, last_decision=autoscaler.message,
+                decided_at=autoscaler.decided_at) if autoscaler and d.autoscale else None,
         ),
         current_rollout=rollout(current) if current else None,
         created_at=d.created_at,
@@ -90,7 +107,8 @@ def revision(r: Revision) -> RevisionRead:
     )
 
 
-def replica(r: Replica, host_names: dict[uuid.UUID, str]) -> ReplicaRead:
+def replica(r: Replica, host_names: dict[uuid.UUID, str],
+            usage: UsageSample | None = None) -> ReplicaRead:
     return ReplicaRead(
         id=r.id,
         host=host_names.get(r.host_id, "?"),
@@ -109,6 +127,11 @@ def replica(r: Replica, host_names: dict[uuid.UUID, str]) -> ReplicaRead:
         restart_count=r.restart_count,
         exit_code=r.exit_code,
         last_probe=r.last_probe,
+        usage=ReplicaUsage(
+            cpu_percent=None if usage.cpu_percent is None else round(usage.cpu_percent, 2),
+            memory_bytes=usage.memory_bytes,
+            memory_percent=None if usage.memory_percent is None else round(usage.memory_percent, 2),
+            sampled_at=usage.sampled_at) if usage else None,
     )
 
 

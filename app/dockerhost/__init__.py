@@ -13,6 +13,7 @@ from app.dockerhost.engine import (
 from app.dockerhost.errors import (
     ContainerGone,
     EngineError,
+    EngineUnreachable,
     ImageMissing,
     NetworkMissing,
     PermanentEngineError,
@@ -26,6 +27,7 @@ __all__ = [
     "EngineAddress",
     "EngineClient",
     "EngineError",
+    "EngineUnreachable",
     "EngineInfo",
     "ImageInfo",
     "ContainerGone",

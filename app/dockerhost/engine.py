@@ -20,6 +20,7 @@ from app.dockerhost import keyfiles, ssh
 from app.dockerhost.errors import (
     ContainerGone,
     EngineError,
+    EngineUnreachable,
     ImageMissing,
     NetworkMissing,
     PermanentEngineError,
@@ -28,6 +29,7 @@ from app.dockerhost.errors import (
 )
 from app.dockerhost.pulls import PullProgress, progress_interval, pull_failure_is_temporary
 from app.reconcile.types import ObservedContainer
+from app.reconcile.usage import CpuCounters, StatsReading
 
 LABEL_PREFIX = "moorage."
 L_MANAGED = "moorage.managed"
@@ -109,7 +111,7 @@ def classified(host: str, what: str, *, container_op: bool = False) -> Iterator[
                                   container_op=container_op and not isinstance(exc, derr.ImageNotFound))
         raise kind(message) from exc
     except (requests.exceptions.RequestException, derr.DockerException, OSError) as exc:
-        raise TemporaryEngineError(f"{host}: {what}: engine unreachable ({exc})") from exc
+        raise EngineUnreachable(f"{host}: {what}: engine unreachable ({exc})") from exc
     except ValueError as exc:  # the SDK's answer to a URL it cannot parse
         raise PermanentEngineError(f"{host}: {what}: {exc}") from exc
 
@@ -125,6 +127,32 @@ def _parse_time(value: str | None) -> datetime | None:
         return datetime.fromisoformat(f"{head}.{frac or '0'}{tz or '+00:00'}").astimezone(UTC)
     except ValueError:
         return None
+
+
+def _counters(cpu: dict | None, read: str | None) -> CpuCounters | None:
+    usage = (cpu or {}).get("cpu_usage") or {}
+    if not usage.get("total_usage"):
+        return None  # a one-shot's empty precpu, or a container that has not run
+    online = cpu.get("online_cpus") or len(usage.get("percpu_usage") or ()) or 1  # type: ignore[union-attr]
+    system = cpu.get("system_cpu_usage")  # type: ignore[union-attr]
+    return CpuCounters(int(usage["total_usage"]), int(system) if system else None,
+                       int(online), _parse_time(read))
+
+
+def _reading(raw: dict) -> StatsReading:
+    """The engine's stats answer as a reading (cgroup v1 and v2 field names both)."""
+    memory = raw.get("memory_stats") or {}
+    figures = memory.get("stats") or {}
+    # What `docker stats` subtracts: page cache the kernel may drop at will.
+    inactive = figures.get("total_inactive_file", figures.get("inactive_file", 0))
+    cpu = _counters(raw.get("cpu_stats"), raw.get("read"))
+    return StatsReading(
+        cpu=cpu or CpuCounters(0, None, 1, _parse_time(raw.get("read"))),
+        precpu=_counters(raw.get("precpu_stats"), raw.get("preread")),
+        memory_usage_bytes=int(memory["usage"]) if memory.get("usage") is not None else None,
+        memory_inactive_file_bytes=int(inactive or 0),
+        memory_limit_bytes=int(memory["limit"]) if memory.get("limit") else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -498,6 +526,18 @@ class EngineClient:
         text = f"{self.name}: image {ref} could not be pulled: {message}"
         return TemporaryEngineError(text) if pull_failure_is_temporary(message) else (
             PermanentEngineError(text))
+
+    def stats(self, container_id: str) -> StatsReading:
+        """One reading of a container's stats, without waiting for the engine's second
+        sample (``one-shot``; engines before API 1.41 take their usual two). The engine
+        answers at its collector's next tick, about a second: callers ask about many
+        containers at once, not one after another."""
+        with classified(self.name, "stats", container_op=True):
+            if docker.utils.version_lt(self.api.api_version, "1.41"):
+                raw = self.api.stats(container_id, stream=False)
+            else:
+                raw = self.api.stats(container_id, stream=False, one_shot=True)
+        return _reading(raw)
 
     def logs(self, container_id: str, tail: int,
              since: datetime | None = None) -> list[tuple[datetime | None, str]]:

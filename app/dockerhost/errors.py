@@ -19,6 +19,11 @@ class PermanentEngineError(EngineError):
     temporary = False
 
 
+class EngineUnreachable(TemporaryEngineError):
+    """No answer from the engine at all (refused, timed out, the connection broke):
+    every other call to it now would fare the same."""
+
+
 class ContainerGone(TemporaryEngineError):
     """The container is no longer there (removed between observe and act): nothing failed,
     the world moved; observe it again."""

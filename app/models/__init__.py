@@ -1,5 +1,6 @@
 """ORM tables. They hold no queries: those live in app.repositories."""
 
+from app.models.autoscaler import AutoscalerState
 from app.models.deployment import Deployment, Revision
 from app.models.event import Event
 from app.models.host import Host
@@ -10,10 +11,11 @@ from app.models.registry import RegistryCredential
 from app.models.replica import Replica
 from app.models.rollout import Rollout
 from app.models.token import ApiToken
+from app.models.usage import UsageSample
 from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
-    "ApiToken", "Deployment", "Event", "Host", "IdempotencyKey", "Installation",
-    "ProcessHeartbeat", "RegistryCredential", "Replica", "Revision", "Rollout", "Webhook",
-    "WebhookDelivery",
+    "ApiToken", "AutoscalerState", "Deployment", "Event", "Host", "IdempotencyKey", "Installation",
+    "ProcessHeartbeat", "RegistryCredential", "Replica", "Revision", "Rollout", "UsageSample",
+    "Webhook", "WebhookDelivery",
 ]

@@ -28,8 +28,13 @@ class Deployment(Base):
 
     phase: Mapped[str] = mapped_column(String(16), default="pending")
     # The desired replica count (the API's spec.replicas): the deployment's, not a
-    # revision's. Written by apply only; the reconciler reads it and never writes it.
+    # revision's. Written by apply (and, while autoscale is set, the autoscaler, through
+    # the same scale path); the reconciler reads it and never writes it.
     replicas: Mapped[int] = mapped_column(Integer, default=0)
+    # The autoscale policy (the API's spec.autoscale), or None. The deployment's, like
+    # ``replicas``: changing it makes no revision. While set, the autoscaler writes
+    # ``replicas`` (through the same scale path as apply).
+    autoscale: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     ready_replicas: Mapped[int] = mapped_column(Integer, default=0)
     updated_replicas: Mapped[int] = mapped_column(Integer, default=0)
     unavailable_replicas: Mapped[int] = mapped_column(Integer, default=0)

@@ -149,3 +149,20 @@ def choose_host(
         return occ.own[h.name], other + occ.own[h.name], h.name
 
     return min(eligible, key=rank).name, ""
+
+
+def placeable(
+    hosts: Iterable[HostView], placement: Placement, others: Mapping[str, HostLoad], want: int
+) -> tuple[int, str]:
+    """How many replicas of one deployment (up to ``want``) the hosts could hold beside
+    everything else (``others``), placed as the planner places them; with the reason the
+    next one could not be, when fewer. For an autoscaler's scale-up: one that cannot be
+    placed says so instead of asking for replicas that would stay pending."""
+    hosts = list(hosts)
+    occ = Occupancy(other=others)
+    for placed in range(want):
+        host, why = choose_host(hosts, placement, occ)
+        if host is None:
+            return placed, why
+        occ.add(host, placement)
+    return want, ""

@@ -102,6 +102,35 @@ class UpdateStrategy(Strict):
         return self
 
 
+class AutoscaleSpec(Strict):
+    """Scale on usage (Kubernetes' HPA rule). While set, the autoscaler owns the replica
+    count: `replicas` is only where it starts (when the deployment is made or autoscale
+    is first set), clamped to [min_replicas, max_replicas]. The deployment's, like
+    `replicas`: changing it makes no revision and replaces no container."""
+
+    min_replicas: Annotated[int, Field(ge=1, le=1000)]
+    max_replicas: Annotated[int, Field(ge=1, le=1000)]
+    target_cpu_percent: Annotated[float, Field(
+        gt=0, le=102_400, description="Average CPU per replica to aim at, as a percentage "
+                                      "of one core (as the replicas' usage shows it)")]
+    target_memory_percent: Annotated[float, Field(
+        gt=0, le=100, description="Average memory per replica to aim at, as a percentage "
+                                  "of its limit; the higher of the two counts wins")] | None = None
+    scale_up_window_s: Annotated[float, Field(
+        ge=0, le=3600, description="Scale up only to the lowest recommendation of this "
+                                   "window (0: at once)")] = 0.0
+    scale_down_window_s: Annotated[float, Field(
+        ge=0, le=3600, description="Scale down only to the highest recommendation of this "
+                                   "window, so a dip in load does not remove replicas the "
+                                   "next spike needs")] = 300.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AutoscaleSpec:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError("min_replicas is more than max_replicas")
+        return self
+
+
 VOLUMES_DESCRIPTION = (
     "Named volumes (a `source` that is a name) are open to any `deploy` token. A `source` "
     "that is a path binds that host path into the container, as root, and is refused (422 "
@@ -208,6 +237,8 @@ class DeploymentSpec(Strict):
     registry_auth: RegistryAuth | None = None
     networks: Annotated[list[NetworkName], Field(
         max_length=network_rules.MAX_PER_DEPLOYMENT, description=NETWORKS_DESCRIPTION)] = []
+    autoscale: AutoscaleSpec | None = Field(
+        None, description="Scale on usage; the deployment's, not part of a revision")
 
     @field_validator("image")
     @classmethod
@@ -283,6 +314,8 @@ class SpecRead(RevisionSpecRead):
 
     replicas: int = Field(description="The desired replica count: the deployment's own, "
                                       "not part of a revision (scaling makes no revision)")
+    autoscale: AutoscaleSpec | None = Field(
+        None, description="The deployment's autoscaling, if any (not part of a revision)")
 
 
 class DeploymentCreate(DeploymentSpec):
@@ -296,6 +329,40 @@ class Condition(BaseModel):
     message: str = ""
 
 
+class ReplicaUsage(BaseModel):
+    """A replica's newest usage sample (within the sampler's retention window)."""
+
+    cpu_percent: float | None = Field(
+        description="CPU as a percentage of one core (two busy cores read 200); null until "
+                    "a container has been sampled twice")
+    memory_bytes: int | None = Field(description="Memory in use, less droppable page cache "
+                                                 "(as `docker stats` counts it)")
+    memory_percent: float | None = Field(description="memory_bytes as a percentage of the "
+                                                     "container's limit (the host's memory "
+                                                     "when it has none)")
+    sampled_at: datetime
+
+
+class UsageTotals(BaseModel):
+    """The newest samples of a deployment's replicas, summed."""
+
+    cpu_percent: float = Field(description="Summed over the replicas, each of one core")
+    memory_bytes: int
+    replicas: int = Field(description="Replicas with a sample (those sampled recently)")
+    sampled_at: datetime | None = Field(description="The newest of the samples summed")
+
+
+class AutoscalerStatus(BaseModel):
+    """The autoscaler's last look at the deployment."""
+
+    current_replicas: int = Field(description="The count it looked at")
+    desired_replicas: int = Field(description="The count it decided on")
+    recommendation: int = Field(description="What usage alone asked for, before the "
+                                            "stabilization windows and limits")
+    last_decision: str = Field(description='Why, e.g. "CPU 180% of a 50% target over 30 s: 2 → 6"')
+    decided_at: datetime
+
+
 class DeploymentStatus(BaseModel):
     phase: Phase
     replicas: int
@@ -305,6 +372,11 @@ class DeploymentStatus(BaseModel):
     observed_revision: int | None
     message: str
     conditions: list[Condition] = []
+    usage: UsageTotals | None = Field(
+        None, description="What the replicas consume, from their newest samples; null "
+                          "when none has been sampled recently")
+    autoscaler: AutoscalerStatus | None = Field(
+        None, description="With `spec.autoscale` set, once the autoscaler has looked")
 
 
 class RolloutProgress(BaseModel):
@@ -390,6 +462,24 @@ class ReplicaRead(BaseModel):
     restart_count: int
     exit_code: int | None = None
     last_probe: str | None = None
+    usage: ReplicaUsage | None = Field(
+        None, description="Its newest usage sample; null when it has none (not running, "
+                          "or not sampled yet)")
+
+
+class UsagePoint(BaseModel):
+    at: datetime = Field(description="When the sampling tick read them")
+    cpu_percent: float = Field(description="Summed over the replicas sampled, % of one core")
+    memory_bytes: int
+    replicas: int = Field(description="Replicas sampled at this tick")
+
+
+class UsageSeries(BaseModel):
+    """A deployment's recent usage, one point per sampling tick (for a chart)."""
+
+    interval_s: float
+    retention_s: float
+    points: list[UsagePoint]
 
 
 class EventRead(BaseModel):
@@ -415,9 +505,10 @@ class LogLine(BaseModel):
     line: str
 
 
-def spec_read(spec: dict[str, Any], secret_keys: list[str], replicas: int) -> SpecRead:
+def spec_read(spec: dict[str, Any], secret_keys: list[str], replicas: int,
+              autoscale: dict[str, Any] | None = None) -> SpecRead:
     return SpecRead.model_validate(
-        {**spec, "replicas": replicas, "secret_keys": sorted(secret_keys)})
+        {**spec, "replicas": replicas, "autoscale": autoscale, "secret_keys": sorted(secret_keys)})
 
 
 def revision_spec_read(spec: dict[str, Any], secret_keys: list[str]) -> RevisionSpecRead:

@@ -16,12 +16,14 @@ from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.models import Deployment, Host, Replica, Revision, Rollout
+from app.reconcile import autoscale as autoscale_rules
 from app.reconcile import template as tpl
 from app.reconcile.host_access import Bind
 from app.reconcile.planner import plan
 from app.reconcile.scheduler import bind_refusals
 from app.reconcile.types import Create, Remove, Start
 from app.reconcile.vocabulary import Phase, RolloutState, observed_state
+from app.repositories import autoscaler as autoscaler_repo
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
@@ -58,16 +60,21 @@ class Wanted:
     secrets: dict[str, str]
     password: str | None
     replicas: int
+    # The deployment's autoscale policy (spec.autoscale as JSON), like replicas not a
+    # revision's.
+    autoscale: dict[str, Any] | None = None
 
     @classmethod
     def from_spec(cls, spec: DeploymentSpec) -> Wanted:
         return cls(specs.public_spec(spec), specs.template(spec), dict(spec.secrets),
-                   specs.registry_password(spec), spec.replicas)
+                   specs.registry_password(spec), spec.replicas,
+                   spec.autoscale.model_dump(mode="json") if spec.autoscale else None)
 
     @classmethod
-    def from_revision(cls, revision: Revision, replicas: int) -> Wanted:
+    def from_revision(cls, revision: Revision, replicas: int,
+                      autoscale: dict[str, Any] | None = None) -> Wanted:
         return cls(dict(revision.spec), tpl.from_dict(revision.template),
-                   dict(revision.secrets), revision.registry_password, replicas)
+                   dict(revision.secrets), revision.registry_password, replicas, autoscale)
 
 
 def current_revision(session: Session, deployment: Deployment) -> Revision:
@@ -256,10 +263,13 @@ def _apply(
         raise Conflict(f"deployment {name!r} is being deleted")
 
     check_host_paths(session, wanted.template.footprint.binds, refused_as)
+    wanted = _autoscaled(deployment, wanted)
     previous = current_revision(session, deployment) if deployment else None
     fresh = restart or repin
     if previous is not None and not fresh and same_spec(previous, wanted):
         assert deployment is not None
+        if deployment.autoscale != wanted.autoscale:
+            _set_autoscale(session, deployment, wanted.autoscale)
         if deployment.replicas == wanted.replicas:
             return ApplyResult(deployment, created=False, rollout=None)
         return _scale(session, deployment, previous, wanted.replicas)
@@ -270,12 +280,13 @@ def _apply(
         deployment = Deployment(
             name=name, labels=dict(wanted.template.container.labels), revision=0,
             generation=0, resource_version=0, replicas=wanted.replicas, created_at=now,
-            updated_at=now, slot_restarts={},
+            updated_at=now, slot_restarts={}, autoscale=wanted.autoscale,
         )
         session.add(deployment)
         session.flush()
 
-    changes = _changes(previous, deployment.replicas if previous else None, wanted)
+    changes = _changes(previous, deployment.replicas if previous else None,
+                       deployment.autoscale if previous else None, wanted)
     # The restart nonce carries over, so a later change does not undo a restart's work.
     nonce = uuid.uuid4().hex if fresh else (previous.restart_nonce if previous else "")
     rev = _record_revision(session, deployment, wanted, nonce, earlier=[previous, image_of])
@@ -293,6 +304,10 @@ def _apply(
     deployment.revision = rev.number
     deployment.labels = dict(wanted.template.container.labels)
     deployment.replicas = wanted.replicas
+    if deployment.autoscale != wanted.autoscale:
+        deployment.autoscale = wanted.autoscale  # the revision's message lists the change
+        if wanted.autoscale is None:
+            autoscaler_repo.forget(session, deployment.id)
     _mark_desired_changed(deployment)
     rollout = _start_rollout(
         session, deployment, kind, previous.number if previous else None, wanted.replicas
@@ -309,27 +324,68 @@ def _apply(
 
 
 def _changes(
-    previous: Revision | None, replicas: int | None, wanted: Wanted
+    previous: Revision | None, replicas: int | None, autoscale: dict[str, Any] | None,
+    wanted: Wanted,
 ) -> list[tuple[str, Any, Any]]:
-    """What differs from the current revision and replica count, field by field."""
-    old = {**previous.spec, "replicas": replicas} if previous is not None else {}
-    changes = specs.diff(old, {**wanted.public, "replicas": wanted.replicas})
+    """What differs from the current revision, replica count and autoscaling, field by
+    field."""
+    old = ({**previous.spec, "replicas": replicas, "autoscale": autoscale}
+           if previous is not None else {})
+    changes = specs.diff(old, {**wanted.public, "replicas": wanted.replicas,
+                               "autoscale": wanted.autoscale})
     return changes + _secret_changes(previous, wanted.secrets, wanted.password)
 
 
 def _scale(
-    session: Session, deployment: Deployment, current: Revision, replicas: int
+    session: Session, deployment: Deployment, current: Revision, replicas: int,
+    why: str | None = None,
 ) -> ApplyResult:
     """Only the replica count changed: the deployment's, so no revision is made. The
-    rollout (kind ``scale``) goes from the current revision to itself."""
+    rollout (kind ``scale``) goes from the current revision to itself. ``why``: the
+    autoscaler's reason, which its event tells."""
     was = deployment.replicas
     deployment.replicas = replicas
     _mark_desired_changed(deployment)
     rollout = _start_rollout(session, deployment, "scale", current.number, replicas)
-    event_repo.record(session, deployment.id, "Scaled", f"replicas {was} → {replicas}",
-                      rollout_id=rollout.id)
+    message = f"autoscaler: {why}" if why else f"replicas {was} → {replicas}"
+    event_repo.record(session, deployment.id, "Scaled", message, rollout_id=rollout.id)
     jobs.enqueue_reconcile(session, deployment.id)
     return ApplyResult(deployment, created=False, rollout=rollout)
+
+
+def autoscale_to(session: Session, deployment: Deployment, replicas: int, why: str) -> ApplyResult:
+    """The autoscaler's scale (the deployment locked by the caller): the path an apply's
+    scale takes, a ``Scaled`` event with the autoscaler's reason and a ``scale`` rollout."""
+    return _scale(session, deployment, current_revision(session, deployment), replicas, why)
+
+
+def _autoscaled(deployment: Deployment | None, wanted: Wanted) -> Wanted:
+    """While autoscale is set, the autoscaler owns the count: an apply's ``replicas`` is
+    only where it starts (a new deployment, or autoscale newly set); after that the
+    count stays the autoscaler's, within the policy's bounds."""
+    if wanted.autoscale is None:
+        return wanted
+    policy = autoscale_rules.Policy.from_dict(wanted.autoscale)
+    owned = deployment is not None and deployment.autoscale is not None
+    start = deployment.replicas if owned and deployment is not None else wanted.replicas
+    return dataclasses.replace(wanted, replicas=policy.clamp(start))
+
+
+def _set_autoscale(session: Session, deployment: Deployment, policy: dict[str, Any] | None) -> None:
+    """A new autoscale policy and nothing else: no revision, no container replaced."""
+    deployment.autoscale = policy
+    deployment.resource_version += 1
+    deployment.updated_at = utcnow()
+    if policy is None:
+        autoscaler_repo.forget(session, deployment.id)
+        message = f"autoscale off: replicas stay at {deployment.replicas}"
+    else:
+        p = autoscale_rules.Policy.from_dict(policy)
+        memory = (f", memory {p.target_memory_percent:g}%" if p.target_memory_percent else "")
+        message = (f"autoscale {p.min_replicas}–{p.max_replicas} replicas, targets CPU "
+                   f"{p.target_cpu_percent:g}%{memory}; windows up {p.scale_up_window_s:g} s, "
+                   f"down {p.scale_down_window_s:g} s")
+    event_repo.record(session, deployment.id, "AutoscaleChanged", message)
 
 
 class HostPathRefused(Invalid):
@@ -360,11 +416,12 @@ def check_host_paths(session: Session, binds: tuple[Bind, ...], refused_as: str 
         raise HostPathRefused(refusals, refused_as)
 
 
-def stored_spec(revision: Revision, replicas: int) -> dict[str, Any]:
+def stored_spec(revision: Revision, replicas: int,
+                autoscale: dict[str, Any] | None = None) -> dict[str, Any]:
     """The full spec of a revision (with secret values) at the deployment's replica
-    count, as a merge-patch base."""
+    count and autoscaling, as a merge-patch base."""
     return specs.stored_spec(revision.spec, revision.secrets, revision.registry_password,
-                             replicas)
+                             replicas, autoscale)
 
 
 def patched_spec(session: Session, name: str, patch: Any) -> DeploymentSpec:
@@ -373,7 +430,8 @@ def patched_spec(session: Session, name: str, patch: Any) -> DeploymentSpec:
     # Locked: the patch must merge into the revision current when it is applied, or a
     # concurrent change would be silently undone.
     deployment = deployment_repo.get_by_name(session, name, for_update=True)
-    base = stored_spec(current_revision(session, deployment), deployment.replicas)
+    base = stored_spec(current_revision(session, deployment), deployment.replicas,
+                       deployment.autoscale)
     merged = specs.merge_patch(base, patch)
     try:
         return DeploymentSpec.model_validate(merged)
@@ -407,7 +465,7 @@ def rollback(
         raise Conflict(f"revision {to_revision} is already the current one")
     target = deployment_repo.revision(session, deployment.id, to_revision)
     current = current_revision(session, deployment)
-    if same_spec(current, _wanted_from(target, deployment.replicas)):
+    if same_spec(current, _wanted_from(target, deployment)):
         # Applying it would change nothing, so there would be no rollout to answer with.
         raise Conflict(
             f"revision {to_revision} has the same spec as the current revision "
@@ -425,16 +483,17 @@ def roll_back_to(session: Session, deployment: Deployment, to_revision: int) -> 
     not how many. Not validated again by the request model (which may have changed
     since); host paths are checked."""
     target = deployment_repo.revision(session, deployment.id, to_revision)
-    return _apply(session, deployment.name, _wanted_from(target, deployment.replicas),
+    return _apply(session, deployment.name, _wanted_from(target, deployment),
                   kind="rollback", image_of=target,
                   refused_as=f"revision {to_revision}'s spec is no longer valid")
 
 
-def _wanted_from(revision: Revision, replicas: int) -> Wanted:
-    """A stored revision as an apply's content; one whose template cannot be read (from
-    a newer Moorage, or damaged) is a conflict that names it, never a server error."""
+def _wanted_from(revision: Revision, deployment: Deployment) -> Wanted:
+    """A stored revision as an apply's content, at the deployment's replica count and
+    autoscaling; one whose template cannot be read (from a newer Moorage, or damaged) is
+    a conflict that names it, never a server error."""
     try:
-        return Wanted.from_revision(revision, replicas)
+        return Wanted.from_revision(revision, deployment.replicas, deployment.autoscale)
     except tpl.TemplateError as exc:
         raise Conflict(f"revision {revision.number} cannot be read: {exc}") from exc
 
@@ -447,7 +506,7 @@ def update_image(session: Session, name: str, image: str, *, repin: bool) -> App
     if not IMAGE_REF.match(image) or len(image) > 512:
         raise Invalid(f"{image!r} is not a valid image reference", loc=["body"])
     deployment = deployment_repo.get_by_name(session, name, for_update=True)
-    current = _wanted_from(current_revision(session, deployment), deployment.replicas)
+    current = _wanted_from(current_revision(session, deployment), deployment)
     template = dataclasses.replace(
         current.template, container=dataclasses.replace(current.template.container, image=image))
     wanted = dataclasses.replace(current, public={**current.public, "image": image},
@@ -463,7 +522,7 @@ def restart(session: Session, name: str, if_match: str | None = None) -> ApplyRe
     if deployment.deleting:
         raise Conflict(f"deployment {name!r} is being deleted")
     current = current_revision(session, deployment)
-    return _apply(session, name, _wanted_from(current, deployment.replicas),
+    return _apply(session, name, _wanted_from(current, deployment),
                   kind="restart", restart=True,
                   refused_as=f"revision {current.number}'s spec is no longer valid")
 
@@ -498,10 +557,11 @@ def _observed_from_records(replicas: list[Replica], hosts: dict[uuid.UUID, Host]
 def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
     """What apply would do, from the last observation, without changing anything."""
     deployment = deployment_repo.find_by_name(session, name)
-    wanted = Wanted.from_spec(spec)
+    wanted = _autoscaled(deployment, Wanted.from_spec(spec))
     check_host_paths(session, wanted.template.footprint.binds)
     previous = current_revision(session, deployment) if deployment else None
-    changes = _changes(previous, deployment.replicas if deployment else None, wanted)
+    changes = _changes(previous, deployment.replicas if deployment else None,
+                       deployment.autoscale if deployment else None, wanted)
     new_revision = previous is None or not same_spec(previous, wanted)
     number = (previous.number + 1 if new_revision else previous.number) if previous else 1
     if previous is not None and not new_revision:

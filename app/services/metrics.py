@@ -11,9 +11,11 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from app.db import session_scope, utcnow
+from app.models import UsageSample
 from app.reconcile.vocabulary import Phase
 from app.repositories import stats
-from app.services import liveness
+from app.repositories import usage as usage_repo
+from app.services import liveness, usage
 
 log = logging.getLogger(__name__)
 PHASES = tuple(Phase)
@@ -37,6 +39,8 @@ class FleetCollector(Collector):
                 due = stats.due_reconciles(session, now)
                 oldest_due = stats.oldest_due_reconcile(session, now)
                 processes = liveness.report(session, now)
+                samples = (usage_repo.latest_per_replica(session, usage.fresh_since())
+                           if self.detailed else [])
         except Exception:  # a scrape must not fail because the database blinked
             log.warning("metrics: the database could not be read", exc_info=True)
             return
@@ -64,6 +68,7 @@ class FleetCollector(Collector):
         yield g
         if self.detailed:
             yield from self._per_deployment(deployments)
+            yield from self._usage(samples)
 
         g = GaugeMetricFamily("moorage_rollouts_active", "Rollouts not yet ended, by state",
                               labels=["state"])
@@ -105,3 +110,38 @@ class FleetCollector(Collector):
             ready.add_metric([name], have)
             unavailable.add_metric([name], missing)
         yield from (desired, ready, unavailable)
+
+    @staticmethod
+    def _usage(samples: list[tuple[str, str, str, UsageSample]]) -> Iterator[Metric]:
+        """Each replica's newest sample, and their sums per deployment."""
+        labels = ["deployment", "replica", "host"]
+        cpu = GaugeMetricFamily("moorage_replica_cpu_percent",
+                                "CPU a replica used, as a percentage of one core", labels=labels)
+        memory = GaugeMetricFamily("moorage_replica_memory_bytes",
+                                   "Memory a replica uses (less droppable page cache)",
+                                   labels=labels)
+        memory_pct = GaugeMetricFamily("moorage_replica_memory_percent",
+                                       "Memory a replica uses, as a percentage of its limit",
+                                       labels=labels)
+        cpu_sum: dict[str, float] = {}
+        memory_sum: dict[str, int] = {}
+        for name, replica, host, s in samples:
+            if s.cpu_percent is not None:
+                cpu.add_metric([name, replica, host], s.cpu_percent)
+                cpu_sum[name] = cpu_sum.get(name, 0.0) + s.cpu_percent
+            if s.memory_bytes is not None:
+                memory.add_metric([name, replica, host], s.memory_bytes)
+                memory_sum[name] = memory_sum.get(name, 0) + s.memory_bytes
+            if s.memory_percent is not None:
+                memory_pct.add_metric([name, replica, host], s.memory_percent)
+        total_cpu = GaugeMetricFamily("moorage_deployment_cpu_percent",
+                                      "CPU a deployment's replicas use, summed (% of one core)",
+                                      labels=["deployment"])
+        total_memory = GaugeMetricFamily("moorage_deployment_memory_bytes",
+                                         "Memory a deployment's replicas use, summed",
+                                         labels=["deployment"])
+        for name, value in sorted(cpu_sum.items()):
+            total_cpu.add_metric([name], value)
+        for name, n in sorted(memory_sum.items()):
+            total_memory.add_metric([name], n)
+        yield from (cpu, memory, memory_pct, total_cpu, total_memory)

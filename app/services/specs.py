@@ -35,10 +35,11 @@ def _unkeyed(value: Any) -> str:
 
 def public_spec(spec: DeploymentSpec) -> dict[str, Any]:
     """What a revision stores of a spec, as the API shows it: not its write-only values
-    (secret values, the registry password), and not ``replicas``, which is the
-    deployment's (scaling makes no revision)."""
+    (secret values, the registry password), and not ``replicas`` or ``autoscale``, which
+    are the deployment's (scaling makes no revision)."""
     public = spec.model_dump(
-        mode="json", exclude={"replicas": True, "secrets": True, "registry_auth": {"password"}})
+        mode="json", exclude={"replicas": True, "autoscale": True, "secrets": True,
+                              "registry_auth": {"password"}})
     if public.get("registry_auth") is None:
         # Absent rather than null, so revisions made before the field existed hash alike.
         public.pop("registry_auth", None)
@@ -52,11 +53,14 @@ def registry_password(spec: DeploymentSpec) -> str | None:
 
 
 def stored_spec(
-    public: dict[str, Any], secrets: dict[str, str], password: str | None, replicas: int
+    public: dict[str, Any], secrets: dict[str, str], password: str | None, replicas: int,
+    autoscale: dict[str, Any] | None = None,
 ) -> dict:
-    """The full spec again, write-only values and the deployment's replica count
-    included (a merge-patch base)."""
+    """The full spec again, write-only values and the deployment's replica count and
+    autoscaling included (a merge-patch base)."""
     full: dict[str, Any] = {**public, "replicas": replicas, "secrets": dict(secrets)}
+    if autoscale is not None:
+        full["autoscale"] = dict(autoscale)
     if public.get("registry_auth") is not None and password is not None:
         full["registry_auth"] = {**public["registry_auth"], "password": password}
     return full

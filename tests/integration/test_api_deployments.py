@@ -433,8 +433,9 @@ def test_a_list_is_a_constant_number_of_statements(client: TestClient) -> None:
     many, more = page(), page(label="team=a")
     assert len(many[0]) == 25 and len(more[0]) == 25
     assert many[1] == one[1] and more[1] == few[1], (one, many, few, more)
-    # The token; the page, filtered in SQL too. It was 4 and 28.
-    assert many[1] <= 2 and more[1] <= 2, (many, more)
+    # The token; the page, filtered in SQL too; the page's usage and its autoscalers'
+    # last looks (one statement each for the whole page). It was 4 and 28.
+    assert many[1] <= 4 and more[1] <= 4, (many, more)
 
 
 @pytest.mark.parametrize(

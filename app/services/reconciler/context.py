@@ -129,7 +129,7 @@ def load(
         )
         # Inside the block: after it, the session would begin a new transaction that
         # nothing ends (on SQLite a write lock held until the process exits).
-        loads = _loads(session, deployment.id, by_id)
+        loads = other_loads(session, deployment.id, by_id)
         installation_id = installation.installation_id(session)
         network_peers = networks.peers(session, deployment.id, template.container.networks)
         image_source = images.ImageSource(
@@ -155,7 +155,7 @@ def load(
     )
 
 
-def _loads(
+def other_loads(
     session: Session, deployment_id: uuid.UUID, hosts: dict[uuid.UUID, Host]
 ) -> dict[str, HostLoad]:
     """What other deployments hold on each host: capacity is shared."""

@@ -1,5 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .autoscale_spec import AutoscaleSpec
+from .autoscaler_status import AutoscalerStatus
 from .condition import Condition
 from .delivery_read import DeliveryRead
 from .delivery_read_outcome import DeliveryReadOutcome
@@ -72,6 +74,7 @@ from .replica_health import ReplicaHealth
 from .replica_port import ReplicaPort
 from .replica_read import ReplicaRead
 from .replica_state import ReplicaState
+from .replica_usage import ReplicaUsage
 from .resources import Resources
 from .revision_read import RevisionRead
 from .revision_spec_read import RevisionSpecRead
@@ -94,6 +97,9 @@ from .token_read import TokenRead
 from .token_read_scopes_item import TokenReadScopesItem
 from .trigger_webhook_body import TriggerWebhookBody
 from .update_strategy import UpdateStrategy
+from .usage_point import UsagePoint
+from .usage_series import UsageSeries
+from .usage_totals import UsageTotals
 from .volume_read import VolumeRead
 from .volume_spec import VolumeSpec
 from .webhook_create import WebhookCreate
@@ -107,6 +113,8 @@ from .workers_problem import WorkersProblem
 from .workers_problem_errors_type_0_item import WorkersProblemErrorsType0Item
 
 __all__ = (
+    "AutoscalerStatus",
+    "AutoscaleSpec",
     "Condition",
     "DeliveryRead",
     "DeliveryReadOutcome",
@@ -179,6 +187,7 @@ __all__ = (
     "ReplicaPort",
     "ReplicaRead",
     "ReplicaState",
+    "ReplicaUsage",
     "Resources",
     "RevisionRead",
     "RevisionSpecRead",
@@ -201,6 +210,9 @@ __all__ = (
     "TokenReadScopesItem",
     "TriggerWebhookBody",
     "UpdateStrategy",
+    "UsagePoint",
+    "UsageSeries",
+    "UsageTotals",
     "VolumeRead",
     "VolumeSpec",
     "WebhookCreate",

@@ -9,6 +9,7 @@ from ..models.deployment_create_restart_policy import DeploymentCreateRestartPol
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.autoscale_spec import AutoscaleSpec
     from ..models.deployment_create_env import DeploymentCreateEnv
     from ..models.deployment_create_labels import DeploymentCreateLabels
     from ..models.deployment_create_secrets import DeploymentCreateSecrets
@@ -60,6 +61,7 @@ class DeploymentCreate:
             `container` are the engine's. A network of that name that Moorage did not make is never used or removed:
             creating a replica on that host fails (the rollout's message says why). Stored sorted; a change replaces the
             replicas (rolling), and containers Moorage does not own are never attached or detached.
+        autoscale (AutoscaleSpec | None | Unset): Scale on usage; the deployment's, not part of a revision
     """
 
     image: str
@@ -79,8 +81,10 @@ class DeploymentCreate:
     volumes: list[VolumeSpec] | Unset = UNSET
     registry_auth: None | RegistryAuth | Unset = UNSET
     networks: list[str] | Unset = UNSET
+    autoscale: AutoscaleSpec | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.registry_auth import RegistryAuth  # noqa: PLC0415
 
@@ -170,6 +174,14 @@ class DeploymentCreate:
         if not isinstance(self.networks, Unset):
             networks = self.networks
 
+        autoscale: dict[str, Any] | None | Unset
+        if isinstance(self.autoscale, Unset):
+            autoscale = UNSET
+        elif isinstance(self.autoscale, AutoscaleSpec):
+            autoscale = self.autoscale.to_dict()
+        else:
+            autoscale = self.autoscale
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -208,11 +220,14 @@ class DeploymentCreate:
             field_dict["registry_auth"] = registry_auth
         if networks is not UNSET:
             field_dict["networks"] = networks
+        if autoscale is not UNSET:
+            field_dict["autoscale"] = autoscale
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
         from ..models.deployment_create_env import DeploymentCreateEnv  # noqa: PLC0415
         from ..models.deployment_create_labels import DeploymentCreateLabels  # noqa: PLC0415
         from ..models.deployment_create_secrets import DeploymentCreateSecrets  # noqa: PLC0415
@@ -368,6 +383,23 @@ class DeploymentCreate:
 
         networks = cast(list[str], d.pop("networks", UNSET))
 
+        def _parse_autoscale(data: object) -> AutoscaleSpec | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                autoscale_type_0 = AutoscaleSpec.from_dict(data)
+
+                return autoscale_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AutoscaleSpec | None | Unset, data)
+
+        autoscale = _parse_autoscale(d.pop("autoscale", UNSET))
+
         deployment_create = cls(
             image=image,
             name=name,
@@ -386,6 +418,7 @@ class DeploymentCreate:
             volumes=volumes,
             registry_auth=registry_auth,
             networks=networks,
+            autoscale=autoscale,
         )
 
         return deployment_create

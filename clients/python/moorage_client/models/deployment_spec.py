@@ -9,6 +9,7 @@ from ..models.deployment_spec_restart_policy import DeploymentSpecRestartPolicy
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.autoscale_spec import AutoscaleSpec
     from ..models.deployment_spec_env import DeploymentSpecEnv
     from ..models.deployment_spec_labels import DeploymentSpecLabels
     from ..models.deployment_spec_secrets import DeploymentSpecSecrets
@@ -59,6 +60,7 @@ class DeploymentSpec:
             `container` are the engine's. A network of that name that Moorage did not make is never used or removed:
             creating a replica on that host fails (the rollout's message says why). Stored sorted; a change replaces the
             replicas (rolling), and containers Moorage does not own are never attached or detached.
+        autoscale (AutoscaleSpec | None | Unset): Scale on usage; the deployment's, not part of a revision
     """
 
     image: str
@@ -77,8 +79,10 @@ class DeploymentSpec:
     volumes: list[VolumeSpec] | Unset = UNSET
     registry_auth: None | RegistryAuth | Unset = UNSET
     networks: list[str] | Unset = UNSET
+    autoscale: AutoscaleSpec | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.registry_auth import RegistryAuth  # noqa: PLC0415
 
@@ -166,6 +170,14 @@ class DeploymentSpec:
         if not isinstance(self.networks, Unset):
             networks = self.networks
 
+        autoscale: dict[str, Any] | None | Unset
+        if isinstance(self.autoscale, Unset):
+            autoscale = UNSET
+        elif isinstance(self.autoscale, AutoscaleSpec):
+            autoscale = self.autoscale.to_dict()
+        else:
+            autoscale = self.autoscale
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -203,11 +215,14 @@ class DeploymentSpec:
             field_dict["registry_auth"] = registry_auth
         if networks is not UNSET:
             field_dict["networks"] = networks
+        if autoscale is not UNSET:
+            field_dict["autoscale"] = autoscale
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
         from ..models.deployment_spec_env import DeploymentSpecEnv  # noqa: PLC0415
         from ..models.deployment_spec_labels import DeploymentSpecLabels  # noqa: PLC0415
         from ..models.deployment_spec_secrets import DeploymentSpecSecrets  # noqa: PLC0415
@@ -361,6 +376,23 @@ class DeploymentSpec:
 
         networks = cast(list[str], d.pop("networks", UNSET))
 
+        def _parse_autoscale(data: object) -> AutoscaleSpec | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                autoscale_type_0 = AutoscaleSpec.from_dict(data)
+
+                return autoscale_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AutoscaleSpec | None | Unset, data)
+
+        autoscale = _parse_autoscale(d.pop("autoscale", UNSET))
+
         deployment_spec = cls(
             image=image,
             replicas=replicas,
@@ -378,6 +410,7 @@ class DeploymentSpec:
             volumes=volumes,
             registry_auth=registry_auth,
             networks=networks,
+            autoscale=autoscale,
         )
 
         return deployment_spec

@@ -10,7 +10,9 @@ from ..models.phase import Phase
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.autoscaler_status import AutoscalerStatus
     from ..models.condition import Condition
+    from ..models.usage_totals import UsageTotals
 
 
 T = TypeVar("T", bound="DeploymentStatus")
@@ -28,6 +30,9 @@ class DeploymentStatus:
         observed_revision (int | None):
         message (str):
         conditions (list[Condition] | Unset):
+        usage (None | Unset | UsageTotals): What the replicas consume, from their newest samples; null when none has
+            been sampled recently
+        autoscaler (AutoscalerStatus | None | Unset): With `spec.autoscale` set, once the autoscaler has looked
     """
 
     phase: Phase
@@ -38,9 +43,14 @@ class DeploymentStatus:
     observed_revision: int | None
     message: str
     conditions: list[Condition] | Unset = UNSET
+    usage: None | Unset | UsageTotals = UNSET
+    autoscaler: AutoscalerStatus | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.autoscaler_status import AutoscalerStatus  # noqa: PLC0415
+        from ..models.usage_totals import UsageTotals  # noqa: PLC0415
+
         phase = self.phase.value
 
         replicas = self.replicas
@@ -63,6 +73,22 @@ class DeploymentStatus:
                 conditions_item = conditions_item_data.to_dict()
                 conditions.append(conditions_item)
 
+        usage: dict[str, Any] | None | Unset
+        if isinstance(self.usage, Unset):
+            usage = UNSET
+        elif isinstance(self.usage, UsageTotals):
+            usage = self.usage.to_dict()
+        else:
+            usage = self.usage
+
+        autoscaler: dict[str, Any] | None | Unset
+        if isinstance(self.autoscaler, Unset):
+            autoscaler = UNSET
+        elif isinstance(self.autoscaler, AutoscalerStatus):
+            autoscaler = self.autoscaler.to_dict()
+        else:
+            autoscaler = self.autoscaler
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,12 +104,18 @@ class DeploymentStatus:
         )
         if conditions is not UNSET:
             field_dict["conditions"] = conditions
+        if usage is not UNSET:
+            field_dict["usage"] = usage
+        if autoscaler is not UNSET:
+            field_dict["autoscaler"] = autoscaler
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.autoscaler_status import AutoscalerStatus  # noqa: PLC0415
         from ..models.condition import Condition  # noqa: PLC0415
+        from ..models.usage_totals import UsageTotals  # noqa: PLC0415
 
         d = dict(src_dict)
         phase = Phase(d.pop("phase"))
@@ -114,6 +146,40 @@ class DeploymentStatus:
 
                 conditions.append(conditions_item)
 
+        def _parse_usage(data: object) -> None | Unset | UsageTotals:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                usage_type_0 = UsageTotals.from_dict(data)
+
+                return usage_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | UsageTotals, data)
+
+        usage = _parse_usage(d.pop("usage", UNSET))
+
+        def _parse_autoscaler(data: object) -> AutoscalerStatus | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                autoscaler_type_0 = AutoscalerStatus.from_dict(data)
+
+                return autoscaler_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AutoscalerStatus | None | Unset, data)
+
+        autoscaler = _parse_autoscaler(d.pop("autoscaler", UNSET))
+
         deployment_status = cls(
             phase=phase,
             replicas=replicas,
@@ -123,6 +189,8 @@ class DeploymentStatus:
             observed_revision=observed_revision,
             message=message,
             conditions=conditions,
+            usage=usage,
+            autoscaler=autoscaler,
         )
 
         deployment_status.additional_properties = d

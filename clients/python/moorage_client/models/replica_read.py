@@ -14,6 +14,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.replica_port import ReplicaPort
+    from ..models.replica_usage import ReplicaUsage
 
 
 T = TypeVar("T", bound="ReplicaRead")
@@ -36,6 +37,8 @@ class ReplicaRead:
         restart_count (int):
         exit_code (int | None | Unset):
         last_probe (None | str | Unset):
+        usage (None | ReplicaUsage | Unset): Its newest usage sample; null when it has none (not running, or not sampled
+            yet)
     """
 
     id: UUID
@@ -51,9 +54,12 @@ class ReplicaRead:
     restart_count: int
     exit_code: int | None | Unset = UNSET
     last_probe: None | str | Unset = UNSET
+    usage: None | ReplicaUsage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.replica_usage import ReplicaUsage  # noqa: PLC0415
+
         id = str(self.id)
 
         host = self.host
@@ -96,6 +102,14 @@ class ReplicaRead:
         else:
             last_probe = self.last_probe
 
+        usage: dict[str, Any] | None | Unset
+        if isinstance(self.usage, Unset):
+            usage = UNSET
+        elif isinstance(self.usage, ReplicaUsage):
+            usage = self.usage.to_dict()
+        else:
+            usage = self.usage
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -117,12 +131,15 @@ class ReplicaRead:
             field_dict["exit_code"] = exit_code
         if last_probe is not UNSET:
             field_dict["last_probe"] = last_probe
+        if usage is not UNSET:
+            field_dict["usage"] = usage
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.replica_port import ReplicaPort  # noqa: PLC0415
+        from ..models.replica_usage import ReplicaUsage  # noqa: PLC0415
 
         d = dict(src_dict)
         id = UUID(d.pop("id"))
@@ -188,6 +205,23 @@ class ReplicaRead:
 
         last_probe = _parse_last_probe(d.pop("last_probe", UNSET))
 
+        def _parse_usage(data: object) -> None | ReplicaUsage | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                usage_type_0 = ReplicaUsage.from_dict(data)
+
+                return usage_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ReplicaUsage | Unset, data)
+
+        usage = _parse_usage(d.pop("usage", UNSET))
+
         replica_read = cls(
             id=id,
             host=host,
@@ -202,6 +236,7 @@ class ReplicaRead:
             restart_count=restart_count,
             exit_code=exit_code,
             last_probe=last_probe,
+            usage=usage,
         )
 
         replica_read.additional_properties = d

@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.autoscale_spec import AutoscaleSpec
     from ..models.health_check import HealthCheck
     from ..models.placement_spec import PlacementSpec
     from ..models.port_spec import PortSpec
@@ -56,6 +57,7 @@ class SpecRead:
                 `container` are the engine's. A network of that name that Moorage did not make is never used or removed:
                 creating a replica on that host fails (the rollout's message says why). Stored sorted; a change replaces the
                 replicas (rolling), and containers Moorage does not own are never attached or detached.
+            autoscale (AutoscaleSpec | None | Unset): The deployment's autoscaling, if any (not part of a revision)
     """
 
     image: str
@@ -74,9 +76,11 @@ class SpecRead:
     volumes: list[VolumeRead] | Unset = UNSET
     registry_auth: None | RegistryAuthRead | Unset = UNSET
     networks: list[str] | Unset = UNSET
+    autoscale: AutoscaleSpec | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.registry_auth_read import RegistryAuthRead  # noqa: PLC0415
 
@@ -162,6 +166,14 @@ class SpecRead:
         if not isinstance(self.networks, Unset):
             networks = self.networks
 
+        autoscale: dict[str, Any] | None | Unset
+        if isinstance(self.autoscale, Unset):
+            autoscale = UNSET
+        elif isinstance(self.autoscale, AutoscaleSpec):
+            autoscale = self.autoscale.to_dict()
+        else:
+            autoscale = self.autoscale
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -198,11 +210,14 @@ class SpecRead:
             field_dict["registry_auth"] = registry_auth
         if networks is not UNSET:
             field_dict["networks"] = networks
+        if autoscale is not UNSET:
+            field_dict["autoscale"] = autoscale
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.placement_spec import PlacementSpec  # noqa: PLC0415
         from ..models.port_spec import PortSpec  # noqa: PLC0415
@@ -345,6 +360,23 @@ class SpecRead:
 
         networks = cast(list[str], d.pop("networks", UNSET))
 
+        def _parse_autoscale(data: object) -> AutoscaleSpec | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                autoscale_type_0 = AutoscaleSpec.from_dict(data)
+
+                return autoscale_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AutoscaleSpec | None | Unset, data)
+
+        autoscale = _parse_autoscale(d.pop("autoscale", UNSET))
+
         spec_read = cls(
             image=image,
             replicas=replicas,
@@ -362,6 +394,7 @@ class SpecRead:
             volumes=volumes,
             registry_auth=registry_auth,
             networks=networks,
+            autoscale=autoscale,
         )
 
         spec_read.additional_properties = d

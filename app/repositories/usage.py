@@ -1,0 +1,126 @@
+"""Usage samples: what the sampler reads and writes, and what the API, the metrics and
+the autoscaler read back. Every read looks at the retention window only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Deployment, Host, Replica, UsageSample
+from app.reconcile.vocabulary import ReplicaState
+
+
+def running_replicas(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+    """(deployment id, host id, container id) of every replica recorded as running on a
+    ready host: what a sampling tick reads."""
+    rows = session.execute(
+        select(Replica.deployment_id, Replica.host_id, Replica.container_id)
+        .join(Host, Host.id == Replica.host_id)
+        .where(Replica.state == ReplicaState.RUNNING, Replica.container_id.is_not(None),
+               Host.state == "ready")
+        .order_by(Replica.host_id, Replica.container_id)
+    )
+    return [(d, h, c) for d, h, c in rows]
+
+
+def _latest(since: datetime, where=()):
+    """The newest sample of each container since ``since``, as a subquery of ids."""
+    newest = (
+        select(UsageSample.container_id, func.max(UsageSample.sampled_at).label("at"))
+        .where(UsageSample.sampled_at >= since, *where)
+        .group_by(UsageSample.container_id)
+        .subquery()
+    )
+    return select(UsageSample).join(
+        newest, (newest.c.container_id == UsageSample.container_id)
+        & (newest.c.at == UsageSample.sampled_at))
+
+
+def latest(session: Session, container_ids: Iterable[str], since: datetime) -> dict[str, UsageSample]:
+    """The newest sample of each of ``container_ids`` since ``since``."""
+    ids = list(container_ids)
+    if not ids:
+        return {}
+    out: dict[str, UsageSample] = {}
+    for start in range(0, len(ids), 500):  # bound the IN list
+        chunk = ids[start:start + 500]
+        query = _latest(since, (UsageSample.container_id.in_(chunk),))
+        out.update({s.container_id: s for s in session.scalars(query)})
+    return out
+
+
+def latest_of_replicas(
+    session: Session, deployment_ids: Iterable[uuid.UUID], since: datetime
+) -> list[UsageSample]:
+    """The newest sample since ``since`` of each container that is still one of these
+    deployments' replicas (a removed container's last samples wait for the purge)."""
+    ids = list(deployment_ids)
+    if not ids:
+        return []
+    current = select(Replica.container_id).where(Replica.deployment_id.in_(ids),
+                                                 Replica.container_id.is_not(None))
+    query = _latest(since, (UsageSample.deployment_id.in_(ids),
+                            UsageSample.container_id.in_(current)))
+    return list(session.scalars(query))
+
+
+def latest_per_replica(session: Session, since: datetime) -> list[tuple[str, str, str, UsageSample]]:
+    """(deployment name, replica container name, host name, newest sample) of every
+    replica that has one: the per-replica series of /metrics."""
+    samples = {s.container_id: s for s in session.scalars(_latest(since))}
+    if not samples:
+        return []
+    rows = session.execute(
+        select(Deployment.name, Replica.container_name, Host.name, Replica.container_id)
+        .join(Deployment, Deployment.id == Replica.deployment_id)
+        .join(Host, Host.id == Replica.host_id)
+        .where(Replica.container_id.is_not(None))
+        .order_by(Deployment.name, Replica.container_name)
+    )
+    return [(name, container_name, host, samples[cid])
+            for name, container_name, host, cid in rows if cid in samples]
+
+
+def window(session: Session, deployment_ids: Iterable[uuid.UUID], since: datetime
+           ) -> dict[uuid.UUID, list[UsageSample]]:
+    """Every sample of these deployments since ``since``, oldest first, by deployment."""
+    ids = list(deployment_ids)
+    out: dict[uuid.UUID, list[UsageSample]] = {d: [] for d in ids}
+    if not ids:
+        return out
+    query = (select(UsageSample).where(UsageSample.deployment_id.in_(ids),
+                                       UsageSample.sampled_at >= since)
+             .order_by(UsageSample.sampled_at, UsageSample.id))
+    for s in session.scalars(query):
+        out[s.deployment_id].append(s)
+    return out
+
+
+def window_of_replicas(
+    session: Session, deployment_id: uuid.UUID, since: datetime
+) -> list[tuple[str, float | None, float | None]]:
+    """(container id, cpu %, memory %) of every sample since ``since`` of the
+    deployment's current replicas, oldest first: what the autoscaler averages."""
+    current = select(Replica.container_id).where(Replica.deployment_id == deployment_id,
+                                                 Replica.container_id.is_not(None))
+    rows = session.execute(
+        select(UsageSample.container_id, UsageSample.cpu_percent, UsageSample.memory_percent)
+        .where(UsageSample.deployment_id == deployment_id, UsageSample.sampled_at >= since,
+               UsageSample.container_id.in_(current))
+        .order_by(UsageSample.sampled_at, UsageSample.id))
+    return [(c, cpu, memory) for c, cpu, memory in rows]
+
+
+def add(session: Session, samples: list[UsageSample]) -> None:
+    session.add_all(samples)
+    session.flush()
+
+
+def purge_before(session: Session, before: datetime) -> int:
+    """Drop samples older than the window (an indexed range delete)."""
+    result = session.execute(delete(UsageSample).where(UsageSample.sampled_at < before))
+    return result.rowcount or 0  # type: ignore[attr-defined]

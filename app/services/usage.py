@@ -1,0 +1,191 @@
+"""Usage sampling: what every running replica consumes, read from its engine's stats.
+
+One tick reads each running replica's one-shot stats, all hosts at once through one
+bounded pool, and writes the samples in one short transaction (never held across a
+Docker call). An engine answers a stats call at its collector's next tick (about a
+second), so a host's replicas are asked many at a time, by up to half the pool's
+threads, each taking the host's next replica when it has its answer. A host that does
+not answer is given up for the tick at its first timeout, and holds at most half the
+pool meanwhile: it never delays the others. A tick ends by ``usage_interval_s`` (or
+``usage_timeout_s``, if longer) whatever is left; what was read by then is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from itertools import chain, zip_longest
+
+from sqlalchemy.orm import Session
+
+from app.config import Settings, get_settings
+from app.db import session_scope, utcnow
+from app.dockerhost import EngineAddress, EngineError, EngineUnreachable, client_for
+from app.models import UsageSample
+from app.reconcile import usage as rules
+from app.repositories import deployments as deployment_repo
+from app.repositories import hosts as host_repo
+from app.repositories import usage as usage_repo
+from app.services.fleet import address
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UsageTick:
+    sampled: int  # samples written
+    missed: int  # replicas not read: their host did not answer in time, or they are gone
+    hosts: int
+    seconds: float
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    # Made on first use, so each forked worker child has its own.
+    return ThreadPoolExecutor(get_settings().usage_pool_size, thread_name_prefix="usage")
+
+
+def _counters(sample: UsageSample) -> rules.CpuCounters:
+    return rules.CpuCounters(sample.cpu_total_ns, sample.system_cpu_ns, sample.online_cpus,
+                             sample.read_at)
+
+
+@dataclass
+class _HostWork:
+    """One host's replicas still to read, shared by the threads reading them."""
+
+    address: EngineAddress
+    todo: deque[tuple[uuid.UUID, str]]
+    given_up: bool = False
+    read: list[tuple[uuid.UUID, str, rules.StatsReading]] = field(default_factory=list)
+
+
+def _drain(work: _HostWork, timeout: float, deadline: float, lock: threading.Lock) -> None:
+    client = client_for(work.address, timeout)
+    while not work.given_up and time.monotonic() < deadline:
+        try:
+            deployment_id, container_id = work.todo.popleft()
+        except IndexError:
+            return
+        try:
+            reading = client.stats(container_id)
+        except EngineUnreachable as exc:  # the others would wait as long: not this tick
+            work.given_up = True
+            log.info("usage: %s did not answer: %s", work.address.name, exc)
+            return
+        except EngineError as exc:  # gone since the last pass, or not running now
+            log.debug("usage: no stats for %s: %s", container_id[:12], exc)
+            continue
+        with lock:
+            work.read.append((deployment_id, container_id, reading))
+
+
+def sample_all(settings: Settings | None = None) -> UsageTick:
+    settings = settings or get_settings()
+    started = time.monotonic()
+    now = utcnow()
+    since = now - timedelta(seconds=settings.usage_retention_s)
+    with session_scope() as session:
+        running = usage_repo.running_replicas(session)
+        addresses = {h.id: address(h) for h in host_repo.all_hosts(session)}
+        previous = {cid: _counters(s) for cid, s in
+                    usage_repo.latest(session, [c for _, _, c in running], since).items()}
+    works: dict[uuid.UUID, _HostWork] = {}
+    for deployment_id, host_id, container_id in running:
+        if host_id in addresses:
+            works.setdefault(host_id, _HostWork(addresses[host_id], deque())).todo.append(
+                (deployment_id, container_id))
+    timeout = settings.usage_timeout_s
+    deadline = started + max(settings.usage_interval_s, timeout)
+    per_host = max(1, settings.usage_pool_size // 2)
+    lock = threading.Lock()
+    # Every host's first reader is queued before any host's second.
+    readers = [w for w in chain.from_iterable(zip_longest(*(
+        [w] * min(per_host, len(w.todo)) for w in works.values()))) if w is not None]
+    futures = [_pool().submit(_drain, w, timeout, deadline, lock) for w in readers]
+    wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+    for w in works.values():
+        w.given_up = True  # readers still at work stop after their current call
+    for f in futures:
+        f.cancel()
+    with lock:
+        read = [item for w in works.values() for item in w.read]
+
+    samples: list[UsageSample] = []
+    for deployment_id, container_id, reading in read:
+        figures = rules.usage(reading, previous.get(container_id))
+        samples.append(UsageSample(
+            deployment_id=deployment_id, container_id=container_id, sampled_at=now,
+            cpu_percent=figures.cpu_percent, memory_bytes=figures.memory_bytes,
+            memory_percent=figures.memory_percent, cpu_total_ns=reading.cpu.total_ns,
+            system_cpu_ns=reading.cpu.system_ns, online_cpus=reading.cpu.online_cpus,
+            read_at=reading.cpu.read_at))
+    with session_scope() as session:
+        # Held (FOR KEY SHARE) so a deployment deleted meanwhile is skipped, not a
+        # foreign-key failure that loses every host's samples.
+        alive = set(deployment_repo.lock_existing(session, {s.deployment_id for s in samples}))
+        usage_repo.add(session, [s for s in samples if s.deployment_id in alive])
+        usage_repo.purge_before(session, since)
+    return UsageTick(sampled=len(samples), missed=len(running) - len(samples),
+                     hosts=len(works), seconds=time.monotonic() - started)
+
+
+# ---- reading back ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Totals:
+    cpu_percent: float
+    memory_bytes: int
+    replicas: int
+    sampled_at: datetime | None
+
+
+def fresh_since(settings: Settings | None = None) -> datetime:
+    """Samples newer than this are current: a replica not sampled for three ticks (its
+    host is away, it stopped) shows none rather than an old figure."""
+    settings = settings or get_settings()
+    return utcnow() - timedelta(seconds=3 * settings.usage_interval_s + settings.usage_timeout_s)
+
+
+def latest_by_container(session: Session, deployment_id: uuid.UUID) -> dict[str, UsageSample]:
+    return {s.container_id: s for s in
+            usage_repo.latest_of_replicas(session, [deployment_id], fresh_since())}
+
+
+def totals(session: Session, deployment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Totals]:
+    """Each deployment's current replicas' newest samples, summed (one query)."""
+    out: dict[uuid.UUID, Totals] = {}
+    for s in usage_repo.latest_of_replicas(session, deployment_ids, fresh_since()):
+        was = out.get(s.deployment_id, Totals(0.0, 0, 0, None))
+        out[s.deployment_id] = Totals(
+            was.cpu_percent + (s.cpu_percent or 0.0), was.memory_bytes + (s.memory_bytes or 0),
+            was.replicas + 1, max(filter(None, (was.sampled_at, s.sampled_at))))
+    return out
+
+
+@dataclass(frozen=True)
+class Point:
+    at: datetime
+    cpu_percent: float
+    memory_bytes: int
+    replicas: int
+
+
+def series(session: Session, deployment_id: uuid.UUID) -> list[Point]:
+    """The deployment's samples over the retention window, summed per tick (a tick
+    stamps all its samples alike), oldest first."""
+    since = utcnow() - timedelta(seconds=get_settings().usage_retention_s)
+    points: dict[datetime, Point] = {}
+    for s in usage_repo.window(session, [deployment_id], since)[deployment_id]:
+        was = points.get(s.sampled_at, Point(s.sampled_at, 0.0, 0, 0))
+        points[s.sampled_at] = Point(s.sampled_at, was.cpu_percent + (s.cpu_percent or 0.0),
+                                     was.memory_bytes + (s.memory_bytes or 0), was.replicas + 1)
+    return list(points.values())
