@@ -33,9 +33,10 @@ RESYNC_TASK = "deployments.resync"
 HEARTBEAT_TASK = "hosts.heartbeat"
 ORPHANS_TASK = "hosts.collect_orphans"
 PURGE_TASK = "maintenance.purge"
+EDGES_TASK = "edges.reconcile"
 
 
-PERIODIC_TASKS = (RESYNC_TASK, HEARTBEAT_TASK, ORPHANS_TASK, PURGE_TASK)
+PERIODIC_TASKS = (RESYNC_TASK, HEARTBEAT_TASK, ORPHANS_TASK, PURGE_TASK, EDGES_TASK)
 
 
 def periodic_queue(settings: Settings) -> str:
@@ -72,6 +73,8 @@ def make_celery(settings: Settings) -> Celery:
             "heartbeat": {"task": HEARTBEAT_TASK, "schedule": settings.heartbeat_interval_s},
             "orphans": {"task": ORPHANS_TASK, "schedule": settings.orphan_interval_s},
             "purge": {"task": PURGE_TASK, "schedule": settings.purge_interval_s},
+            # The edge proxies: a lost or restarted one is given its config again.
+            "edges": {"task": EDGES_TASK, "schedule": settings.heartbeat_interval_s},
         },
     }
     if settings.effective_broker_url.startswith("filesystem://"):

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.jobs import (
+    EDGES_TASK,
     HEARTBEAT_TASK,
     ORPHANS_TASK,
     PURGE_TASK,
@@ -23,6 +24,7 @@ from app.jobs import (
     waiting_reconciles,
 )
 from app.repositories import deployments as deployment_repo
+from app.services import edge as edge_service
 from app.services import hosts as host_service
 from app.services import retention
 from app.services.reconciler import Reconciler
@@ -75,3 +77,10 @@ def purge() -> dict[str, int]:
 @celery.task(name=ORPHANS_TASK, acks_late=True, expires=60)
 def collect_orphans() -> int:
     return host_service.collect_orphans()
+
+
+@celery.task(name=EDGES_TASK, acks_late=True, expires=30)
+def reconcile_edges() -> dict[str, str]:
+    """Every edge's proxy runs, from the configured image, with its config from the
+    database; one lost, restarted or outdated is brought back. Returns edges that failed."""
+    return edge_service.sync(get_settings())

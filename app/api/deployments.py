@@ -33,6 +33,7 @@ from app.schemas.deployments import (
     RolloutRead,
 )
 from app.services import deployments as service
+from app.services import endpoints as endpoint_service
 from app.services import logs as log_service
 
 router = APIRouter(prefix="/v1/deployments", tags=["deployments"], responses=AUTH_ERRORS)
@@ -51,7 +52,7 @@ def _present(session, result: service.ApplyResult, response: Response) -> Deploy
     # The row is locked by this transaction: its view cannot be gone.
     view = deployment_repo.view(session, result.deployment.id)
     assert view is not None
-    return presenters.deployment(view)
+    return presenters.deployment(view, endpoint_service.edge_views(session))
 
 
 @router.put(
@@ -130,7 +131,10 @@ def list_deployments(
 ) -> Page[DeploymentRead]:
     pair = tuple(label.split("=", 1)) if label else None
     views, next_cursor = deployment_repo.views_page(session, limit, cursor, pair)
-    return Page[DeploymentRead](items=[presenters.deployment(v) for v in views],
+    # One more statement, for the endpoints' URLs, only if the page has an endpoint.
+    has_endpoint = any(v.revision.spec.get("endpoint") for v in views)
+    edges = endpoint_service.edge_views(session) if has_endpoint else []
+    return Page[DeploymentRead](items=[presenters.deployment(v, edges) for v in views],
                                 next_cursor=next_cursor)
 
 
@@ -139,7 +143,7 @@ def list_deployments(
 def get_deployment(name: Name, session: SessionDep, response: Response) -> DeploymentRead:
     view = deployment_repo.view_by_name(session, name)
     response.headers["ETag"] = presenters.etag(view.deployment.resource_version)
-    return presenters.deployment(view)
+    return presenters.deployment(view, endpoint_service.edge_views(session))
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",

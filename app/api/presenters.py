@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
+from app.config import get_settings
 from app.models import (
     ApiToken,
     Event,
@@ -15,6 +17,7 @@ from app.models import (
     Webhook,
     WebhookDelivery,
 )
+from app.reconcile.endpoints import EdgeView
 from app.repositories.deployments import DeploymentView
 from app.schemas.deployments import (
     Condition,
@@ -33,6 +36,7 @@ from app.schemas.hosts import HostRead
 from app.schemas.registries import RegistryCredentialRead
 from app.schemas.tokens import TokenRead
 from app.schemas.webhooks import DeliveryRead, WebhookRead
+from app.services import endpoints
 
 
 def etag(resource_version: int) -> str:
@@ -57,8 +61,9 @@ def rollout(r: Rollout) -> RolloutRead:
     )
 
 
-def deployment(view: DeploymentView) -> DeploymentRead:
-    """From a whole view (one snapshot): no query here, so none can find a row gone."""
+def deployment(view: DeploymentView, edges: Sequence[EdgeView] = ()) -> DeploymentRead:
+    """From a whole view (one snapshot): no query here, so none can find a row gone.
+    ``edges``: the edge hosts, for the endpoint's URLs."""
     d, revision, current = view
     return DeploymentRead(
         name=d.name,
@@ -76,6 +81,7 @@ def deployment(view: DeploymentView) -> DeploymentRead:
             conditions=[Condition(**c) for c in d.conditions or []],
         ),
         current_rollout=rollout(current) if current else None,
+        endpoint=endpoints.read(revision.spec, d, list(edges), get_settings()),
         created_at=d.created_at,
         updated_at=d.updated_at,
     )
@@ -128,6 +134,7 @@ def host(h: Host) -> HostRead:
         engine_version=h.engine_version, cpus=h.cpus, memory_bytes=h.memory_bytes,
         containers=h.containers, last_heartbeat_at=h.last_heartbeat_at,
         last_error=h.last_error, allowed_bind_prefixes=list(h.allowed_bind_prefixes or []),
+        edge=bool(h.edge), edge_address=h.edge_address,
         resource_version=h.resource_version, created_at=h.created_at,
     )
 

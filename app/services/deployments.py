@@ -31,7 +31,7 @@ from app.schemas.deployments import (
     FieldChange,
     PlannedAction,
 )
-from app.services import fleet, installation, specs
+from app.services import endpoints, fleet, installation, specs
 from app.services.preconditions import check_if_match
 from app.services.rollouts import transition
 
@@ -278,6 +278,7 @@ def _apply(
     kind = kind or ("create" if created else "update")
 
     deployment.revision = rev.number
+    endpoints.assign_listen_port(session, deployment, wanted.template.endpoint, get_settings())
     deployment.labels = dict(wanted.template.container.labels)
     deployment.replicas = wanted.replicas
     _mark_desired_changed(deployment)

@@ -16,6 +16,7 @@ from app.reconcile import progress
 from app.reconcile.planner import BackoffPolicy, plan, summarize
 from app.reconcile.types import HostState
 from app.repositories import deployments as deployment_repo
+from app.services import endpoints
 from app.services.reconciler.act import execute
 from app.services.reconciler.context import load
 from app.services.reconciler.observe import observe, pin_image, probe
@@ -160,6 +161,9 @@ class Reconciler:
             ctx.desired, obs.containers, obs.views, ctx.restarts, now=now, loads=ctx.loads,
             backoff=self.backoff,
         )
+        # Endpoint hook (app.services.endpoints): upstreams follow readiness, and the
+        # replicas this plan removes are taken out of the edges and drained first.
+        endpoints.before_acting(ctx, obs, the_plan, self.settings)
         summary = summarize(ctx.desired, obs.containers, obs.views, ctx.restarts, now=now)
         seen = progress.level(ctx.desired, obs.containers, obs.views, now=now)
         recorded = record_observation(ctx, obs, the_plan, summary, seen, self.settings)

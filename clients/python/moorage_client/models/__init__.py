@@ -18,6 +18,8 @@ from .deployment_spec_secrets import DeploymentSpecSecrets
 from .deployment_status import DeploymentStatus
 from .deployment_status_phase import DeploymentStatusPhase
 from .dry_run_result import DryRunResult
+from .endpoint_read import EndpointRead
+from .endpoint_spec import EndpointSpec
 from .event_read import EventRead
 from .event_read_type import EventReadType
 from .field_change import FieldChange
@@ -91,6 +93,8 @@ from .token_read import TokenRead
 from .token_read_scopes_item import TokenReadScopesItem
 from .trigger_webhook_body import TriggerWebhookBody
 from .update_strategy import UpdateStrategy
+from .upstream_read import UpstreamRead
+from .upstream_read_state import UpstreamReadState
 from .volume_read import VolumeRead
 from .volume_spec import VolumeSpec
 from .webhook_create import WebhookCreate
@@ -122,6 +126,8 @@ __all__ = (
     "DeploymentStatus",
     "DeploymentStatusPhase",
     "DryRunResult",
+    "EndpointRead",
+    "EndpointSpec",
     "EventRead",
     "EventReadType",
     "FieldChange",
@@ -195,6 +201,8 @@ __all__ = (
     "TokenReadScopesItem",
     "TriggerWebhookBody",
     "UpdateStrategy",
+    "UpstreamRead",
+    "UpstreamReadState",
     "VolumeRead",
     "VolumeSpec",
     "WebhookCreate",

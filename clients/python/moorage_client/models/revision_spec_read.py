@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.endpoint_spec import EndpointSpec
     from ..models.health_check import HealthCheck
     from ..models.placement_spec import PlacementSpec
     from ..models.port_spec import PortSpec
@@ -43,6 +44,7 @@ class RevisionSpecRead:
             update_strategy (UpdateStrategy | Unset):
             volumes (list[VolumeRead] | Unset):
             registry_auth (None | RegistryAuthRead | Unset): The username only; the password is write-only
+            endpoint (EndpointSpec | None | Unset):
     """
 
     image: str
@@ -59,9 +61,11 @@ class RevisionSpecRead:
     update_strategy: UpdateStrategy | Unset = UNSET
     volumes: list[VolumeRead] | Unset = UNSET
     registry_auth: None | RegistryAuthRead | Unset = UNSET
+    endpoint: EndpointSpec | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.endpoint_spec import EndpointSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.registry_auth_read import RegistryAuthRead  # noqa: PLC0415
 
@@ -141,6 +145,14 @@ class RevisionSpecRead:
         else:
             registry_auth = self.registry_auth
 
+        endpoint: dict[str, Any] | None | Unset
+        if isinstance(self.endpoint, Unset):
+            endpoint = UNSET
+        elif isinstance(self.endpoint, EndpointSpec):
+            endpoint = self.endpoint.to_dict()
+        else:
+            endpoint = self.endpoint
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -174,11 +186,14 @@ class RevisionSpecRead:
             field_dict["volumes"] = volumes
         if registry_auth is not UNSET:
             field_dict["registry_auth"] = registry_auth
+        if endpoint is not UNSET:
+            field_dict["endpoint"] = endpoint
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.endpoint_spec import EndpointSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.placement_spec import PlacementSpec  # noqa: PLC0415
         from ..models.port_spec import PortSpec  # noqa: PLC0415
@@ -317,6 +332,23 @@ class RevisionSpecRead:
 
         registry_auth = _parse_registry_auth(d.pop("registry_auth", UNSET))
 
+        def _parse_endpoint(data: object) -> EndpointSpec | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                endpoint_type_0 = EndpointSpec.from_dict(data)
+
+                return endpoint_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(EndpointSpec | None | Unset, data)
+
+        endpoint = _parse_endpoint(d.pop("endpoint", UNSET))
+
         revision_spec_read = cls(
             image=image,
             command=command,
@@ -332,6 +364,7 @@ class RevisionSpecRead:
             update_strategy=update_strategy,
             volumes=volumes,
             registry_auth=registry_auth,
+            endpoint=endpoint,
         )
 
         revision_spec_read.additional_properties = d
