@@ -3,6 +3,8 @@ a steady stream of requests at ``endpoint.urls[0]`` while Moorage changes things
 
 from __future__ import annotations
 
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +41,22 @@ def edge_engines() -> list[dockerd.Engine]:
     except dockerd.EngineUnavailable as exc:
         unavailable(str(exc))
     return engines
+
+
+SLOW = "moorage-test/web:slow"
+# A CGI script: answers after 3 s, so a request is still in flight when its replica leaves.
+_SLOW_CGI = "#!/bin/sh\nsleep 3\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\ncat /www/version\n"
+
+
+def build_slow_image(engine: dockerd.Engine) -> str:
+    """web:v1 plus /cgi-bin/slow (busybox httpd runs CGI scripts from there)."""
+    with tempfile.TemporaryDirectory(prefix="moorage-slow-") as tmp:
+        script = Path(tmp) / "slow"
+        script.write_text(_SLOW_CGI)
+        script.chmod(0o755)
+        (Path(tmp) / "Dockerfile").write_text(f"FROM {dockerd.WEB_V1}\nCOPY slow /www/cgi-bin/slow\n")
+        engine.docker("build", "-q", "--network", "none", "-t", SLOW, tmp)
+    return SLOW
 
 
 def _stack(tmp_path: Path, hosts: dict[str, dockerd.Engine]):
@@ -224,3 +242,35 @@ def test_the_proxy_killed_comes_back_with_its_upstreams(one_host: Stack) -> None
         reasons = {e["reason"] for e in c.get("/v1/deployments/web/events", params={"limit": 500})
                    .json()["items"]}
     assert "EdgeProxyRestored" in reasons or "EdgeProxyStarted" in reasons
+
+
+def test_requests_in_flight_finish_before_their_replica_stops(one_host: Stack) -> None:
+    stack = one_host
+    build_slow_image(stack.engine)
+    settle(stack, apply(stack, "web", spec(SLOW, replicas=2)))
+    wait_serving(stack, "web", 2)
+    slow = url(stack, "web").replace("/version", "/cgi-bin/slow")
+    results: list[str] = []
+
+    def call() -> None:
+        try:
+            r = httpx.get(slow, timeout=30, headers={"Connection": "close"})
+            results.append(f"{r.status_code} {r.text.strip()}")
+        except httpx.HTTPError as exc:
+            results.append(repr(exc))
+
+    # Four slow requests, round robin over both replicas; then one replica leaves.
+    callers = [threading.Thread(target=call) for _ in range(4)]
+    for c in callers:
+        c.start()
+        time.sleep(0.05)
+    time.sleep(0.5)
+    d = apply(stack, "web", spec(SLOW, replicas=1))
+    for c in callers:
+        c.join(timeout=30)
+    settle(stack, d)
+    assert results == ["200 v1"] * 4, results
+    with stack.client() as c:
+        drained = [e["message"] for e in c.get("/v1/deployments/web/events", params={"limit": 500})
+                   .json()["items"] if e["reason"] == "UpstreamDrained"]
+    assert any("finished" in m for m in drained), drained
