@@ -17,38 +17,130 @@ that host is the edge.
    endpoint; a steady stream (``--rps``, a connection per request) at
    ``endpoint.urls[0]`` while it rolls to v2 (max_surge 1, max_unavailable 0); failed
    requests counted, and that answers switched v1 -> v2.
-3. Swarm: ``swarm init`` on the same engine (loopback, its own docker_gwbridge), a service
-   of the same image and replicas, the same health check, published through the routing
-   mesh (``--publish P:8080``), updated to v2 with ``--update-order start-first
-   --update-parallelism 1``; the same stream at 127.0.0.1:P.
+3. Swarm: the routing mesh needs iptables, which the test engines run without (they share
+   the machine's tables). So Swarm gets an engine of its own, ``Engine(54)``, in a network
+   namespace ``mep54`` (entered with ``nsenter --net`` only, see /work/shared/TESTBED.md),
+   where its iptables rules stay; a veth to our bridge ``br-mep54`` (10.252.54.0/24: .1
+   the node, .254 the bridge). ``swarm init`` there, a service of the same image and
+   replicas, the same health check, published through the routing mesh (``--publish
+   P:8080``), updated to v2 with ``--update-order start-first --update-parallelism 1``;
+   the same stream at 10.252.54.1:P.
 
-Everything it makes is removed in ``finally``. Traffic: 127.0.0.1 and the engine's
-socket only.
+Everything it makes is removed in ``finally`` (containers, processes, database, queue, the
+swarm, the namespace, veth and bridge). Traffic: 127.0.0.1, the engines' sockets and our
+own bridge to our own namespace.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
+import subprocess
 import tempfile
 import time
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.harness import MoorageStack, Swarm, free_port, load_average, log, prepare_engine, wait_until
+from bench.harness import (
+    OFFLINE_ENV,
+    MoorageStack,
+    Swarm,
+    free_port,
+    load_average,
+    log,
+    prepare_engine,
+    wait_until,
+)
 from tests.support import dockerd
 from tests.support.edge_image import EDGE_IMAGE, build_edge_image
 from tests.support.traffic import Traffic
 
 ENGINE_INDEX = 53
-GWBRIDGE = ("docker_gwbr53", "10.214.53.0/24")
 CHECK = {"http": {"path": "/healthz", "port": 8080}, "interval_s": 1, "timeout_s": 1, "retries": 2}
 STRATEGY = {"max_surge": 1, "max_unavailable": 0, "min_ready_s": 1.0, "progress_deadline_s": 120}
 SWARM_HEALTH = ["--health-cmd", "wget -q -O- http://127.0.0.1:8080/healthz",
                 "--health-interval", "1s", "--health-timeout", "1s", "--health-retries", "2"]
 SWARM_UPDATE = ["--update-parallelism", "1", "--update-order", "start-first",
                 "--update-monitor", "1s", "--update-delay", "0s"]
+
+
+MESH_INDEX = 54
+MESH_NETNS = "mep54"
+MESH_BRIDGE = "br-mep54"
+MESH_NET = "10.252.54"
+
+
+def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ip", *args], capture_output=True, text=True, check=check)
+
+
+@dataclass(frozen=True)
+class MeshEngine(dockerd.Engine):
+    """An engine in network namespace MESH_NETNS with iptables on (only that namespace's
+    tables), so Swarm's routing mesh can work."""
+
+    def _launch(self) -> int | None:
+        dockerd.require_tools()
+        if self.pid() is not None:
+            return None
+        self.pidfile.unlink(missing_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.exec_dir.mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(json.dumps(
+            {"deprecated-key-path": str(self.root / "key.json")} if dockerd._dockerd_major_version() < 23 else {}))
+        cmd = ["nsenter", f"--net=/var/run/netns/{MESH_NETNS}", dockerd._which("dockerd") or "dockerd",
+               f"--host={self.url}", f"--data-root={self.data_dir}", f"--exec-root={self.exec_dir}",
+               f"--pidfile={self.pidfile}", f"--config-file={self.config_file}",
+               f"--containerd-namespace=moorage-{self.name}",
+               f"--containerd-plugins-namespace=moorage-{self.name}-plugins"]
+        launcher = subprocess.run(["/bin/sh", "-c", dockerd._BACKGROUND, "sh", *cmd],
+                                  env={**os.environ, "MOORAGE_DOCKERD_LOG": str(self.logfile), OFFLINE_ENV: "1"},
+                                  capture_output=True, text=True, check=True, start_new_session=True)
+        return int(launcher.stdout.strip())
+
+
+class Mesh:
+    """The namespace, its link to us, and its engine."""
+
+    def __init__(self) -> None:
+        self.engine = MeshEngine(MESH_INDEX)
+        self.made = False
+
+    def setup(self, images_from: dockerd.Engine) -> dockerd.Engine:
+        if self.engine.is_up() or _ip("link", "show", MESH_BRIDGE, check=False).returncode == 0:
+            raise RuntimeError(f"{self.engine.name} or {MESH_BRIDGE} exists already; not touching it")
+        self.made = True
+        _ip("link", "add", MESH_BRIDGE, "type", "bridge")
+        _ip("addr", "add", f"{MESH_NET}.254/24", "dev", MESH_BRIDGE)
+        _ip("link", "set", MESH_BRIDGE, "up")
+        _ip("netns", "add", MESH_NETNS)
+        _ip("link", "add", "vmep54", "type", "veth", "peer", "name", "eth0", "netns", MESH_NETNS)
+        _ip("link", "set", "vmep54", "master", MESH_BRIDGE)
+        _ip("link", "set", "vmep54", "up")
+        _ip("-n", MESH_NETNS, "addr", "add", f"{MESH_NET}.1/24", "dev", "eth0")
+        _ip("-n", MESH_NETNS, "link", "set", "eth0", "up")
+        _ip("-n", MESH_NETNS, "link", "set", "lo", "up")
+        self.engine._wait_until_up(self.engine._launch(), 60)
+        dockerd.copy_images(images_from, self.engine, (dockerd.WEB_V1, dockerd.WEB_V2))
+        return self.engine
+
+    def teardown(self) -> None:
+        if not self.made:
+            return
+        with suppress(Exception):
+            self.engine.docker("swarm", "leave", "--force", check=False, timeout=30)
+        with suppress(Exception):
+            self.engine.stop()
+        if self.engine.pid() is None:
+            shutil.rmtree(self.engine.root, ignore_errors=True)
+        _ip("netns", "del", MESH_NETNS, check=False)
+        _ip("link", "del", MESH_BRIDGE, check=False)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -119,12 +211,11 @@ def direct_url(stack: MoorageStack, name: str) -> str:
     return f"http://{up['address']}/version"
 
 
-def swarm_run(swarm: Swarm, name: str, n: int, rps: float) -> dict[str, Any]:
+def swarm_run(swarm: Swarm, name: str, n: int, rps: float, port: int = 18080) -> dict[str, Any]:
     eng = swarm.engine
-    port = free_port()
     eng.docker("service", "create", "--detach", "--no-resolve-image", "--replicas", str(n), "--name", name,
                "--publish", f"published={port},target=8080", *SWARM_HEALTH, *SWARM_UPDATE, dockerd.WEB_V1)
-    url = f"http://127.0.0.1:{port}/version"
+    url = f"http://{MESH_NET}.1:{port}/version"
 
     def answers(version: str) -> bool:
         try:
@@ -162,14 +253,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-swarm", action="store_true")
     args = parser.parse_args(argv)
 
-    engine, started = prepare_engine(ENGINE_INDEX, offline=not args.skip_swarm)
+    engine, started = prepare_engine(ENGINE_INDEX, offline=False)
     dockerd.build_test_images(engine)
     build_edge_image(engine)
     workdir = Path(tempfile.mkdtemp(prefix="moorage-bench-endpoint-"))
     stack = MoorageStack(engine, workdir, settings={
         "MOORAGE_EDGE_IMAGE": EDGE_IMAGE, "MOORAGE_EDGE_ADMIN_ADDRESS": f"127.0.0.1:{free_port()}",
         "MOORAGE_EDGE_HTTP_PORT": str(free_port())})
-    swarm = Swarm(engine, listen_port=free_port(), gwbridge=GWBRIDGE)
+    mesh = Mesh()
+    swarm: Swarm | None = None
     results: dict[str, Any] = {"moorage": [], "swarm": []}
     try:
         log(f"engine {engine.url}; logs in {workdir}; load average {load_average()}")
@@ -187,15 +279,23 @@ def main(argv: list[str] | None = None) -> int:
         # Swarm runs alone on the engine: Moorage, its replicas and its proxy go first.
         stack.stop()
         engine.remove_all_containers()
-        if not args.skip_swarm:
+        if not args.skip_swarm and not Path("/proc/sys/net/ipv4/vs").exists():
+            # The routing mesh balances with IPVS; without the kernel's ip_vs it accepts
+            # nothing (dockerd logs "error reading the kernel parameter net.ipv4.vs...").
+            log("swarm skipped: this kernel has no IPVS (ip_vs), which the routing mesh needs")
+            results["swarm_skipped"] = "no IPVS (ip_vs) in this kernel"
+        elif not args.skip_swarm:
+            swarm = Swarm(mesh.setup(engine))
             swarm.init()
             for i in range(args.runs):
-                r = swarm_run(swarm, f"swep{i}", args.replicas, args.rps)
+                r = swarm_run(swarm, f"swep{i}", args.replicas, args.rps, 18080 + i)
                 log(f"swarm run {i + 1}: {r['failed']}/{r['requests']} failed at {r['rps']:.0f} rps, "
                     f"update {r['update_s']:.1f}s, switched {r['switched']} {r['failures']}")
                 results["swarm"].append(r)
     finally:
-        swarm.leave()
+        if swarm is not None:
+            swarm.leave()
+        mesh.teardown()
         stack.stop()
         stack.drop()
         engine.remove_all_containers()
@@ -204,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
 
     lat = results.get("latency") or {}
     print()
+    if results.get("swarm_skipped"):
+        print(f"Swarm routing mesh: not measured ({results['swarm_skipped']})")
     print(f"| replicas {args.replicas}, {args.rps:.0f} rps | requests | failed | update (s) | v1 -> v2 |")
     print("|---|---|---|---|---|")
     for kind, rows in (("Moorage endpoint (Caddy)", results["moorage"]), ("Swarm routing mesh", results["swarm"])):
