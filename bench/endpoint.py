@@ -189,6 +189,14 @@ def moorage_run(stack: MoorageStack, name: str, n: int, rps: float, listen: int)
 
         wait_until(lambda: serving(1), 120, f"{name}: {n} v1 upstreams", 0.2)
         url = c.get(f"/v1/deployments/{name}").json()["endpoint"]["urls"][0] + "version"
+
+        def answers() -> bool:  # the upstreams are in the database first, then the edges
+            try:
+                return all(httpx.get(url, timeout=2).text.strip() == "v1" for _ in range(2 * n))
+            except httpx.HTTPError:
+                return False
+
+        wait_until(answers, 60, f"{name} answering at {url}", 0.1)
         with Traffic(url, rps=rps) as t:
             time.sleep(1)
             t0 = time.monotonic()

@@ -127,8 +127,8 @@ def _take(target: EdgeTarget, owner: str) -> bool:
 def _sync_one(target: EdgeTarget, installation_id: str, settings: Settings) -> None:
     owner = uuid.uuid4().hex
     if not _take(target, owner):
-        log.warning("edge %s: another writer holds its config for over %ss", target.name, LEASE_WAIT_S)
-        return
+        # Reported as a failure: the caller must not go on as if this edge had the config.
+        raise EngineError(f"edge {target.name}: another writer held its config for over {LEASE_WAIT_S:g}s")
     applied, keep = None, True
     try:
         # Read inside the lease: whatever a writer before us committed is in this config.

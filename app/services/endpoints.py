@@ -127,8 +127,11 @@ def _sync(ctx, obs, the_plan: Plan, settings: Settings) -> None:
                               f"{u.replica} on {u.host} ({u.address}, revision {u.revision}) is ready: "
                               "the edges send it requests")
     failed = edge.sync(settings)
+    if failed:  # once more, for those: a replica drained on an edge that never heard of it
+        failed = edge.sync(settings, failed)  # would still get requests there when stopped
     for name, why in failed.items():
-        log.warning("deployment %s: edge %s not updated: %s", ctx.name, name, why)
+        log.warning("deployment %s: edge %s not updated (its proxy may still send to replicas "
+                    "that leave now): %s", ctx.name, name, why)
     if not leaving:
         return
     left = edge.drain(settings, [u.address for u in leaving], drain_s)
