@@ -274,3 +274,33 @@ def test_requests_in_flight_finish_before_their_replica_stops(one_host: Stack) -
         drained = [e["message"] for e in c.get("/v1/deployments/web/events", params={"limit": 500})
                    .json()["items"] if e["reason"] == "UpstreamDrained"]
     assert any("finished" in m for m in drained), drained
+
+
+def test_the_proxy_is_upgraded_to_a_new_image(one_host: Stack) -> None:
+    stack = one_host
+    settle(stack, apply(stack, "web", spec(dockerd.WEB_V1, replicas=2)))
+    wait_serving(stack, "web", 2)
+    target = url(stack, "web")
+    wait_for(lambda: answers(target) == "v1", 30, "the endpoint")
+    newer = "moorage-test/caddy:2-next"
+    stack.engine.docker("tag", EDGE_IMAGE, newer)
+
+    def proxy_image() -> str:
+        out = stack.engine.docker("inspect", "--format", '{{index .Config.Labels "moorage.edge-image"}}',
+                                  "moorage-edge", check=False)
+        return out.stdout.strip()
+
+    assert proxy_image() == EDGE_IMAGE
+    # A new MOORAGE_EDGE_IMAGE (the workers and beat restarted with it, as an upgrade is).
+    stack.kill("worker")
+    stack.kill("beat")
+    stack.env["MOORAGE_EDGE_IMAGE"] = newer
+    stack.start_worker()
+    stack.start("beat", "beat")
+    wait_for(lambda: proxy_image() == newer, 60, "the proxy replaced by the new image")
+    wait_for(lambda: answers(target) == "v1", 30, "the endpoint after the upgrade")
+    assert {answers(target) for _ in range(6)} == {"v1"}
+    with stack.client() as c:
+        reasons = {e["reason"] for e in c.get("/v1/deployments/web/events", params={"limit": 500})
+                   .json()["items"]}
+    assert "EdgeProxyUpgraded" in reasons
