@@ -14,13 +14,14 @@ import pytest
 
 from tests.conftest import unavailable
 from tests.e2e.conftest import Stack, free_port, running_stack, wait_for
-from tests.support import dockerd
+from tests.support import dockerd, tls
 from tests.support.edge_image import EDGE_IMAGE, build_edge_image
 from tests.support.traffic import Traffic
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
 ENGINES = (51, 52)  # this suite's own
+TLS_ENGINE, TLS_PORT = 55, 12_355  # a tcp:// engine with mutual TLS (fixed port: it keeps its listener)
 N = 4
 RPS = 60
 CHECK = {"http": {"path": "/healthz", "port": 8080}, "interval_s": 1, "timeout_s": 1, "retries": 1}
@@ -59,10 +60,10 @@ def build_slow_image(engine: dockerd.Engine) -> str:
     return SLOW
 
 
-def _stack(tmp_path: Path, hosts: dict[str, dockerd.Engine]):
+def _stack(tmp_path: Path, hosts: dict[str, dockerd.Engine], engine: dockerd.Engine | None = None):
     # The proxy uses the host's network: its ports are this machine's, so free ones.
     return running_stack(
-        tmp_path, hosts,
+        tmp_path, hosts, engine=engine,
         MOORAGE_EDGE_IMAGE=EDGE_IMAGE,
         MOORAGE_EDGE_ADMIN_ADDRESS=f"127.0.0.1:{free_port()}",
         MOORAGE_EDGE_HTTP_PORT=str(free_port()),
@@ -304,3 +305,35 @@ def test_the_proxy_is_upgraded_to_a_new_image(one_host: Stack) -> None:
         reasons = {e["reason"] for e in c.get("/v1/deployments/web/events", params={"limit": 500})
                    .json()["items"]}
     assert "EdgeProxyUpgraded" in reasons
+
+
+def test_an_edge_reached_over_tcp_with_tls(clean_db, edge_engines, tmp_path: Path) -> None:
+    """Nothing reaches the edge's loopback: the proxy is configured through the engine's API."""
+    try:
+        te = tls.start_tls_engine(TLS_ENGINE, TLS_PORT)
+        dockerd.copy_images(edge_engines[0], te.engine, (*dockerd.TEST_IMAGES, EDGE_IMAGE))
+    except dockerd.EngineUnavailable as exc:
+        unavailable(str(exc))
+    f = te.files
+    body = {"name": "remote", "url": te.url, "edge": True,
+            "tls": {"ca_cert": f.pem("ca"), "client_cert": f.pem("client-cert"), "client_key": f.pem("client-key")}}
+    try:
+        with _stack(tmp_path, {}, engine=te.engine) as stack:
+            with stack.client() as c:
+                r = c.post("/v1/hosts", json=body)
+                assert r.status_code == 201, r.text
+                assert r.json()["edge"] is True
+            settle(stack, apply(stack, "web", spec(dockerd.WEB_V1, replicas=2)))
+            wait_serving(stack, "web", 2)
+            target = url(stack, "web")
+            assert target.startswith("http://127.0.0.1:")  # the host part of its tcp:// url
+            wait_for(lambda: answers(target) == "v1", 30, "the endpoint on the TLS host")
+            with Traffic(target, rps=RPS) as t:
+                time.sleep(1)
+                settle(stack, apply(stack, "web", spec(dockerd.WEB_V2, replicas=2)))
+                wait_serving(stack, "web", 2, revision=2)
+                time.sleep(1)
+            assert_clean(t, "v1", "v2")
+    finally:
+        if te.engine.is_up():
+            te.engine.remove_all_containers()
