@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from docker import errors as derr
 
-from app.dockerhost.engine import L_INSTALLATION, L_MANAGED, EngineClient, _parse_time, classified
+from app.dockerhost.engine import L_INSTALLATION, L_MANAGED, EngineClient, classified
 from app.dockerhost.errors import ImageMissing, TemporaryEngineError
 
 EDGE_CONTAINER = "moorage-edge"
@@ -138,7 +138,3 @@ class EdgeDriver:
             raise ProxyError(f"{self.name}: the proxy's upstreams are not JSON: {out[:200]!r}") from exc
         return {str(r.get("address")): int(r.get("num_requests") or 0) for r in rows}
 
-
-def started(edge: EdgeContainer):
-    """Its start time, parsed (for events and comparisons that want a datetime)."""
-    return _parse_time(edge.started_at)

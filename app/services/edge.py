@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from app.config import Settings
 from app.db import session_scope, utcnow
-from app.dockerhost import EngineError, ImageMissing, client_for
+from app.dockerhost import EngineAddress, EngineError, ImageMissing, client_for
 from app.dockerhost.edge import EdgeContainer, EdgeDriver
 from app.models import Host
 from app.reconcile import endpoints as core
@@ -77,7 +77,7 @@ def served_endpoints(rows: Iterable[tuple[str, int, dict]]) -> list[core.Served]
 class EdgeTarget:
     host_id: uuid.UUID
     name: str
-    address: object  # app.dockerhost.EngineAddress
+    address: EngineAddress
     edge: bool
     reachable: bool
 
@@ -139,7 +139,7 @@ def _sync_one(target: EdgeTarget, installation_id: str, settings: Settings) -> N
             before = host.edge_applied
             config = core.caddy_config(edge_view(host), served_endpoints(endpoint_repo.served(session)),
                                        tuning(settings))
-        driver = EdgeDriver(client_for(target.address, settings.docker_timeout_s))  # type: ignore[arg-type]
+        driver = EdgeDriver(client_for(target.address, settings.docker_timeout_s))
         if not target.edge:
             _take_down(driver)
             applied, keep = None, False
@@ -230,14 +230,17 @@ def drain(settings: Settings, addresses: Iterable[str], timeout_s: float) -> dic
     configs already), or ``timeout_s`` passed. Returns what was still in flight then."""
     wanted = set(addresses)
     targets, _ = _targets()
-    drivers = [EdgeDriver(client_for(t.address, settings.docker_timeout_s))  # type: ignore[arg-type]
+    drivers = [EdgeDriver(client_for(t.address, settings.docker_timeout_s))
                for t in targets if t.edge and t.reachable]
     deadline = time.monotonic() + timeout_s
     left: dict[str, int] = {}
     while True:
         left = {}
         for driver in drivers:
-            current = driver.inspect() if driver else None
+            try:
+                current = driver.inspect()
+            except EngineError:
+                continue
             if current is None or not current.running:
                 continue  # a proxy that is not there has nothing in flight
             try:
