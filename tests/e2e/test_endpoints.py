@@ -14,14 +14,17 @@ import pytest
 
 from tests.conftest import unavailable
 from tests.e2e.conftest import Stack, free_port, running_stack, wait_for
-from tests.support import dockerd, tls
+from tests.support import dockerd, sshd, tls
 from tests.support.edge_image import EDGE_IMAGE, build_edge_image
 from tests.support.traffic import Traffic
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
 ENGINES = (51, 52)  # this suite's own
-TLS_ENGINE, TLS_PORT = 55, 12_355  # a tcp:// engine with mutual TLS (fixed port: it keeps its listener)
+# A tcp:// engine with mutual TLS (fixed port: it keeps its listener), and an engine
+# behind a private sshd on 127.0.0.1.
+TLS_ENGINE, TLS_PORT = 55, 12_355
+SSH_ENGINE, SSH_PORT = 56, 12_356
 N = 4
 RPS = 60
 CHECK = {"http": {"path": "/healthz", "port": 8080}, "interval_s": 1, "timeout_s": 1, "retries": 1}
@@ -337,3 +340,34 @@ def test_an_edge_reached_over_tcp_with_tls(clean_db, edge_engines, tmp_path: Pat
     finally:
         if te.engine.is_up():
             te.engine.remove_all_containers()
+
+
+def test_an_edge_reached_over_ssh(clean_db, edge_engines, tmp_path: Path) -> None:
+    try:
+        engine = dockerd.Engine(SSH_ENGINE)
+        engine.start()
+        dockerd.copy_images(edge_engines[0], engine, (*dockerd.TEST_IMAGES, EDGE_IMAGE))
+        server = sshd.start_sshd(engine.root / "ssh", SSH_PORT, engine.socket)
+    except dockerd.EngineUnavailable as exc:
+        unavailable(str(exc))
+    body = {"name": "far", "url": server.url, "edge": True,
+            "ssh": {"private_key": server.key("client"), "known_hosts": server.known_hosts("host")}}
+    try:
+        with _stack(tmp_path, {}, engine=engine) as stack:
+            with stack.client() as c:
+                r = c.post("/v1/hosts", json=body)
+                assert r.status_code == 201, r.text
+            settle(stack, apply(stack, "web", spec(dockerd.WEB_V1, replicas=2)))
+            wait_serving(stack, "web", 2)
+            target = url(stack, "web")
+            wait_for(lambda: answers(target) == "v1", 30, "the endpoint on the ssh host")
+            with Traffic(target, rps=RPS) as t:
+                time.sleep(1)
+                settle(stack, apply(stack, "web", spec(dockerd.WEB_V2, replicas=2)))
+                wait_serving(stack, "web", 2, revision=2)
+                time.sleep(1)
+            assert_clean(t, "v1", "v2")
+    finally:
+        if engine.is_up():
+            engine.remove_all_containers()
+        server.stop()
