@@ -58,7 +58,7 @@ from bench.harness import (
     wait_until,
 )
 from tests.support import dockerd
-from tests.support.edge_image import EDGE_IMAGE, build_edge_image
+from tests.support.edge_image import EDGE_IMAGE, build_edge_image, migrating_requests
 from tests.support.traffic import Traffic
 
 ENGINE_INDEX = 53
@@ -271,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     mesh = Mesh()
     swarm: Swarm | None = None
     results: dict[str, Any] = {"moorage": [], "swarm": []}
+    sysctl = migrating_requests()
+    sysctl.__enter__()  # as an edge host should be set (docs/API.md)
     try:
         log(f"engine {engine.url}; logs in {workdir}; load average {load_average()}")
         stack.start()
@@ -307,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.stop()
         stack.drop()
         engine.remove_all_containers()
+        sysctl.__exit__(None, None, None)
         if started:
             engine.stop()
 

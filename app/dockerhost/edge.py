@@ -127,6 +127,17 @@ class EdgeDriver:
         self._exec(container_id, ["caddy", "reload", "--config", CONFIG_PATH, "--address", admin],
                    "reload the edge proxy")
 
+    def migrates_requests(self, container_id: str) -> bool | None:
+        """Whether the host's kernel hands connections queued on a closing listener to
+        another one of the same port (``net.ipv4.tcp_migrate_req``). Caddy reloads with
+        SO_REUSEPORT: a new socket, then the old one closes, and without this the kernel
+        resets the connections still queued on the old one. None: cannot tell."""
+        try:
+            out = self._exec(container_id, ["cat", "/proc/sys/net/ipv4/tcp_migrate_req"], "read a sysctl")
+        except TemporaryEngineError:
+            return None
+        return out.strip() == "1"
+
     def in_flight(self, container_id: str, admin: str) -> dict[str, int]:
         """Requests in flight per upstream address. One that has left the config is
         listed until its last request finishes."""

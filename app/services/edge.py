@@ -165,8 +165,11 @@ def _converge(driver: EdgeDriver, data: bytes, before: dict | None, installation
                 f"-> {settings.edge_image}")
         current = None
     if current is None:
-        _create(driver, data, installation_id, settings)
+        cid = _create(driver, data, installation_id, settings)
         what = what or ("EdgeProxyStarted", f"edge {driver.name}: proxy started ({settings.edge_image})")
+        if driver.migrates_requests(cid) is False:
+            what = (what[0], what[1] + "; warning: net.ipv4.tcp_migrate_req is 0 on this host, so a "
+                    "config reload can reset a connection the proxy has not accepted yet (set it to 1)")
     elif not current.running:
         driver.start(current.container_id, data)
         what = ("EdgeProxyRestored", f"edge {driver.name}: proxy was stopped; started with its "
@@ -192,12 +195,12 @@ def _same_run(before: dict | None, current: EdgeContainer) -> bool:
         before.get("started_at") == current.started_at)
 
 
-def _create(driver: EdgeDriver, data: bytes, installation_id: str, settings: Settings) -> None:
+def _create(driver: EdgeDriver, data: bytes, installation_id: str, settings: Settings) -> str:
     try:
-        driver.create(settings.edge_image, settings.edge_admin_address, installation_id, data)
+        cid = driver.create(settings.edge_image, settings.edge_admin_address, installation_id, data)
     except ImageMissing:
         driver.client.pull(settings.edge_image)
-        driver.create(settings.edge_image, settings.edge_admin_address, installation_id, data)
+        cid = driver.create(settings.edge_image, settings.edge_admin_address, installation_id, data)
     # A proxy takes a moment to listen; the caller's next request should find it there.
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -205,10 +208,11 @@ def _create(driver: EdgeDriver, data: bytes, installation_id: str, settings: Set
         if current is not None and current.running:
             try:
                 driver.in_flight(current.container_id, settings.edge_admin_address)
-                return
+                return cid
             except EngineError:
                 pass
         time.sleep(0.05)
+    return cid
 
 
 def _take_down(driver: EdgeDriver) -> None:

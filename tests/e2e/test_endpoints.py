@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import unavailable
 from tests.e2e.conftest import Stack, free_port, running_stack, wait_for
 from tests.support import dockerd, sshd, tls
-from tests.support.edge_image import EDGE_IMAGE, build_edge_image
+from tests.support.edge_image import EDGE_IMAGE, build_edge_image, migrating_requests
 from tests.support.traffic import Traffic
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
@@ -29,6 +29,12 @@ N = 4
 RPS = 60
 CHECK = {"http": {"path": "/healthz", "port": 8080}, "interval_s": 1, "timeout_s": 1, "retries": 1}
 STRATEGY = {"max_surge": 1, "max_unavailable": 0, "min_ready_s": 0.5, "progress_deadline_s": 60}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _edge_host_sysctl() -> Iterator[None]:
+    with migrating_requests():
+        yield
 
 
 @pytest.fixture(scope="module")
