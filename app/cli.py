@@ -101,7 +101,9 @@ def register_local_host() -> str:
         if host_repo.find_by_name(session, "local") is not None:
             return "host `local` already registered"
         try:
-            host_service.register(session, HostCreate(name="local", url=url))
+            # `moorage dev`'s engine is the edge: endpoints answer on 127.0.0.1.
+            host_service.register(session, HostCreate(name="local", url=url, edge=True,
+                                                      edge_address="127.0.0.1"))
         except Invalid as exc:
             return f"no local engine registered ({exc.detail})"
     return f"registered host `local` at {url}"

@@ -78,6 +78,18 @@ class Settings(BaseSettings):
     # How often a pull in progress reports (an ImagePullProgress event).
     pull_progress_interval_s: float = 2.0
 
+    # Service endpoints: the proxy Moorage runs on every edge host (app.services.edge).
+    # Its image (the official one; an upgrade is a change here), its admin API's
+    # address on the edge (the proxy uses the host's network, so this is the host's
+    # loopback), the shared HTTP port for endpoints' hostnames, and the range listen
+    # ports are chosen from when a spec names none ("LOW-HIGH").
+    edge_image: str = "caddy:2"
+    edge_admin_address: str = "127.0.0.1:2019"
+    edge_http_port: int = Field(80, ge=1, le=65535)
+    endpoint_port_range: str = Field("20000-29999", pattern=r"^\d{1,5}-\d{1,5}$")
+    # A replica the proxy could not reach sits out this long (its passive health check).
+    edge_fail_duration_s: float = Field(5.0, gt=0)
+
     # Host paths any deployment may bind on every host (app.reconcile.host_access): comma
     # separated, "PATH" (that path, read-write) or "PATH:ro" (read-only, at or below it).
     # Empty: none, and only hosts' own allowed_bind_prefixes allow any.
@@ -152,6 +164,11 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"MOORAGE_ALLOWED_BIND_PREFIXES: {exc}") from None
         return v
+
+    @property
+    def endpoint_ports(self) -> tuple[int, int]:
+        low, high = (int(x) for x in self.endpoint_port_range.split("-"))
+        return low, high
 
     @property
     def bind_allow(self) -> tuple[AllowEntry, ...]:

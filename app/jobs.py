@@ -34,9 +34,11 @@ HEARTBEAT_TASK = "hosts.heartbeat"
 ORPHANS_TASK = "hosts.collect_orphans"
 PURGE_TASK = "maintenance.purge"
 USAGE_TASK = "usage.sample"
+EDGES_TASK = "edges.reconcile"
 
 
-PERIODIC_TASKS = (RESYNC_TASK, HEARTBEAT_TASK, ORPHANS_TASK, PURGE_TASK, USAGE_TASK)
+PERIODIC_TASKS = (RESYNC_TASK, HEARTBEAT_TASK, ORPHANS_TASK, PURGE_TASK, USAGE_TASK,
+                  EDGES_TASK)
 
 
 def periodic_queue(settings: Settings) -> str:
@@ -76,6 +78,8 @@ def make_celery(settings: Settings) -> Celery:
             # A tick not begun by the one after next is stale: dropped, not queued behind.
             "usage": {"task": USAGE_TASK, "schedule": settings.usage_interval_s,
                       "options": {"expires": max(2 * settings.usage_interval_s, 5.0)}},
+            # The edge proxies: a lost or restarted one is given its config again.
+            "edges": {"task": EDGES_TASK, "schedule": settings.heartbeat_interval_s},
         },
     }
     if settings.effective_broker_url.startswith("filesystem://"):

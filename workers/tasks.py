@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.jobs import (
+    EDGES_TASK,
     HEARTBEAT_TASK,
     ORPHANS_TASK,
     PURGE_TASK,
@@ -25,6 +26,7 @@ from app.jobs import (
 )
 from app.repositories import deployments as deployment_repo
 from app.services import autoscaler, retention, usage
+from app.services import edge as edge_service
 from app.services import hosts as host_service
 from app.services.reconciler import Reconciler
 
@@ -87,3 +89,10 @@ def sample_usage() -> int:
                  tick.hosts, tick.seconds, tick.missed)
     autoscaler.look_at_all()
     return tick.sampled
+
+
+@celery.task(name=EDGES_TASK, acks_late=True, expires=30)
+def reconcile_edges() -> dict[str, str]:
+    """Every edge's proxy runs, from the configured image, with its config from the
+    database; one lost, restarted or outdated is brought back. Returns edges that failed."""
+    return edge_service.sync(get_settings())

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from app.api.idempotency import IdempotencyDep
 from app.config import get_settings
 from app.db import get_sessionmaker
 from app.errors import NotFound
+from app.reconcile.endpoints import EdgeView
 from app.repositories import autoscaler as autoscaler_repo
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
@@ -36,6 +38,7 @@ from app.schemas.deployments import (
     UsageSeries,
 )
 from app.services import deployments as service
+from app.services import endpoints as endpoint_service
 from app.services import logs as log_service
 from app.services import usage as usage_service
 
@@ -54,16 +57,18 @@ def _present(session, result: service.ApplyResult, response: Response) -> Deploy
     # The row is locked by this transaction: its view cannot be gone.
     view = deployment_repo.view(session, result.deployment.id)
     assert view is not None
-    return _with_usage(session, [view])[0]
+    return _with_usage(session, [view], endpoint_service.edge_views(session))[0]
 
 
-def _with_usage(session, views: list[deployment_repo.DeploymentView]) -> list[DeploymentRead]:
+def _with_usage(session, views: list[deployment_repo.DeploymentView],
+                edges: Sequence[EdgeView] = ()) -> list[DeploymentRead]:
     """Views as the API shows them, with their usage and the autoscaler's last look (two
-    queries for the whole page)."""
+    queries for the whole page), and the edges for their endpoints' URLs."""
     ids = [v.deployment.id for v in views]
     totals = usage_service.totals(session, ids)
     looks = autoscaler_repo.states(session, ids)
-    return [presenters.deployment(v, totals.get(v.deployment.id), looks.get(v.deployment.id))
+    return [presenters.deployment(v, totals.get(v.deployment.id), looks.get(v.deployment.id),
+                                  edges)
             for v in views]
 
 
@@ -143,7 +148,10 @@ def list_deployments(
 ) -> Page[DeploymentRead]:
     pair = tuple(label.split("=", 1)) if label else None
     views, next_cursor = deployment_repo.views_page(session, limit, cursor, pair)
-    return Page[DeploymentRead](items=_with_usage(session, views),
+    # One more statement, for the endpoints' URLs, only if the page has an endpoint.
+    has_endpoint = any(v.revision.spec.get("endpoint") for v in views)
+    edges = endpoint_service.edge_views(session) if has_endpoint else []
+    return Page[DeploymentRead](items=_with_usage(session, views, edges),
                                 next_cursor=next_cursor)
 
 
@@ -152,7 +160,7 @@ def list_deployments(
 def get_deployment(name: Name, session: SessionDep, response: Response) -> DeploymentRead:
     view = deployment_repo.view_by_name(session, name)
     response.headers["ETag"] = presenters.etag(view.deployment.resource_version)
-    return _with_usage(session, [view])[0]
+    return _with_usage(session, [view], endpoint_service.edge_views(session))[0]
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",

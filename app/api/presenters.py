@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
+from app.config import get_settings
 from app.models import (
     ApiToken,
     AutoscalerState,
@@ -17,6 +19,7 @@ from app.models import (
     Webhook,
     WebhookDelivery,
 )
+from app.reconcile.endpoints import EdgeView
 from app.repositories.deployments import DeploymentView
 from app.schemas.deployments import (
     AutoscalerStatus,
@@ -38,6 +41,7 @@ from app.schemas.hosts import HostRead
 from app.schemas.registries import RegistryCredentialRead
 from app.schemas.tokens import TokenRead
 from app.schemas.webhooks import DeliveryRead, WebhookRead
+from app.services import endpoints
 from app.services.usage import Totals
 
 
@@ -64,10 +68,12 @@ def rollout(r: Rollout) -> RolloutRead:
 
 
 def deployment(view: DeploymentView, usage: Totals | None = None,
-               autoscaler: AutoscalerState | None = None) -> DeploymentRead:
+               autoscaler: AutoscalerState | None = None,
+               edges: Sequence[EdgeView] = ()) -> DeploymentRead:
     """From a whole view (one snapshot): no query here, so none can find a row gone.
     ``usage``: its replicas' newest samples, summed (app.services.usage.totals);
-    ``autoscaler``: the autoscaler's last look, shown while autoscale is set."""
+    ``autoscaler``: the autoscaler's last look, shown while autoscale is set;
+    ``edges``: the edge hosts, for the endpoint's URLs."""
     d, revision, current = view
     return DeploymentRead(
         name=d.name,
@@ -93,6 +99,7 @@ def deployment(view: DeploymentView, usage: Totals | None = None,
                 decided_at=autoscaler.decided_at) if autoscaler and d.autoscale else None,
         ),
         current_rollout=rollout(current) if current else None,
+        endpoint=endpoints.read(revision.spec, d, list(edges), get_settings()),
         created_at=d.created_at,
         updated_at=d.updated_at,
     )
@@ -151,6 +158,7 @@ def host(h: Host) -> HostRead:
         engine_version=h.engine_version, cpus=h.cpus, memory_bytes=h.memory_bytes,
         containers=h.containers, last_heartbeat_at=h.last_heartbeat_at,
         last_error=h.last_error, allowed_bind_prefixes=list(h.allowed_bind_prefixes or []),
+        edge=bool(h.edge), edge_address=h.edge_address,
         resource_version=h.resource_version, created_at=h.created_at,
     )
 

@@ -54,6 +54,14 @@ class Deployment(Base):
     # Crash back-off per replica slot: {"<slot>": {"count": n, "last_at": iso}}.
     slot_restarts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
+    # The port every edge serves its endpoint on: chosen once (or as asked) and kept,
+    # even while the spec has no endpoint, so callers' URLs do not move.
+    endpoint_listen_port: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
+    # What the edges serve for it, written by its reconciler (app.services.endpoints):
+    # {"hostnames", "drain_timeout_s", "upstreams": [{"host", "replica", "address",
+    # "revision", "state"}]}; None: nothing. The edges' whole config is built from these.
+    endpoint_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

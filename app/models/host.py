@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -43,6 +43,17 @@ class Host(Base):
     allowed_bind_prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Where the engine keeps its data (its `DockerRootDir`): never bound by a broad entry.
     engine_root_dir: Mapped[str | None] = mapped_column(Text)
+    # An edge runs Moorage's proxy (Caddy, app.services.edge) serving every endpoint;
+    # ``edge_address`` is where it listens and what endpoint URLs name (None: the host
+    # part of ``url``, 127.0.0.1 for a unix:// engine).
+    edge: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    edge_address: Mapped[str | None] = mapped_column(String(255))
+    # One writer of an edge's proxy config at a time (a lease, like a deployment's).
+    edge_lease_owner: Mapped[str | None] = mapped_column(String(128))
+    edge_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the proxy container was last given: {"container_id", "started_at", "config_hash",
+    # "image"}. A proxy whose container or start time differs has lost it: rebuilt.
+    edge_applied: Mapped[dict | None] = mapped_column(JSON)
     resource_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

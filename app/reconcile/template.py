@@ -157,6 +157,21 @@ class PlacementRules:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """One stable HTTP address for the deployment, served by the edge proxies
+    (app.reconcile.endpoints). Not part of what a container is made from: changing it
+    replaces no container, unless ``port`` is one the containers do not publish yet."""
+
+    port: int  # the container port the proxy sends to
+    hostnames: tuple[str, ...] = ()  # also served on the edges' shared HTTP port by Host
+    listen_port: int | None = None  # as asked; None: Moorage chose one (the deployment's)
+    drain_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hostnames", tuple(self.hostnames))
+
+
+@dataclass(frozen=True)
 class Footprint:
     """What one replica takes from a host: capacity, fixed ports, host paths."""
 
@@ -176,6 +191,7 @@ class Template:
     # Whose credentials pull the image: the username of the deployment's own (its
     # password is sealed in the revision); None: the global ones for the registry, if any.
     registry_username: str | None = None
+    endpoint: Endpoint | None = None
 
     # -- what the planner needs -----------------------------------------------------
 
@@ -258,7 +274,14 @@ class Template:
             "placement": {"constraints": list(self.placement.constraints),
                           "max_per_host": self.placement.max_per_host},
             "registry_username": self.registry_username,
+            # Only when set: templates stored before endpoints existed read back equal.
+            **({"endpoint": _endpoint_to_dict(self.endpoint)} if self.endpoint else {}),
         }
+
+
+def _endpoint_to_dict(e: Endpoint) -> dict[str, Any]:
+    return {"port": e.port, "hostnames": list(e.hostnames), "listen_port": e.listen_port,
+            "drain_timeout_s": e.drain_timeout_s}
 
 
 def _health_to_dict(check: HealthCheck | None) -> dict[str, Any] | None:
@@ -359,6 +382,19 @@ def _read_current(data: Mapping[str, Any]) -> Template:
             max_per_host=_opt_int(placement.get("max_per_host")),
         ),
         registry_username=data.get("registry_username"),
+        endpoint=_read_endpoint(data.get("endpoint")),
+    )
+
+
+def _read_endpoint(value: Any) -> Endpoint | None:
+    if not isinstance(value, Mapping) or value.get("port") is None:
+        return None
+    defaults = Endpoint(0)
+    return Endpoint(
+        port=int(value["port"]),
+        hostnames=tuple(str(h) for h in value.get("hostnames") or ()),
+        listen_port=_opt_int(value.get("listen_port")),
+        drain_timeout_s=float(value.get("drain_timeout_s", defaults.drain_timeout_s)),
     )
 
 

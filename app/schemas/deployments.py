@@ -199,6 +199,41 @@ class VolumeRead(BaseModel):
 
 Argv = Annotated[list[Arg], Field(max_length=256)]
 
+# A DNS name for Host matching, optionally a leading wildcard label ("*.example.com").
+Hostname = Annotated[str, Field(
+    max_length=253,
+    pattern=r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+    examples=["shop.example.com"])]
+
+ENDPOINT_DESCRIPTION = (
+    "One stable HTTP address for the deployment, across its replicas and hosts: every "
+    "*edge* host's proxy (Caddy, run by Moorage) serves it at `listen_port`, and at the "
+    "edges' shared HTTP port for requests whose `Host` is one of `hostnames`. Traffic "
+    "follows readiness: a replica joins only once its health check passes, and one that "
+    "leaves (update, scale-down, drain, delete) is taken out and drained before it is "
+    "stopped. The proxy reaches replicas at their published addresses on their hosts "
+    "(`port` is published on a free host port when `ports` does not already publish it), "
+    "so it works across hosts wherever the edge can reach those addresses. Changing only "
+    "the endpoint replaces no container (unless `port` is newly published).")
+
+
+class EndpointSpec(Strict):
+    port: Annotated[Port, Field(description="The container port the proxy sends requests to")]
+    hostnames: Annotated[list[Hostname], Field(
+        max_length=32, description="Also served on the edges' shared HTTP port "
+                                   "(MOORAGE_EDGE_HTTP_PORT) for these Host names")] = []
+    listen_port: Annotated[Port | None, Field(
+        description="The port every edge serves the deployment on; null: Moorage chooses "
+                    "one once (MOORAGE_ENDPOINT_PORT_RANGE) and keeps it")] = None
+    drain_timeout_s: Annotated[float, Field(
+        ge=0, le=3600, description="How long requests in flight to a leaving replica may "
+                                   "take to finish before it is stopped anyway")] = 30.0
+
+    @field_validator("hostnames")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(v))
+
 
 class RegistryAuth(Strict):
     """Credentials for the registry ``image`` is pulled from. They win over the global
@@ -239,6 +274,7 @@ class DeploymentSpec(Strict):
         max_length=network_rules.MAX_PER_DEPLOYMENT, description=NETWORKS_DESCRIPTION)] = []
     autoscale: AutoscaleSpec | None = Field(
         None, description="Scale on usage; the deployment's, not part of a revision")
+    endpoint: Annotated[EndpointSpec | None, Field(description=ENDPOINT_DESCRIPTION)] = None
 
     @field_validator("image")
     @classmethod
@@ -306,6 +342,7 @@ class RevisionSpecRead(BaseModel):
     registry_auth: RegistryAuthRead | None = Field(
         None, description="The username only; the password is write-only")
     networks: list[str] = Field([], description=NETWORKS_DESCRIPTION)
+    endpoint: EndpointSpec | None = None
 
 
 class SpecRead(RevisionSpecRead):
@@ -400,6 +437,27 @@ class RolloutRead(BaseModel):
     finished_at: datetime | None
 
 
+class UpstreamRead(BaseModel):
+    host: str
+    replica: str = Field(description="The replica's container name")
+    address: str = Field(description="Where the edges send to: its published address on its host")
+    revision: int
+    state: Literal["serving", "draining"] = Field(
+        description="serving: in the edges' upstreams; draining: taken out, its requests in "
+                    "flight finishing before it is stopped")
+
+
+class EndpointRead(BaseModel):
+    port: int
+    listen_port: int | None = Field(description="The port every edge serves it on (kept)")
+    hostnames: list[str] = []
+    drain_timeout_s: float
+    urls: list[str] = Field(description="Full URLs a caller can use: each edge at listen_port, "
+                                        "then each hostname on the edges' shared HTTP port")
+    upstreams: list[UpstreamRead] = Field(
+        description="The replicas the edges send to, as the reconciler last set them")
+
+
 class DeploymentRead(BaseModel):
     name: str
     spec: SpecRead
@@ -407,6 +465,7 @@ class DeploymentRead(BaseModel):
     resource_version: int
     status: DeploymentStatus
     current_rollout: RolloutRead | None
+    endpoint: EndpointRead | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -83,6 +85,33 @@ class HostSSH(Strict):
         return v
 
 
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DNS_NAME = rf"({_LABEL}\.)*{_LABEL}"
+
+
+def _edge_address(v: str | None) -> str | None:
+    if v is None:
+        return v
+    try:
+        ipaddress.ip_address(v)
+    except ValueError:
+        if not re.fullmatch(_DNS_NAME, v):
+            raise ValueError("edge_address must be an IP address or a DNS name") from None
+    return v
+
+
+EdgeAddress = Annotated[str | None, Field(
+    max_length=253, examples=["127.0.0.1", "203.0.113.7"],
+    description="Where this edge's proxy listens and what endpoint URLs name (also where "
+                "other edges reach replicas published here). null: the host part of `url` "
+                "(127.0.0.1 for unix://). `0.0.0.0` listens on every address."),
+    AfterValidator(_edge_address)]
+EDGE_DESCRIPTION = (
+    "An edge runs Moorage's proxy (Caddy) and serves every deployment's endpoint. "
+    "Default when registering: true for the first host (with one host, it is the edge), "
+    "false for the others.")
+
+
 class HostCreate(Strict):
     name: Annotated[str, Field(pattern=DNS_LABEL, examples=["edge-1"])]
     url: Annotated[str, Field(max_length=1024, examples=["unix:///var/run/docker.sock"])]
@@ -90,6 +119,8 @@ class HostCreate(Strict):
     tls: HostTLS | None = None
     ssh: HostSSH | None = None
     allowed_bind_prefixes: BindAllowList = []
+    edge: Annotated[bool | None, Field(description=EDGE_DESCRIPTION)] = None
+    edge_address: EdgeAddress = None
 
     @field_validator("ssh")
     @classmethod
@@ -136,6 +167,9 @@ class HostUpdate(Strict):
     allowed_bind_prefixes: BindAllowList | None = Field(
         None, description="Replaces the host's list (`[]`: none). Replicas binding a path "
                           "it no longer allows move elsewhere, like a drain.")
+    edge: Annotated[bool | None, Field(description="Make it an edge (its proxy is started) "
+                                                   "or not (its proxy is removed)")] = None
+    edge_address: EdgeAddress = None
 
 
 class HostRead(BaseModel):
@@ -153,5 +187,8 @@ class HostRead(BaseModel):
     allowed_bind_prefixes: list[str] = Field(
         [], description="Host paths deployments may bind here (set by an admin), beside the "
                         "global MOORAGE_ALLOWED_BIND_PREFIXES")
+    edge: bool = Field(False, description=EDGE_DESCRIPTION)
+    edge_address: str | None = Field(None, description="Where its proxy listens (null: the "
+                                                       "host part of `url`)")
     resource_version: int
     created_at: datetime

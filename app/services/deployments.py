@@ -36,7 +36,7 @@ from app.schemas.deployments import (
     FieldChange,
     PlannedAction,
 )
-from app.services import fleet, installation, specs
+from app.services import endpoints, fleet, installation, specs
 from app.services.preconditions import check_if_match
 from app.services.rollouts import transition
 
@@ -302,6 +302,7 @@ def _apply(
     kind = kind or ("create" if created else "update")
 
     deployment.revision = rev.number
+    endpoints.assign_listen_port(session, deployment, wanted.template.endpoint, get_settings())
     deployment.labels = dict(wanted.template.container.labels)
     deployment.replicas = wanted.replicas
     if deployment.autoscale != wanted.autoscale:

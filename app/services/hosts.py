@@ -72,7 +72,10 @@ def register(session: Session, body: HostCreate) -> Host:
                 tls_ca_cert=addr.tls_ca_cert, tls_client_cert=addr.tls_client_cert,
                 tls_client_key=addr.tls_client_key, ssh_private_key=addr.ssh_private_key,
                 ssh_known_hosts=addr.ssh_known_hosts,
-                allowed_bind_prefixes=list(body.allowed_bind_prefixes))
+                allowed_bind_prefixes=list(body.allowed_bind_prefixes),
+                # With one host, that host is the edge.
+                edge=body.edge if body.edge is not None else not host_repo.all_hosts(session),
+                edge_address=body.edge_address)
     _apply_info(host, info)
     session.add(host)
     session.flush()
@@ -88,6 +91,11 @@ def update(session: Session, name: str, body: HostUpdate, if_match: str | None) 
         host.schedulable = body.schedulable
     if body.allowed_bind_prefixes is not None:
         host.allowed_bind_prefixes = list(body.allowed_bind_prefixes)
+    # An edge change reaches the proxies at the next edges.reconcile (a heartbeat away).
+    if body.edge is not None:
+        host.edge = body.edge
+    if "edge_address" in body.model_fields_set:
+        host.edge_address = body.edge_address
     host.resource_version += 1
     session.flush()
     # Its replicas may have to move (drained, labels or allowed host paths changed): now,

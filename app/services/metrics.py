@@ -13,6 +13,7 @@ from prometheus_client.registry import Collector
 from app.db import session_scope, utcnow
 from app.models import UsageSample
 from app.reconcile.vocabulary import Phase
+from app.repositories import endpoints as endpoint_repo
 from app.repositories import stats
 from app.repositories import usage as usage_repo
 from app.services import liveness, usage
@@ -41,6 +42,7 @@ class FleetCollector(Collector):
                 processes = liveness.report(session, now)
                 samples = (usage_repo.latest_per_replica(session, usage.fresh_since())
                            if self.detailed else [])
+                endpoints = endpoint_repo.served(session)
         except Exception:  # a scrape must not fail because the database blinked
             log.warning("metrics: the database could not be read", exc_info=True)
             return
@@ -70,6 +72,8 @@ class FleetCollector(Collector):
             yield from self._per_deployment(deployments)
             yield from self._usage(samples)
 
+        yield from self._endpoints(endpoints)
+
         g = GaugeMetricFamily("moorage_rollouts_active", "Rollouts not yet ended, by state",
                               labels=["state"])
         for state in stats.ACTIVE_ROLLOUT_STATES:
@@ -96,6 +100,30 @@ class FleetCollector(Collector):
             "moorage_workers_consuming",
             "Workers alive whose consumer ran connected to the broker within "
             "MOORAGE_PROCESS_STALE_AFTER_S; alert when 0", value=processes.consuming)
+
+    def _endpoints(self, served: list[tuple[str, int, dict]]) -> Iterator[Metric]:
+        """Upstreams the edges send to (serving) or are draining, in all and per endpoint."""
+        total = {"serving": 0, "draining": 0}
+        per = GaugeMetricFamily("moorage_endpoint_upstreams",
+                                "Upstreams of a deployment's endpoint, by state (serving: the "
+                                "edges send to it; draining: taken out, finishing its requests)",
+                                labels=["deployment", "state"])
+        for name, _, state in served:
+            counts = {"serving": 0, "draining": 0}
+            for u in state.get("upstreams") or ():
+                kind = u.get("state", "serving")
+                counts[kind] = counts.get(kind, 0) + 1
+            for kind, n in counts.items():
+                per.add_metric([name, kind], n)
+                total[kind] = total.get(kind, 0) + n
+        yield GaugeMetricFamily("moorage_endpoints", "Endpoints the edges serve", value=len(served))
+        g = GaugeMetricFamily("moorage_upstreams", "Upstreams of all endpoints, by state",
+                              labels=["state"])
+        for kind, n in total.items():
+            g.add_metric([kind], n)
+        yield g
+        if self.detailed:
+            yield per
 
     @staticmethod
     def _per_deployment(deployments: list[tuple[str, str, int, int, int]]) -> Iterator[Metric]:

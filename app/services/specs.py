@@ -40,9 +40,10 @@ def public_spec(spec: DeploymentSpec) -> dict[str, Any]:
     public = spec.model_dump(
         mode="json", exclude={"replicas": True, "autoscale": True, "secrets": True,
                               "registry_auth": {"password"}})
-    if public.get("registry_auth") is None:
-        # Absent rather than null, so revisions made before the field existed hash alike.
-        public.pop("registry_auth", None)
+    for optional in ("registry_auth", "endpoint"):
+        if public.get(optional) is None:
+            # Absent rather than null, so revisions made before the field existed hash alike.
+            public.pop(optional, None)
     if not public.get("networks"):
         public.pop("networks", None)  # the same: absent rather than []
     return public
@@ -69,7 +70,22 @@ def stored_spec(
 def _template(public: dict[str, Any], secrets: dict[str, str], nonce: str) -> dict[str, Any]:
     template = {k: public.get(k) for k in TEMPLATE_FIELDS}
     template.update({k: public[k] for k in OPTIONAL_TEMPLATE_FIELDS if public.get(k)})
+    # The endpoint is the edges' business, except that its port must be published for
+    # the edges to reach it: that (and only that) is part of what a container is made
+    # from, and only when ``ports`` does not publish it already. Absent otherwise, so
+    # specs without an endpoint hash as before.
+    if (port := endpoint_publishes(public)) is not None:
+        template["endpoint_port"] = port
     return {"template": template, "secrets": secrets, "nonce": nonce}
+
+
+def endpoint_publishes(public: dict[str, Any]) -> int | None:
+    """The endpoint's container port when the containers must publish it themselves."""
+    endpoint = public.get("endpoint")
+    if not isinstance(endpoint, dict) or endpoint.get("port") is None:
+        return None
+    published = {(p.get("container_port"), p.get("protocol", "tcp")) for p in public.get("ports") or ()}
+    return None if (endpoint["port"], "tcp") in published else int(endpoint["port"])
 
 
 def _hidden(public: dict[str, Any], secrets: dict[str, str], password: str | None) -> dict:
@@ -148,6 +164,9 @@ def template(spec: DeploymentSpec) -> tpl.Template:
         placement=tpl.PlacementRules(tuple(spec.placement.constraints),
                                      spec.placement.max_per_host),
         registry_username=spec.registry_auth.username if spec.registry_auth else None,
+        endpoint=tpl.Endpoint(spec.endpoint.port, tuple(spec.endpoint.hostnames),
+                              spec.endpoint.listen_port, spec.endpoint.drain_timeout_s)
+        if spec.endpoint else None,
     )
 
 

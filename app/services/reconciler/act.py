@@ -24,7 +24,7 @@ from app.dockerhost.engine import (
 )
 from app.reconcile import networks as network_rules
 from app.reconcile.types import Action, Create, Plan, Remove, Start
-from app.services import images
+from app.services import endpoints, images
 from app.services import networks as network_service
 from app.services.reconciler.context import Context, Outcome, docker_pool
 from app.services.reconciler.context import client as host_client  # run_action has a local `client`
@@ -46,6 +46,12 @@ def container_request(ctx: Context, create: Create, settings: Settings) -> Conta
         L_SLOT: str(create.slot),
         L_TEMPLATE: rev.template_hash,
     }
+    ports = [{"container_port": p.container_port, "host_port": p.host_port,
+              "protocol": p.protocol, "host_ip": p.host_ip} for p in c.ports]
+    # Endpoint hook: the edges reach a replica at its published endpoint port.
+    if ctx.template.endpoint is not None and (
+            extra := endpoints.published_port(ctx.template, ctx.hosts[create.host])) is not None:
+        ports.append(extra)
     return ContainerRequest(
         name=create.name,
         image=rev.image_digest or c.image,
@@ -53,8 +59,7 @@ def container_request(ctx: Context, create: Create, settings: Settings) -> Conta
         env={**dict(c.env), **rev.secrets},
         command=list(c.command) if c.command is not None else None,
         entrypoint=list(c.entrypoint) if c.entrypoint is not None else None,
-        ports=[{"container_port": p.container_port, "host_port": p.host_port,
-                "protocol": p.protocol, "host_ip": p.host_ip} for p in c.ports],
+        ports=ports,
         cpus=c.resources.cpus,
         memory_mb=c.resources.memory_mb,
         volumes=[{"source": m.source, "target": m.target, "read_only": m.read_only}

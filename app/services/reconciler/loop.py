@@ -14,6 +14,7 @@ from app.db import session_scope, utcnow
 from app.dockerhost import EngineError
 from app.reconcile.planner import BackoffPolicy
 from app.repositories import deployments as deployment_repo
+from app.services import endpoints
 from app.services.reconciler.act import execute
 from app.services.reconciler.context import load
 from app.services.reconciler.observe import observe, pin_image, probe
@@ -154,6 +155,9 @@ class Reconciler:
                 return record_failure(ctx, exc, self.settings)
         probe(ctx, obs, self.settings)
         recorded = record_pass(ctx, obs, self.settings, self.backoff)
+        # Endpoint hook (app.services.endpoints): upstreams follow readiness, and the
+        # replicas this plan removes are taken out of the edges and drained first.
+        endpoints.before_acting(ctx, obs, recorded.plan, self.settings)
         if recorded.plan.empty:
             return recorded.wait_s
         outcomes = execute(ctx, recorded.plan, self.settings)

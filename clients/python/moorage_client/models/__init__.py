@@ -19,6 +19,8 @@ from .deployment_spec_restart_policy import DeploymentSpecRestartPolicy
 from .deployment_spec_secrets import DeploymentSpecSecrets
 from .deployment_status import DeploymentStatus
 from .dry_run_result import DryRunResult
+from .endpoint_read import EndpointRead
+from .endpoint_spec import EndpointSpec
 from .event_read import EventRead
 from .event_read_type import EventReadType
 from .field_change import FieldChange
@@ -97,6 +99,8 @@ from .token_read import TokenRead
 from .token_read_scopes_item import TokenReadScopesItem
 from .trigger_webhook_body import TriggerWebhookBody
 from .update_strategy import UpdateStrategy
+from .upstream_read import UpstreamRead
+from .upstream_read_state import UpstreamReadState
 from .usage_point import UsagePoint
 from .usage_series import UsageSeries
 from .usage_totals import UsageTotals
@@ -132,6 +136,8 @@ __all__ = (
     "DeploymentSpecSecrets",
     "DeploymentStatus",
     "DryRunResult",
+    "EndpointRead",
+    "EndpointSpec",
     "EventRead",
     "EventReadType",
     "FieldChange",
@@ -210,6 +216,8 @@ __all__ = (
     "TokenReadScopesItem",
     "TriggerWebhookBody",
     "UpdateStrategy",
+    "UpstreamRead",
+    "UpstreamReadState",
     "UsagePoint",
     "UsageSeries",
     "UsageTotals",

@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.deployment_status import DeploymentStatus
+    from ..models.endpoint_read import EndpointRead
     from ..models.rollout_read import RolloutRead
     from ..models.spec_read import SpecRead
 
@@ -29,6 +32,7 @@ class DeploymentRead:
         current_rollout (None | RolloutRead):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
+        endpoint (EndpointRead | None | Unset):
     """
 
     name: str
@@ -39,9 +43,11 @@ class DeploymentRead:
     current_rollout: None | RolloutRead
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    endpoint: EndpointRead | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.endpoint_read import EndpointRead  # noqa: PLC0415
         from ..models.rollout_read import RolloutRead  # noqa: PLC0415
 
         name = self.name
@@ -64,6 +70,14 @@ class DeploymentRead:
 
         updated_at = self.updated_at.isoformat()
 
+        endpoint: dict[str, Any] | None | Unset
+        if isinstance(self.endpoint, Unset):
+            endpoint = UNSET
+        elif isinstance(self.endpoint, EndpointRead):
+            endpoint = self.endpoint.to_dict()
+        else:
+            endpoint = self.endpoint
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,12 +92,15 @@ class DeploymentRead:
                 "updated_at": updated_at,
             }
         )
+        if endpoint is not UNSET:
+            field_dict["endpoint"] = endpoint
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.deployment_status import DeploymentStatus  # noqa: PLC0415
+        from ..models.endpoint_read import EndpointRead  # noqa: PLC0415
         from ..models.rollout_read import RolloutRead  # noqa: PLC0415
         from ..models.spec_read import SpecRead  # noqa: PLC0415
 
@@ -117,6 +134,23 @@ class DeploymentRead:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
+        def _parse_endpoint(data: object) -> EndpointRead | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                endpoint_type_0 = EndpointRead.from_dict(data)
+
+                return endpoint_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(EndpointRead | None | Unset, data)
+
+        endpoint = _parse_endpoint(d.pop("endpoint", UNSET))
+
         deployment_read = cls(
             name=name,
             spec=spec,
@@ -126,6 +160,7 @@ class DeploymentRead:
             current_rollout=current_rollout,
             created_at=created_at,
             updated_at=updated_at,
+            endpoint=endpoint,
         )
 
         deployment_read.additional_properties = d

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..models.deployment_spec_env import DeploymentSpecEnv
     from ..models.deployment_spec_labels import DeploymentSpecLabels
     from ..models.deployment_spec_secrets import DeploymentSpecSecrets
+    from ..models.endpoint_spec import EndpointSpec
     from ..models.health_check import HealthCheck
     from ..models.placement_spec import PlacementSpec
     from ..models.port_spec import PortSpec
@@ -61,6 +62,13 @@ class DeploymentSpec:
             creating a replica on that host fails (the rollout's message says why). Stored sorted; a change replaces the
             replicas (rolling), and containers Moorage does not own are never attached or detached.
         autoscale (AutoscaleSpec | None | Unset): Scale on usage; the deployment's, not part of a revision
+        endpoint (EndpointSpec | None | Unset): One stable HTTP address for the deployment, across its replicas and
+            hosts: every *edge* host's proxy (Caddy, run by Moorage) serves it at `listen_port`, and at the edges' shared
+            HTTP port for requests whose `Host` is one of `hostnames`. Traffic follows readiness: a replica joins only once
+            its health check passes, and one that leaves (update, scale-down, drain, delete) is taken out and drained before
+            it is stopped. The proxy reaches replicas at their published addresses on their hosts (`port` is published on a
+            free host port when `ports` does not already publish it), so it works across hosts wherever the edge can reach
+            those addresses. Changing only the endpoint replaces no container (unless `port` is newly published).
     """
 
     image: str
@@ -80,9 +88,11 @@ class DeploymentSpec:
     registry_auth: None | RegistryAuth | Unset = UNSET
     networks: list[str] | Unset = UNSET
     autoscale: AutoscaleSpec | None | Unset = UNSET
+    endpoint: EndpointSpec | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
+        from ..models.endpoint_spec import EndpointSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.registry_auth import RegistryAuth  # noqa: PLC0415
 
@@ -178,6 +188,14 @@ class DeploymentSpec:
         else:
             autoscale = self.autoscale
 
+        endpoint: dict[str, Any] | None | Unset
+        if isinstance(self.endpoint, Unset):
+            endpoint = UNSET
+        elif isinstance(self.endpoint, EndpointSpec):
+            endpoint = self.endpoint.to_dict()
+        else:
+            endpoint = self.endpoint
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -217,6 +235,8 @@ class DeploymentSpec:
             field_dict["networks"] = networks
         if autoscale is not UNSET:
             field_dict["autoscale"] = autoscale
+        if endpoint is not UNSET:
+            field_dict["endpoint"] = endpoint
 
         return field_dict
 
@@ -226,6 +246,7 @@ class DeploymentSpec:
         from ..models.deployment_spec_env import DeploymentSpecEnv  # noqa: PLC0415
         from ..models.deployment_spec_labels import DeploymentSpecLabels  # noqa: PLC0415
         from ..models.deployment_spec_secrets import DeploymentSpecSecrets  # noqa: PLC0415
+        from ..models.endpoint_spec import EndpointSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.placement_spec import PlacementSpec  # noqa: PLC0415
         from ..models.port_spec import PortSpec  # noqa: PLC0415
@@ -393,6 +414,23 @@ class DeploymentSpec:
 
         autoscale = _parse_autoscale(d.pop("autoscale", UNSET))
 
+        def _parse_endpoint(data: object) -> EndpointSpec | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                endpoint_type_0 = EndpointSpec.from_dict(data)
+
+                return endpoint_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(EndpointSpec | None | Unset, data)
+
+        endpoint = _parse_endpoint(d.pop("endpoint", UNSET))
+
         deployment_spec = cls(
             image=image,
             replicas=replicas,
@@ -411,6 +449,7 @@ class DeploymentSpec:
             registry_auth=registry_auth,
             networks=networks,
             autoscale=autoscale,
+            endpoint=endpoint,
         )
 
         return deployment_spec

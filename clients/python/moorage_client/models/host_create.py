@@ -32,6 +32,11 @@ class HostCreate:
             paths (the Docker socket, /proc, /sys, /dev, /etc, /run, /var/lib/docker, this engine's socket and data root,
             ...) are unlocked only by an entry at or below them, never by a broader one. Paths are normalised; `..` is
             refused. Empty (the default): none.
+        edge (bool | None | Unset): An edge runs Moorage's proxy (Caddy) and serves every deployment's endpoint. Default
+            when registering: true for the first host (with one host, it is the edge), false for the others.
+        edge_address (None | str | Unset): Where this edge's proxy listens and what endpoint URLs name (also where other
+            edges reach replicas published here). null: the host part of `url` (127.0.0.1 for unix://). `0.0.0.0` listens on
+            every address.
     """
 
     name: str
@@ -40,6 +45,8 @@ class HostCreate:
     tls: HostTLS | None | Unset = UNSET
     ssh: HostSSH | None | Unset = UNSET
     allowed_bind_prefixes: list[str] | Unset = UNSET
+    edge: bool | None | Unset = UNSET
+    edge_address: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.host_ssh import HostSSH  # noqa: PLC0415
@@ -73,6 +80,18 @@ class HostCreate:
         if not isinstance(self.allowed_bind_prefixes, Unset):
             allowed_bind_prefixes = self.allowed_bind_prefixes
 
+        edge: bool | None | Unset
+        if isinstance(self.edge, Unset):
+            edge = UNSET
+        else:
+            edge = self.edge
+
+        edge_address: None | str | Unset
+        if isinstance(self.edge_address, Unset):
+            edge_address = UNSET
+        else:
+            edge_address = self.edge_address
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -89,6 +108,10 @@ class HostCreate:
             field_dict["ssh"] = ssh
         if allowed_bind_prefixes is not UNSET:
             field_dict["allowed_bind_prefixes"] = allowed_bind_prefixes
+        if edge is not UNSET:
+            field_dict["edge"] = edge
+        if edge_address is not UNSET:
+            field_dict["edge_address"] = edge_address
 
         return field_dict
 
@@ -146,6 +169,24 @@ class HostCreate:
 
         allowed_bind_prefixes = cast(list[str], d.pop("allowed_bind_prefixes", UNSET))
 
+        def _parse_edge(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        edge = _parse_edge(d.pop("edge", UNSET))
+
+        def _parse_edge_address(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        edge_address = _parse_edge_address(d.pop("edge_address", UNSET))
+
         host_create = cls(
             name=name,
             url=url,
@@ -153,6 +194,8 @@ class HostCreate:
             tls=tls,
             ssh=ssh,
             allowed_bind_prefixes=allowed_bind_prefixes,
+            edge=edge,
+            edge_address=edge_address,
         )
 
         return host_create

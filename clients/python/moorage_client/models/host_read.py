@@ -36,6 +36,9 @@ class HostRead:
         created_at (datetime.datetime):
         allowed_bind_prefixes (list[str] | Unset): Host paths deployments may bind here (set by an admin), beside the
             global MOORAGE_ALLOWED_BIND_PREFIXES
+        edge (bool | Unset): An edge runs Moorage's proxy (Caddy) and serves every deployment's endpoint. Default when
+            registering: true for the first host (with one host, it is the edge), false for the others. Default: False.
+        edge_address (None | str | Unset): Where its proxy listens (null: the host part of `url`)
     """
 
     name: str
@@ -52,6 +55,8 @@ class HostRead:
     resource_version: int
     created_at: datetime.datetime
     allowed_bind_prefixes: list[str] | Unset = UNSET
+    edge: bool | Unset = False
+    edge_address: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +98,14 @@ class HostRead:
         if not isinstance(self.allowed_bind_prefixes, Unset):
             allowed_bind_prefixes = self.allowed_bind_prefixes
 
+        edge = self.edge
+
+        edge_address: None | str | Unset
+        if isinstance(self.edge_address, Unset):
+            edge_address = UNSET
+        else:
+            edge_address = self.edge_address
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -114,6 +127,10 @@ class HostRead:
         )
         if allowed_bind_prefixes is not UNSET:
             field_dict["allowed_bind_prefixes"] = allowed_bind_prefixes
+        if edge is not UNSET:
+            field_dict["edge"] = edge
+        if edge_address is not UNSET:
+            field_dict["edge_address"] = edge_address
 
         return field_dict
 
@@ -183,6 +200,17 @@ class HostRead:
 
         allowed_bind_prefixes = cast(list[str], d.pop("allowed_bind_prefixes", UNSET))
 
+        edge = d.pop("edge", UNSET)
+
+        def _parse_edge_address(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        edge_address = _parse_edge_address(d.pop("edge_address", UNSET))
+
         host_read = cls(
             name=name,
             url=url,
@@ -198,6 +226,8 @@ class HostRead:
             resource_version=resource_version,
             created_at=created_at,
             allowed_bind_prefixes=allowed_bind_prefixes,
+            edge=edge,
+            edge_address=edge_address,
         )
 
         host_read.additional_properties = d

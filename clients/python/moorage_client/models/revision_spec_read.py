@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.endpoint_spec import EndpointSpec
     from ..models.health_check import HealthCheck
     from ..models.placement_spec import PlacementSpec
     from ..models.port_spec import PortSpec
@@ -54,6 +55,7 @@ class RevisionSpecRead:
                 `container` are the engine's. A network of that name that Moorage did not make is never used or removed:
                 creating a replica on that host fails (the rollout's message says why). Stored sorted; a change replaces the
                 replicas (rolling), and containers Moorage does not own are never attached or detached.
+            endpoint (EndpointSpec | None | Unset):
     """
 
     image: str
@@ -71,9 +73,11 @@ class RevisionSpecRead:
     volumes: list[VolumeRead] | Unset = UNSET
     registry_auth: None | RegistryAuthRead | Unset = UNSET
     networks: list[str] | Unset = UNSET
+    endpoint: EndpointSpec | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.endpoint_spec import EndpointSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.registry_auth_read import RegistryAuthRead  # noqa: PLC0415
 
@@ -157,6 +161,14 @@ class RevisionSpecRead:
         if not isinstance(self.networks, Unset):
             networks = self.networks
 
+        endpoint: dict[str, Any] | None | Unset
+        if isinstance(self.endpoint, Unset):
+            endpoint = UNSET
+        elif isinstance(self.endpoint, EndpointSpec):
+            endpoint = self.endpoint.to_dict()
+        else:
+            endpoint = self.endpoint
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -192,11 +204,14 @@ class RevisionSpecRead:
             field_dict["registry_auth"] = registry_auth
         if networks is not UNSET:
             field_dict["networks"] = networks
+        if endpoint is not UNSET:
+            field_dict["endpoint"] = endpoint
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.endpoint_spec import EndpointSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.placement_spec import PlacementSpec  # noqa: PLC0415
         from ..models.port_spec import PortSpec  # noqa: PLC0415
@@ -337,6 +352,23 @@ class RevisionSpecRead:
 
         networks = cast(list[str], d.pop("networks", UNSET))
 
+        def _parse_endpoint(data: object) -> EndpointSpec | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                endpoint_type_0 = EndpointSpec.from_dict(data)
+
+                return endpoint_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(EndpointSpec | None | Unset, data)
+
+        endpoint = _parse_endpoint(d.pop("endpoint", UNSET))
+
         revision_spec_read = cls(
             image=image,
             command=command,
@@ -353,6 +385,7 @@ class RevisionSpecRead:
             volumes=volumes,
             registry_auth=registry_auth,
             networks=networks,
+            endpoint=endpoint,
         )
 
         revision_spec_read.additional_properties = d

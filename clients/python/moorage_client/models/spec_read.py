@@ -10,6 +10,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.autoscale_spec import AutoscaleSpec
+    from ..models.endpoint_spec import EndpointSpec
     from ..models.health_check import HealthCheck
     from ..models.placement_spec import PlacementSpec
     from ..models.port_spec import PortSpec
@@ -57,6 +58,7 @@ class SpecRead:
                 `container` are the engine's. A network of that name that Moorage did not make is never used or removed:
                 creating a replica on that host fails (the rollout's message says why). Stored sorted; a change replaces the
                 replicas (rolling), and containers Moorage does not own are never attached or detached.
+            endpoint (EndpointSpec | None | Unset):
             autoscale (AutoscaleSpec | None | Unset): The deployment's autoscaling, if any (not part of a revision)
     """
 
@@ -76,11 +78,13 @@ class SpecRead:
     volumes: list[VolumeRead] | Unset = UNSET
     registry_auth: None | RegistryAuthRead | Unset = UNSET
     networks: list[str] | Unset = UNSET
+    endpoint: EndpointSpec | None | Unset = UNSET
     autoscale: AutoscaleSpec | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
+        from ..models.endpoint_spec import EndpointSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.registry_auth_read import RegistryAuthRead  # noqa: PLC0415
 
@@ -166,6 +170,14 @@ class SpecRead:
         if not isinstance(self.networks, Unset):
             networks = self.networks
 
+        endpoint: dict[str, Any] | None | Unset
+        if isinstance(self.endpoint, Unset):
+            endpoint = UNSET
+        elif isinstance(self.endpoint, EndpointSpec):
+            endpoint = self.endpoint.to_dict()
+        else:
+            endpoint = self.endpoint
+
         autoscale: dict[str, Any] | None | Unset
         if isinstance(self.autoscale, Unset):
             autoscale = UNSET
@@ -210,6 +222,8 @@ class SpecRead:
             field_dict["registry_auth"] = registry_auth
         if networks is not UNSET:
             field_dict["networks"] = networks
+        if endpoint is not UNSET:
+            field_dict["endpoint"] = endpoint
         if autoscale is not UNSET:
             field_dict["autoscale"] = autoscale
 
@@ -218,6 +232,7 @@ class SpecRead:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.autoscale_spec import AutoscaleSpec  # noqa: PLC0415
+        from ..models.endpoint_spec import EndpointSpec  # noqa: PLC0415
         from ..models.health_check import HealthCheck  # noqa: PLC0415
         from ..models.placement_spec import PlacementSpec  # noqa: PLC0415
         from ..models.port_spec import PortSpec  # noqa: PLC0415
@@ -360,6 +375,23 @@ class SpecRead:
 
         networks = cast(list[str], d.pop("networks", UNSET))
 
+        def _parse_endpoint(data: object) -> EndpointSpec | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                endpoint_type_0 = EndpointSpec.from_dict(data)
+
+                return endpoint_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(EndpointSpec | None | Unset, data)
+
+        endpoint = _parse_endpoint(d.pop("endpoint", UNSET))
+
         def _parse_autoscale(data: object) -> AutoscaleSpec | None | Unset:
             if data is None:
                 return data
@@ -394,6 +426,7 @@ class SpecRead:
             volumes=volumes,
             registry_auth=registry_auth,
             networks=networks,
+            endpoint=endpoint,
             autoscale=autoscale,
         )
 

@@ -1,0 +1,260 @@
+"""The edge proxies: a system workload Moorage runs and keeps on every edge host.
+
+Postgres is the truth. Each edge's whole config is built from the database (every
+deployment's ``endpoint_state``, app.reconcile.endpoints.caddy_config) and given to its
+proxy whenever it differs from what the proxy was last given, or the proxy is not the
+one (or not the start) it was given to: a proxy that was killed, restarted by the
+engine, removed or replaced gets its whole config again. ``sync`` is called by a
+deployment's reconciler when its upstreams change, and periodically for every edge
+(workers: ``edges.reconcile``), which is how a lost proxy comes back within a
+heartbeat interval with no Moorage restart.
+
+Upgrades: a proxy made from another image than MOORAGE_EDGE_IMAGE (or with another
+admin address) is replaced. It uses the host's network, so old and new cannot listen at
+once: an upgrade refuses connections for the moment between them (well under a second).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from app.config import Settings
+from app.db import session_scope, utcnow
+from app.dockerhost import EngineAddress, EngineError, ImageMissing, client_for
+from app.dockerhost.edge import EdgeContainer, EdgeDriver
+from app.models import Host
+from app.reconcile import endpoints as core
+from app.repositories import endpoints as endpoint_repo
+from app.repositories import events as event_repo
+from app.services import fleet, installation
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 30.0
+LEASE_WAIT_S = 10.0  # how long a writer waits for another to finish with an edge
+
+
+@lru_cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(8, thread_name_prefix="edge")
+
+
+def tuning(settings: Settings) -> core.ProxyTuning:
+    return core.ProxyTuning(admin_listen=settings.edge_admin_address, http_port=settings.edge_http_port,
+                            fail_duration_s=settings.edge_fail_duration_s)
+
+
+def edge_view(host: Host) -> core.EdgeView:
+    return core.EdgeView.of(host.name, host.edge_address, host.url)
+
+
+def reach_address(host: Host) -> str:
+    """Where other hosts (and an edge's proxy) reach ``host``'s published ports."""
+    view = edge_view(host)
+    return view.public_address
+
+
+def served_endpoints(rows: Iterable[tuple[str, int, dict]]) -> list[core.Served]:
+    out = []
+    for name, port, state in rows:
+        serving = tuple(u["address"] for u in state.get("upstreams") or ()
+                        if u.get("state", core.SERVING) == core.SERVING)
+        out.append(core.Served(name, port, tuple(state.get("hostnames") or ()), serving,
+                               float(state.get("drain_timeout_s", 30.0))))
+    return out
+
+
+@dataclass(frozen=True)
+class EdgeTarget:
+    host_id: uuid.UUID
+    name: str
+    address: EngineAddress
+    edge: bool
+    reachable: bool
+
+
+def _targets(names: Iterable[str] | None = None) -> tuple[list[EdgeTarget], str]:
+    with session_scope() as session:
+        hosts = endpoint_repo.hosts_with_a_proxy(session)
+        installation_id = installation.installation_id(session)
+        wanted = set(names) if names is not None else None
+        targets = [EdgeTarget(h.id, h.name, fleet.address(h), h.edge, h.state == "ready")
+                   for h in hosts if wanted is None or h.name in wanted]
+    return targets, installation_id
+
+
+def sync(settings: Settings, names: Iterable[str] | None = None) -> dict[str, str]:
+    """Bring every edge's proxy (or those named) to what the database says, in parallel.
+    Returns the edges that could not be brought there, with why."""
+    targets, installation_id = _targets(names)
+    futures = {t.name: _pool().submit(_sync_one, t, installation_id, settings)
+               for t in targets if t.reachable}
+    failed = {}
+    for name, future in futures.items():
+        try:
+            future.result()
+        except EngineError as exc:
+            log.warning("edge %s: %s", name, exc)
+            failed[name] = str(exc)
+        except Exception as exc:  # a bug must not stop the other edges, nor the caller
+            log.exception("edge %s: unexpected error", name)
+            failed[name] = repr(exc)
+    return failed
+
+
+def _take(target: EdgeTarget, owner: str) -> bool:
+    deadline = time.monotonic() + LEASE_WAIT_S
+    while True:
+        now = utcnow()
+        with session_scope() as session:
+            if endpoint_repo.try_take_edge(session, target.host_id, owner, now,
+                                           now + timedelta(seconds=LEASE_S)):
+                return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
+def _sync_one(target: EdgeTarget, installation_id: str, settings: Settings) -> None:
+    owner = uuid.uuid4().hex
+    if not _take(target, owner):
+        # Reported as a failure: the caller must not go on as if this edge had the config.
+        raise EngineError(f"edge {target.name}: another writer held its config for over {LEASE_WAIT_S:g}s")
+    applied, keep = None, True
+    try:
+        # Read inside the lease: whatever a writer before us committed is in this config.
+        with session_scope() as session:
+            host = session.get(Host, target.host_id)
+            if host is None:
+                return
+            before = host.edge_applied
+            config = core.caddy_config(edge_view(host), served_endpoints(endpoint_repo.served(session)),
+                                       tuning(settings))
+        driver = EdgeDriver(client_for(target.address, settings.docker_timeout_s))
+        if not target.edge:
+            _take_down(driver)
+            applied, keep = None, False
+            return
+        data = json.dumps(config, sort_keys=True, indent=1).encode()
+        applied = _converge(driver, data, before, installation_id, settings)
+        keep = False
+    finally:
+        with session_scope() as session:
+            endpoint_repo.release_edge(session, target.host_id, owner, applied, keep)
+
+
+def _converge(driver: EdgeDriver, data: bytes, before: dict | None, installation_id: str,
+              settings: Settings) -> dict:
+    """Make the proxy run ``data``; return what it was given (``edge_applied``)."""
+    digest = hashlib.sha256(data).hexdigest()
+    admin = settings.edge_admin_address
+    current = driver.inspect()
+    what = None
+    if current is not None and (current.image != settings.edge_image or current.admin != admin):
+        driver.remove(current.container_id)
+        what = ("EdgeProxyUpgraded", f"edge {driver.name}: proxy replaced, {current.image or '?'} "
+                f"-> {settings.edge_image}")
+        current = None
+    if current is None:
+        cid = _create(driver, data, installation_id, settings)
+        what = what or ("EdgeProxyStarted", f"edge {driver.name}: proxy started ({settings.edge_image})")
+        if driver.migrates_requests(cid) is False:
+            what = (what[0], what[1] + "; warning: net.ipv4.tcp_migrate_req is 0 on this host, so a "
+                    "config reload can reset a connection the proxy has not accepted yet (set it to 1)")
+    elif not current.running:
+        driver.start(current.container_id, data)
+        what = ("EdgeProxyRestored", f"edge {driver.name}: proxy was stopped; started with its "
+                "config rebuilt from the database")
+    elif not _same_run(before, current):
+        driver.load(current.container_id, data, admin)
+        what = ("EdgeProxyRestored", f"edge {driver.name}: proxy was restarted; its config was "
+                "rebuilt from the database")
+    elif (before or {}).get("config_hash") != digest:
+        driver.load(current.container_id, data, admin)
+    now = driver.inspect()
+    if now is None or not now.running:
+        raise EngineError(f"edge {driver.name}: the proxy is not running after it was configured")
+    if what is not None:
+        log.info(what[1])
+        _announce(*what)
+    return {"container_id": now.container_id, "started_at": now.started_at, "config_hash": digest,
+            "image": now.image}
+
+
+def _same_run(before: dict | None, current: EdgeContainer) -> bool:
+    return bool(before) and before.get("container_id") == current.container_id and (
+        before.get("started_at") == current.started_at)
+
+
+def _create(driver: EdgeDriver, data: bytes, installation_id: str, settings: Settings) -> str:
+    try:
+        cid = driver.create(settings.edge_image, settings.edge_admin_address, installation_id, data)
+    except ImageMissing:
+        driver.client.pull(settings.edge_image)
+        cid = driver.create(settings.edge_image, settings.edge_admin_address, installation_id, data)
+    # A proxy takes a moment to listen; the caller's next request should find it there.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        current = driver.inspect()
+        if current is not None and current.running:
+            try:
+                driver.in_flight(current.container_id, settings.edge_admin_address)
+                return cid
+            except EngineError:
+                pass
+        time.sleep(0.05)
+    return cid
+
+
+def _take_down(driver: EdgeDriver) -> None:
+    current = driver.inspect()
+    if current is not None:
+        driver.remove(current.container_id)
+        _announce("EdgeProxyRemoved", f"host {driver.name} is no longer an edge: its proxy was removed")
+
+
+def _announce(reason: str, message: str) -> None:
+    """The edges' events go to every deployment they serve: that is who they concern."""
+    with session_scope() as session:
+        for deployment_id in endpoint_repo.with_endpoints(session):
+            event_repo.record(session, deployment_id, reason, message)
+
+
+def drain(settings: Settings, addresses: Iterable[str], timeout_s: float) -> dict[str, int]:
+    """Wait until no edge has a request in flight to ``addresses`` (taken out of their
+    configs already), or ``timeout_s`` passed. Returns what was still in flight then."""
+    wanted = set(addresses)
+    targets, _ = _targets()
+    drivers = [EdgeDriver(client_for(t.address, settings.docker_timeout_s))
+               for t in targets if t.edge and t.reachable]
+    deadline = time.monotonic() + timeout_s
+    left: dict[str, int] = {}
+    while True:
+        left = {}
+        for driver in drivers:
+            try:
+                current = driver.inspect()
+            except EngineError:
+                continue
+            if current is None or not current.running:
+                continue  # a proxy that is not there has nothing in flight
+            try:
+                counts = driver.in_flight(current.container_id, settings.edge_admin_address)
+            except EngineError as exc:
+                log.info("edge %s: cannot see its requests in flight: %s", driver.name, exc)
+                continue
+            for address, n in counts.items():
+                if address in wanted and n > 0:
+                    left[address] = left.get(address, 0) + n
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.05)
