@@ -1,7 +1,7 @@
 """The dashboard in a real headless Chromium against a live Moorage (API, worker and beat
 processes, Postgres, Redis, a real engine): sign in, watch a deployment become
-available with no reload, roll it back with the button, see the hosts, and a `read`
-token sees no write buttons. No request leaves Moorage.
+available with no reload, its usage charts fill in, roll it back with the button, see
+the hosts, and a `read` token sees no write buttons. No request leaves Moorage.
 
 With MOORAGE_SCREENSHOT_DIR set, the deployment page is saved there as dashboard.png
 (docs/dashboard.png is made so)."""
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import BOOTSTRAP_TOKEN
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, running_stack
+from tests.support import dockerd
 from tests.support.browser import Requests, chromium
 from tests.support.dockerd import WEB_V1, WEB_V2
 
@@ -26,6 +28,15 @@ CHECK = {"http": {"path": "/healthz", "port": 8080}, "interval_s": 1, "timeout_s
 # min_ready_s keeps each rollout progressing for a few seconds, long enough to be seen.
 STRATEGY = {"max_surge": 1, "max_unavailable": 0, "min_ready_s": 2, "progress_deadline_s": 60}
 WAIT_MS = 60_000
+# Usage sampled every second, so the charts have points within the test.
+FAST_USAGE = {"MOORAGE_USAGE_INTERVAL_S": "1", "MOORAGE_USAGE_TIMEOUT_S": "2"}
+SOME_POINTS = re.compile(r"^[1-9]\d*$")
+
+
+@pytest.fixture
+def stack(clean_db, engine: dockerd.Engine, tmp_path: Path) -> Iterator[Stack]:
+    with running_stack(tmp_path, {"e2e": engine}, **FAST_USAGE) as s:
+        yield s
 
 
 def spec(image: str) -> dict:
@@ -90,6 +101,16 @@ def test_the_dashboard_follows_a_deployment_live_and_rolls_it_back(stack: Stack)
         expect(page.get_by_test_id("stream-state")).to_have_text("● live")
         # The replicas' recent output (this image prints nothing), not an error.
         expect(page.get_by_test_id("logs")).to_have_text(re.compile(r"^(\(no output\)|web\.\d)"))
+        # CPU and memory charts, with the newest values beside them, and more points as
+        # samples arrive (read again each sampling interval, with no reload).
+        cpu, memory = page.get_by_test_id("usage-cpu-chart"), page.get_by_test_id("usage-memory-chart")
+        expect(cpu).to_have_attribute("data-points", SOME_POINTS, timeout=WAIT_MS)
+        expect(memory).to_have_attribute("data-points", SOME_POINTS)
+        expect(page.get_by_test_id("usage-cpu")).to_have_text(re.compile(r"^\d+\.\d%$"))
+        expect(page.get_by_test_id("usage-memory")).to_have_text(re.compile(r"^\d+(\.\d)? (B|KiB|MiB)$"))
+        seen = cpu.get_attribute("data-points")
+        expect(cpu).not_to_have_attribute("data-points", seen, timeout=WAIT_MS)
+        assert int(cpu.get_attribute("data-points") or 0) > int(seen or 0)
 
         # An update arrives on its own, as it happens.
         with stack.client() as c:
@@ -148,6 +169,11 @@ def test_the_dashboard_follows_a_deployment_live_and_rolls_it_back(stack: Stack)
         page = context.new_page()
         sign_in(page, stack.url, reader)
         expect(page.get_by_test_id("identity")).to_contain_text("viewer (read)")
+        # A deployment with no replica has nothing sampled: the charts say so.
+        with stack.client() as c:
+            assert c.put("/v1/deployments/idle", json={**spec(WEB_V1), "replicas": 0}).status_code == 201
+        page.goto(f"{stack.url}/ui#/deployments/idle")
+        expect(page.get_by_test_id("usage-empty")).to_have_text("no samples yet", timeout=WAIT_MS)
         page.goto(f"{stack.url}/ui#/deployments/web")
         expect(page.get_by_test_id("revision-1")).to_be_visible(timeout=WAIT_MS)
         expect(page.get_by_test_id("replica")).to_have_count(3)

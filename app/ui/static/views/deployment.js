@@ -2,6 +2,7 @@ import { api, auth } from "../api.js";
 import { ago, badge, debounce, h, problemText, safeLink, time } from "../dom.js";
 import { subscribe } from "../stream.js";
 import { endpointLinks } from "./deployments.js";
+import * as usage from "./usage.js";
 
 const MAX_EVENTS = 200;
 
@@ -41,6 +42,7 @@ export function mount(root, name) {
   const path = `/v1/deployments/${name}`;
   const head = h("section");
   const rollout = h("section", { class: "card" });
+  const charts = h("section", { class: "usage", "data-testid": "usage" });
   const replicas = h("tbody");
   const revisions = h("tbody");
   const eventList = h("ol", { class: "events", "data-testid": "events" });
@@ -54,6 +56,7 @@ export function mount(root, name) {
     h("p", {}, h("a", { href: "#/deployments" }, "← Deployments")),
     head, notice,
     h("h2", {}, "Rollout"), rollout,
+    h("h2", {}, "Usage"), charts,
     h("h2", {}, "Replicas"),
     h("table", { class: "grid", "data-testid": "replicas" },
       h("thead", {}, h("tr", {}, ["Host", "Slot", "Container", "Revision", "State", "Health",
@@ -165,5 +168,6 @@ export function mount(root, name) {
   });
   // Health and probe output can change with no event: look again now and then.
   const timer = setInterval(() => { if (!document.hidden && current) refresh(); }, 5000);
-  return () => { stop(); clearInterval(timer); };
+  const stopCharts = usage.mount(charts, path);
+  return () => { stop(); clearInterval(timer); stopCharts(); };
 }
