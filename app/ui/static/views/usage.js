@@ -21,18 +21,21 @@ const METRICS = [
   { id: "memory", key: "memory_bytes", label: "Memory", floor: 2 ** 20, text: bytes },
 ];
 
+// The x axis runs from the oldest sample kept (at most `windowS` back) to now, so a new
+// deployment's first minute fills the chart rather than a sliver at its right edge.
 function chart(metric, points, windowS, now) {
   const values = points.map((p) => p[metric.key] ?? 0);
   const top = Math.max(metric.floor, ...values);
-  const since = now - windowS * 1000;
+  const since = Math.max(Date.parse(points[0].at), now - windowS * 1000);
+  const spanMs = Math.max(1000, now - since);
   const xy = points.map((p, i) => {
-    const share = Math.min(1, Math.max(0, (Date.parse(p.at) - since) / (windowS * 1000)));
+    const share = Math.min(1, Math.max(0, (Date.parse(p.at) - since) / spanMs));
     return [PAD + share * (W - 2 * PAD), H - PAD - (values[i] / top) * (H - 2 * PAD)];
   });
   const line = xy.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(" ");
   const [lastX, lastY] = xy.at(-1);
   const base = (H - PAD).toFixed(1);
-  const span = windowS >= 120 ? `${Math.round(windowS / 60)} min` : `${Math.round(windowS)} s`;
+  const span = spanMs >= 120_000 ? `${Math.round(spanMs / 60_000)} min` : `${Math.round(spanMs / 1000)} s`;
   const el = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "data-points": points.length,
                           "data-testid": `usage-${metric.id}-chart`,
                           "aria-label": `${metric.label} over the last ${span}` });
