@@ -17,6 +17,7 @@ from app.api import (
     problems,
     registries,
     rollouts,
+    stacks,
     tokens,
     webhooks,
 )
@@ -65,7 +66,7 @@ def create_app() -> FastAPI:
                        overrides=(("/v1/hooks/", settings.max_hook_body_bytes),))
     problems.install(app)
     problems.document(app)
-    for module in (ops, hosts, deployments, rollouts, tokens, webhooks, registries):
+    for module in (ops, hosts, deployments, stacks, rollouts, tokens, webhooks, registries):
         app.include_router(module.router)
     app.include_router(webhooks.hooks_router)
     return app

@@ -406,6 +406,16 @@ class EngineClient:
             except derr.NotFound:
                 return  # already gone: the goal is reached
 
+    def remove_volume(self, name: str) -> bool:
+        """Remove the named volume; False when this host has none of that name. One still
+        in use is an error the engine calls a conflict (retried later)."""
+        with classified(self.name, f"remove volume {name}"):
+            try:
+                self.api.remove_volume(name)
+            except derr.NotFound:
+                return False
+            return True
+
     def image(self, ref: str) -> ImageInfo | None:
         """The image this host has for ``ref`` (a tag, digest reference or image id)."""
         with classified(self.name, f"inspect image {ref}"):
