@@ -73,9 +73,10 @@ def rollout(r: Rollout) -> RolloutRead:
 
 def deployment(view: DeploymentView) -> DeploymentRead:
     """From a whole view (one snapshot): no query here, so none can find a row gone."""
-    d, revision, current = view
+    d, revision, current, stack_name = view
     return DeploymentRead(
         name=d.name,
+        stack=stack_name,
         spec=spec_read(revision.spec, list(revision.secrets), d.replicas),
         revision=d.revision,
         resource_version=d.resource_version,

@@ -167,6 +167,9 @@ def test_a_host_path_needs_an_admin_as_for_any_deployment(client: TestClient) ->
 def test_a_service_is_changed_only_through_its_stack(client: TestClient) -> None:
     shop(client)
     step()  # db and queue are applied: their deployments exist
+    assert ok(client.get("/v1/deployments/shop-db"))["stack"] == "shop"
+    assert {d["name"]: d["stack"] for d in ok(client.get("/v1/deployments"))["items"]} == {
+        "shop-db": "shop", "shop-queue": "shop"}
     for method, path, kw in [
         ("PUT", "/v1/deployments/shop-db", {"json": {"image": "db:v2"}}),
         ("PATCH", "/v1/deployments/shop-db", {"json": {"replicas": 3},
