@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.deployment_status import DeploymentStatus
     from ..models.rollout_read import RolloutRead
@@ -29,6 +31,7 @@ class DeploymentRead:
         current_rollout (None | RolloutRead):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
+        stack (None | str | Unset): The stack it is a service of: then it changes only through the stack (else 409)
     """
 
     name: str
@@ -39,6 +42,7 @@ class DeploymentRead:
     current_rollout: None | RolloutRead
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    stack: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,6 +68,12 @@ class DeploymentRead:
 
         updated_at = self.updated_at.isoformat()
 
+        stack: None | str | Unset
+        if isinstance(self.stack, Unset):
+            stack = UNSET
+        else:
+            stack = self.stack
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -78,6 +88,8 @@ class DeploymentRead:
                 "updated_at": updated_at,
             }
         )
+        if stack is not UNSET:
+            field_dict["stack"] = stack
 
         return field_dict
 
@@ -117,6 +129,15 @@ class DeploymentRead:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
+        def _parse_stack(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        stack = _parse_stack(d.pop("stack", UNSET))
+
         deployment_read = cls(
             name=name,
             spec=spec,
@@ -126,6 +147,7 @@ class DeploymentRead:
             current_rollout=current_rollout,
             created_at=created_at,
             updated_at=updated_at,
+            stack=stack,
         )
 
         deployment_read.additional_properties = d
