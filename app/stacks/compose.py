@@ -684,7 +684,7 @@ def _service(name: str, svc: dict[str, Any], ctx: _Context,
                 joined.append(ctx.networks[net])
         if joined:
             if "networks" in supported:
-                spec["networks"] = joined
+                spec["networks"] = sorted(set(joined))
                 origin["networks"] = ("networks",)
             elif "networks" in svc:
                 bad("networks", "networks are not available in this Moorage")

@@ -167,30 +167,64 @@ def test_stack_volumes_are_the_stacks_and_external_ones_are_not():
     assert stack.external_volumes == ("shared",)
 
 
-def test_networks_default_and_declared():
-    doc = {"services": {"web": {"image": "a", "networks": ["front", "back"]},
-                        "db": {"image": "b", "networks": {"back": None}},
-                        "worker": {"image": "c"}},
-           "networks": {"front": None, "back": {}}}
-    if not HAS_NETWORKS:  # a Moorage without networks says so, naming the field
-        with pytest.raises(compose.ComposeInvalid) as info:
-            compose.load(yaml.safe_dump(doc), "shop")
-        assert ("services", "web", "networks") in {p.loc for p in info.value.problems}
-        return
-    stack = compose.load(yaml.safe_dump(doc), "shop")
+class _WithNetworksAndEndpoint(DeploymentSpec):
+    """DeploymentSpec as the `networks` and `endpoint` branches extend it (the fields
+    the mapping fills when this Moorage has them)."""
+
+    networks: list[str] = []
+    endpoint: dict[str, Any] | None = None
+
+
+@pytest.fixture
+def full_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not (HAS_NETWORKS and HAS_ENDPOINT):
+        monkeypatch.setattr(compose, "DeploymentSpec", _WithNetworksAndEndpoint)
+
+
+NETWORKED = {"services": {"web": {"image": "a", "networks": ["front", "back"]},
+                          "db": {"image": "b", "networks": {"back": None}},
+                          "worker": {"image": "c"}},
+             "networks": {"front": None, "back": {}}}
+
+
+def test_networks_default_and_declared(full_spec: None):
+    stack = compose.load(yaml.safe_dump(NETWORKED), "shop")
     assert stack.service("web").spec.networks == ["shop-back", "shop-front"]
     assert stack.service("db").spec.networks == ["shop-back"]
     assert stack.service("worker").spec.networks == ["shop-default"]
     assert stack.networks == ("shop-back", "shop-default", "shop-front")
+    # Every service of a file without `networks` is on the stack's default network.
+    plain = compose.load("services:\n  a: {image: a}\n  b: {image: b}\n", "shop")
+    assert [s.spec.networks for s in plain.services] == [["shop-default"], ["shop-default"]]
 
 
-def test_x_moorage_endpoint():
-    if not HAS_ENDPOINT:
-        problems = problems_of({"x-moorage": {"endpoint": {"port": 8080}}})
-        assert problems[0].loc == ("services", "web", "x-moorage", "endpoint")
-        return
+def test_network_options_are_refused(full_spec: None):
+    doc = {"services": {"web": {"image": "a", "networks": {"back": {"aliases": ["x"]}}}},
+           "networks": {"back": None}}
+    with pytest.raises(compose.ComposeInvalid) as info:
+        compose.load(yaml.safe_dump(doc), "shop")
+    assert info.value.problems[0].loc == ("services", "web", "networks", "back")
+    doc = {"services": {"web": {"image": "a", "networks": ["nope"]}}}
+    with pytest.raises(compose.ComposeInvalid) as info:
+        compose.load(yaml.safe_dump(doc), "shop")
+    assert "not declared" in info.value.problems[0].msg
+
+
+def test_x_moorage_endpoint(full_spec: None):
     spec = spec_of({"x-moorage": {"endpoint": {"port": 8080, "hostnames": ["shop.example"]}}})
-    assert spec["endpoint"]["port"] == 8080 and spec["endpoint"]["hostnames"] == ["shop.example"]
+    assert spec["endpoint"] == {"port": 8080, "hostnames": ["shop.example"]}
+
+
+def test_without_networks_and_endpoints_the_fields_are_refused():
+    if HAS_NETWORKS and HAS_ENDPOINT:
+        return  # this Moorage has both (the tests above use them as they are)
+    with pytest.raises(compose.ComposeInvalid) as info:
+        compose.load(yaml.safe_dump(NETWORKED), "shop")
+    assert ("services", "web", "networks") in {p.loc for p in info.value.problems}
+    problems = problems_of({"x-moorage": {"endpoint": {"port": 8080}}})
+    assert problems[0].loc == ("services", "web", "x-moorage", "endpoint")
+    # And a file that names no network needs none.
+    assert stack_of({}).networks == ()
 
 
 # (compose fragment of service `web`, top-level additions, where the problem is, what it says)
