@@ -46,7 +46,10 @@ class ServiceView:
 
     @property
     def failed(self) -> bool:
-        return self.applied and self.rollout in (RolloutState.FAILED, RolloutState.ROLLED_BACK)
+        # A one-shot that completed is done, even if its rollout then fails for want of a
+        # running replica (it was never meant to keep one).
+        return (self.applied and not self.completed
+                and self.rollout in (RolloutState.FAILED, RolloutState.ROLLED_BACK))
 
     @property
     def converged(self) -> bool:
@@ -130,7 +133,7 @@ def status(views: Sequence[ServiceView], *, releasing: bool, failed: str | None 
     services = tuple(ServiceStatus(v.name, v.phase, v.replicas, v.ready,
                                    v.rollout_message if v.failed else v.message)
                      for v in views)
-    broken = [v for v in views if v.phase == Phase.FAILED or v.failed]
+    broken = [v for v in views if (v.phase == Phase.FAILED and not v.completed) or v.failed]
     if deleting:
         return Status(Phase.DELETING, "removing every service", services)
     if failed is not None:

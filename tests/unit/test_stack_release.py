@@ -158,3 +158,11 @@ def test_any_failure_with_rollback_ends_it_with_the_target(graph, data):
                          rollout=S.FAILED if n == failing else None) for n in names]
     d = core.decide(views, rollback_target=7)
     assert d.outcome == S.ROLLED_BACK and d.roll_back_to == 7 and d.apply == ()
+
+
+def test_a_one_shot_that_completed_is_done_even_if_its_rollout_then_fails():
+    migrate = ServiceView("migrate", applied=True, rollout=S.FAILED, completed=True,
+                          phase=Phase.FAILED)
+    d = core.decide([migrate, ServiceView("web", depends_on=(("migrate", COMPLETED),))],
+                    rollback_target=1)
+    assert d.outcome is None and d.apply == ("web",)
