@@ -233,6 +233,19 @@ def request_stack_steps(ids: Iterable[uuid.UUID], *, delay_s: float | None = Non
     return len(claimed)
 
 
+def wake_stack(session: Session, stack_id: uuid.UUID) -> None:
+    """A service's rollout has ended: look at its stack now, once it commits, without
+    waiting for its next step. An extra look outside the stack's chain of steps (it sends
+    no next one and leaves the waiting one's mark alone): a step may run any time."""
+    def send() -> None:
+        try:
+            get_celery().send_task(STACK_STEP_TASK, args=[str(stack_id)], kwargs={"chain": False})
+        except Exception:  # the chain's own next step comes anyway
+            log.debug("could not wake stack %s", stack_id, exc_info=True)
+
+    call_after_commit(session, send)
+
+
 def stack_step_picked_up(stack_id: uuid.UUID) -> None:
     with session_scope() as session:
         stack_repo.unmark_step_queued(session, [stack_id])

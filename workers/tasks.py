@@ -49,15 +49,17 @@ def reconcile(self: Task, deployment_id: str) -> None:
 
 
 @celery.task(name=STACK_STEP_TASK, bind=True, acks_late=True, max_retries=None)
-def stack_step(self: Task, stack_id: str) -> None:
-    """One step of a stack's release; the next is sent, delayed, while one is under way."""
+def stack_step(self: Task, stack_id: str, chain: bool = True) -> None:
+    """One step of a stack's release; the next is sent, delayed, while one is under way.
+    ``chain=False``: an extra look (a service's rollout ended), which sends no next one."""
     sid = uuid.UUID(stack_id)
     try:
-        stack_step_picked_up(sid)
+        if chain:
+            stack_step_picked_up(sid)
         wait = stack_service.step(sid)
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=min(60, 2 ** min(self.request.retries, 6))) from exc
-    if wait is not None:
+    if wait is not None and chain:
         request_stack_steps([sid], delay_s=wait)
 
 

@@ -48,8 +48,13 @@ class ServiceView:
     def failed(self) -> bool:
         # A one-shot that completed is done, even if its rollout then fails for want of a
         # running replica (it was never meant to keep one).
-        return (self.applied and not self.completed
-                and self.rollout in (RolloutState.FAILED, RolloutState.ROLLED_BACK))
+        if not self.applied or self.completed:
+            return False
+        if self.rollout is None:
+            # Unchanged by this release, and failed since an earlier one: what depends on
+            # it would wait for ever.
+            return self.phase == Phase.FAILED
+        return self.rollout in (RolloutState.FAILED, RolloutState.ROLLED_BACK)
 
     @property
     def converged(self) -> bool:

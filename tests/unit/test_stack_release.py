@@ -166,3 +166,9 @@ def test_a_one_shot_that_completed_is_done_even_if_its_rollout_then_fails():
     d = core.decide([migrate, ServiceView("web", depends_on=(("migrate", COMPLETED),))],
                     rollback_target=1)
     assert d.outcome is None and d.apply == ("web",)
+
+
+def test_an_unchanged_service_that_had_failed_ends_the_release():
+    stuck = ServiceView("db", applied=True, phase=Phase.FAILED, message="db:v1 crashes")
+    d = core.decide([stuck, web()], rollback_target=2)
+    assert d.outcome == S.ROLLED_BACK and "service db failed: db:v1 crashes" in d.message
