@@ -20,6 +20,7 @@ from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import rollouts as rollout_repo
 from app.services import deployments as deployment_service
+from app.services import networks as network_service
 from app.services.reconciler.context import Context, Observation, Outcome
 from app.services.rollouts import transition
 
@@ -123,6 +124,10 @@ def record_observation(
             # binds, or matches its constraints); a finished one keeps its own message.
             rollout.message = f"waiting: {'; '.join(the_plan.pending)}" if the_plan.pending else ""
         _write_status(deployment, rollout, summary, the_plan)
+        # Networks hook: members of its networks on several hosts are told, in status.
+        network_service.report_spread(
+            session, deployment, ctx.template.container.networks,
+            {c.host for c in obs.containers if c.state == "running"}, ctx.network_peers)
         if the_plan.pending:
             event_repo.record(session, deployment.id, "Unschedulable",
                               "; ".join(the_plan.pending), warning=True, dedupe=True)
