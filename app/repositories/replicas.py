@@ -73,6 +73,7 @@ def hosts_by_deployment(
     pairs = (
         select(Deployment.name.label("deployment"), Revision.id.label("revision_id"),
                Host.name.label("host"))
+        .select_from(Replica)
         .join(Deployment, Deployment.id == Replica.deployment_id)
         .join(Revision, (Revision.deployment_id == Deployment.id)
               & (Revision.number == Deployment.revision))
