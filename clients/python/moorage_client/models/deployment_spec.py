@@ -53,11 +53,12 @@ class DeploymentSpec:
             that name on each host where a member runs (and removes it when no container there uses it), and every replica
             joins it with the deployment's name as its DNS alias. **Names resolve only among members on the same host**: a
             bridge network is one host's, so a member on another host is not reachable by name (the deployment's status and
-            a `NetworkSpansHosts` event say so when members run on several hosts). Across hosts, use the deployment's
-            endpoint (its published address), or place the members on one host. Names are DNS labels; `bridge`, `host`,
-            `none`, `default`, `ingress` and `container` are the engine's. A network of that name that Moorage did not make
-            is never used or removed: creating a replica on that host fails (the rollout's message says why). Stored sorted;
-            a change replaces the replicas (rolling), and containers Moorage does not own are never attached or detached.
+            a `NetworkSpansHosts` event say so when members run on several hosts). Across hosts, call a deployment at an
+            address that works across hosts (its `endpoint` on the edge hosts, or its published `ports`), or keep the
+            members on one host with `placement`. Names are DNS labels; `bridge`, `host`, `none`, `default`, `ingress` and
+            `container` are the engine's. A network of that name that Moorage did not make is never used or removed:
+            creating a replica on that host fails (the rollout's message says why). Stored sorted; a change replaces the
+            replicas (rolling), and containers Moorage does not own are never attached or detached.
     """
 
     image: str
