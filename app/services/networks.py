@@ -105,7 +105,9 @@ def report_spread(
     conditions.append({"type": CONDITION, "status": False, "reason": "NetworkSpansHosts",
                        "message": message})
     deployment.conditions = conditions
-    deployment.message = f"{deployment.message}; {message}" if deployment.message else message
+    # A failed deployment keeps its message from pass to pass: say it there only once.
+    if message not in (deployment.message or ""):
+        deployment.message = f"{deployment.message}; {message}" if deployment.message else message
     # Said once per change, not at every pass (other events may come between).
     last = event_repo.last_with_reason(session, deployment.id, SPREAD_EVENT)
     healed = last is not None and (

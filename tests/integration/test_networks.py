@@ -99,3 +99,53 @@ def test_the_engine_is_asked_to_join_the_networks_under_the_deployment_name(
         ctx, Create(0, "h1", container_name("plain", 0, ctx.desired.template_hash), "missing"),
         settings)
     assert (request.networks, request.network_alias) == ([], None)  # the default bridge
+
+
+def test_members_on_several_hosts_are_told_once_and_told_when_it_heals(
+        client: TestClient) -> None:
+    from app.db import session_scope
+    from app.repositories import deployments as deployment_repo
+    from app.repositories import events as event_repo
+    from app.services import networks as network_service
+
+    _ok(client.put("/v1/deployments/web", json={"image": "web:1", "networks": ["shop"]}), 201)
+    apart = {"shop": {"db": frozenset({"h1"})}}
+
+    def report(own_hosts: set[str], peers: dict, message: str = "2/2 replicas ready"):
+        with session_scope() as session:
+            d = deployment_repo.get_by_name(session, "web")
+            d.message, d.conditions = message, [{"type": "Available", "status": True}]
+            network_service.report_spread(session, d, ["shop"], own_hosts, peers)
+            events = [e.reason for e in event_repo.after(session, d.id, None, 100)]
+            return d.message, d.conditions, events
+
+    message, conditions, events = report({"h2"}, apart)
+    assert message.startswith("2/2 replicas ready; network shop spans hosts h1, h2 "
+                              "(db on h1; web on h2)")
+    assert "web on h2 cannot reach db" in message and "db on h1 cannot reach web" in message
+    (names,) = [c for c in conditions if c["type"] == "NamesResolve"]
+    assert (names["status"], names["reason"]) == (False, "NetworkSpansHosts")
+    assert [c["type"] for c in conditions] == ["Available", "NamesResolve"]
+    assert events.count("NetworkSpansHosts") == 1
+    # Every pass says it in the status, the event only once; a failed deployment (whose
+    # message carries over) does not get it twice.
+    message, _, events = report({"h2"}, apart, message=message)
+    assert message.count("network shop spans") == 1
+    assert events.count("NetworkSpansHosts") == 1
+
+    # Together again: the condition holds, and the events say so once.
+    message, conditions, events = report({"h1"}, apart)
+    assert message == "2/2 replicas ready"
+    assert [c["status"] for c in conditions if c["type"] == "NamesResolve"] == [True]
+    _, _, events = report({"h1"}, apart)
+    assert events.count("NetworkOnOneHost") == 1
+    # Apart once more: said again.
+    _, _, events = report({"h2"}, apart)
+    assert events.count("NetworkSpansHosts") == 2
+
+    # A deployment on no network is left exactly as it was.
+    with session_scope() as session:
+        d = deployment_repo.get_by_name(session, "web")
+        d.message, d.conditions = "m", []
+        network_service.report_spread(session, d, [], {"h2"}, apart)
+        assert (d.message, d.conditions) == ("m", [])
