@@ -95,10 +95,12 @@ def _created(network: dict) -> datetime:
 
 
 def owned(client: EngineClient, installation: str) -> list[HostNetwork]:
-    """This installation's networks on this host."""
+    """This installation's networks for deployments' ``networks`` on this host (those
+    made by ``ensure``: a network Moorage makes for another purpose carries no
+    ``moorage.network`` label and is not among them)."""
     with classified(client.name, "list networks"):
         found = client.api.networks(filters={
-            "label": [f"{L_MANAGED}=true", f"{L_INSTALLATION}={installation}"]})
+            "label": [f"{L_MANAGED}=true", f"{L_INSTALLATION}={installation}", L_NETWORK]})
     return [HostNetwork(str(n["Id"]), str(n.get("Name", ""))) for n in found]
 
 

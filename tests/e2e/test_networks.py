@@ -141,6 +141,7 @@ def test_members_reach_each_other_by_name_and_a_non_member_cannot(fleet: Stack) 
     _rolled_out(fleet, "db", replicas=2, networks=["shop"], **on_h1)
     _rolled_out(fleet, "web", image=dockerd.WEB_V2, networks=["shop"], **on_h1)
     _rolled_out(fleet, "loner", networks=["back"], **on_h1)  # on a network, not on shop
+    _rolled_out(fleet, "plain", **on_h1)  # on none: the default bridge, as ever
 
     # Each member reaches the other by its deployment name and container port.
     web, db, loner = (_one_container(fleet, n, h1) for n in ("web", "db", "loner"))
@@ -156,6 +157,12 @@ def test_members_reach_each_other_by_name_and_a_non_member_cannot(fleet: Stack) 
     assert code != 0 or "200 OK" not in out, out
     code, out = _exec(h1, loner, "nslookup loner")
     assert code == 0 and "Name:\tloner" in out, out
+    plain = _one_container(fleet, "plain", h1)
+    code, out = _exec(h1, plain, GET_VERSION.format(host="db"))
+    assert code != 0 or "200 OK" not in out, out
+    plain_networks = json.loads(h1.docker("inspect", plain).stdout)[0]["NetworkSettings"]
+    assert list(plain_networks["Networks"]) == ["bridge"]
+    assert _condition(fleet, "plain") is None  # no networks, no word about them
 
     # The network is Moorage's, on the host where members run (only there), and holds
     # exactly its members' containers: the user's container joined nothing.
@@ -181,6 +188,7 @@ def test_members_reach_each_other_by_name_and_a_non_member_cannot(fleet: Stack) 
     assert list(bystander["NetworkSettings"]["Networks"]) == ["users-net"]
     _delete(fleet, "loner")
     wait_for(lambda: _network(h1, "back") is None, 30, "back to be removed")
+    _delete(fleet, "plain")
     assert _network(h1, "users-net") is not None
 
 
