@@ -138,6 +138,9 @@ def _ensure_networks(ctx: Context, the_plan: Plan, settings: Settings) -> dict[s
             future.result()
         except EngineError as exc:
             refused[host] = exc
+        except Exception as exc:  # a bug: the host's creates wait, the others go on
+            log.exception("ensuring networks on %s failed unexpectedly", host)
+            refused[host] = TemporaryEngineError(f"unexpected error: {exc}")
     return refused
 
 
@@ -154,3 +157,5 @@ def _sweep_networks(ctx: Context, outcomes: list[Outcome], settings: Settings) -
             future.result()
         except EngineError as exc:
             log.info("network sweep after removals skipped: %s", exc)
+        except Exception:  # a bug must not lose the outcomes: the beat sweeps again
+            log.exception("network sweep after removals failed unexpectedly")
