@@ -12,6 +12,7 @@ from app.dockerhost.errors import (
     ContainerGone,
     EngineError,
     ImageMissing,
+    NetworkMissing,
     PermanentEngineError,
     TemporaryEngineError,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "ImageInfo",
     "ContainerGone",
     "ImageMissing",
+    "NetworkMissing",
     "PermanentEngineError",
     "TemporaryEngineError",
     "client_for",

@@ -21,6 +21,7 @@ from app.dockerhost.errors import (
     ContainerGone,
     EngineError,
     ImageMissing,
+    NetworkMissing,
     PermanentEngineError,
     TemporaryEngineError,
     classify_api_error,
@@ -61,6 +62,11 @@ class ContainerRequest:
     cpus: float | None = None
     memory_mb: int | None = None
     volumes: list[dict] = field(default_factory=list)
+    # User-defined networks to join (they must exist: app.dockerhost.networks.ensure),
+    # each with ``network_alias`` as the container's DNS name there. None: the default
+    # bridge.
+    networks: list[str] = field(default_factory=list)
+    network_alias: str | None = None
 
 
 @dataclass(frozen=True)
@@ -361,8 +367,33 @@ class EngineClient:
                 container_id = existing["Id"]
                 if existing["State"]["Running"]:
                     return container_id
-            self.api.start(container_id)
+                # That attempt may have ended before it joined every network.
+                joined = (existing.get("NetworkSettings") or {}).get("Networks") or {}
+                self._join(container_id, req, [n for n in req.networks if n not in joined])
+            try:
+                self.api.start(container_id)
+            except derr.NotFound as exc:
+                if not req.networks or "network" not in _engine_message(exc):
+                    raise
+                raise NetworkMissing(
+                    f"{self.name}: start {req.name}: {_engine_message(exc)}") from exc
             return container_id
+
+    def _join(self, container_id: str, req: ContainerRequest, networks: list[str]) -> None:
+        """Connect a created container to more networks before it starts (an engine older
+        than API 1.44 takes only one network at create)."""
+        for network in networks:
+            try:
+                self.api.connect_container_to_network(
+                    container_id, network,
+                    aliases=[req.network_alias] if req.network_alias else None)
+            except derr.NotFound as exc:
+                raise NetworkMissing(
+                    f"{self.name}: join {req.name} to {network}: {_engine_message(exc)}") from exc
+            except derr.APIError as exc:
+                # Joined already (a retry after a connect whose answer was lost).
+                if "already exists" not in _engine_message(exc):
+                    raise
 
     def _create(self, req: ContainerRequest) -> str:
         port_bindings: dict[str, list[tuple[str, int] | tuple[str]]] = {}
@@ -381,7 +412,13 @@ class EngineClient:
                 f"{v['source']}:{v['target']}:{'ro' if v.get('read_only') else 'rw'}"
                 for v in req.volumes
             ] or None,
+            network_mode=req.networks[0] if req.networks else None,
         )
+        networking = None
+        if req.networks:
+            aliases = [req.network_alias] if req.network_alias else None
+            networking = self.api.create_networking_config(
+                {req.networks[0]: self.api.create_endpoint_config(aliases=aliases)})
         created = self.api.create_container(
             image=req.image,
             name=req.name,
@@ -391,12 +428,20 @@ class EngineClient:
             labels=req.labels,
             ports=exposed or None,
             host_config=host_config,
+            networking_config=networking,
         )
+        self._join(created["Id"], req, req.networks[1:])
         return created["Id"]
 
     def start(self, container_id: str) -> None:
         with classified(self.name, "start", container_op=True):
-            self.api.start(container_id)
+            try:
+                self.api.start(container_id)
+            except derr.NotFound as exc:
+                # A network it joins is gone (removed by hand): not the container.
+                if "network" in _engine_message(exc) and "container" not in _engine_message(exc):
+                    raise NetworkMissing(f"{self.name}: start: {_engine_message(exc)}") from exc
+                raise
 
     def remove(self, container_id: str, stop_timeout: int = 10) -> None:
         with classified(self.name, "remove", container_op=True):

@@ -24,6 +24,11 @@ class ContainerGone(TemporaryEngineError):
     the world moved; observe it again."""
 
 
+class NetworkMissing(TemporaryEngineError):
+    """A network a container joins is not there (removed as unused between ensuring it
+    and creating or starting the container): ensure it again, then try again."""
+
+
 class ImageMissing(EngineError):
     """The host lacks the image a container needs: pull it, then try again."""
 

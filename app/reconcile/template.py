@@ -18,6 +18,10 @@ Reading is lenient: keys it does not know are ignored (a later Moorage may add o
 then be downgraded), and keys it misses take the defaults the API has. Only a dict with
 no usable ``schema_version``, one from a newer schema, or one without an image is refused
 (``TemplateError``).
+
+A field added later within a version is written only when it is not its default (like
+``container.networks``), so a template that does not use it is stored, read and hashed
+exactly as before the field existed; an older reader ignores it.
 """
 
 from __future__ import annotations
@@ -87,6 +91,9 @@ class Container:
     volumes: tuple[Mount, ...] = ()
     labels: Pairs = ()  # sorted by key; Moorage's own labels are added at create
     resources: Limits = field(default_factory=Limits)
+    # User-defined networks it joins, sorted, each with the deployment's name as its DNS
+    # alias (app.reconcile.networks). Empty: the engine's default bridge, as before.
+    networks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # A mapping is accepted for env and labels, and kept as sorted pairs, so equal
@@ -97,6 +104,7 @@ class Container:
         object.__setattr__(self, "entrypoint", _argv(self.entrypoint))
         object.__setattr__(self, "ports", tuple(self.ports))
         object.__setattr__(self, "volumes", tuple(self.volumes))
+        object.__setattr__(self, "networks", tuple(sorted(set(self.networks))))
 
 
 @dataclass(frozen=True)
@@ -219,20 +227,25 @@ class Template:
     def to_dict(self) -> dict[str, Any]:
         """The stored form, at the current ``SCHEMA_VERSION`` (plain JSON values)."""
         c = self.container
+        container: dict[str, Any] = {
+            "image": c.image,
+            "command": list(c.command) if c.command is not None else None,
+            "entrypoint": list(c.entrypoint) if c.entrypoint is not None else None,
+            "env": dict(c.env),
+            "ports": [{"container_port": p.container_port, "host_port": p.host_port,
+                       "protocol": p.protocol, "host_ip": p.host_ip} for p in c.ports],
+            "volumes": [{"source": m.source, "target": m.target, "read_only": m.read_only}
+                        for m in c.volumes],
+            "labels": dict(c.labels),
+            "resources": {"cpus": c.resources.cpus, "memory_mb": c.resources.memory_mb},
+        }
+        if c.networks:
+            # Only when there are some: a template without networks is stored exactly as
+            # before the field existed.
+            container["networks"] = list(c.networks)
         return {
             "schema_version": SCHEMA_VERSION,
-            "container": {
-                "image": c.image,
-                "command": list(c.command) if c.command is not None else None,
-                "entrypoint": list(c.entrypoint) if c.entrypoint is not None else None,
-                "env": dict(c.env),
-                "ports": [{"container_port": p.container_port, "host_port": p.host_port,
-                           "protocol": p.protocol, "host_ip": p.host_ip} for p in c.ports],
-                "volumes": [{"source": m.source, "target": m.target, "read_only": m.read_only}
-                            for m in c.volumes],
-                "labels": dict(c.labels),
-                "resources": {"cpus": c.resources.cpus, "memory_mb": c.resources.memory_mb},
-            },
+            "container": container,
             "health_check": _health_to_dict(self.health_check),
             "restart_policy": self.restart_policy,
             "update_strategy": {
@@ -325,6 +338,7 @@ def _read_current(data: Mapping[str, Any]) -> Template:
         labels=_obj(c.get("labels")),
         resources=Limits(_opt_float(resources.get("cpus")),
                          _opt_int(resources.get("memory_mb"))),
+        networks=tuple(str(n) for n in c.get("networks") or ()),
     )
     s = _obj(data.get("update_strategy"))
     defaults = UpdateStrategy()

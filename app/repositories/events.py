@@ -67,3 +67,14 @@ def last_warning(session: Session, deployment_id: uuid.UUID, since: datetime) ->
         .order_by(Event.id.desc())
         .limit(1)
     )
+
+
+def last_with_reason(session: Session, deployment_id: uuid.UUID, reason: str) -> Event | None:
+    """The newest event of one reason about a deployment (to say a thing once, not at
+    every pass, even when other events came between)."""
+    return session.scalar(
+        select(Event)
+        .where(Event.deployment_id == deployment_id, Event.reason == reason)
+        .order_by(Event.id.desc())
+        .limit(1)
+    )

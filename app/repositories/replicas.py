@@ -62,3 +62,33 @@ def deployment_ids_on_hosts(session: Session, host_names: list[str]) -> list[uui
         .distinct()
     )
     return list(session.scalars(query))
+
+
+def hosts_by_deployment(
+    session: Session, exclude: uuid.UUID
+) -> list[tuple[str, dict, list[str]]]:
+    """(deployment name, stored template of its current revision, the hosts where it has
+    replicas that are not exited), for every other deployment that has some. One
+    statement, like ``footprints``. (For which members of a network run where.)"""
+    pairs = (
+        select(Deployment.name.label("deployment"), Revision.id.label("revision_id"),
+               Host.name.label("host"))
+        .select_from(Replica)
+        .join(Deployment, Deployment.id == Replica.deployment_id)
+        .join(Revision, (Revision.deployment_id == Deployment.id)
+              & (Revision.number == Deployment.revision))
+        .join(Host, Host.id == Replica.host_id)
+        .where(Replica.deployment_id != exclude, Replica.state != "exited",
+               Deployment.deleting.is_(False))
+        .distinct()
+        .subquery()
+    )
+    rows = session.execute(
+        select(pairs.c.deployment, Revision.template, pairs.c.host)
+        .join(Revision, Revision.id == pairs.c.revision_id)
+        .order_by(pairs.c.deployment, pairs.c.host)
+    ).all()
+    out: dict[str, tuple[dict, list[str]]] = {}
+    for name, template, host in rows:
+        out.setdefault(name, (template, []))[1].append(host)
+    return [(name, template, hosts) for name, (template, hosts) in out.items()]

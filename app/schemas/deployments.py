@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from app.reconcile import host_access
+from app.reconcile import networks as network_rules
 from app.reconcile.scheduler import Constraint
 from app.reconcile.vocabulary import Phase, ReplicaHealth, ReplicaState, RolloutKind, RolloutState
 from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
@@ -112,6 +113,35 @@ VOLUMES_DESCRIPTION = (
 )
 
 
+NETWORKS_DESCRIPTION = (
+    "User-defined networks this deployment joins, e.g. `[\"shop\"]`. Members of a network "
+    "reach each other by deployment name and container port (`db:5432`): Moorage makes a "
+    "Docker bridge network of that name on each host where a member runs (and removes it "
+    "when no container there uses it), and every replica joins it with the deployment's "
+    "name as its DNS alias. **Names resolve only among members on the same host**: a "
+    "bridge network is one host's, so a member on another host is not reachable by name "
+    "(the deployment's status and a `NetworkSpansHosts` event say so when members run on "
+    "several hosts). Across hosts, call a deployment at an address that works across "
+    "hosts (its `endpoint` on the edge hosts, or its published `ports`), or keep the "
+    "members on one host with `placement`. Names are DNS labels; `bridge`, `host`, `none`, "
+    "`default`, `ingress` and `container` are the engine's. A network of that name that "
+    "Moorage did not make is never used or removed: creating a replica on that host fails "
+    "(the rollout's message says why). Stored sorted; a change replaces the replicas "
+    "(rolling), and containers Moorage does not own are never attached or detached."
+)
+
+
+def _network_name(name: str) -> str:
+    if problem := network_rules.name_problem(name):
+        raise ValueError(problem)
+    return name
+
+
+# Checked per item, so a bad name's error names it: `body.networks.N`.
+NetworkName = Annotated[str, Field(min_length=1, max_length=63, examples=["shop"]),
+                        AfterValidator(_network_name)]
+
+
 class VolumeSpec(Strict):
     source: Annotated[str, Field(
         min_length=1, max_length=4096, pattern=r"^(/[^\x00]*|[A-Za-z0-9][A-Za-z0-9_.-]*)$",
@@ -176,6 +206,8 @@ class DeploymentSpec(Strict):
     update_strategy: UpdateStrategy = UpdateStrategy()
     volumes: Annotated[list[VolumeSpec], Field(max_length=64, description=VOLUMES_DESCRIPTION)] = []
     registry_auth: RegistryAuth | None = None
+    networks: Annotated[list[NetworkName], Field(
+        max_length=network_rules.MAX_PER_DEPLOYMENT, description=NETWORKS_DESCRIPTION)] = []
 
     @field_validator("image")
     @classmethod
@@ -199,6 +231,13 @@ class DeploymentSpec(Strict):
         if overlap := sorted(set(info.data.get("env") or {}) & set(v)):
             raise ValueError(f"keys in both env and secrets: {', '.join(overlap)}")
         return v
+
+    @field_validator("networks")
+    @classmethod
+    def _network_names(cls, v: list[str]) -> list[str]:
+        if duplicates := sorted({n for n in v if v.count(n) > 1}):
+            raise ValueError(f"networks listed twice: {', '.join(duplicates)}")
+        return sorted(v)  # the order means nothing: equal sets are equal specs
 
     @field_validator("ports")
     @classmethod
@@ -235,6 +274,7 @@ class RevisionSpecRead(BaseModel):
     volumes: list[VolumeRead] = []
     registry_auth: RegistryAuthRead | None = Field(
         None, description="The username only; the password is write-only")
+    networks: list[str] = Field([], description=NETWORKS_DESCRIPTION)
 
 
 class SpecRead(RevisionSpecRead):

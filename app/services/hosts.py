@@ -27,6 +27,7 @@ from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.schemas.hosts import HostCreate, HostUpdate
 from app.services import installation as installation_service
+from app.services import networks as network_service
 from app.services.fleet import address
 from app.services.preconditions import check_if_match
 
@@ -213,7 +214,8 @@ def _is_uuid(text: str) -> bool:
 
 def collect_orphans() -> int:
     """Remove containers Moorage made for deployments that no longer exist (e.g. left on
-    a host that was lost while its deployment was deleted). Nothing unlabelled is touched."""
+    a host that was lost while its deployment was deleted), and Moorage's networks that
+    no container uses. Nothing unlabelled is touched."""
     with session_scope() as session:
         ready = [address(h) for h in host_repo.all_hosts(session) if h.state == "ready"]
         known = deployment_repo.all_ids(session)
@@ -226,6 +228,8 @@ def collect_orphans() -> int:
                 if deployment_id and deployment_id not in known:
                     client.remove(container_id)
                     removed += 1
+            # And the networks no container there uses (Moorage's own only).
+            network_service.sweep(client, installation)
         except EngineError as exc:
             log.info("orphan collection skipped %s: %s", addr.name, exc)
     return removed

@@ -15,6 +15,10 @@ from app.schemas.deployments import DeploymentSpec
 # What a container is made from. Replicas, placement, health checks, restart policy and
 # the update strategy are Moorage's business, so changing them replaces no container.
 TEMPLATE_FIELDS = ("image", "command", "entrypoint", "env", "ports", "resources", "labels", "volumes")
+# Template fields added later: part of the hash only when set, so every container of a
+# spec that does not use them keeps its name (and is not replaced) across the upgrade.
+# A change of networks replaces containers (rolling): they join networks when created.
+OPTIONAL_TEMPLATE_FIELDS = ("networks",)
 
 
 def _canonical(value: Any) -> bytes:
@@ -38,6 +42,8 @@ def public_spec(spec: DeploymentSpec) -> dict[str, Any]:
     if public.get("registry_auth") is None:
         # Absent rather than null, so revisions made before the field existed hash alike.
         public.pop("registry_auth", None)
+    if not public.get("networks"):
+        public.pop("networks", None)  # the same: absent rather than []
     return public
 
 
@@ -58,6 +64,7 @@ def stored_spec(
 
 def _template(public: dict[str, Any], secrets: dict[str, str], nonce: str) -> dict[str, Any]:
     template = {k: public.get(k) for k in TEMPLATE_FIELDS}
+    template.update({k: public[k] for k in OPTIONAL_TEMPLATE_FIELDS if public.get(k)})
     return {"template": template, "secrets": secrets, "nonce": nonce}
 
 
@@ -128,6 +135,7 @@ def template(spec: DeploymentSpec) -> tpl.Template:
             volumes=tuple(tpl.Mount(v.source, v.target, v.read_only) for v in spec.volumes),
             labels=spec.labels,
             resources=tpl.Limits(spec.resources.cpus, spec.resources.memory_mb),
+            networks=tuple(spec.networks),
         ),
         health_check=health,
         restart_policy=spec.restart_policy,

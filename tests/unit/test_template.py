@@ -41,6 +41,7 @@ templates = st.builds(
         labels=st.dictionaries(keys, text, max_size=3),
         resources=st.builds(tpl.Limits, st.none() | st.floats(0.01, 64, allow_nan=False),
                             st.none() | st.integers(6, 65536)),
+        networks=st.lists(st.sampled_from(["shop", "db", "ops"]), max_size=3).map(tuple),
     ),
     health_check=st.none() | st.builds(
         tpl.HealthCheck,

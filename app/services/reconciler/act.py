@@ -7,8 +7,10 @@ import logging
 from app.config import Settings
 from app.dockerhost import (
     ContainerRequest,
+    EngineClient,
     EngineError,
     ImageMissing,
+    NetworkMissing,
     TemporaryEngineError,
 )
 from app.dockerhost.engine import (
@@ -20,8 +22,10 @@ from app.dockerhost.engine import (
     L_SLOT,
     L_TEMPLATE,
 )
-from app.reconcile.types import Action, Create, Plan, Start
+from app.reconcile import networks as network_rules
+from app.reconcile.types import Action, Create, Plan, Remove, Start
 from app.services import images
+from app.services import networks as network_service
 from app.services.reconciler.context import Context, Outcome, docker_pool
 from app.services.reconciler.context import client as host_client  # run_action has a local `client`
 
@@ -55,7 +59,20 @@ def container_request(ctx: Context, create: Create, settings: Settings) -> Conta
         memory_mb=c.resources.memory_mb,
         volumes=[{"source": m.source, "target": m.target, "read_only": m.read_only}
                  for m in c.volumes],
+        networks=list(c.networks),
+        # Members of a network reach every replica by the deployment's name.
+        network_alias=ctx.name if c.networks else None,
     )
+
+
+def _create(ctx: Context, client: EngineClient, request: ContainerRequest) -> str:
+    try:
+        return client.create_and_start(request)
+    except NetworkMissing:
+        # Removed as unused between the ensure and now (by another deployment's pass
+        # or the sweep): make it again, once; the next pass would anyway.
+        network_service.ensure(client, request.networks, ctx.installation_id)
+        return client.create_and_start(request)
 
 
 def run_action(ctx: Context, action: Action, settings: Settings) -> Outcome:
@@ -64,12 +81,12 @@ def run_action(ctx: Context, action: Action, settings: Settings) -> Outcome:
             client = host_client(settings, ctx.hosts[action.host])
             request = container_request(ctx, action, settings)
             try:
-                cid = client.create_and_start(request)
+                cid = _create(ctx, client, request)
             except ImageMissing:
                 assert ctx.image_source is not None
                 images.ensure(client, ctx.image_source, request.image,
                               ctx.revision.image_pull_ref)
-                cid = client.create_and_start(request)
+                cid = _create(ctx, client, request)
             return Outcome(action, container_id=cid)
         client = host_client(settings, ctx.hosts[action.container.host])
         if isinstance(action, Start):
@@ -85,5 +102,60 @@ def run_action(ctx: Context, action: Action, settings: Settings) -> Outcome:
 
 
 def execute(ctx: Context, the_plan: Plan, settings: Settings) -> list[Outcome]:
-    futures = [docker_pool().submit(run_action, ctx, a, settings) for a in the_plan.actions]
-    return [f.result() for f in futures]
+    refused = _ensure_networks(ctx, the_plan, settings)
+    futures = [
+        None if _refused(a, refused) else docker_pool().submit(run_action, ctx, a, settings)
+        for a in the_plan.actions
+    ]
+    outcomes = [f.result() if f is not None else Outcome(a, error=_refused(a, refused))
+                for a, f in zip(the_plan.actions, futures, strict=True)]
+    _sweep_networks(ctx, outcomes, settings)
+    return outcomes
+
+
+def _refused(action: Action, refused: dict[str, EngineError]) -> EngineError | None:
+    """Why a create or start cannot run on its host (its networks could not be made)."""
+    if isinstance(action, Create):
+        return refused.get(action.host)
+    if isinstance(action, Start):
+        return refused.get(action.container.host)
+    return None  # a remove needs no network
+
+
+def _ensure_networks(ctx: Context, the_plan: Plan, settings: Settings) -> dict[str, EngineError]:
+    """Make the deployment's networks on every host this batch creates or starts a
+    replica on, before it does; the hosts where that failed, with why (their creates
+    and starts fail with it: e.g. a network of that name that Moorage did not make)."""
+    needed = network_rules.needed_on_hosts(the_plan.actions, ctx.template.container.networks)
+    futures = {
+        host: docker_pool().submit(network_service.ensure, host_client(settings, ctx.hosts[host]),
+                                   names, ctx.installation_id)
+        for host, names in needed.items()
+    }
+    refused: dict[str, EngineError] = {}
+    for host, future in futures.items():
+        try:
+            future.result()
+        except EngineError as exc:
+            refused[host] = exc
+        except Exception as exc:  # a bug: the host's creates wait, the others go on
+            log.exception("ensuring networks on %s failed unexpectedly", host)
+            refused[host] = TemporaryEngineError(f"unexpected error: {exc}")
+    return refused
+
+
+def _sweep_networks(ctx: Context, outcomes: list[Outcome], settings: Settings) -> None:
+    """Where this batch removed containers, remove the networks nothing uses any more
+    (the beat's orphan collection sweeps every host too, so a failure here is logged)."""
+    hosts = {o.action.container.host for o in outcomes
+             if isinstance(o.action, Remove) and o.error is None}
+    futures = [docker_pool().submit(network_service.sweep, host_client(settings, ctx.hosts[h]),
+                                    ctx.installation_id)
+               for h in sorted(hosts) if h in ctx.hosts]
+    for future in futures:
+        try:
+            future.result()
+        except EngineError as exc:
+            log.info("network sweep after removals skipped: %s", exc)
+        except Exception:  # a bug must not lose the outcomes: the beat sweeps again
+            log.exception("network sweep after removals failed unexpectedly")

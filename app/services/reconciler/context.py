@@ -28,7 +28,7 @@ from app.reconcile.types import (
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
-from app.services import fleet, images, installation
+from app.services import fleet, images, installation, networks
 
 
 @lru_cache
@@ -53,6 +53,9 @@ class Context:
     installation_id: str  # the label that marks the containers this installation made
     loads: dict[str, HostLoad] = field(default_factory=dict)  # other deployments, per host
     image_source: images.ImageSource | None = None
+    # Where the other members of its networks run: network -> deployment -> hosts
+    # (loaded only for a deployment on a network; app.services.networks).
+    network_peers: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
 
     @property
     def health_check(self) -> tpl.HealthCheck | None:
@@ -128,6 +131,7 @@ def load(
         # nothing ends (on SQLite a write lock held until the process exits).
         loads = _loads(session, deployment.id, by_id)
         installation_id = installation.installation_id(session)
+        network_peers = networks.peers(session, deployment.id, template.container.networks)
         image_source = images.ImageSource(
             deployment.id, template.container.image, template.registry_username,
             revision.registry_password, settings.pull_progress_interval_s,
@@ -147,6 +151,7 @@ def load(
         known=known,
         installation_id=installation_id,
         image_source=image_source,
+        network_peers=network_peers,
     )
 
 

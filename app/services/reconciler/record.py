@@ -30,6 +30,7 @@ from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import rollouts as rollout_repo
 from app.services import deployments as deployment_service
+from app.services import networks as network_service
 from app.services.reconciler.context import Context, Observation, Outcome, restart_counts
 from app.services.rollouts import transition
 
@@ -190,6 +191,10 @@ def record_pass(
             return Recorded(Plan(()))
         assert decision.status is not None
         _write_status(deployment, decision.status)
+        # Networks hook: members of its networks on several hosts are told, in status.
+        network_service.report_spread(
+            session, deployment, ctx.template.container.networks,
+            {c.host for c in obs.containers if c.state == "running"}, ctx.network_peers)
         if decision.converged:
             deployment.observed_generation = deployment.generation
         if decision.next_reconcile_at is not None:

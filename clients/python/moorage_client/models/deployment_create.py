@@ -49,6 +49,17 @@ class DeploymentCreate:
             default, and the rule is the same for every token, admin included. Escalation paths (the Docker socket, /proc,
             /sys, /dev, /etc, /run, /var/lib/docker, ...) are never unlocked by a broader entry.
         registry_auth (None | RegistryAuth | Unset):
+        networks (list[str] | Unset): User-defined networks this deployment joins, e.g. `["shop"]`. Members of a network
+            reach each other by deployment name and container port (`db:5432`): Moorage makes a Docker bridge network of
+            that name on each host where a member runs (and removes it when no container there uses it), and every replica
+            joins it with the deployment's name as its DNS alias. **Names resolve only among members on the same host**: a
+            bridge network is one host's, so a member on another host is not reachable by name (the deployment's status and
+            a `NetworkSpansHosts` event say so when members run on several hosts). Across hosts, call a deployment at an
+            address that works across hosts (its `endpoint` on the edge hosts, or its published `ports`), or keep the
+            members on one host with `placement`. Names are DNS labels; `bridge`, `host`, `none`, `default`, `ingress` and
+            `container` are the engine's. A network of that name that Moorage did not make is never used or removed:
+            creating a replica on that host fails (the rollout's message says why). Stored sorted; a change replaces the
+            replicas (rolling), and containers Moorage does not own are never attached or detached.
     """
 
     image: str
@@ -67,6 +78,7 @@ class DeploymentCreate:
     update_strategy: UpdateStrategy | Unset = UNSET
     volumes: list[VolumeSpec] | Unset = UNSET
     registry_auth: None | RegistryAuth | Unset = UNSET
+    networks: list[str] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.health_check import HealthCheck  # noqa: PLC0415
@@ -154,6 +166,10 @@ class DeploymentCreate:
         else:
             registry_auth = self.registry_auth
 
+        networks: list[str] | Unset = UNSET
+        if not isinstance(self.networks, Unset):
+            networks = self.networks
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -190,6 +206,8 @@ class DeploymentCreate:
             field_dict["volumes"] = volumes
         if registry_auth is not UNSET:
             field_dict["registry_auth"] = registry_auth
+        if networks is not UNSET:
+            field_dict["networks"] = networks
 
         return field_dict
 
@@ -348,6 +366,8 @@ class DeploymentCreate:
 
         registry_auth = _parse_registry_auth(d.pop("registry_auth", UNSET))
 
+        networks = cast(list[str], d.pop("networks", UNSET))
+
         deployment_create = cls(
             image=image,
             name=name,
@@ -365,6 +385,7 @@ class DeploymentCreate:
             update_strategy=update_strategy,
             volumes=volumes,
             registry_auth=registry_auth,
+            networks=networks,
         )
 
         return deployment_create

@@ -45,6 +45,17 @@ class SpecRead:
             update_strategy (UpdateStrategy | Unset):
             volumes (list[VolumeRead] | Unset):
             registry_auth (None | RegistryAuthRead | Unset): The username only; the password is write-only
+            networks (list[str] | Unset): User-defined networks this deployment joins, e.g. `["shop"]`. Members of a network
+                reach each other by deployment name and container port (`db:5432`): Moorage makes a Docker bridge network of
+                that name on each host where a member runs (and removes it when no container there uses it), and every replica
+                joins it with the deployment's name as its DNS alias. **Names resolve only among members on the same host**: a
+                bridge network is one host's, so a member on another host is not reachable by name (the deployment's status and
+                a `NetworkSpansHosts` event say so when members run on several hosts). Across hosts, call a deployment at an
+                address that works across hosts (its `endpoint` on the edge hosts, or its published `ports`), or keep the
+                members on one host with `placement`. Names are DNS labels; `bridge`, `host`, `none`, `default`, `ingress` and
+                `container` are the engine's. A network of that name that Moorage did not make is never used or removed:
+                creating a replica on that host fails (the rollout's message says why). Stored sorted; a change replaces the
+                replicas (rolling), and containers Moorage does not own are never attached or detached.
     """
 
     image: str
@@ -62,6 +73,7 @@ class SpecRead:
     update_strategy: UpdateStrategy | Unset = UNSET
     volumes: list[VolumeRead] | Unset = UNSET
     registry_auth: None | RegistryAuthRead | Unset = UNSET
+    networks: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,6 +158,10 @@ class SpecRead:
         else:
             registry_auth = self.registry_auth
 
+        networks: list[str] | Unset = UNSET
+        if not isinstance(self.networks, Unset):
+            networks = self.networks
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -180,6 +196,8 @@ class SpecRead:
             field_dict["volumes"] = volumes
         if registry_auth is not UNSET:
             field_dict["registry_auth"] = registry_auth
+        if networks is not UNSET:
+            field_dict["networks"] = networks
 
         return field_dict
 
@@ -325,6 +343,8 @@ class SpecRead:
 
         registry_auth = _parse_registry_auth(d.pop("registry_auth", UNSET))
 
+        networks = cast(list[str], d.pop("networks", UNSET))
+
         spec_read = cls(
             image=image,
             replicas=replicas,
@@ -341,6 +361,7 @@ class SpecRead:
             update_strategy=update_strategy,
             volumes=volumes,
             registry_auth=registry_auth,
+            networks=networks,
         )
 
         spec_read.additional_properties = d
