@@ -1,5 +1,6 @@
 """A stack from a Compose file on a real engine, through real API, worker and beat
-processes: three services released in depends_on order, a database whose data survives
+processes: three services released in depends_on order, the web reaching the db and the
+queue by name on the stack's network, a database whose data survives
 a redeploy (and a delete without ?volumes), a bad image that rolls the whole stack back,
 a manual rollback, and a delete that removes every container (and, when asked, the
 volume)."""
@@ -76,12 +77,20 @@ def stack_engine() -> dockerd.Engine:
     return eng
 
 
+def _forget(engine: dockerd.Engine) -> None:
+    # What a failed run may leave: each run is a new installation, which would (rightly)
+    # refuse a network of the same name made by another.
+    engine.remove_all_containers()
+    engine.docker("network", "rm", "shop-default", check=False)
+    engine.docker("volume", "rm", "-f", "shop_data")
+
+
 @pytest.fixture
 def live(clean_db, stack_engine: dockerd.Engine, tmp_path: Path) -> Iterator[Stack]:
-    stack_engine.docker("volume", "rm", "-f", "shop_data")
+    _forget(stack_engine)
     with running_stack(tmp_path, {"e2e": stack_engine}) as s:
         yield s
-    stack_engine.docker("volume", "rm", "-f", "shop_data")
+    _forget(stack_engine)
 
 
 def ok(resp: httpx.Response, status: int = 200) -> Any:
@@ -119,7 +128,8 @@ def test_a_stack_is_released_in_order_keeps_its_data_and_rolls_back_as_one(live:
     s = live
     # 1. The first release: db and queue first, web once db is healthy.
     first = released(s, apply(s, compose(), 201))
-    assert first["state"] == "succeeded", (first, s.logs())
+    with s.client() as c:
+        assert first["state"] == "succeeded", (first["message"], c.get("/v1/stacks/shop").json())
     db_ready = at(rollouts(s, "shop-db")[0]["finished_at"])
     web_created = at(rollouts(s, "shop-web")[0]["created_at"])
     assert web_created >= db_ready  # web was applied only once db was healthy
@@ -131,6 +141,13 @@ def test_a_stack_is_released_in_order_keeps_its_data_and_rolls_back_as_one(live:
     assert kept
     env = s.engine.docker("exec", container, "env").stdout
     assert "db_password=hunter2" in env  # the secret, as an environment variable
+    # On the stack's network, the web reaches the db and the queue by name (the
+    # deployment's: <stack>-<service>).
+    (web, *_) = [c for c in s.containers("shop-web") if c["state"] == "running"]
+    fetched = s.engine.docker("exec", web["id"], "wget", "-q", "-O", "-", "http://shop-db:5432/id")
+    assert fetched.stdout.strip() == kept
+    queue = s.engine.docker("exec", web["id"], "wget", "-q", "-O", "-", "http://shop-queue:5672/healthz")
+    assert queue.stdout.strip() == "ok"
 
     # 2. A redeploy of the db (a new container): its data is on the stack's volume.
     second = released(s, apply(s, compose(db_generation="2")))
@@ -183,6 +200,8 @@ def test_delete_removes_every_container_and_the_volume_only_when_asked(live: Sta
         assert c.get("/v1/stacks/shop").status_code == 404
         assert c.get("/v1/deployments/shop-db").status_code == 404
     assert "shop_data" in s.engine.docker("volume", "ls", "-q").stdout.split()
+    wait_for(lambda: "shop-default" not in s.engine.docker(
+        "network", "ls", "--format", "{{.Name}}").stdout.split(), 10, "the stack's network to go")
 
     # The same stack again finds its data; deleted with ?volumes=true, the volume goes too.
     assert released(s, apply(s, compose(), 201))["state"] == "succeeded", s.logs()
