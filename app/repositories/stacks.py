@@ -15,6 +15,10 @@ from app.repositories.pagination import cut_page, decode_cursor
 ACTIVE = ("pending", "in_progress")
 
 
+def find(session: Session, stack_id: uuid.UUID) -> Stack | None:
+    return session.get(Stack, stack_id)
+
+
 def find_by_name(session: Session, name: str) -> Stack | None:
     return session.scalar(select(Stack).where(Stack.name == name))
 

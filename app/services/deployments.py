@@ -15,7 +15,7 @@ from app import jobs
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Invalid
-from app.models import Deployment, Host, Replica, Revision, Rollout, Stack
+from app.models import Deployment, Host, Replica, Revision, Rollout
 from app.reconcile import template as tpl
 from app.reconcile.host_access import Bind
 from app.reconcile.planner import plan
@@ -27,6 +27,7 @@ from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.repositories import rollouts as rollout_repo
+from app.repositories import stacks as stack_repo
 from app.schemas.deployments import (
     IMAGE_REF,
     DeploymentSpec,
@@ -239,7 +240,7 @@ def check_owner(session: Session, deployment: Deployment | None,
     if deployment.stack_id is None:
         raise Conflict(f"deployment {deployment.name!r} exists and is no stack's service: "
                        "rename the service, or delete that deployment first")
-    stack = session.get(Stack, deployment.stack_id)
+    stack = stack_repo.find(session, deployment.stack_id)
     stack_name = stack.name if stack else str(deployment.stack_id)
     raise Conflict(f"deployment {deployment.name!r} belongs to stack {stack_name!r}: change "
                    f"it through /v1/stacks/{stack_name}")

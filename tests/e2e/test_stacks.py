@@ -141,13 +141,15 @@ def test_a_stack_is_released_in_order_keeps_its_data_and_rolls_back_as_one(live:
     assert kept
     env = s.engine.docker("exec", container, "env").stdout
     assert "db_password=hunter2" in env  # the secret, as an environment variable
-    # On the stack's network, the web reaches the db and the queue by name (the
-    # deployment's: <stack>-<service>).
+    # On the stack's network, the web reaches the db and the queue by service name (as
+    # Compose has it) and by deployment name (<stack>-<service>).
     (web, *_) = [c for c in s.containers("shop-web") if c["state"] == "running"]
-    fetched = s.engine.docker("exec", web["id"], "wget", "-q", "-O", "-", "http://shop-db:5432/id")
-    assert fetched.stdout.strip() == kept
-    queue = s.engine.docker("exec", web["id"], "wget", "-q", "-O", "-", "http://shop-queue:5672/healthz")
-    assert queue.stdout.strip() == "ok"
+
+    def fetch(url: str) -> str:
+        return s.engine.docker("exec", web["id"], "wget", "-q", "-O", "-", url).stdout.strip()
+
+    assert fetch("http://db:5432/id") == fetch("http://shop-db:5432/id") == kept
+    assert fetch("http://queue:5672/healthz") == fetch("http://shop-queue:5672/healthz") == "ok"
 
     # 2. A redeploy of the db (a new container): its data is on the stack's volume.
     second = released(s, apply(s, compose(db_generation="2")))

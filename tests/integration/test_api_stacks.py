@@ -366,3 +366,20 @@ def test_delete_removes_every_service_then_the_stack(client: TestClient) -> None
 @pytest.mark.parametrize("path", ["/v1/stacks/shop", "/v1/stacks/shop/revisions"])
 def test_not_found(client: TestClient, path: str) -> None:
     problem(client.get(path), 404)
+
+
+def test_a_service_is_known_by_its_service_name_on_the_stacks_network(client: TestClient) -> None:
+    from app.config import get_settings
+    from app.reconcile.types import Create
+    from app.services.reconciler.act import container_request
+    from app.services.reconciler.context import load
+
+    shop(client)
+    step()
+    with session_scope() as session:
+        db = session.scalar(sa.select(Deployment.id).where(Deployment.name == "shop-db"))
+    ctx = load(db, get_settings(), on_generation=lambda _g: None)
+    assert ctx is not None and ctx.stack_service == "db"
+    request = container_request(ctx, Create(0, "h1", "shop-db.0", "missing"), get_settings())
+    assert request.networks == ["shop-default"]
+    assert request.aliases == ["shop-db", "db"]  # the deployment's name, and Compose's
