@@ -249,8 +249,20 @@ def check_owner(session: Session, deployment: Deployment | None,
 def apply_owned(session: Session, name: str, wanted: Wanted, stack_id: uuid.UUID,
                 kind: str | None = None) -> ApplyResult:
     """Apply a stack's service (app.services.stacks): its deployment belongs to the stack
-    and is made so. ``wanted`` is the stack revision's stored content, not re-validated."""
-    return _apply(session, name, wanted, kind=kind, owner=stack_id)
+    and is made so. ``wanted`` is the stack revision's stored content, not re-validated.
+    A ``rollback`` runs the very image the deployment last ran with that template (as a
+    deployment's own rollback does), even if its tag has moved since."""
+    image_of = None
+    if kind == "rollback" and (deployment := deployment_repo.find_by_name(session, name)):
+        image_of = _last_with_template(session, deployment, wanted.template)
+    return _apply(session, name, wanted, kind=kind, owner=stack_id, image_of=image_of)
+
+
+def _last_with_template(session: Session, deployment: Deployment, template: tpl.Template,
+                        look_back: int = 50) -> Revision | None:
+    """The newest of the deployment's last ``look_back`` revisions made from ``template``."""
+    rows, _ = deployment_repo.revisions_page(session, deployment.id, look_back, None)
+    return next((r for r in rows if _template_of(r) == template), None)
 
 
 def _apply(

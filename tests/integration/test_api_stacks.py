@@ -383,3 +383,24 @@ def test_a_service_is_known_by_its_service_name_on_the_stacks_network(client: Te
     request = container_request(ctx, Create(0, "h1", "shop-db.0", "missing"), get_settings())
     assert request.networks == ["shop-default"]
     assert request.aliases == ["shop-db", "db"]  # the deployment's name, and Compose's
+
+
+def test_a_stack_rollback_runs_the_image_each_service_ran(client: TestClient) -> None:
+    """As a deployment's own rollback: the pinned image, not what the tag means now."""
+    from app.models import Revision
+
+    release_revision_1(client)
+    with session_scope() as session:
+        d = session.scalar(sa.select(Deployment).where(Deployment.name == "shop-queue"))
+        rev = session.scalar(sa.select(Revision).where(Revision.deployment_id == d.id))
+        rev.image_digest = "sha256:" + "1" * 64  # what the worker pinned for queue:v1
+    shop(client, SHOP.replace("queue:v1", "queue:v2"), status=200)
+    step()
+    settle("shop-queue", "failed", "queue:v2 crashes")
+    step()  # the release is rolled back: revision 3 is revision 1 again
+    step()
+    with session_scope() as session:
+        d = session.scalar(sa.select(Deployment).where(Deployment.name == "shop-queue"))
+        current = session.scalar(sa.select(Revision).where(Revision.deployment_id == d.id,
+                                                           Revision.number == d.revision))
+        assert d.revision == 3 and current.image_digest == "sha256:" + "1" * 64
