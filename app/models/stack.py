@@ -74,6 +74,10 @@ class StackRollout(Base):
     # service -> the id of the deployment rollout its apply started (null: the service
     # needed no change), written as each service is applied.
     applied: Mapped[dict[str, str | None]] = mapped_column(JSON, default=dict)
+    # How far it has come (app.reconcile.stacks.progress_mark) and when that last grew:
+    # a release that cannot move by itself ends past its services' longest deadline.
+    progress_mark: Mapped[int | None] = mapped_column(Integer)
+    last_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -156,25 +156,38 @@ def status(views: Sequence[ServiceView], *, releasing: bool, failed: str | None 
     return Status(Phase.DEGRADED, say, services)
 
 
-def decide(views: Sequence[ServiceView], *, rollback_target: int | None) -> Decision:
+def progress_mark(views: Sequence[ServiceView]) -> int:
+    """How far a release has come: services applied plus services done. It only grows
+    while the release moves; the shell keeps when it last grew."""
+    return sum(v.applied for v in views) + sum(v.done for v in views)
+
+
+def _stalled(views: Sequence[ServiceView], ready_now: Sequence[str], stalled_s: float | None,
+             deadline_s: float | None) -> bool:
+    """Nothing can move by itself: nothing to apply, no service rolling out (a rollout
+    has its own deadline), and the rest waits on dependencies that did not change in this
+    release and are not what they must be (e.g. degraded) for longer than the deadline."""
+    if stalled_s is None or deadline_s is None or ready_now:
+        return False
+    rolling = any(v.applied and not v.done and v.rollout in (RolloutState.PENDING,
+                                                               RolloutState.IN_PROGRESS)
+                  for v in views)
+    return not rolling and stalled_s > deadline_s
+
+
+def decide(views: Sequence[ServiceView], *, rollback_target: int | None,
+           stalled_s: float | None = None, deadline_s: float | None = None) -> Decision:
     """One step of a release over ``views`` (every service of the revision).
     ``rollback_target``: the revision the last successful release reached (None: there is
-    none, e.g. the first), where a failure with ``failure_action: rollback`` goes back to."""
+    none, e.g. the first), where a failure with ``failure_action: rollback`` goes back to.
+    ``stalled_s``: how long since the release last moved (``progress_mark`` grew);
+    ``deadline_s``: how long it may wait on services that cannot move by themselves."""
     by_name = {v.name: v for v in views}
     failed = sorted((v for v in views if v.failed), key=lambda v: v.name)
     if failed:
         v = failed[0]
         why = f"service {v.name} failed: {v.rollout_message or v.message or 'its rollout failed'}"
-        if v.failure_action == "rollback" and rollback_target is not None:
-            message = f"{why}; rolling the stack back to revision {rollback_target}"
-            return Decision(outcome=RolloutState.ROLLED_BACK, roll_back_to=rollback_target,
-                            message=message, status=status(views, releasing=True))
-        if v.failure_action == "rollback":
-            why += "; no earlier revision of the stack succeeded, so nothing to roll back to"
-        else:
-            why += "; failure_action pause: the other services stay as they are"
-        return Decision(outcome=RolloutState.FAILED, message=why,
-                        status=status(views, releasing=False, failed=why))
+        return _ended(views, v, why, rollback_target)
     if all(v.done for v in views):
         return Decision(outcome=RolloutState.SUCCEEDED,
                         message=f"every service ({len(views)}) rolled out",
@@ -187,10 +200,33 @@ def decide(views: Sequence[ServiceView], *, rollback_target: int | None) -> Deci
     for wave in waves:
         for n in wave:
             v = by_name[n]
-            if v.applied and not v.done:
+            if v.applied and not v.done and v.rollout is None:
+                # Unchanged by this release, and not available (yet).
+                waiting.append(f"{n} is {v.phase or 'not made'} ({v.ready}/{v.replicas} ready)")
+            elif v.applied and not v.done:
                 waiting.append(f"{n} rolling out" + (f" ({v.rollout_message})"
                                                       if v.rollout_message else ""))
             elif not v.applied and n not in ready_now:
                 waiting.append(f"{n} waits for {', '.join(_waits(v, by_name))}")
+    if _stalled(views, ready_now, stalled_s, deadline_s):
+        stuck = next(v for wave in waves for n in wave
+                     if not (v := by_name[n]).applied or not v.done)
+        why = f"no progress for {deadline_s:g} s: {'; '.join(waiting)}"
+        return _ended(views, stuck, why, rollback_target)
     return Decision(apply=tuple(ready_now), message="; ".join(waiting),
                     status=status(views, releasing=True))
+
+
+def _ended(views: Sequence[ServiceView], v: ServiceView, why: str,
+           rollback_target: int | None) -> Decision:
+    """The release cannot succeed because of ``v``: as its failure_action says."""
+    if v.failure_action == "rollback" and rollback_target is not None:
+        message = f"{why}; rolling the stack back to revision {rollback_target}"
+        return Decision(outcome=RolloutState.ROLLED_BACK, roll_back_to=rollback_target,
+                        message=message, status=status(views, releasing=True))
+    if v.failure_action == "rollback":
+        why += "; no earlier revision of the stack succeeded, so nothing to roll back to"
+    else:
+        why += "; failure_action pause: the other services stay as they are"
+    return Decision(outcome=RolloutState.FAILED, message=why,
+                    status=status(views, releasing=False, failed=why))

@@ -385,6 +385,12 @@ def _remove_volumes(hosts, volumes: list[str]) -> str | None:
     return "; ".join(problems) or None
 
 
+def _deadline_s(rev: StackRevision) -> float:
+    """The longest progress deadline of the revision's services."""
+    return max((float(tpl.from_dict(e["template"]).update_strategy.progress_deadline_s)
+                for e in rev.services), default=600.0)
+
+
 def _step_release(session: Session, stack: Stack, rollout: StackRollout | None,
                   owned: list[Deployment]) -> float | None:
     rev = stack_repo.revision(session, stack.id, stack.revision)
@@ -403,10 +409,16 @@ def _step_release(session: Session, stack: Stack, rollout: StackRollout | None,
             deployments.delete(session, d.name, owner=stack.id)
     applied = dict(rollout.applied or {})
     seen = views(session, rev, by_name, applied)
+    now = utcnow()
+    mark = core.progress_mark(seen)
+    if rollout.progress_mark is None or mark > rollout.progress_mark:
+        rollout.progress_mark, rollout.last_progress_at = mark, now
+    stalled_s = (now - (rollout.last_progress_at or now)).total_seconds()
     # A rollback that fails is not rolled back again: it fails with the truth.
     target = None if rollout.kind == "rollback" else stack_repo.last_succeeded_revision(
         session, stack.id, exclude=stack.revision)
-    decision = core.decide(seen, rollback_target=target)
+    decision = core.decide(seen, rollback_target=target, stalled_s=stalled_s,
+                           deadline_s=_deadline_s(rev))
     entries = {e["name"]: e for e in rev.services}
     for name in decision.apply:
         entry = entries[name]

@@ -404,3 +404,28 @@ def test_a_stack_rollback_runs_the_image_each_service_ran(client: TestClient) ->
         current = session.scalar(sa.select(Revision).where(Revision.deployment_id == d.id,
                                                            Revision.number == d.revision))
         assert d.revision == 3 and current.image_digest == "sha256:" + "1" * 64
+
+
+def test_a_release_waiting_on_what_cannot_move_ends_past_the_deadline(client: TestClient) -> None:
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.models import StackRollout
+
+    release_revision_1(client)
+    with session_scope() as session:  # the db (not changed by the next file) degrades
+        db = session.scalar(sa.select(Deployment).where(Deployment.name == "shop-db"))
+        db.phase, db.ready_replicas = "degraded", 0
+    rid = shop(client, SHOP.replace("web:v1", "web:v2"), status=200)["current_rollout"]["id"]
+    step()  # db and queue: nothing to change
+    step()
+    release = ok(client.get(f"/v1/rollouts/{rid}"))
+    assert release["state"] == "in_progress"
+    assert "db is degraded (0/1 ready); web waits for db (service_healthy)" in release["message"]
+    with session_scope() as session:
+        r = session.get(StackRollout, uuid.UUID(rid))
+        r.last_progress_at = utcnow() - timedelta(seconds=601)  # past the 600 s default
+    step()
+    release = ok(client.get(f"/v1/rollouts/{rid}"))
+    assert release["state"] == "rolled_back"
+    assert release["message"].startswith("no progress for 600 s: db is degraded")

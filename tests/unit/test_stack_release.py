@@ -172,3 +172,23 @@ def test_an_unchanged_service_that_had_failed_ends_the_release():
     stuck = ServiceView("db", applied=True, phase=Phase.FAILED, message="db:v1 crashes")
     d = core.decide([stuck, web()], rollback_target=2)
     assert d.outcome == S.ROLLED_BACK and "service db failed: db:v1 crashes" in d.message
+
+
+def test_a_release_that_cannot_move_by_itself_ends_past_the_deadline():
+    degraded = ServiceView("db", applied=True, phase=Phase.DEGRADED, replicas=2, ready=1)
+    views = [degraded, web()]
+    assert core.decide(views, rollback_target=2, stalled_s=30, deadline_s=60).outcome is None
+    d = core.decide(views, rollback_target=2, stalled_s=61, deadline_s=60)
+    assert d.outcome == S.ROLLED_BACK and d.roll_back_to == 2
+    assert d.message.startswith("no progress for 60 s: db is degraded (1/2 ready); "
+                                "web waits for db (service_healthy)")
+    # A service rolling out has a deadline of its own: the stack's does not preempt it.
+    rolling = replace(degraded, rollout=S.IN_PROGRESS, phase=Phase.PROGRESSING)
+    assert core.decide([rolling, web()], rollback_target=2, stalled_s=999,
+                       deadline_s=60).outcome is None
+
+
+def test_the_progress_mark_grows_with_applies_and_completions():
+    assert core.progress_mark([NOT_APPLIED, web()]) == 0
+    assert core.progress_mark([ROLLING, web()]) == 1
+    assert core.progress_mark([SUCCEEDED, web(applied=True, rollout=S.IN_PROGRESS)]) == 3
