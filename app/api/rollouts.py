@@ -12,7 +12,6 @@ from app.api import presenters
 from app.api.deps import AUTH_ERRORS, require
 from app.db import get_sessionmaker
 from app.errors import NotFound
-from app.models import Rollout
 from app.repositories import rollouts as rollout_repo
 from app.repositories import stacks as stack_repo
 from app.schemas.common import Problem
@@ -25,7 +24,7 @@ WAIT_POLL_S = 0.2
 
 def _read(rollout_id: uuid.UUID) -> RolloutRead | StackRolloutRead:
     with get_sessionmaker()() as session:
-        if (rollout := session.get(Rollout, rollout_id)) is not None:
+        if (rollout := rollout_repo.find(session, rollout_id)) is not None:
             return presenters.rollout(rollout)
         if (release := stack_repo.find_rollout(session, rollout_id)) is not None:
             return presenters.stack_rollout(release)
