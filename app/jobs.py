@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings, get_settings
 from app.db import call_after_commit, session_scope, utcnow
 from app.repositories import deployments as deployment_repo
+from app.repositories import stacks as stack_repo
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ ORPHANS_TASK = "hosts.collect_orphans"
 PURGE_TASK = "maintenance.purge"
 USAGE_TASK = "usage.sample"
 EDGES_TASK = "edges.reconcile"
+STACK_STEP_TASK = "stacks.step"
 
 
 PERIODIC_TASKS = (RESYNC_TASK, HEARTBEAT_TASK, ORPHANS_TASK, PURGE_TASK, USAGE_TASK,
@@ -191,3 +193,67 @@ def check_broker() -> str | None:
         return None
     except Exception as exc:  # any failure means "not ready"
         return exc.__class__.__name__
+
+
+# ---- stacks --------------------------------------------------------------------------
+# A stack's release is driven by "step" jobs (app.services.stacks.step), one waiting per
+# stack at most, like reconcile jobs: a step that is not done sends the next one itself,
+# delayed; the resync sends one for every stack whose release is under way.
+
+
+def _send_steps(ids: list[uuid.UUID], delay_s: float | None = None) -> None:
+    celery = get_celery()
+    unsent = []
+    for stack_id in ids:
+        try:
+            celery.send_task(STACK_STEP_TASK, args=[str(stack_id)], countdown=delay_s or None)
+        except Exception:  # the broker is away: the resync sends it when it is back
+            log.warning("could not send a step job for stack %s", stack_id, exc_info=True)
+            unsent.append(stack_id)
+    if unsent:
+        try:
+            with session_scope() as session:
+                stack_repo.unmark_step_queued(session, unsent)
+        except Exception:
+            log.warning("could not unmark %d unsent step jobs", len(unsent), exc_info=True)
+
+
+def _claim_steps(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    now = utcnow()
+    stale = now - timedelta(seconds=get_settings().job_redeliver_s)
+    return stack_repo.mark_step_queued(session, ids, now, stale)
+
+
+def enqueue_stack_step(session: Session, stack_id: uuid.UUID) -> None:
+    """In the caller's transaction: a step for the stack, sent once that commits."""
+    claimed = _claim_steps(session, [stack_id])
+    if claimed:
+        call_after_commit(session, lambda: _send_steps(claimed))
+
+
+def request_stack_steps(ids: Iterable[uuid.UUID], *, delay_s: float | None = None) -> int:
+    ids = list(ids)
+    if not ids:
+        return 0
+    with session_scope() as session:
+        claimed = _claim_steps(session, ids)
+    _send_steps(claimed, delay_s)
+    return len(claimed)
+
+
+def wake_stack(session: Session, stack_id: uuid.UUID) -> None:
+    """A service's rollout has ended: look at its stack now, once it commits, without
+    waiting for its next step. An extra look outside the stack's chain of steps (it sends
+    no next one and leaves the waiting one's mark alone): a step may run any time."""
+    def send() -> None:
+        try:
+            get_celery().send_task(STACK_STEP_TASK, args=[str(stack_id)], kwargs={"chain": False})
+        except Exception:  # the chain's own next step comes anyway
+            log.debug("could not wake stack %s", stack_id, exc_info=True)
+
+    call_after_commit(session, send)
+
+
+def stack_step_picked_up(stack_id: uuid.UUID) -> None:
+    with session_scope() as session:
+        stack_repo.unmark_step_queued(session, [stack_id])

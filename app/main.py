@@ -18,6 +18,7 @@ from app.api import (
     problems,
     registries,
     rollouts,
+    stacks,
     tokens,
     webhooks,
 )
@@ -68,7 +69,8 @@ def create_app() -> FastAPI:
                        overrides=(("/v1/hooks/", settings.max_hook_body_bytes),))
     problems.install(app)
     problems.document(app)
-    for module in (ops, hosts, deployments, events, rollouts, tokens, webhooks, registries):
+    for module in (ops, hosts, deployments, stacks, events, rollouts, tokens, webhooks,
+                   registries):
         app.include_router(module.router)
     app.include_router(tokens.whoami_router)
     app.include_router(webhooks.hooks_router)

@@ -19,15 +19,20 @@ from app.jobs import (
     PURGE_TASK,
     RECONCILE_TASK,
     RESYNC_TASK,
+    STACK_STEP_TASK,
     USAGE_TASK,
     get_celery,
     request_reconcile,
+    request_stack_steps,
+    stack_step_picked_up,
     waiting_reconciles,
 )
 from app.repositories import deployments as deployment_repo
+from app.repositories import stacks as stack_repo
 from app.services import autoscaler, retention, usage
 from app.services import edge as edge_service
 from app.services import hosts as host_service
+from app.services import stacks as stack_service
 from app.services.reconciler import Reconciler
 
 log = logging.getLogger(__name__)
@@ -46,11 +51,28 @@ def reconcile(self: Task, deployment_id: str) -> None:
         raise self.retry(exc=exc, countdown=min(60, 2 ** min(self.request.retries, 6))) from exc
 
 
+@celery.task(name=STACK_STEP_TASK, bind=True, acks_late=True, max_retries=None)
+def stack_step(self: Task, stack_id: str, chain: bool = True) -> None:
+    """One step of a stack's release; the next is sent, delayed, while one is under way.
+    ``chain=False``: an extra look (a service's rollout ended), which sends no next one."""
+    sid = uuid.UUID(stack_id)
+    try:
+        if chain:
+            stack_step_picked_up(sid)
+        wait = stack_service.step(sid)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=min(60, 2 ** min(self.request.retries, 6))) from exc
+    if wait is not None and chain:
+        request_stack_steps([sid], delay_s=wait)
+
+
 @celery.task(name=RESYNC_TASK, acks_late=True, expires=30)
 def resync() -> int:
     """Level-triggered safety net: every deployment due a look gets a reconcile job."""
     with session_scope() as session:
         due = deployment_repo.ids_due_for_reconcile(session, utcnow())
+        releasing = stack_repo.ids_due_a_step(session)
+    request_stack_steps(releasing)  # those with a step waiting are absorbed
     # Those with a job still waiting are absorbed: a busy worker never gets a pile-up. A
     # mark is taken for a lost message (a flushed broker) only when the queue is empty:
     # while it is not, the job is late, not lost.

@@ -5,21 +5,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy.orm import Session
+
 from app.config import get_settings
 from app.models import (
     ApiToken,
     AutoscalerState,
+    Deployment,
     Event,
     Host,
     RegistryCredential,
     Replica,
     Revision,
     Rollout,
+    Stack,
+    StackRevision,
+    StackRollout,
     UsageSample,
     Webhook,
     WebhookDelivery,
 )
 from app.reconcile.endpoints import EdgeView
+from app.repositories import stacks as stack_repo
 from app.repositories.deployments import DeploymentView
 from app.schemas.deployments import (
     AutoscalerStatus,
@@ -39,6 +46,13 @@ from app.schemas.deployments import (
 )
 from app.schemas.hosts import HostRead
 from app.schemas.registries import RegistryCredentialRead
+from app.schemas.stacks import (
+    StackRead,
+    StackRevisionRead,
+    StackRolloutRead,
+    StackServiceRead,
+    StackStatus,
+)
 from app.schemas.tokens import TokenRead
 from app.schemas.webhooks import DeliveryRead, WebhookRead
 from app.services import endpoints
@@ -74,9 +88,10 @@ def deployment(view: DeploymentView, usage: Totals | None = None,
     ``usage``: its replicas' newest samples, summed (app.services.usage.totals);
     ``autoscaler``: the autoscaler's last look, shown while autoscale is set;
     ``edges``: the edge hosts, for the endpoint's URLs."""
-    d, revision, current = view
+    d, revision, current, stack_name = view
     return DeploymentRead(
         name=d.name,
+        stack=stack_name,
         spec=spec_read(revision.spec, list(revision.secrets), d.replicas, d.autoscale),
         revision=d.revision,
         resource_version=d.resource_version,
@@ -185,3 +200,61 @@ def webhook(w: Webhook, deployment_name: str) -> WebhookRead:
 def delivery(d: WebhookDelivery) -> DeliveryRead:
     return DeliveryRead(id=d.id, received_at=d.received_at, delivery_id=d.delivery_id,
                         outcome=d.outcome, rollout_id=d.rollout_id, reason=d.reason)
+
+
+# ---- stacks ---------------------------------------------------------------------------
+
+
+def stack_rollout(r: StackRollout) -> StackRolloutRead:
+    return StackRolloutRead(
+        id=r.id, stack=r.stack_name, kind=r.kind, from_revision=r.from_revision,
+        to_revision=r.to_revision, state=r.state, message=r.message,
+        services={k: uuid.UUID(v) if v else None for k, v in (r.applied or {}).items()},
+        created_at=r.created_at, started_at=r.started_at, finished_at=r.finished_at,
+    )
+
+
+def stack_revision(r: StackRevision) -> StackRevisionRead:
+    keys = sorted({k for values in (r.secrets or {}).values() for k in values})
+    return StackRevisionRead(number=r.number, compose=r.compose,
+                             services=[e["name"] for e in r.services], secret_keys=keys,
+                             created_at=r.created_at)
+
+
+def stacks(session: Session, rows: list[Stack]) -> list[StackRead]:
+    """Whole stacks in a constant number of statements, whatever their number."""
+    ids = [s.id for s in rows]
+    revisions = stack_repo.current_revisions(session, rows)
+    owned: dict[uuid.UUID, dict[str, Deployment]] = {}
+    for d in stack_repo.services(session, ids):
+        assert d.stack_id is not None
+        owned.setdefault(d.stack_id, {})[d.name] = d
+    latest = stack_repo.latest_rollouts(session, ids)
+    out = []
+    for s in rows:
+        rev = revisions[s.id]
+        by_name = owned.get(s.id, {})
+        services = []
+        for entry in rev.services:
+            d = by_name.get(entry["deployment"])
+            services.append(StackServiceRead(
+                name=entry["name"], deployment=entry["deployment"],
+                depends_on={dep: cond for dep, cond in entry["depends_on"]},
+                failure_action=entry["failure_action"],
+                phase=d.phase if d is not None else None,
+                replicas=d.replicas if d is not None else int(entry["replicas"]),
+                ready_replicas=d.ready_replicas if d is not None else 0,
+                revision=d.revision if d is not None else None,
+                message=d.message if d is not None else ""))
+        rollout = latest.get(s.id)
+        out.append(StackRead(
+            name=s.name, revision=s.revision, resource_version=s.resource_version,
+            status=StackStatus(phase=s.phase, message=s.message), services=services,
+            volumes=list(rev.volumes), networks=list(rev.networks),
+            current_rollout=stack_rollout(rollout) if rollout is not None else None,
+            created_at=s.created_at, updated_at=s.updated_at))
+    return out
+
+
+def stack(session: Session, s: Stack) -> StackRead:
+    return stacks(session, [s])[0]

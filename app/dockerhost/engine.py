@@ -69,6 +69,15 @@ class ContainerRequest:
     # bridge.
     networks: list[str] = field(default_factory=list)
     network_alias: str | None = None
+    # A stack's service is known on its networks by its service name too (`db`, beside
+    # the deployment's `shop-db`), as Compose has it. Only stack networks are joined by
+    # a stack's services, so the short name cannot clash with another stack's.
+    service_alias: str | None = None
+
+    @property
+    def aliases(self) -> list[str] | None:
+        names = [a for a in (self.network_alias, self.service_alias) if a]
+        return names or None
 
 
 @dataclass(frozen=True)
@@ -414,7 +423,7 @@ class EngineClient:
             try:
                 self.api.connect_container_to_network(
                     container_id, network,
-                    aliases=[req.network_alias] if req.network_alias else None)
+                    aliases=req.aliases)
             except derr.NotFound as exc:
                 raise NetworkMissing(
                     f"{self.name}: join {req.name} to {network}: {_engine_message(exc)}") from exc
@@ -444,9 +453,8 @@ class EngineClient:
         )
         networking = None
         if req.networks:
-            aliases = [req.network_alias] if req.network_alias else None
             networking = self.api.create_networking_config(
-                {req.networks[0]: self.api.create_endpoint_config(aliases=aliases)})
+                {req.networks[0]: self.api.create_endpoint_config(aliases=req.aliases)})
         created = self.api.create_container(
             image=req.image,
             name=req.name,
@@ -478,6 +486,16 @@ class EngineClient:
                 self.api.remove_container(container_id, v=True, force=True)
             except derr.NotFound:
                 return  # already gone: the goal is reached
+
+    def remove_volume(self, name: str) -> bool:
+        """Remove the named volume; False when this host has none of that name. One still
+        in use is an error the engine calls a conflict (retried later)."""
+        with classified(self.name, f"remove volume {name}"):
+            try:
+                self.api.remove_volume(name)
+            except derr.NotFound:
+                return False
+            return True
 
     def image(self, ref: str) -> ImageInfo | None:
         """The image this host has for ``ref`` (a tag, digest reference or image id)."""

@@ -10,12 +10,13 @@ from app.models.process import ProcessHeartbeat
 from app.models.registry import RegistryCredential
 from app.models.replica import Replica
 from app.models.rollout import Rollout
+from app.models.stack import Stack, StackRevision, StackRollout
 from app.models.token import ApiToken
 from app.models.usage import UsageSample
 from app.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "ApiToken", "AutoscalerState", "Deployment", "Event", "Host", "IdempotencyKey", "Installation",
-    "ProcessHeartbeat", "RegistryCredential", "Replica", "Revision", "Rollout", "UsageSample",
-    "Webhook", "WebhookDelivery",
+    "ProcessHeartbeat", "RegistryCredential", "Replica", "Revision", "Rollout", "Stack",
+    "StackRevision", "StackRollout", "UsageSample", "Webhook", "WebhookDelivery",
 ]

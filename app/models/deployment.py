@@ -25,6 +25,9 @@ class Deployment(Base):
     generation: Mapped[int] = mapped_column(Integer, default=1)
     observed_generation: Mapped[int] = mapped_column(Integer, default=0)
     deleting: Mapped[bool] = mapped_column(default=False)
+    # The stack it is a service of (changed only through the stack), or None. No foreign
+    # key (see migration 0021): a stack's row goes only once its deployments have gone.
+    stack_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
     phase: Mapped[str] = mapped_column(String(16), default="pending")
     # The desired replica count (the API's spec.replicas): the deployment's, not a

@@ -8,7 +8,7 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.models import Deployment, Revision, Rollout
+from app.models import Deployment, Revision, Rollout, Stack
 from app.repositories.pagination import cut_page, decode_cursor
 
 
@@ -19,6 +19,7 @@ class DeploymentView(NamedTuple):
     deployment: Deployment
     revision: Revision
     rollout: Rollout | None
+    stack: str | None = None  # the name of the stack it is a service of
 
 
 def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Deployment:
@@ -65,15 +66,16 @@ def _views() -> Select:
         .scalar_subquery()
     )
     return (
-        select(Deployment, Revision, Rollout)
+        select(Deployment, Revision, Rollout, Stack.name)
         .join(Revision, (Revision.deployment_id == Deployment.id)
               & (Revision.number == Deployment.revision))
         .outerjoin(Rollout, Rollout.id == latest_rollout)
+        .outerjoin(Stack, Stack.id == Deployment.stack_id)
     )
 
 
 def _as_views(rows) -> list[DeploymentView]:
-    return [DeploymentView(d, rev, rollout) for d, rev, rollout in rows]
+    return [DeploymentView(d, rev, rollout, stack) for d, rev, rollout, stack in rows]
 
 
 def view_by_name(session: Session, name: str) -> DeploymentView:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Event, Rollout, WebhookDelivery
+from app.models import Event, Rollout, StackRollout, WebhookDelivery
 from app.repositories.rollouts import TERMINAL
 
 
@@ -55,18 +55,28 @@ def events_beyond(session: Session, deployment_id: uuid.UUID, keep: int, batch: 
     return _beyond(session, Event, Event.deployment_id, deployment_id, keep, batch)
 
 
-def finished_rollouts_before(session: Session, cutoff: datetime, batch: int) -> int:
-    """Ended before ``cutoff``; a deployment's latest rollout stays, whatever its age (it
-    is what the deployment shows as its current one)."""
-    newer = Rollout.__table__.alias("newer")
-    has_newer = (select(newer.c.id).where(newer.c.deployment_id == Rollout.deployment_id,
-                                          newer.c.created_at > Rollout.created_at).exists())
+def _finished_before(session: Session, model, owner: str, cutoff: datetime, batch: int) -> int:
+    """Ended before ``cutoff``; an owner's latest stays, whatever its age (it is what the
+    owner shows as its current one)."""
+    newer = model.__table__.alias("newer")
+    mine = getattr(model, owner)
+    has_newer = (select(newer.c.id).where(newer.c[owner] == mine,
+                                          newer.c.created_at > model.created_at).exists())
     ids = list(session.scalars(
-        select(Rollout.id)
-        .where(Rollout.state.in_(TERMINAL), Rollout.finished_at < cutoff,
-               (Rollout.deployment_id.is_(None)) | has_newer)
-        .order_by(Rollout.finished_at).limit(batch)))
-    return _delete_ids(session, Rollout, ids)
+        select(model.id)
+        .where(model.state.in_(TERMINAL), model.finished_at < cutoff, mine.is_(None) | has_newer)
+        .order_by(model.finished_at).limit(batch)))
+    return _delete_ids(session, model, ids)
+
+
+def finished_rollouts_before(session: Session, cutoff: datetime, batch: int) -> int:
+    """A deployment's rollouts (its latest stays)."""
+    return _finished_before(session, Rollout, "deployment_id", cutoff, batch)
+
+
+def finished_stack_rollouts_before(session: Session, cutoff: datetime, batch: int) -> int:
+    """A stack's releases (its latest stays), by the same rule as rollouts."""
+    return _finished_before(session, StackRollout, "stack_id", cutoff, batch)
 
 
 def deliveries_before(session: Session, cutoff: datetime, batch: int) -> int:

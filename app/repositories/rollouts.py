@@ -20,6 +20,10 @@ def get(session: Session, rollout_id: uuid.UUID) -> Rollout:
     return rollout
 
 
+def find(session: Session, rollout_id: uuid.UUID) -> Rollout | None:
+    return session.get(Rollout, rollout_id)
+
+
 def active(session: Session, deployment_id: uuid.UUID) -> list[Rollout]:
     return list(
         session.scalars(

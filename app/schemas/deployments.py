@@ -460,6 +460,8 @@ class EndpointRead(BaseModel):
 
 class DeploymentRead(BaseModel):
     name: str
+    stack: str | None = Field(None, description="The stack it is a service of: then it "
+                                               "changes only through the stack (else 409)")
     spec: SpecRead
     revision: int
     resource_version: int

@@ -29,6 +29,7 @@ from app.repositories import events as event_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
 from app.repositories import rollouts as rollout_repo
+from app.repositories import stacks as stack_repo
 from app.schemas.deployments import (
     IMAGE_REF,
     DeploymentSpec,
@@ -237,6 +238,40 @@ def apply(
                   must_create=must_create, kind=kind, repin=repin)
 
 
+def check_owner(session: Session, deployment: Deployment | None,
+                owner: uuid.UUID | None = None) -> None:
+    """A stack's service is changed only through its stack (409 naming it); and a stack
+    never takes over a deployment that is not its own."""
+    if deployment is None or deployment.stack_id == owner:
+        return
+    if deployment.stack_id is None:
+        raise Conflict(f"deployment {deployment.name!r} exists and is no stack's service: "
+                       "rename the service, or delete that deployment first")
+    stack = stack_repo.find(session, deployment.stack_id)
+    stack_name = stack.name if stack else str(deployment.stack_id)
+    raise Conflict(f"deployment {deployment.name!r} belongs to stack {stack_name!r}: change "
+                   f"it through /v1/stacks/{stack_name}")
+
+
+def apply_owned(session: Session, name: str, wanted: Wanted, stack_id: uuid.UUID,
+                kind: str | None = None) -> ApplyResult:
+    """Apply a stack's service (app.services.stacks): its deployment belongs to the stack
+    and is made so. ``wanted`` is the stack revision's stored content, not re-validated.
+    A ``rollback`` runs the very image the deployment last ran with that template (as a
+    deployment's own rollback does), even if its tag has moved since."""
+    image_of = None
+    if kind == "rollback" and (deployment := deployment_repo.find_by_name(session, name)):
+        image_of = _last_with_template(session, deployment, wanted.template)
+    return _apply(session, name, wanted, kind=kind, owner=stack_id, image_of=image_of)
+
+
+def _last_with_template(session: Session, deployment: Deployment, template: tpl.Template,
+                        look_back: int = 50) -> Revision | None:
+    """The newest of the deployment's last ``look_back`` revisions made from ``template``."""
+    rows, _ = deployment_repo.revisions_page(session, deployment.id, look_back, None)
+    return next((r for r in rows if _template_of(r) == template), None)
+
+
 def _apply(
     session: Session,
     name: str,
@@ -249,15 +284,18 @@ def _apply(
     repin: bool = False,
     image_of: Revision | None = None,
     refused_as: str = "",
+    owner: uuid.UUID | None = None,
 ) -> ApplyResult:
     """``image_of``: run the very image that revision pinned (a rollback goes back to what
     ran, even if its tag has moved since). ``refused_as``: what a refusal says the
-    spec is (a stored revision's, not the caller's)."""
+    spec is (a stored revision's, not the caller's). ``owner``: the stack applying it
+    (a deployment of a stack is changed only by it)."""
     deployment = deployment_repo.find_by_name(session, name)
     if deployment is not None:
         deployment = deployment_repo.get_by_name(session, name, for_update=True)
     if must_create and deployment is not None:
         raise Conflict(f"deployment {name!r} already exists")
+    check_owner(session, deployment, owner)
     check_if_match(if_match, deployment.resource_version if deployment else None)
     if deployment is not None and deployment.deleting:
         raise Conflict(f"deployment {name!r} is being deleted")
@@ -280,7 +318,7 @@ def _apply(
         deployment = Deployment(
             name=name, labels=dict(wanted.template.container.labels), revision=0,
             generation=0, resource_version=0, replicas=wanted.replicas, created_at=now,
-            updated_at=now, slot_restarts={}, autoscale=wanted.autoscale,
+            updated_at=now, slot_restarts={}, autoscale=wanted.autoscale, stack_id=owner,
         )
         session.add(deployment)
         session.flush()
@@ -431,6 +469,7 @@ def patched_spec(session: Session, name: str, patch: Any) -> DeploymentSpec:
     # Locked: the patch must merge into the revision current when it is applied, or a
     # concurrent change would be silently undone.
     deployment = deployment_repo.get_by_name(session, name, for_update=True)
+    check_owner(session, deployment)
     base = stored_spec(current_revision(session, deployment), deployment.replicas,
                        deployment.autoscale)
     merged = specs.merge_patch(base, patch)
@@ -457,6 +496,7 @@ def rollback(
     session: Session, name: str, to_revision: int | None, if_match: str | None = None
 ) -> ApplyResult:
     deployment = deployment_repo.get_by_name(session, name, for_update=True)
+    check_owner(session, deployment)
     check_if_match(if_match, deployment.resource_version)
     if to_revision is None:
         to_revision = deployment.revision - 1
@@ -485,7 +525,7 @@ def roll_back_to(session: Session, deployment: Deployment, to_revision: int) -> 
     since); host paths are checked."""
     target = deployment_repo.revision(session, deployment.id, to_revision)
     return _apply(session, deployment.name, _wanted_from(target, deployment),
-                  kind="rollback", image_of=target,
+                  kind="rollback", image_of=target, owner=deployment.stack_id,
                   refused_as=f"revision {to_revision}'s spec is no longer valid")
 
 
@@ -528,8 +568,11 @@ def restart(session: Session, name: str, if_match: str | None = None) -> ApplyRe
                   refused_as=f"revision {current.number}'s spec is no longer valid")
 
 
-def delete(session: Session, name: str, if_match: str | None = None) -> Rollout:
+def delete(session: Session, name: str, if_match: str | None = None,
+           owner: uuid.UUID | None = None) -> Rollout:
+    """``owner``: the stack deleting its own service (anyone else gets a 409 naming it)."""
     deployment = deployment_repo.get_by_name(session, name, for_update=True)
+    check_owner(session, deployment, owner)
     check_if_match(if_match, deployment.resource_version)
     if deployment.deleting:
         existing = [r for r in rollout_repo.active(session, deployment.id) if r.kind == "delete"]
@@ -557,8 +600,13 @@ def _observed_from_records(replicas: list[Replica], hosts: dict[uuid.UUID, Host]
 
 def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
     """What apply would do, from the last observation, without changing anything."""
+    return dry_run_wanted(session, name, Wanted.from_spec(spec))
+
+
+def dry_run_wanted(session: Session, name: str, wanted: Wanted) -> DryRunResult:
+    """The same for content already made (a stack's service)."""
     deployment = deployment_repo.find_by_name(session, name)
-    wanted = _autoscaled(deployment, Wanted.from_spec(spec))
+    wanted = _autoscaled(deployment, wanted)
     check_host_paths(session, wanted.template.footprint.binds)
     previous = current_revision(session, deployment) if deployment else None
     changes = _changes(previous, deployment.replicas if deployment else None,

@@ -2,7 +2,8 @@
 
 Every table that grows with use has a limit: events (per deployment: the newest
 ``events_per_deployment``, none older than ``event_retention_days``), finished rollouts
-(``rollout_retention_days``; a deployment's latest stays), webhook deliveries
+(``rollout_retention_days``; a deployment's latest stays; a stack's releases alike),
+webhook deliveries
 (``delivery_retention_days`` and the newest ``deliveries_per_webhook`` per hook) and
 Idempotency-Keys (24 h). One run deletes at most ``purge_max_batches`` batches of
 ``purge_batch`` rows per kind, each in its own short transaction; what is left waits for
@@ -42,6 +43,8 @@ def purge(settings: Settings, now: datetime | None = None) -> dict[str, int]:
         "events": _drain(lambda s: repo.events_before(s, days(settings.event_retention_days), batch),
                          batch, most),
         "rollouts": _drain(lambda s: repo.finished_rollouts_before(
+            s, days(settings.rollout_retention_days), batch), batch, most),
+        "stack_rollouts": _drain(lambda s: repo.finished_stack_rollouts_before(
             s, days(settings.rollout_retention_days), batch), batch, most),
         "deliveries": _drain(lambda s: repo.deliveries_before(
             s, days(settings.delivery_retention_days), batch), batch, most),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from app import jobs
 from app.db import utcnow
-from app.models import Rollout
+from app.models import Deployment, Rollout
 from app.reconcile import rollouts as rules
 from app.repositories import events as event_repo
 
@@ -35,6 +36,10 @@ def transition(session: Session, rollout: Rollout, state: str, message: str | No
         rollout.message = message
     if rollout.deployment_id is None or state not in EVENTS:
         return
+    if state in rules.TERMINAL:
+        deployment = session.get(Deployment, rollout.deployment_id)
+        if deployment is not None and deployment.stack_id is not None:
+            jobs.wake_stack(session, deployment.stack_id)  # its release may go on now
     reason, warning = EVENTS[state]
     text = message or f"{rollout.kind} to revision {rollout.to_revision}"
     event_repo.record(session, rollout.deployment_id, reason, text, warning=warning,

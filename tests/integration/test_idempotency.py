@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 PROBLEM = "application/problem+json"
-IDEMPOTENT = {"create_deployment", "rollback_deployment", "restart_deployment", "register_host",
+IDEMPOTENT = {"create_deployment", "rollback_deployment", "rollback_stack", "restart_deployment", "register_host",
               "create_token", "create_webhook"}
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.config import Settings
 from app.db import session_scope, utcnow
-from app.models import Event, Rollout, WebhookDelivery
+from app.models import Event, Rollout, StackRollout, WebhookDelivery
 from app.repositories import deployments as deployment_repo
 from app.services import retention
 
@@ -94,6 +94,24 @@ def test_finished_rollouts_go_but_a_deployments_latest_stays(client) -> None:
         left = session.scalars(sa.select(Rollout.id)).all()
     assert left == [latest_id]
     assert client.get("/v1/deployments/web").json()["current_rollout"]["id"] == str(latest_id)
+
+
+def test_finished_stack_releases_go_but_a_stacks_latest_stays(client) -> None:
+    text = "services:\n  web:\n    image: moorage-test/web:v1\n"
+    assert client.put("/v1/stacks/shop", json={"compose": text}).status_code == 201
+    assert client.put("/v1/stacks/shop", json={"compose": text.replace("v1", "v2")}).status_code == 200
+    long_ago = utcnow() - timedelta(days=60)
+    with session_scope() as session:
+        releases = session.scalars(sa.select(StackRollout).order_by(StackRollout.created_at)).all()
+        assert len(releases) == 2
+        for i, r in enumerate(releases):
+            r.state, r.finished_at = "succeeded", long_ago
+            r.created_at = long_ago - timedelta(minutes=10 - i)
+        latest_id = releases[-1].id
+    purged = retention.purge(_settings())
+    assert purged["stack_rollouts"] == 1
+    with session_scope() as session:
+        assert session.scalars(sa.select(StackRollout.id)).all() == [latest_id]
 
 
 def test_deliveries_by_age_and_count_per_hook(client) -> None:

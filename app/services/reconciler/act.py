@@ -67,6 +67,7 @@ def container_request(ctx: Context, create: Create, settings: Settings) -> Conta
         networks=list(c.networks),
         # Members of a network reach every replica by the deployment's name.
         network_alias=ctx.name if c.networks else None,
+        service_alias=ctx.stack_service if c.networks else None,
     )
 
 

@@ -28,6 +28,7 @@ from app.reconcile.types import (
 from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.repositories import replicas as replica_repo
+from app.repositories import stacks as stack_repo
 from app.services import fleet, images, installation, networks
 
 
@@ -56,6 +57,8 @@ class Context:
     # Where the other members of its networks run: network -> deployment -> hosts
     # (loaded only for a deployment on a network; app.services.networks).
     network_peers: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    # The service name when a stack owns it (`db` of `shop-db`), its alias on its networks.
+    stack_service: str | None = None
 
     @property
     def health_check(self) -> tpl.HealthCheck | None:
@@ -132,6 +135,8 @@ def load(
         loads = other_loads(session, deployment.id, by_id)
         installation_id = installation.installation_id(session)
         network_peers = networks.peers(session, deployment.id, template.container.networks)
+        stack = stack_repo.find(session, deployment.stack_id) if deployment.stack_id else None
+        stack_service = deployment.name.removeprefix(f"{stack.name}-") if stack else None
         image_source = images.ImageSource(
             deployment.id, template.container.image, template.registry_username,
             revision.registry_password, settings.pull_progress_interval_s,
@@ -152,6 +157,7 @@ def load(
         installation_id=installation_id,
         image_source=image_source,
         network_peers=network_peers,
+        stack_service=stack_service,
     )
 
 

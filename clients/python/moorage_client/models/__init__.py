@@ -1,5 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .apply_stack_json_stack_apply import ApplyStackJsonStackApply
+from .apply_stack_json_stack_apply_secrets import ApplyStackJsonStackApplySecrets
 from .autoscale_spec import AutoscaleSpec
 from .autoscaler_status import AutoscalerStatus
 from .condition import Condition
@@ -50,6 +52,8 @@ from .page_registry_credential_read import PageRegistryCredentialRead
 from .page_replica_read import PageReplicaRead
 from .page_revision_read import PageRevisionRead
 from .page_rollout_read import PageRolloutRead
+from .page_stack_read import PageStackRead
+from .page_stack_revision_read import PageStackRevisionRead
 from .page_token_read import PageTokenRead
 from .page_webhook_read import PageWebhookRead
 from .patch_deployment_patch import PatchDeploymentPatch
@@ -90,6 +94,19 @@ from .rollout_state import RolloutState
 from .spec_read import SpecRead
 from .spec_read_env import SpecReadEnv
 from .spec_read_labels import SpecReadLabels
+from .stack_dry_run import StackDryRun
+from .stack_read import StackRead
+from .stack_revision_read import StackRevisionRead
+from .stack_rollback_request import StackRollbackRequest
+from .stack_rollout_read import StackRolloutRead
+from .stack_rollout_read_kind import StackRolloutReadKind
+from .stack_rollout_read_services import StackRolloutReadServices
+from .stack_service_plan import StackServicePlan
+from .stack_service_plan_change import StackServicePlanChange
+from .stack_service_read import StackServiceRead
+from .stack_service_read_depends_on import StackServiceReadDependsOn
+from .stack_service_read_failure_action import StackServiceReadFailureAction
+from .stack_status import StackStatus
 from .tcp_check import TcpCheck
 from .token_create import TokenCreate
 from .token_create_scopes_item import TokenCreateScopesItem
@@ -117,6 +134,8 @@ from .workers_problem import WorkersProblem
 from .workers_problem_errors_type_0_item import WorkersProblemErrorsType0Item
 
 __all__ = (
+    "ApplyStackJsonStackApply",
+    "ApplyStackJsonStackApplySecrets",
     "AutoscalerStatus",
     "AutoscaleSpec",
     "Condition",
@@ -167,6 +186,8 @@ __all__ = (
     "PageReplicaRead",
     "PageRevisionRead",
     "PageRolloutRead",
+    "PageStackRead",
+    "PageStackRevisionRead",
     "PageTokenRead",
     "PageWebhookRead",
     "PatchDeploymentPatch",
@@ -207,6 +228,19 @@ __all__ = (
     "SpecRead",
     "SpecReadEnv",
     "SpecReadLabels",
+    "StackDryRun",
+    "StackRead",
+    "StackRevisionRead",
+    "StackRollbackRequest",
+    "StackRolloutRead",
+    "StackRolloutReadKind",
+    "StackRolloutReadServices",
+    "StackServicePlan",
+    "StackServicePlanChange",
+    "StackServiceRead",
+    "StackServiceReadDependsOn",
+    "StackServiceReadFailureAction",
+    "StackStatus",
     "TcpCheck",
     "TokenCreate",
     "TokenCreated",

@@ -32,6 +32,7 @@ class DeploymentRead:
         current_rollout (None | RolloutRead):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
+        stack (None | str | Unset): The stack it is a service of: then it changes only through the stack (else 409)
         endpoint (EndpointRead | None | Unset):
     """
 
@@ -43,6 +44,7 @@ class DeploymentRead:
     current_rollout: None | RolloutRead
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    stack: None | str | Unset = UNSET
     endpoint: EndpointRead | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -70,6 +72,12 @@ class DeploymentRead:
 
         updated_at = self.updated_at.isoformat()
 
+        stack: None | str | Unset
+        if isinstance(self.stack, Unset):
+            stack = UNSET
+        else:
+            stack = self.stack
+
         endpoint: dict[str, Any] | None | Unset
         if isinstance(self.endpoint, Unset):
             endpoint = UNSET
@@ -92,6 +100,8 @@ class DeploymentRead:
                 "updated_at": updated_at,
             }
         )
+        if stack is not UNSET:
+            field_dict["stack"] = stack
         if endpoint is not UNSET:
             field_dict["endpoint"] = endpoint
 
@@ -134,6 +144,15 @@ class DeploymentRead:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
+        def _parse_stack(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        stack = _parse_stack(d.pop("stack", UNSET))
+
         def _parse_endpoint(data: object) -> EndpointRead | None | Unset:
             if data is None:
                 return data
@@ -160,6 +179,7 @@ class DeploymentRead:
             current_rollout=current_rollout,
             created_at=created_at,
             updated_at=updated_at,
+            stack=stack,
             endpoint=endpoint,
         )
 

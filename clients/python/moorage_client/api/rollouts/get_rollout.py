@@ -9,6 +9,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.rollout_read import RolloutRead
+from ...models.stack_rollout_read import StackRolloutRead
 from ...types import UNSET, Response, Unset
 
 
@@ -35,9 +36,27 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | RolloutRead | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | RolloutRead | StackRolloutRead | None:
     if response.status_code == 200:
-        response_200 = RolloutRead.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> RolloutRead | StackRolloutRead:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_200_type_0 = RolloutRead.from_dict(data)
+
+                return response_200_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_200_type_1 = StackRolloutRead.from_dict(data)
+
+            return response_200_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -69,7 +88,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | RolloutRead]:
+) -> Response[Problem | RolloutRead | StackRolloutRead]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -83,10 +102,11 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     wait: float | Unset = 0.0,
-) -> Response[Problem | RolloutRead]:
+) -> Response[Problem | RolloutRead | StackRolloutRead]:
     """Get Rollout
 
-     A rollout; with `?wait=N`, answers as soon as it ends (or after N seconds).
+     A deployment's rollout, or a stack's release (`StackRolloutRead`, which has
+    `stack`); with `?wait=N`, answers as soon as it ends (or after N seconds).
 
     Args:
         rollout_id (UUID):
@@ -98,7 +118,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | RolloutRead]
+        Response[Problem | RolloutRead | StackRolloutRead]
     """
 
     kwargs = _get_kwargs(
@@ -118,10 +138,11 @@ def sync(
     *,
     client: AuthenticatedClient,
     wait: float | Unset = 0.0,
-) -> Problem | RolloutRead | None:
+) -> Problem | RolloutRead | StackRolloutRead | None:
     """Get Rollout
 
-     A rollout; with `?wait=N`, answers as soon as it ends (or after N seconds).
+     A deployment's rollout, or a stack's release (`StackRolloutRead`, which has
+    `stack`); with `?wait=N`, answers as soon as it ends (or after N seconds).
 
     Args:
         rollout_id (UUID):
@@ -133,7 +154,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | RolloutRead
+        Problem | RolloutRead | StackRolloutRead
     """
 
     return sync_detailed(
@@ -148,10 +169,11 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     wait: float | Unset = 0.0,
-) -> Response[Problem | RolloutRead]:
+) -> Response[Problem | RolloutRead | StackRolloutRead]:
     """Get Rollout
 
-     A rollout; with `?wait=N`, answers as soon as it ends (or after N seconds).
+     A deployment's rollout, or a stack's release (`StackRolloutRead`, which has
+    `stack`); with `?wait=N`, answers as soon as it ends (or after N seconds).
 
     Args:
         rollout_id (UUID):
@@ -163,7 +185,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | RolloutRead]
+        Response[Problem | RolloutRead | StackRolloutRead]
     """
 
     kwargs = _get_kwargs(
@@ -181,10 +203,11 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     wait: float | Unset = 0.0,
-) -> Problem | RolloutRead | None:
+) -> Problem | RolloutRead | StackRolloutRead | None:
     """Get Rollout
 
-     A rollout; with `?wait=N`, answers as soon as it ends (or after N seconds).
+     A deployment's rollout, or a stack's release (`StackRolloutRead`, which has
+    `stack`); with `?wait=N`, answers as soon as it ends (or after N seconds).
 
     Args:
         rollout_id (UUID):
@@ -196,7 +219,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | RolloutRead
+        Problem | RolloutRead | StackRolloutRead
     """
 
     return (

@@ -1,0 +1,1 @@
+"""Stacks: multi-service applications from Compose files."""

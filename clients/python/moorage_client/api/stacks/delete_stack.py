@@ -1,0 +1,235 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.stack_rollout_read import StackRolloutRead
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    name: str,
+    *,
+    volumes: bool | Unset = False,
+    if_match: None | str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(if_match, Unset):
+        headers["If-Match"] = if_match
+
+    params: dict[str, Any] = {}
+
+    params["volumes"] = volumes
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "delete",
+        "url": "/v1/stacks/{name}".format(
+            name=quote(str(name), safe=""),
+        ),
+        "params": params,
+    }
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | StackRolloutRead | None:
+    if response.status_code == 202:
+        response_202 = StackRolloutRead.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 412:
+        response_412 = Problem.from_dict(response.json())
+
+        return response_412
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | StackRolloutRead]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    volumes: bool | Unset = False,
+    if_match: None | str | Unset = UNSET,
+) -> Response[Problem | StackRolloutRead]:
+    """Delete Stack
+
+     Remove every service's containers (and their networks), then the stack; its
+    named volumes only with `?volumes=true`.
+
+    Args:
+        name (str): A DNS label (its services are `<stack>-<service>`)
+        volumes (bool | Unset): Remove the stack's named volumes too (their data is lost) Default:
+            False.
+        if_match (None | str | Unset): ETag (resource_version) the change is based on
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | StackRolloutRead]
+    """
+
+    kwargs = _get_kwargs(
+        name=name,
+        volumes=volumes,
+        if_match=if_match,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    volumes: bool | Unset = False,
+    if_match: None | str | Unset = UNSET,
+) -> Problem | StackRolloutRead | None:
+    """Delete Stack
+
+     Remove every service's containers (and their networks), then the stack; its
+    named volumes only with `?volumes=true`.
+
+    Args:
+        name (str): A DNS label (its services are `<stack>-<service>`)
+        volumes (bool | Unset): Remove the stack's named volumes too (their data is lost) Default:
+            False.
+        if_match (None | str | Unset): ETag (resource_version) the change is based on
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | StackRolloutRead
+    """
+
+    return sync_detailed(
+        name=name,
+        client=client,
+        volumes=volumes,
+        if_match=if_match,
+    ).parsed
+
+
+async def asyncio_detailed(
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    volumes: bool | Unset = False,
+    if_match: None | str | Unset = UNSET,
+) -> Response[Problem | StackRolloutRead]:
+    """Delete Stack
+
+     Remove every service's containers (and their networks), then the stack; its
+    named volumes only with `?volumes=true`.
+
+    Args:
+        name (str): A DNS label (its services are `<stack>-<service>`)
+        volumes (bool | Unset): Remove the stack's named volumes too (their data is lost) Default:
+            False.
+        if_match (None | str | Unset): ETag (resource_version) the change is based on
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | StackRolloutRead]
+    """
+
+    kwargs = _get_kwargs(
+        name=name,
+        volumes=volumes,
+        if_match=if_match,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    name: str,
+    *,
+    client: AuthenticatedClient,
+    volumes: bool | Unset = False,
+    if_match: None | str | Unset = UNSET,
+) -> Problem | StackRolloutRead | None:
+    """Delete Stack
+
+     Remove every service's containers (and their networks), then the stack; its
+    named volumes only with `?volumes=true`.
+
+    Args:
+        name (str): A DNS label (its services are `<stack>-<service>`)
+        volumes (bool | Unset): Remove the stack's named volumes too (their data is lost) Default:
+            False.
+        if_match (None | str | Unset): ETag (resource_version) the change is based on
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | StackRolloutRead
+    """
+
+    return (
+        await asyncio_detailed(
+            name=name,
+            client=client,
+            volumes=volumes,
+            if_match=if_match,
+        )
+    ).parsed
