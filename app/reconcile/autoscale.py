@@ -147,7 +147,11 @@ def _propose(metric: str, values: Sequence[float], current: int, target: float,
         if abs(adjusted - 1.0) <= tolerance or (adjusted > 1) != (ratio > 1):
             return _Proposal(metric, average, target, current, True)
         ratio = adjusted
-    return _Proposal(metric, average, target, math.ceil(ratio * base - 1e-9), False)
+    proposed = math.ceil(ratio * base - 1e-9)
+    # More replicas may be running than the count (a rollout's surge): usage under the
+    # target never proposes more than the count, nor usage over it fewer (monotone).
+    proposed = min(proposed, current) if ratio < 1 else max(proposed, current)
+    return _Proposal(metric, average, target, proposed, False)
 
 
 def decide(

@@ -212,19 +212,8 @@ def test_network_options_are_refused(full_spec: None):
 
 def test_x_moorage_endpoint(full_spec: None):
     spec = spec_of({"x-moorage": {"endpoint": {"port": 8080, "hostnames": ["shop.example"]}}})
-    assert spec["endpoint"] == {"port": 8080, "hostnames": ["shop.example"]}
-
-
-def test_without_networks_or_endpoints_the_fields_are_refused():
-    """(What a Moorage without either field says; once both are merged, nothing to test.)"""
-    if not HAS_NETWORKS:
-        with pytest.raises(compose.ComposeInvalid) as info:
-            compose.load(yaml.safe_dump(NETWORKED), "shop")
-        assert ("services", "web", "networks") in {p.loc for p in info.value.problems}
-        assert stack_of({}).networks == ()  # a file that names no network needs none
-    if not HAS_ENDPOINT:
-        problems = problems_of({"x-moorage": {"endpoint": {"port": 8080}}})
-        assert problems[0].loc == ("services", "web", "x-moorage", "endpoint")
+    assert {k: spec["endpoint"][k] for k in ("port", "hostnames")} == {
+        "port": 8080, "hostnames": ["shop.example"]}
 
 
 # (compose fragment of service `web`, top-level additions, where the problem is, what it says)
