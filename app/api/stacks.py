@@ -83,7 +83,9 @@ def _content(request: Request, raw: bytes, name: str) -> service.Content:
     responses={201: {"model": StackRead, "description": "Created"},
                200: {"model": StackRead | StackDryRun,
                      "description": "Updated, unchanged or dry run"},
-               409: P409, 412: P412, 422: P422},
+               409: P409, 412: P412, 422: P422,
+               413: {"model": Problem,
+                     "description": "A Compose file over the body limit (MOORAGE_MAX_BODY_BYTES)"}},
     dependencies=[require("deploy")],
 )
 def apply_stack(
