@@ -26,6 +26,7 @@ from moorage_client.api.deployments import (
     rollback_deployment,
 )
 from moorage_client.api.hosts import delete_host, get_host, list_hosts, register_host, update_host
+from moorage_client.api.stacks import apply_stack, get_stack, list_stacks
 from moorage_client.models import (
     DeploymentSpec,
     HostCreate,
@@ -40,8 +41,6 @@ from app.cli_client import config as config_file
 from app.cli_client import files, render, watch
 from app.cli_client.connection import Api, paged
 from app.cli_client.errors import EXIT_CODES_HELP, CliError
-
-STACKS_NOT_BUILT = "stacks are not built yet: the API has no /v1/stacks (see docs/API.md, Not yet built)"
 
 
 class Output(StrEnum):
@@ -205,9 +204,11 @@ def apply(
     stack: Annotated[str | None, typer.Option(help="Apply a Compose file as this stack")] = None,
     output: OutputOpt = Output.table,
 ) -> None:
-    """Apply deployment specs (each with its `name`); --wait shows each rollout's progress until it ends."""
+    """Apply deployment specs (each with its `name`), or with --stack a Compose file as that
+    stack; --wait shows each rollout's progress (a stack's release) until it ends."""
     if stack is not None:
-        raise CliError(STACKS_NOT_BUILT)
+        _apply_stack(stack, file, wait, timeout, output)
+        return
     docs = _read(file)
     api = _api()
     results, pairs = [], []
@@ -226,6 +227,30 @@ def apply(
             pairs.append((name, rollout))
     _emit(results if len(results) > 1 else results[0], output)
     _finish_with_wait(api, pairs, wait, timeout, output)
+
+
+def _apply_stack(name: str, file: str, wait: bool, timeout: float | None,
+                 output: Output) -> None:
+    try:
+        text = files.read_text(file)
+    except files.FileError as exc:
+        raise CliError(str(exc)) from exc
+    api = _api()
+    status, body = api.send_raw(apply_stack, name, content=text.encode(),
+                                content_type="application/yaml")
+    if status >= 400:
+        raise CliError(f"stack {name}: " + render.problem_text(status, body))
+    release = body.get("current_rollout")
+    if output == Output.table:
+        verb = "created" if status == 201 else "configured"
+        if release and status != 201 and release["state"] in render.TERMINAL:
+            verb = "unchanged"
+        _say(_console(), f"stack {name} {verb} (revision {body['revision']})"
+             + (f"; release {str(release['id'])[:8]} {release['state']}" if release else ""))
+    _emit(body, output)
+    if wait and release:
+        code = watch.watch_release(api, release, timeout, _console(stderr=output != Output.table))
+        raise typer.Exit(int(code))
 
 
 def _send_spec(api: Api, name: str, spec: dict, **kwargs: Any) -> tuple[int, Any]:
@@ -291,17 +316,19 @@ class Kind(StrEnum):
 
 
 def get(
-    kind: Annotated[Kind, typer.Argument(help="deployments, hosts, rollouts (or stacks: not built yet)")],
+    kind: Annotated[Kind, typer.Argument(help="deployments, hosts, rollouts or stacks")],
     name: Annotated[str | None, typer.Argument(
         help="One by name (for rollouts: that deployment's history)")] = None,
     output: OutputOpt = Output.table,
 ) -> None:
-    """List deployments, hosts or rollouts (without a name: each deployment's current one)."""
+    """List deployments, hosts, stacks or rollouts (without a name: each deployment's current one)."""
     api = _api()
     now = _now()
     if kind in (Kind.stacks, Kind.stack):
-        raise CliError(STACKS_NOT_BUILT)
-    if kind in (Kind.deployments, Kind.deployment):
+        items = [api.call(get_stack, name)] if name else paged(api, list_stacks)
+        if not _emit(items[0] if name else items, output):
+            _table(render.STACK_COLUMNS, render.stack_rows(items, now))
+    elif kind in (Kind.deployments, Kind.deployment):
         items = [api.call(get_deployment, name)] if name else paged(api, list_deployments)
         data: Any = items[0] if name else items
         if not _emit(data, output):
@@ -329,15 +356,22 @@ RECENT_EVENTS = 15
 
 
 def describe(
-    kind: Annotated[DescribeKind, typer.Argument(help="deployment or host (stack: not built yet)")],
+    kind: Annotated[DescribeKind, typer.Argument(help="deployment, host or stack")],
     name: Annotated[str, typer.Argument(help="Its name")],
     output: OutputOpt = Output.table,
 ) -> None:
-    """One deployment (spec, status, replicas per host with health and addresses, recent events) or host."""
+    """One deployment (spec, status, replicas per host with health and addresses, recent
+    events), host, or stack (its status, release and services)."""
     api = _api()
     now = _now()
     if kind == DescribeKind.stack:
-        raise CliError(STACKS_NOT_BUILT)
+        stack = api.call(get_stack, name)
+        if _emit(stack, output):
+            return
+        _fields(render.stack_summary(stack, now))
+        _section("Services")
+        _table(render.SERVICE_COLUMNS, render.service_rows(stack["services"]))
+        return
     if kind == DescribeKind.host:
         host = api.call(get_host, name)
         on_host = []

@@ -73,6 +73,18 @@ class Api:
             response = self.client.get_httpx_client().request(**request)
         return response.status_code, _json_or_text(response.content) if response.content else None
 
+    def send_raw(self, operation: Any, *args: Any, content: bytes, content_type: str,
+                 **kwargs: Any) -> tuple[int, Any]:
+        """``operation`` with a body sent as is, with its own content type (a Compose
+        file as YAML). Returns (status, JSON answer)."""
+        request = operation._get_kwargs(*args, body=content, **kwargs)
+        request.pop("json", None)
+        request["content"] = content
+        request["headers"] = {**request.get("headers", {}), "Content-Type": content_type}
+        with self.reaching():
+            response = self.client.get_httpx_client().request(**request)
+        return response.status_code, _json_or_text(response.content) if response.content else None
+
     @contextmanager
     def reaching(self) -> Iterator[None]:
         try:

@@ -41,8 +41,8 @@ def parse_deployments(text: str, source: str) -> list[tuple[str, dict[str, Any]]
         if not isinstance(doc, dict):
             raise FileError(f"{where}: a deployment is a mapping with `name` and its spec")
         if "services" in doc and "image" not in doc:
-            raise FileError(f"{where} looks like a Compose file: stacks (`--stack NAME`) are not "
-                            "built yet; apply each service as a deployment")
+            raise FileError(f"{where} looks like a Compose file: apply it as a stack with "
+                            "`--stack NAME`")
         name = doc.get("name")
         if not isinstance(name, str) or not name:
             raise FileError(f"{where}: needs a `name` (the deployment's name)")

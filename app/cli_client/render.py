@@ -322,3 +322,52 @@ def _bytes(value: int | None) -> str:
             return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
         size /= 1024
     return str(value)
+
+
+# -- stacks ---------------------------------------------------------------------------
+
+STACK_COLUMNS = ["NAME", "PHASE", "SERVICES", "REVISION", "RELEASE", "AGE", "MESSAGE"]
+
+
+def stack_rows(items: list[dict], now: datetime) -> list[Row]:
+    rows = []
+    for s in items:
+        status, release = s.get("status") or {}, s.get("current_rollout") or {}
+        services = s.get("services") or []
+        ready = sum(1 for v in services if v.get("phase") == "available")
+        rows.append([
+            s["name"], status.get("phase", "-"), f"{ready}/{len(services)} available",
+            str(s.get("revision", "-")),
+            f"{release['kind']} {release['state']}" if release else "-",
+            age(s.get("created_at"), now), _one_line(status.get("message") or "")[:80],
+        ])
+    return rows
+
+
+def stack_summary(s: dict, now: datetime) -> list[tuple[str, str]]:
+    status, release = s.get("status") or {}, s.get("current_rollout")
+    rows = [
+        ("Name", s["name"]),
+        ("Phase", status.get("phase", "-") + (f" ({status['message']})" if status.get("message") else "")),
+        ("Revision", str(s.get("revision", "-"))),
+        ("Networks", ", ".join(s.get("networks") or []) or "-"),
+        ("Volumes", ", ".join(s.get("volumes") or []) or "-"),
+        ("Created", f"{s.get('created_at')} ({age(s.get('created_at'), now)} ago)"),
+    ]
+    if release:
+        message = f": {release['message']}" if release.get("message") else ""
+        rows.append(("Release", f"{release['id']} {release['kind']} to revision "
+                                f"{release['to_revision']} {release['state']}{message}"))
+    return rows
+
+
+SERVICE_COLUMNS = ["SERVICE", "DEPLOYMENT", "PHASE", "READY", "REVISION", "DEPENDS ON", "MESSAGE"]
+
+
+def service_rows(services: list[dict]) -> list[Row]:
+    return [[
+        v["name"], v["deployment"], v.get("phase") or "not made yet",
+        f"{v.get('ready_replicas', 0)}/{v.get('replicas', 0)}", _value(v.get("revision")),
+        ", ".join(f"{k} ({c})" for k, c in sorted((v.get("depends_on") or {}).items())) or "-",
+        _one_line(v.get("message") or "")[:60],
+    ] for v in services]

@@ -222,3 +222,29 @@ def _progress(console: Console) -> Progress:
         TextColumn("[dim]{task.fields[event]}"),
         console=console, transient=False, refresh_per_second=8,
     )
+
+
+RELEASE_POLL_S = 5  # the server holds each read this long unless the release ends first
+
+
+def watch_release(api: Api, release: dict, timeout: float | None, console: Console) -> Exit:
+    """Wait for a stack's release to end, a line each time its state or message changes.
+    Read with the server's own wait (``GET /v1/rollouts/{id}?wait=``: it answers as soon as
+    the release ends), so an ended release is seen at once without polling fast."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    stack, shown = release.get("stack", "stack"), ""
+    while True:
+        line = f"{stack}: release {str(release['id'])[:8]} {release['state']}" + (
+            f": {release['message']}" if release.get("message") else "")
+        if line != shown:
+            console.print(line, markup=False, highlight=False)
+            shown = line
+        if release["state"] in render.TERMINAL:
+            return Exit.SUCCEEDED if release["state"] == "succeeded" else Exit.FAILED
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            console.print(f"{stack}: timed out waiting for release {str(release['id'])[:8]}",
+                          markup=False, highlight=False)
+            return Exit.TIMED_OUT
+        wait = RELEASE_POLL_S if remaining is None else max(1, min(RELEASE_POLL_S, int(remaining)))
+        release = api.call(get_rollout, release["id"], wait=wait)

@@ -147,8 +147,21 @@ def test_cli_day_one(stack: Stack, tmp_path: Path) -> None:
     done = moorage(env, "apply", "-f", bad)
     assert done.returncode == 3, out(done)
     assert "Unprocessable" in done.stderr and "body.replicaz" in done.stderr, out(done)
-    done = moorage(env, "get", "stacks")
-    assert done.returncode == 3 and "not built yet" in done.stderr, out(done)
+
+    # A stack from a Compose file: applied and waited on, listed, described.
+    compose_file = tmp_path / "compose.yaml"
+    compose_file.write_text(f"services:\n  web:\n    image: {WEB_V1}\n")
+    done = moorage(env, "apply", "--stack", "shop", "-f", str(compose_file), "--wait",
+                   "--timeout", "120")
+    assert done.returncode == 0, out(done)
+    assert "stack shop created (revision 1)" in done.stdout, out(done)
+    assert "succeeded" in done.stdout + done.stderr, out(done)
+    done = moorage(env, "get", "stacks", "-o", "json")
+    assert done.returncode == 0 and [s["name"] for s in json.loads(done.stdout)] == ["shop"]
+    done = moorage(env, "describe", "stack", "shop")
+    assert done.returncode == 0 and "shop-web" in done.stdout, out(done)
+    done = moorage(env, "apply", "-f", str(compose_file))  # a Compose file needs --stack
+    assert done.returncode == 3 and "--stack NAME" in done.stderr, out(done)
 
 
 def test_cli_failure_and_timeout_exit_codes(stack: Stack, tmp_path: Path) -> None:

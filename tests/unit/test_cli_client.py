@@ -80,7 +80,7 @@ def test_yaml_documents_are_deployments() -> None:
 @pytest.mark.parametrize(("text", "source", "message"), [
     ("image: x\n", "d.yaml", "needs a `name`"),
     ("- a\n", "d.yaml", "a mapping"),
-    ("services:\n  web: {image: x}\n", "compose.yaml", "stacks .* are not built yet"),
+    ("services:\n  web: {image: x}\n", "compose.yaml", "apply it as a stack with `--stack NAME`"),
     ("{", "d.json", "not valid JSON"),
     ("a: [", "d.yaml", "not valid YAML"),
     ("", "d.yaml", "no deployment"),
