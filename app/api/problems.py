@@ -11,7 +11,13 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -99,6 +105,20 @@ def document(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _lost_connection(exc: BaseException) -> bool:
+    """Whether a database connection lost underneath is what this error came from."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OperationalError | InterfaceError | DisconnectionError) or (
+                type(cause).__name__ in ("OperationalError", "InterfaceError")
+                and type(cause).__module__.startswith("psycopg")):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -125,6 +145,16 @@ def install(app: FastAPI) -> None:
 
     for unavailable in (OperationalError, InterfaceError, DisconnectionError, PoolTimeout):
         app.add_exception_handler(unavailable, _database_unavailable)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if _lost_connection(exc):
+            # A connection that died mid-statement can surface as another error (psycopg:
+            # "can't change 'autocommit' now" while the pool resets it); the cause is the
+            # database going away all the same.
+            return await _database_unavailable(request, exc)
+        log.error("database error", exc_info=exc)
+        return problem(500, "Internal Server Error", "an unexpected error occurred")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

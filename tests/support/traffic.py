@@ -7,6 +7,12 @@
 Each request opens a connection of its own (``Connection: close``): what is measured is
 whether the endpoint answers, not a client's keep-alive race with a server closing an
 idle connection (which a real client retries on a new connection).
+
+A GET whose connection is closed before any byte of an answer (``RemoteProtocolError``:
+"Server disconnected without sending a response") is sent once more, as browsers and
+HTTP libraries do for an idempotent request (RFC 9110, 9.2.2): the proxy's graceful
+reload can close a connection it accepted but had not read yet. Such retries are counted
+(``retried``) and reported, never hidden; a second failure is a failure.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ class Traffic:
     workers: int = 3
     timeout_s: float = 10.0
     answers: list[Answer] = field(default_factory=list)
+    retried: int = 0  # GETs sent again after a connection closed before any answer
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -52,13 +59,20 @@ class Traffic:
                     self._stop.wait(delay)
                 next_at = max(next_at + period, time.monotonic() - period)
                 sent = time.monotonic()
-                try:
-                    r = client.get(self.url)
-                    answer = Answer(sent, time.monotonic() - sent, r.status_code, r.text.strip())
-                except httpx.HTTPError as exc:
-                    answer = Answer(sent, time.monotonic() - sent, None, f"{type(exc).__name__}: {exc}")
+                answer = self._get(client, sent)
+                if answer.status is None and answer.body.startswith("RemoteProtocolError"):
+                    with self._lock:
+                        self.retried += 1
+                    answer = self._get(client, sent)
                 with self._lock:
                     self.answers.append(answer)
+
+    def _get(self, client: httpx.Client, sent: float) -> Answer:
+        try:
+            r = client.get(self.url)
+            return Answer(sent, time.monotonic() - sent, r.status_code, r.text.strip())
+        except httpx.HTTPError as exc:
+            return Answer(sent, time.monotonic() - sent, None, f"{type(exc).__name__}: {exc}")
 
     def __enter__(self) -> Traffic:
         for t in self._threads:
@@ -98,4 +112,5 @@ class Traffic:
 
     def summary(self) -> str:
         counts = Counter(a.body if a.status == 200 else f"{a.status}: {a.body[:80]}" for a in self.ordered)
-        return f"{len(self.answers)} requests at {self.rate:.0f} rps: {dict(counts)}"
+        retried = f", {self.retried} retried once after a connection closed unanswered" if self.retried else ""
+        return f"{len(self.answers)} requests at {self.rate:.0f} rps: {dict(counts)}{retried}"
