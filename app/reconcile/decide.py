@@ -364,8 +364,9 @@ def unplaceable(g: Group) -> str:
     if d.replicas > len(usable):
         return (f"{d.replicas} replicas publish fixed host port {shown}, one per host, but "
                 f"only {len(usable)} host(s) can take one")
+    on_usable = {h.name for h in usable}
     rolling = any(c.template_hash != d.template_hash for c in g.observed
-                  if c.host in {h.name for h in usable} and 0 <= c.slot < d.replicas)
+                  if c.host in on_usable and 0 <= c.slot < d.replicas)
     s = d.strategy
     if rolling and s.max_unavailable == 0 and s.max_surge > 0 and len(usable) <= d.replicas:
         return (f"a rolling update of fixed host port {shown} needs a host with the port "

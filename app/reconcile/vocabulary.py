@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Rollout states live with the state machine that moves between them.
+from app.reconcile.rollouts import RolloutState
+
 
 class Phase(StrEnum):
     """A deployment's phase, as its status shows it."""
@@ -80,10 +83,6 @@ def observed_state(recorded: str) -> str:
         return _OBSERVED[ReplicaState(recorded)]
     except ValueError:
         return "exited"
-
-
-# Rollout states live with the state machine that moves between them.
-from app.reconcile.rollouts import RolloutState  # noqa: E402
 
 __all__ = ["ReplicaHealth", "Phase", "ReplicaState", "RolloutKind", "RolloutState",
            "observed_state", "recorded_state"]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app import jobs
 from app.db import utcnow
-from app.models import Deployment, Rollout
+from app.models import Deployment, Rollout, StackRollout
 from app.reconcile import rollouts as rules
 from app.repositories import events as event_repo
 
@@ -24,7 +24,9 @@ EVENTS: dict[str, tuple[str, bool]] = {
 }
 
 
-def transition(session: Session, rollout: Rollout, state: str, message: str | None = None) -> None:
+def stamp(rollout: Rollout | StackRollout, state: str, message: str | None = None) -> None:
+    """Move a rollout (a deployment's or a stack's release) to ``state`` if the state
+    machine allows it, with its start or end time and its message."""
     rules.check(rollout.state, state)
     rollout.state = state
     now = utcnow()
@@ -34,6 +36,10 @@ def transition(session: Session, rollout: Rollout, state: str, message: str | No
         rollout.finished_at = now
     if message is not None:
         rollout.message = message
+
+
+def transition(session: Session, rollout: Rollout, state: str, message: str | None = None) -> None:
+    stamp(rollout, state, message)
     if rollout.deployment_id is None or state not in EVENTS:
         return
     if state in rules.TERMINAL:

@@ -26,7 +26,6 @@ from app.db import session_scope, utcnow
 from app.dockerhost import EngineError, client_for
 from app.errors import Conflict, Invalid
 from app.models import Deployment, Stack, StackRevision, StackRollout
-from app.reconcile import rollouts as rules
 from app.reconcile import stacks as core
 from app.reconcile import template as tpl
 from app.reconcile.vocabulary import Phase, RolloutState
@@ -36,6 +35,7 @@ from app.repositories import stacks as stack_repo
 from app.schemas.stacks import StackDryRun, StackServicePlan
 from app.services import deployments, fleet
 from app.services.preconditions import check_if_match
+from app.services.rollouts import stamp
 from app.stacks import compose
 
 log = logging.getLogger(__name__)
@@ -126,18 +126,6 @@ def _check(session: Session, stack: Stack | None, content: Content) -> None:
 # ---- rollouts ---------------------------------------------------------------------------
 
 
-def _transition(rollout: StackRollout, state: str, message: str | None = None) -> None:
-    rules.check(rollout.state, state)
-    rollout.state = state
-    now = utcnow()
-    if state == rules.S.IN_PROGRESS:
-        rollout.started_at = now
-    if state in rules.TERMINAL:
-        rollout.finished_at = now
-    if message is not None:
-        rollout.message = message
-
-
 def _start_rollout(session: Session, stack: Stack, kind: str, from_rev: int | None) -> StackRollout:
     rollout = StackRollout(stack_id=stack.id, stack_name=stack.name, kind=kind,
                            from_revision=from_rev, to_revision=stack.revision,
@@ -147,7 +135,7 @@ def _start_rollout(session: Session, stack: Stack, kind: str, from_rev: int | No
     session.flush()
     for other in stack_repo.active_rollouts(session, stack.id):
         if other.id != rollout.id:
-            _transition(other, RolloutState.SUPERSEDED,
+            stamp(other, RolloutState.SUPERSEDED,
                         f"superseded by stack rollout {rollout.id} ({kind} to revision "
                         f"{stack.revision})")
     stack.resource_version += 1
@@ -345,7 +333,7 @@ def step(stack_id: uuid.UUID) -> float | None:
                 active[0].message = problem
             return STEP_S * 5
         for r in active:
-            _transition(r, RolloutState.SUCCEEDED, "every service removed"
+            stamp(r, RolloutState.SUCCEEDED, "every service removed"
                         + (f", and volumes {', '.join(volumes)}" if volumes else ""))
         session.delete(stack)
     return None
@@ -355,7 +343,7 @@ def _step_delete(session: Session, stack: Stack, rollout: StackRollout | None,
                  owned: list[Deployment]) -> list[str] | None:
     """Delete every service; the volumes to remove once all are gone (None: not yet)."""
     if rollout is not None and rollout.state == RolloutState.PENDING:
-        _transition(rollout, RolloutState.IN_PROGRESS)
+        stamp(rollout, RolloutState.IN_PROGRESS)
     for d in owned:
         if not d.deleting:
             deployments.delete(session, d.name, owner=stack.id)
@@ -402,7 +390,7 @@ def _step_release(session: Session, stack: Stack, rollout: StackRollout | None,
         stack.phase, stack.message = s.phase, s.message
         return None
     if rollout.state == RolloutState.PENDING:
-        _transition(rollout, RolloutState.IN_PROGRESS)
+        stamp(rollout, RolloutState.IN_PROGRESS)
     wanted = {e["deployment"] for e in rev.services}
     for d in owned:
         if d.name not in wanted and not d.deleting:
@@ -431,7 +419,7 @@ def _step_release(session: Session, stack: Stack, rollout: StackRollout | None,
     if decision.outcome is None:
         rollout.message = decision.message
         return STEP_S
-    _transition(rollout, decision.outcome, decision.message)
+    stamp(rollout, decision.outcome, decision.message)
     if decision.outcome == RolloutState.ROLLED_BACK:
         assert decision.roll_back_to is not None
         _roll_back_to(session, stack, stack_repo.revision(session, stack.id, decision.roll_back_to))
