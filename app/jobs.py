@@ -37,10 +37,11 @@ PURGE_TASK = "maintenance.purge"
 USAGE_TASK = "usage.sample"
 EDGES_TASK = "edges.reconcile"
 STACK_STEP_TASK = "stacks.step"
+DRIFT_TASK = "deployments.drift"
 
 
 PERIODIC_TASKS = (RESYNC_TASK, HEARTBEAT_TASK, ORPHANS_TASK, PURGE_TASK, USAGE_TASK,
-                  EDGES_TASK)
+                  EDGES_TASK, DRIFT_TASK)
 
 
 def periodic_queue(settings: Settings) -> str:
@@ -74,6 +75,8 @@ def make_celery(settings: Settings) -> Celery:
         "worker_hijack_root_logger": False,
         "beat_schedule": {
             "resync": {"task": RESYNC_TASK, "schedule": settings.resync_interval_s},
+            # Settled deployments' drift check: one listing per host (app.services.drift).
+            "drift": {"task": DRIFT_TASK, "schedule": settings.drift_check_interval_s},
             "heartbeat": {"task": HEARTBEAT_TASK, "schedule": settings.heartbeat_interval_s},
             "orphans": {"task": ORPHANS_TASK, "schedule": settings.orphan_interval_s},
             "purge": {"task": PURGE_TASK, "schedule": settings.purge_interval_s},

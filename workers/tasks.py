@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.jobs import (
+    DRIFT_TASK,
     EDGES_TASK,
     HEARTBEAT_TASK,
     ORPHANS_TASK,
@@ -29,7 +30,7 @@ from app.jobs import (
 )
 from app.repositories import deployments as deployment_repo
 from app.repositories import stacks as stack_repo
-from app.services import autoscaler, retention, usage
+from app.services import autoscaler, drift, retention, usage
 from app.services import edge as edge_service
 from app.services import hosts as host_service
 from app.services import stacks as stack_service
@@ -78,6 +79,12 @@ def resync() -> int:
     # while it is not, the job is late, not lost.
     waiting = waiting_reconciles()
     return request_reconcile(due, replace_stale=not waiting)
+
+
+@celery.task(name=DRIFT_TASK, acks_late=True, expires=30)
+def drift_check() -> int:
+    """Settled deployments the engines contradict get a pass (app.services.drift)."""
+    return drift.check()
 
 
 @celery.task(name=HEARTBEAT_TASK, acks_late=True, expires=30)

@@ -339,6 +339,16 @@ class EngineClient:
             )
         return [(s["Id"], (s.get("Labels") or {}).get(L_DEPLOYMENT_ID, "")) for s in summaries]
 
+    def managed_states(self, installation: str) -> list[tuple[str, str, str]]:
+        """(container id, deployment id, state) of every container this installation
+        made: one list call, whatever the number of deployments (the drift check's)."""
+        with classified(self.name, "list containers"):
+            summaries = self.api.containers(
+                all=True, filters={"label": [f"{L_MANAGED}=true", f"{L_INSTALLATION}={installation}"]}
+            )
+        return [(s["Id"], (s.get("Labels") or {}).get(L_DEPLOYMENT_ID, ""), s.get("State", ""))
+                for s in summaries]
+
     def _observed(self, summary: dict, details: dict | None) -> ObservedContainer:
         labels = summary.get("Labels") or {}
         state = summary.get("State", "unknown")

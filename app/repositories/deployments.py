@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, and_, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.models import Deployment, Revision, Rollout, Stack
+from app.models import Deployment, Replica, Revision, Rollout, Stack
 from app.repositories.pagination import cut_page, decode_cursor
 
 
@@ -132,13 +132,53 @@ def revisions_page(
     return cut_page(rows, limit, lambda r: r.number)
 
 
+def settled():
+    """Settled: its last pass converged with nothing timed left to do, and left it to the
+    drift check (app.services.drift), which looks at all of them with one listing per
+    host, rather than to a pass of its own: no next_reconcile_at, and the desired state
+    it reached is still the one wanted. A change of desired state unsettles it (apply
+    bumps the generation and clears next_reconcile_at), and so does a wake that must
+    survive a lost job (next_reconcile_at set to now)."""
+    return and_(Deployment.next_reconcile_at.is_(None),
+                Deployment.observed_generation == Deployment.generation,
+                Deployment.deleting.is_(False))
+
+
+def due(now: datetime):
+    """Due a look: its next_reconcile_at has come, or it has none and is not settled."""
+    return or_(Deployment.next_reconcile_at <= now,
+               and_(Deployment.next_reconcile_at.is_(None), not_(settled())))
+
+
 def ids_due_for_reconcile(session: Session, now: datetime) -> list[uuid.UUID]:
-    """Due a look and held by no worker, oldest due first (a fair order for the resync)."""
+    """Due a look and held by no worker, oldest due first (a fair order for the resync).
+    Settled deployments are not: the drift check wakes those the engines contradict."""
     query = select(Deployment.id).where(
         or_(Deployment.lease_expires_at.is_(None), Deployment.lease_expires_at < now),
-        or_(Deployment.next_reconcile_at.is_(None), Deployment.next_reconcile_at <= now),
+        due(now),
     ).order_by(Deployment.next_reconcile_at.asc().nulls_first(), Deployment.id)
     return list(session.scalars(query))
+
+
+def settled_replicas(session: Session) -> list[tuple[uuid.UUID, int, str | None, str | None, str]]:
+    """(deployment id, desired replicas, host id, container id, state) of every settled
+    deployment, one row per replica (host id None for one with none). One statement."""
+    rows = session.execute(
+        select(Deployment.id, Deployment.replicas, Replica.host_id, Replica.container_id,
+               Replica.state)
+        .outerjoin(Replica, Replica.deployment_id == Deployment.id)
+        .where(settled())
+    )
+    return [(d, n, h, c, s) for d, n, h, c, s in rows]
+
+
+def mark_due_now(session: Session, ids: list[uuid.UUID] | set[uuid.UUID], now: datetime) -> None:
+    """Unsettle: due a pass now, so a job lost on its way is sent again by the resync."""
+    if ids:
+        session.execute(
+            update(Deployment).where(Deployment.id.in_(list(ids))).values(next_reconcile_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def mark_job_queued(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.db import UTCDateTime
 from app.models import Deployment, Host, Rollout
 from app.reconcile import rollouts as rules
+from app.repositories import deployments as deployment_repo
 
 ACTIVE_ROLLOUT_STATES = tuple(rules.ACTIVE)
 
@@ -41,7 +42,7 @@ def active_rollouts(session: Session) -> dict[str, int]:
 
 def _due(now: datetime):
     return (
-        (Deployment.next_reconcile_at.is_(None)) | (Deployment.next_reconcile_at <= now),
+        deployment_repo.due(now),
         (Deployment.lease_expires_at.is_(None)) | (Deployment.lease_expires_at < now),
     )
 

@@ -100,7 +100,11 @@ def update(session: Session, name: str, body: HostUpdate, if_match: str | None) 
     session.flush()
     # Its replicas may have to move (drained, labels or allowed host paths changed): now,
     # rather than at their next drift check.
-    for deployment_id in replica_repo.deployment_ids_on_hosts(session, [host.name]):
+    affected = replica_repo.deployment_ids_on_hosts(session, [host.name])
+    # Due now, not settled (deployment_repo.settled): a job lost on its way is sent again
+    # by the resync, since a host's labels are not what the drift check compares.
+    deployment_repo.mark_due_now(session, affected, utcnow())
+    for deployment_id in affected:
         jobs.enqueue_reconcile(session, deployment_id)
     return host
 

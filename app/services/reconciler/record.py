@@ -198,10 +198,22 @@ def record_pass(
         if decision.converged:
             deployment.observed_generation = deployment.generation
         if decision.next_reconcile_at is not None:
-            deployment.next_reconcile_at = decision.next_reconcile_at
+            deployment.next_reconcile_at = (
+                None if _settles(ctx, obs, deployment, decision) else decision.next_reconcile_at)
     if decision.wake_at is None:
         return Recorded(decision.plan)
     return Recorded(decision.plan, max(0.05, (decision.wake_at - utcnow()).total_seconds()))
+
+
+def _settles(ctx: Context, obs: Observation, deployment: Deployment,
+             decision: core.Decision) -> bool:
+    """Whether a converged pass leaves the deployment to the drift check of settled
+    deployments (app.services.drift; deployment_repo.settled) rather than to a pass of
+    its own at ``next_reconcile_at``: only when the engines' listing can tell all that a
+    pass would look at. Not with a health check to probe, nor crash back-offs still to
+    forget (stable slots), nor a host it could not list."""
+    return (decision.converged and not ctx.health_check and not deployment.deleting
+            and not deployment.slot_restarts and not obs.unreachable)
 
 
 def settle_failure(
