@@ -302,7 +302,7 @@ def hottest(collapsed: Path, top: int = 12) -> list[str]:
             continue
         total += int(count)
         for f in set(frames):
-            if "/app/" in f or "/workers/" in f:
+            if "(app/" in f or "(workers/" in f:
                 inclusive[f] += int(count)
     return [f"{n:6d} / {total} busy samples  {f}" for f, n in inclusive.most_common(top)]
 

@@ -29,27 +29,29 @@ def page(
     return cut_page(rows, limit, lambda r: [r.slot, r.container_name])
 
 
-def footprints(session: Session, exclude: uuid.UUID) -> list[tuple[uuid.UUID, dict, int]]:
-    """(host id, stored template of the owning deployment's current revision, replica
-    count).
-
-    One statement, so one snapshot: a deployment deleted meanwhile is counted whole or
-    not at all (a second query for the specs could miss a revision the first one saw)."""
-    counts = (
-        select(Replica.host_id, Revision.id.label("revision_id"), func.count().label("n"))
+def footprints(session: Session, exclude: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
+    """(host id, the owning deployment's current revision id, replica count): what
+    other deployments hold on each host. One grouped statement; the revisions'
+    templates are the caller's to read (``templates``), once each: revisions never
+    change, so a worker reads each one's template at most once, not at every pass."""
+    rows = session.execute(
+        select(Replica.host_id, Revision.id, func.count())
         .join(Deployment, Deployment.id == Replica.deployment_id)
         .join(Revision, (Revision.deployment_id == Deployment.id)
               & (Revision.number == Deployment.revision))
         .where(Replica.deployment_id != exclude, Replica.state != "exited")
         .group_by(Replica.host_id, Revision.id)
-        .subquery()
-    )
-    # JSON has no equality on Postgres, so the template joins the grouped counts.
-    rows = session.execute(
-        select(counts.c.host_id, Revision.template, counts.c.n)
-        .join(Revision, Revision.id == counts.c.revision_id)
     ).all()
-    return [(host_id, template, n) for host_id, template, n in rows]
+    return [(host_id, revision_id, n) for host_id, revision_id, n in rows]
+
+
+def templates(session: Session, revision_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    """The stored templates of these revisions (one gone meanwhile, with its deployment,
+    is simply missing)."""
+    if not revision_ids:
+        return {}
+    return dict(session.execute(
+        select(Revision.id, Revision.template).where(Revision.id.in_(revision_ids))).all())
 
 
 def deployment_ids_on_hosts(session: Session, host_names: list[str]) -> list[uuid.UUID]:

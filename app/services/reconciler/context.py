@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -161,16 +163,42 @@ def load(
     )
 
 
+# Revision id -> its template's footprint. Revisions are immutable, so an entry never
+# goes stale; bounded, so a long-lived worker does not keep every revision ever made.
+_FOOTPRINTS: OrderedDict[uuid.UUID, tpl.Footprint] = OrderedDict()
+_FOOTPRINTS_MAX = 8192
+_FOOTPRINTS_LOCK = threading.Lock()
+
+
+def _footprints(session: Session, revision_ids: set[uuid.UUID]) -> dict[uuid.UUID, tpl.Footprint]:
+    with _FOOTPRINTS_LOCK:
+        missing = [r for r in revision_ids if r not in _FOOTPRINTS]
+    parsed = {revision_id: tpl.from_dict(stored).footprint
+              for revision_id, stored in replica_repo.templates(session, missing).items()}
+    with _FOOTPRINTS_LOCK:
+        _FOOTPRINTS.update(parsed)
+        out = {}
+        for r in revision_ids:
+            if r in _FOOTPRINTS:
+                _FOOTPRINTS.move_to_end(r)
+                out[r] = _FOOTPRINTS[r]
+        while len(_FOOTPRINTS) > _FOOTPRINTS_MAX:
+            _FOOTPRINTS.popitem(last=False)
+    return out
+
+
 def other_loads(
     session: Session, deployment_id: uuid.UUID, hosts: dict[uuid.UUID, Host]
 ) -> dict[str, HostLoad]:
     """What other deployments hold on each host: capacity is shared."""
     loads: dict[str, HostLoad] = {}
-    for host_id, stored, count in replica_repo.footprints(session, exclude=deployment_id):
+    rows = replica_repo.footprints(session, exclude=deployment_id)
+    footprints = _footprints(session, {revision_id for _, revision_id, _ in rows})
+    for host_id, revision_id, count in rows:
         host = hosts.get(host_id)
-        if host is None:
+        footprint = footprints.get(revision_id)
+        if host is None or footprint is None:  # gone meanwhile: it holds nothing now
             continue
-        footprint = tpl.from_dict(stored).footprint
         was = loads.get(host.name, HostLoad())
         loads[host.name] = HostLoad(
             containers=was.containers + count,
