@@ -25,6 +25,8 @@ On ONE private engine (tests.support.dockerd engine 103 unless --engine), in one
             counters are flushed by each backend at most once a second, and by an idle
             one within some 10 s: the same lag at both ends of the window.
 
+The host is registered as no edge (see `register`): no deployment has an endpoint, and
+an edge's proxy image is not on the engine, which would then try a registry every tick.
 Figures are per minute. ``--profile S`` runs py-spy (record, raw collapsed stacks) on the
 worker group and beat for S seconds AFTER the measured window (py-spy's own CPU must not
 count), and prints the hottest frames. Everything made is removed in ``finally``.
@@ -60,6 +62,7 @@ from bench.harness import (
     remove_bridge,
     remove_labelled,
     wait_gone,
+    wait_until,
 )
 from tests.support import dockerd
 
@@ -310,6 +313,20 @@ def hottest(collapsed: Path, top: int = 12) -> list[str]:
 # -- the run -------------------------------------------------------------------------------
 
 
+def register(stack: MoorageStack) -> None:
+    """The engine as host "bench", made no edge at once: the first host registered is an
+    edge, whose proxy image (caddy:2) this engine does not have, and every edges tick
+    would send it to a registry for it. No deployment here has an endpoint."""
+    with stack.client() as c:
+        r = c.post("/v1/hosts", json={"name": "bench", "url": stack.engine.url})
+        r.raise_for_status()
+        r = c.patch("/v1/hosts/bench", json={"edge": False})
+        r.raise_for_status()
+        wait_until(lambda: c.get("/v1/hosts/bench").json()["state"] == "ready", 60,
+                   "host bench to be ready", 0.2)
+
+
+
 def burst(stack: MoorageStack, api: docker.APIClient, db: Db, n: int, tag: str,
           rate: float, concurrency: int) -> dict[str, Any]:
     names: list[str] = []
@@ -448,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"background load: {busy:.0%} of {os.cpu_count()} cores")
         floor = floor_run(api, n, f"floor-{tag}")
         log(f"floor: {n} containers running in {floor:.2f}s")
-        stack.start()
+        stack.start(register=False)
+        register(stack)
         db = Db(stack)
         b = burst(stack, api, db, n, tag, args.rate, args.concurrency)
         log(f"burst: {b}")

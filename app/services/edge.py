@@ -124,7 +124,39 @@ def _take(target: EdgeTarget, owner: str) -> bool:
         time.sleep(0.02)
 
 
+def _config_of(target: EdgeTarget, settings: Settings) -> tuple[dict | None, bytes] | None:
+    """(what the proxy was last given, the config the database says now), read in one
+    transaction; None when the host is gone."""
+    with session_scope() as session:
+        host = session.get(Host, target.host_id)
+        if host is None:
+            return None
+        config = core.caddy_config(edge_view(host), served_endpoints(endpoint_repo.served(session)),
+                                   tuning(settings))
+        return host.edge_applied, json.dumps(config, sort_keys=True, indent=1).encode()
+
+
+def _in_step(target: EdgeTarget, settings: Settings) -> bool:
+    """Whether the edge's proxy runs, unrestarted, from the configured image, with the
+    config the database says: then the periodic sync has nothing to do, and neither
+    takes the edge's lease nor writes (an idle tick writes no row). Read without the
+    lease: a writer that holds it changes what the database says first, so its change
+    is either seen here (and the sync goes the whole way) or is the writer's to apply."""
+    if not target.edge:
+        return False
+    read = _config_of(target, settings)
+    if read is None:
+        return True
+    before, data = read
+    current = EdgeDriver(client_for(target.address, settings.docker_timeout_s)).inspect()
+    return (current is not None and current.running and current.image == settings.edge_image
+            and current.admin == settings.edge_admin_address and _same_run(before, current)
+            and (before or {}).get("config_hash") == hashlib.sha256(data).hexdigest())
+
+
 def _sync_one(target: EdgeTarget, installation_id: str, settings: Settings) -> None:
+    if _in_step(target, settings):
+        return
     owner = uuid.uuid4().hex
     if not _take(target, owner):
         # Reported as a failure: the caller must not go on as if this edge had the config.
@@ -132,19 +164,15 @@ def _sync_one(target: EdgeTarget, installation_id: str, settings: Settings) -> N
     applied, keep = None, True
     try:
         # Read inside the lease: whatever a writer before us committed is in this config.
-        with session_scope() as session:
-            host = session.get(Host, target.host_id)
-            if host is None:
-                return
-            before = host.edge_applied
-            config = core.caddy_config(edge_view(host), served_endpoints(endpoint_repo.served(session)),
-                                       tuning(settings))
+        read = _config_of(target, settings)
+        if read is None:
+            return
+        before, data = read
         driver = EdgeDriver(client_for(target.address, settings.docker_timeout_s))
         if not target.edge:
             _take_down(driver)
             applied, keep = None, False
             return
-        data = json.dumps(config, sort_keys=True, indent=1).encode()
         applied = _converge(driver, data, before, installation_id, settings)
         keep = False
     finally:
