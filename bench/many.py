@@ -398,8 +398,12 @@ def idle(stack: MoorageStack, db: Db, seconds: float) -> dict[str, Any]:
             writes[table] = d
     time.sleep(0.5)
     tasks = task_counts(stack.workdir / "worker.log", start_wall, end_wall)
+    per_process = sorted(((f"{pid} {'main' if pid == worker else 'child'}",
+                           (t - w0.get(pid, 0)) / CLK_TCK * per_min)
+                          for pid, t in w1.items()), key=lambda kv: -kv[1])
     return {
         "wall_s": wall,
+        "worker_per_process": per_process,
         "worker_cpu_per_min": cpu_seconds(w0, w1) * per_min,
         "worker_procs": len(w1),
         "beat_cpu_per_min": cpu_seconds(b0, b1) * per_min,
@@ -424,6 +428,8 @@ def report(n: int, floor: float, b: dict[str, Any], i: dict[str, Any]) -> str:
                  f"({i['worker_procs']} processes), beat {i['beat_cpu_per_min']:.2f} s/min, "
                  f"together {total:.2f} s/min = {total / 60:.1%} of one core "
                  f"(api {i['api_cpu_per_min']:.2f} s/min)")
+    lines.append("    worker processes (CPU s/min): " + ", ".join(
+        f"{who} {cpu:.2f}" for who, cpu in i["worker_per_process"]))
     w = i["writes_per_min"]
     tot = [sum(v[k] for v in w.values()) for k in range(3)]
     lines.append(f"  rows written per idle minute: {sum(tot):.0f} (ins {tot[0]:.0f}, "
@@ -448,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=float, default=0.0,
                         help="py-spy the worker and beat this long after the window")
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument("--set", action="append", default=[], metavar="MOORAGE_X=V",
+                        help="a setting for every Moorage process (an experiment; the "
+                             "figures are for the defaults without it)")
     args = parser.parse_args(argv)
     n = args.count
 
@@ -455,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     dockerd.build_test_images(engine)
     api = docker.APIClient(base_url=engine.url, version="auto", max_pool_size=32, timeout=120)
     workdir = Path(tempfile.mkdtemp(prefix="moorage-bench-many-"))
-    stack = MoorageStack(engine, workdir)
+    stack = MoorageStack(engine, workdir, settings=dict(kv.split("=", 1) for kv in args.set))
     db: Db | None = None
     tag = uuid.uuid4().hex[:4]
     ok = False
