@@ -135,6 +135,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True, name="sampler")
         self.stack, self.names, self.rate = stack, names, rate
         self.latencies: list[float] = []
+        self.timed: list[tuple[float, float]] = []  # (scheduled, latency)
         self.errors: Counter[str] = Counter()
         self._stop_event = threading.Event()
         self._lock = threading.Lock()
@@ -156,6 +157,7 @@ class Sampler(threading.Thread):
         with self._lock:
             if status == 200:
                 self.latencies.append(done - scheduled)
+                self.timed.append((scheduled, done - scheduled))
             else:
                 self.errors[str(status)] += 1
 
@@ -178,8 +180,11 @@ class Sampler(threading.Thread):
         self._stop_event.set()
         self.join(timeout=30)
 
-    def percentiles(self) -> dict[str, float]:
-        values = sorted(self.latencies)
+    def percentiles(self, since: float | None = None, until: float | None = None
+                    ) -> dict[str, float]:
+        values = sorted(
+            lat for at, lat in self.timed
+            if (since is None or at >= since) and (until is None or at < until))
         if not values:
             return {}
 
@@ -354,7 +359,8 @@ def burst(stack: MoorageStack, api: docker.APIClient, db: Db, n: int, tag: str,
     sampler.start()
     with ThreadPoolExecutor(concurrency, thread_name_prefix="put") as pool:
         list(pool.map(put, range(n)))
-    puts_done = time.monotonic() - t0
+    puts_end = time.monotonic()
+    puts_done = puts_end - t0
     if failures:
         log(f"PUT failures: {dict(failures)}")
     running = wait_running(api, MANAGED_LABEL, n, t0)
@@ -375,6 +381,8 @@ def burst(stack: MoorageStack, api: docker.APIClient, db: Db, n: int, tag: str,
             "put_p50_ms": put_s[len(put_s) // 2] * 1000,
             "put_p99_ms": put_s[min(len(put_s) - 1, int(0.99 * len(put_s)))] * 1000,
             "get": sampler.percentiles(), "get_errors": dict(sampler.errors),
+            "get_during_puts": sampler.percentiles(until=puts_end),
+            "get_after_puts": sampler.percentiles(since=puts_end),
             "put_failures": dict(failures)}
 
 
@@ -423,6 +431,11 @@ def report(n: int, floor: float, b: dict[str, Any], i: dict[str, Any]) -> str:
         lines.append(f"  GET /v1/deployments/{{name}} during the burst: {g['n']} answered, "
                      f"p50 {g['p50_ms']:.0f} ms, p99 {g['p99_ms']:.0f} ms, max {g['max_ms']:.0f} ms; "
                      f"errors {b['get_errors'] or 'none'}")
+        for key, what in (("get_during_puts", "while the PUTs were in flight"),
+                          ("get_after_puts", "after the last PUT, until all available")):
+            if g := b.get(key):
+                lines.append(f"    {what}: {g['n']}, p50 {g['p50_ms']:.0f} ms, "
+                             f"p99 {g['p99_ms']:.0f} ms")
     total = i["worker_cpu_per_min"] + i["beat_cpu_per_min"]
     lines.append(f"  idle {i['wall_s']:.0f}s: worker CPU {i['worker_cpu_per_min']:.2f} s/min "
                  f"({i['worker_procs']} processes), beat {i['beat_cpu_per_min']:.2f} s/min, "
