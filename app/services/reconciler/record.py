@@ -211,9 +211,11 @@ def _settles(ctx: Context, obs: Observation, deployment: Deployment,
     deployments (app.services.drift; deployment_repo.settled) rather than to a pass of
     its own at ``next_reconcile_at``: only when the engines' listing can tell all that a
     pass would look at. Not with a health check to probe, nor crash back-offs still to
-    forget (stable slots), nor a host it could not list."""
+    forget (stable slots), nor a host it could not list, nor networks (its status tells
+    where the other members run, which its own containers do not show)."""
     return (decision.converged and not ctx.health_check and not deployment.deleting
-            and not deployment.slot_restarts and not obs.unreachable)
+            and not deployment.slot_restarts and not obs.unreachable
+            and not ctx.template.container.networks)
 
 
 def settle_failure(
