@@ -46,6 +46,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,24 @@ RUN_TIMEOUT_S = 900.0
 
 
 # -- the engine's view ---------------------------------------------------------------------
+
+BRIDGE_LIMIT = 250
+
+
+@dataclass(frozen=True)
+class WideEngine(dockerd.Engine):
+    """A private engine whose bridge is a /22 (1,021 addresses), for N past a /24's 253;
+    its own range (10.215.<index>.0/22, the index rounded down to a multiple of 4)."""
+
+    @property
+    def bridge_address(self) -> str:
+        return f"10.215.{self.index // 4 * 4}.1/22"
+
+
+def _bridge_is(bridge: str, address: str) -> bool:
+    out = subprocess.run(["ip", "-4", "addr", "show", bridge], capture_output=True, text=True)
+    return address in out.stdout
+
 
 
 def running_count(api: docker.APIClient, label: str) -> int:
@@ -458,7 +477,8 @@ def report(n: int, floor: float, b: dict[str, Any], i: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--engine", type=int, default=103)
+    parser.add_argument("--engine", type=int, default=None,
+                        help="engine index (default 103; 106, on a /22 bridge, past 250)")
     parser.add_argument("--concurrency", type=int, default=16, help="PUTs in flight")
     parser.add_argument("--rate", type=float, default=20.0, help="GETs per second in the burst")
     parser.add_argument("--settle", type=float, default=15.0,
@@ -472,8 +492,21 @@ def main(argv: list[str] | None = None) -> int:
                              "figures are for the defaults without it)")
     args = parser.parse_args(argv)
     n = args.count
+    if args.engine is None:
+        args.engine = 106 if n > BRIDGE_LIMIT else 103
 
-    engine, started = prepare_engine(args.engine, offline=False)
+    if n > BRIDGE_LIMIT:
+        # An engine's own bridge is a /24 (tests.support.dockerd): 253 containers at most.
+        dockerd.require_tools()
+        engine = WideEngine(args.engine)
+        started = not engine.is_up()
+        if not _bridge_is(engine.bridge, engine.bridge_address):
+            if not started:
+                raise RuntimeError(f"engine {engine.name} runs on a /24 bridge; stop it first")
+            remove_bridge(engine.bridge)  # ours (engine 106's), left with a /24 address
+        engine.start()
+    else:
+        engine, started = prepare_engine(args.engine, offline=False)
     dockerd.build_test_images(engine)
     api = docker.APIClient(base_url=engine.url, version="auto", max_pool_size=32, timeout=120)
     workdir = Path(tempfile.mkdtemp(prefix="moorage-bench-many-"))
