@@ -299,7 +299,11 @@ class MoorageStack:
         hosts = self.hosts if self.hosts is not None else {"bench": self.engine}
         with self.client() as c:
             for name, eng in hosts.items():
-                r = c.post("/v1/hosts", json={"name": name, "url": eng.url})
+                # Not an edge: an edge host runs Moorage's proxy whether or not any
+                # deployment has an endpoint, and (its image absent, as on these engines)
+                # the engine tries to pull it every heartbeat: a DNS lookup off this
+                # machine every 5 s, and engine work that is no part of any benchmark.
+                r = c.post("/v1/hosts", json={"name": name, "url": eng.url, "edge": False})
                 if r.status_code != 201:
                     raise RuntimeError(f"registering {name} failed: {r.status_code} {r.text}")
             for name in hosts:
