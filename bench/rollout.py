@@ -1,6 +1,6 @@
 """A health-gated rolling update of N replicas, v1 -> v2: Moorage vs. Swarm vs. the floor.
 
-    .venv/bin/python -m bench.rollout [--runs 3] [--replicas 10]
+    .venv/bin/python -m bench.rollout [--runs 3] [--replicas 10] [--trace]
 
 Everything runs on ONE private engine, ``tests.support.dockerd.Engine(8)`` (no test
 suite uses it), with the images ``moorage-test/web:v1`` and ``:v2`` (busybox httpd on
@@ -38,6 +38,23 @@ suite uses it), with the images ``moorage-test/web:v1`` and ``:v2`` (busybox htt
             /healthz on its bridge address every 10 ms; floor = N x (create-to-first-200 +
             min_ready_s). (Removing an old replica overlaps the next start, so it costs
             nothing here.)
+
+What each counts as ready, at these settings: Moorage probes a new replica from outside
+(HTTP to its bridge address) at once and every 0.25 s until it first passes, then every
+interval_s; it is ready once healthy *and* up for min_ready_s (1 s, the same as the
+readiness settle window MOORAGE_READY_SETTLE_S, 1.0 s by default, which is a floor under
+min_ready_s), counted from the engine's StartedAt; the old replica is then stopped and
+removed, and only then is the next surge container made (every container there is,
+stopping ones included, counts against max_surge). Swarm counts a task running once
+Docker's own health check has passed: Docker runs the first check one
+--health-interval (1 s) after the start (this dockerd, 20.10, has no start interval),
+inside the container (wget); it stops the old task as it starts the next one (the
+engine shows up to replicas + 2), and ``completed`` comes after the last task's
+--update-monitor (1 s). So both gate each step on about 1 s after the new container
+started; the engine's events (create, start, health_status, kill, die, destroy) give
+each step's parts for both, and ``--trace`` runs Moorage's worker under bench.trace
+(timestamps per pass, phase, probe and engine action; the worker is otherwise the one
+installed in the venv under test) to say where Moorage's part of a step goes.
 
 The runs go in rounds, one run of each approach per round (round 0 an untimed warm-up),
 so that all share the machine's load as it drifts; swarm mode is switched on (``swarm
