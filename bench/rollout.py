@@ -227,16 +227,20 @@ def event_steps(events: list[dict[str, Any]], new_image: set[str],
         if e["action"] == "health_status: healthy":
             first.setdefault((e["id"], "healthy"), e["t"])
     new = [e["id"] for e in events if e["action"] == "create" and e["image"] in new_image]
-    old = [e["id"] for e in events if e["action"] == "kill" and e["image"] not in new_image]
-    old = list(dict.fromkeys(old))
+    kills = [(e["t"], e["id"]) for e in events if e["action"] == "kill"
+             and e["image"] not in new_image]
+    used: set[str] = set()
     steps = []
-    for i, cid in enumerate(new):
+    for cid in new:
         st = {"create": first.get((cid, "create"), float("nan")),
               "start": first.get((cid, "start"), float("nan"))}
         st["healthy"] = (healthy or {}).get(cid, first.get((cid, "healthy"), float("nan")))
-        if i < len(old):
+        # The old one this step replaces: the first old container stopped after it started.
+        old = next((k for t, k in kills if k not in used and t >= st["start"]), None)
+        if old is not None:
+            used.add(old)
             for action in ("kill", "die", "destroy"):
-                st[f"old_{action}"] = first.get((old[i], action), float("nan"))
+                st[f"old_{action}"] = first.get((old, action), float("nan"))
         steps.append(st)
     return steps
 
