@@ -666,11 +666,20 @@ def main(argv: list[str] | None = None) -> int:
         log(f"engine {engine.url}; logs in {workdir}; load average {load_average()}, "
             f"{busy:.0%} of {os.cpu_count()} cores busy")
         one_container_to_200(api, f"bench-floor-{tag}-warm")
-        for i in range(args.floor_samples):
-            r = one_container_to_200(api, f"bench-floor-{tag}-{i}")
-            res["floor"].append(r)
-            log(f"floor sample {i}: create {r['create_call']:.3f}s, start returned "
-                f"{r['start_call_done']:.3f}s, first 200 {r['first_200']:.3f}s ({r['probes']} probes)")
+
+        def floor_samples(k: int, round_: int) -> None:
+            for j in range(k):
+                r = one_container_to_200(api, f"bench-floor-{tag}-{round_}-{j}")
+                res["floor"].append(r)
+                log(f"floor sample {len(res['floor']) - 1} (round {round_}): create "
+                    f"{r['create_call']:.3f}s, start returned {r['start_call_done']:.3f}s, "
+                    f"first 200 {r['first_200']:.3f}s ({r['probes']} probes)")
+
+        # The floor's samples are spread over the rounds too (a spike in the machine's
+        # load at the start must not stand for the whole run): one share now, one before
+        # each timed round.
+        share = max(1, -(-args.floor_samples // (args.runs + 1)))
+        floor_samples(share, 0)
         # Rounds: each approach once per round, so they share the machine's load as it
         # drifts (the machine is shared). Swarm mode is on only during its own runs:
         # `swarm init` before, `swarm leave` after (untimed), as in bench.converge.
@@ -690,6 +699,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_swarm:
             kinds.append(("swarm", None))
         for i in range(args.runs + 1):  # round 0 is the untimed warm-up
+            if i:
+                floor_samples(min(share, args.floor_samples - len(res["floor"])), i)
             for kind, st in kinds:
                 name = f"roll-{tag}-{kind}-{i or 'warm'}"
                 if st is not None:
