@@ -221,6 +221,9 @@ class MoorageStack:
     hosts: dict[str, dockerd.Engine] | None = None
     # argv for the worker instead of `moorage worker` (bench.whatif experiments only).
     worker_argv: list[str] | None = None
+    # Where that worker runs (None: this checkout). bench.trace's runs in the work
+    # directory, so that it imports the venv's `app`, not this checkout's.
+    worker_cwd: Path | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     port: int = field(default_factory=free_port)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -284,7 +287,7 @@ class MoorageStack:
         self.token = self._admin_token() or self.token
         self._spawn("api", "api", "--port", str(self.port))
         if self.worker_argv:
-            self._spawn("worker", argv=self.worker_argv)
+            self._spawn("worker", argv=self.worker_argv, cwd=self.worker_cwd)
         else:
             self._spawn("worker", "worker")  # its default --concurrency, as in docker-compose.yml
         self._spawn("beat", "beat")
@@ -296,7 +299,11 @@ class MoorageStack:
         hosts = self.hosts if self.hosts is not None else {"bench": self.engine}
         with self.client() as c:
             for name, eng in hosts.items():
-                r = c.post("/v1/hosts", json={"name": name, "url": eng.url})
+                # Not an edge: an edge host runs Moorage's proxy whether or not any
+                # deployment has an endpoint, and (its image absent, as on these engines)
+                # the engine tries to pull it every heartbeat: a DNS lookup off this
+                # machine every 5 s, and engine work that is no part of any benchmark.
+                r = c.post("/v1/hosts", json={"name": name, "url": eng.url, "edge": False})
                 if r.status_code != 201:
                     raise RuntimeError(f"registering {name} failed: {r.status_code} {r.text}")
             for name in hosts:
@@ -315,13 +322,14 @@ class MoorageStack:
             raise RuntimeError(f"moorage token create failed: {proc.stderr.strip()}")
         return proc.stdout.strip().splitlines()[-1]
 
-    def _spawn(self, role: str, *args: str, argv: list[str] | None = None) -> None:
+    def _spawn(self, role: str, *args: str, argv: list[str] | None = None,
+               cwd: Path | None = None) -> None:
         out = open(self.workdir / f"{role}.log", "ab")  # noqa: SIM115  (lives with the process)
         # `moorage ...` runs in the work directory (see the module's docstring); a custom
         # argv (bench.whatif's worker) imports from this checkout, so it stays here.
         self.procs[role] = subprocess.Popen(
             argv or [str(VENV_BIN / "moorage"), *args], env=self.env, stdout=out, stderr=out,
-            start_new_session=True, cwd=None if argv else self.workdir,
+            start_new_session=True, cwd=cwd if argv else self.workdir,
         )
 
     def _healthy(self) -> bool:

@@ -1,6 +1,6 @@
 """A health-gated rolling update of N replicas, v1 -> v2: Moorage vs. Swarm vs. the floor.
 
-    .venv/bin/python -m bench.rollout [--runs 3] [--replicas 10]
+    .venv/bin/python -m bench.rollout [--runs 3] [--replicas 10] [--trace]
 
 Everything runs on ONE private engine, ``tests.support.dockerd.Engine(8)`` (no test
 suite uses it), with the images ``moorage-test/web:v1`` and ``:v2`` (busybox httpd on
@@ -38,6 +38,23 @@ suite uses it), with the images ``moorage-test/web:v1`` and ``:v2`` (busybox htt
             /healthz on its bridge address every 10 ms; floor = N x (create-to-first-200 +
             min_ready_s). (Removing an old replica overlaps the next start, so it costs
             nothing here.)
+
+What each counts as ready, at these settings: Moorage probes a new replica from outside
+(HTTP to its bridge address) at once and every 0.25 s until it first passes, then every
+interval_s; it is ready once healthy *and* up for min_ready_s (1 s, the same as the
+readiness settle window MOORAGE_READY_SETTLE_S, 1.0 s by default, which is a floor under
+min_ready_s), counted from the engine's StartedAt; the old replica is then stopped and
+removed, and only then is the next surge container made (every container there is,
+stopping ones included, counts against max_surge). Swarm counts a task running once
+Docker's own health check has passed: Docker runs the first check one
+--health-interval (1 s) after the start (this dockerd, 20.10, has no start interval),
+inside the container (wget); it stops the old task as it starts the next one (the
+engine shows up to replicas + 2), and ``completed`` comes after the last task's
+--update-monitor (1 s). So both gate each step on about 1 s after the new container
+started; the engine's events (create, start, health_status, kill, die, destroy) give
+each step's parts for both, and ``--trace`` runs Moorage's worker under bench.trace
+(timestamps per pass, phase, probe and engine action; the worker is otherwise the one
+installed in the venv under test) to say where Moorage's part of a step goes.
 
 The runs go in rounds, one run of each approach per round (round 0 an untimed warm-up),
 so that all share the machine's load as it drifts; swarm mode is switched on (``swarm
@@ -181,6 +198,165 @@ def step_gaps(st: list[dict[str, float]]) -> dict[str, float]:
     }
 
 
+def engine_events(api: docker.APIClient, label: str, t0_wall: float,
+                  end_wall: float) -> list[dict[str, Any]]:
+    """The engine's own container events for ``label`` between t0 and the end (create,
+    start, health_status, kill, die, destroy), each with ``t`` in seconds from t0."""
+    out = []
+    for e in api.events(since=int(t0_wall) - 1, until=int(end_wall) + 2, decode=True,
+                        filters={"type": "container", "label": label}):
+        t = e.get("timeNano", 0) / 1e9 - t0_wall
+        if t < 0:
+            continue
+        attrs = (e.get("Actor") or {}).get("Attributes") or {}
+        out.append({"t": t, "action": e.get("Action", e.get("status", "")),
+                    "id": e.get("id") or (e.get("Actor") or {}).get("ID", ""),
+                    "image": attrs.get("image", "")})
+    return sorted(out, key=lambda x: x["t"])
+
+
+def event_steps(events: list[dict[str, Any]], new_image: set[str],
+                healthy: dict[str, float] | None = None) -> list[dict[str, float]]:
+    """Step by step, from the engine's events: the i-th new container's create, start
+    and healthy (Docker's health_status event, or ``healthy``: the orchestrator's own
+    first passing probe by container id), and the i-th old container's kill (its stop
+    begins), die and destroy."""
+    first: dict[tuple[str, str], float] = {}
+    for e in events:
+        first.setdefault((e["id"], e["action"].split(":")[0].strip()), e["t"])
+        if e["action"] == "health_status: healthy":
+            first.setdefault((e["id"], "healthy"), e["t"])
+    new = [e["id"] for e in events if e["action"] == "create" and e["image"] in new_image]
+    kills = [(e["t"], e["id"]) for e in events if e["action"] == "kill"
+             and e["image"] not in new_image]
+    used: set[str] = set()
+    steps = []
+    for cid in new:
+        st = {"create": first.get((cid, "create"), float("nan")),
+              "start": first.get((cid, "start"), float("nan"))}
+        st["healthy"] = (healthy or {}).get(cid, first.get((cid, "healthy"), float("nan")))
+        # The old one this step replaces: the first old container stopped after it started.
+        old = next((k for t, k in kills if k not in used and t >= st["start"]), None)
+        if old is not None:
+            used.add(old)
+            for action in ("kill", "die", "destroy"):
+                st[f"old_{action}"] = first.get((old, action), float("nan"))
+        steps.append(st)
+    return steps
+
+
+def event_profile(kind: str, runs: list[dict[str, Any]], settle: float | None) -> str:
+    """Medians over runs and steps of the gaps between the engine's events."""
+    def gaps(st: list[dict[str, float]]) -> dict[str, list[float]]:
+        g: dict[str, list[float]] = {k: [] for k in (
+            "create_start", "start_healthy", "healthy_kill", "start_kill", "kill_die",
+            "die_next_create", "step")}
+        for i, s in enumerate(st):
+            g["create_start"].append(s["start"] - s["create"])
+            g["start_healthy"].append(s["healthy"] - s["start"])
+            if "old_kill" in s:
+                g["healthy_kill"].append(s["old_kill"] - s["healthy"])
+                g["start_kill"].append(s["old_kill"] - s["start"])
+                g["kill_die"].append(s["old_die"] - s["old_kill"])
+            if i + 1 < len(st):
+                g["step"].append(st[i + 1]["create"] - s["create"])
+                if "old_die" in s:
+                    g["die_next_create"].append(st[i + 1]["create"] - s["old_die"])
+        return g
+
+    per_run = [gaps(r["event_steps"]) for r in runs if r.get("event_steps")]
+    if not per_run:
+        return ""
+
+    def f(key: str) -> str:
+        vals = [v for g in per_run for v in g[key] if v == v]
+        return f"{med(vals):.3f}" if vals else "-"
+
+    note = f" (ready = start + {settle:g})" if settle is not None else ""
+    return (f"| {kind}{note} | {f('create_start')} | {f('start_healthy')} | {f('healthy_kill')} "
+            f"| {f('start_kill')} | {f('kill_die')} | {f('die_next_create')} | {f('step')} |")
+
+
+def trace_profile(path: Path, t0_wall: float, end_wall: float, min_ready: float,
+                  started: dict[str, float]) -> dict[str, Any]:
+    """What the tracing worker (bench.trace) saw in one run: per step, when the new
+    replica's first probe passed, when the pass that removed the old one began and its
+    remove was issued (vs. ready = engine start + min_ready_s), how long the remove took,
+    and when the next create was issued; the pass phases' durations."""
+    recs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    recs = [r for r in recs if t0_wall <= r.get("start", r["t"]) <= end_wall]
+    for r in recs:
+        r["t"] -= t0_wall
+        if "start" in r:
+            r["start"] -= t0_wall
+    creates = [r for r in recs if r["ev"] == "action" and r["kind"] == "create"]
+    removes = [r for r in recs if r["ev"] == "action" and r["kind"] == "remove"
+               and "replaced by" in r["reason"]]
+    first_ok: dict[str, float] = {}
+    first_probe: dict[str, float] = {}
+    for r in recs:
+        if r["ev"] == "probe":
+            first_probe.setdefault(r["cid"], r["start"])
+            if r["ok"]:
+                first_ok.setdefault(r["cid"], r["t"])
+    passes = [r for r in recs if r["ev"] == "pass"]
+    steps = []
+    for i, c in enumerate(creates):
+        cid = c.get("cid") or ""
+        st = {"create_issued": c["start"], "create_done": c["t"],
+              "start": started.get(cid, float("nan")),
+              "first_probe": first_probe.get(cid, float("nan")),
+              "first_ok": first_ok.get(cid, float("nan"))}
+        st["ready"] = st["start"] + min_ready
+        if i < len(removes):
+            rm = removes[i]
+            # The pass that planned the remove: the last one begun before it.
+            began = [p["start"] for p in passes if p["start"] <= rm["start"]]
+            st |= {"remove_pass_began": began[-1] if began else float("nan"),
+                   "remove_issued": rm["start"], "remove_done": rm["t"]}
+        steps.append(st)
+    phases: dict[str, list[float]] = {}
+    for r in recs:
+        if r["ev"] in ("load", "observe", "probes", "record_pass", "act", "record_outcomes", "pass"):
+            phases.setdefault(r["ev"], []).append(r["t"] - r["start"])
+    return {"steps": steps, "phases": {k: med(v) for k, v in phases.items()},
+            "passes": len(passes), "probes": sum(r["ev"] == "probe" for r in recs),
+            "healthy_at": {c.get("cid"): first_ok.get(c.get("cid") or "", float("nan"))
+                           for c in creates}}
+
+
+def trace_report(runs: list[dict[str, Any]]) -> str:
+    traced = [r["trace"] for r in runs if r.get("trace")]
+    if not traced:
+        return ""
+    keys = [
+        ("create issued -> create+start returned", "create_issued", "create_done"),
+        ("engine start -> first probe issued", "start", "first_probe"),
+        ("engine start -> first probe passed (healthy)", "start", "first_ok"),
+        ("ready (start + min_ready_s) -> the pass that removes the old one begins", "ready",
+         "remove_pass_began"),
+        ("ready -> remove of the old one issued", "ready", "remove_issued"),
+        ("remove issued -> returned (stop + remove)", "remove_issued", "remove_done"),
+    ]
+    rows = ["| step part (medians over steps and runs) | s |", "|---|---|"]
+    for label, a, b in keys:
+        vals = [s[b] - s[a] for t in traced for s in t["steps"] if a in s and b in s]
+        vals = [v for v in vals if v == v]
+        rows.append(f"| {label} | {med(vals):.3f} |" if vals else f"| {label} | - |")
+    nxt = [t["steps"][i + 1]["create_issued"] - s["remove_done"] for t in traced
+           for i, s in enumerate(t["steps"][:-1]) if "remove_done" in s]
+    rows.append(f"| remove returned -> next create issued | {med(nxt):.3f} |")
+    phases = {k: med([t["phases"].get(k, float("nan")) for t in traced])
+              for k in ("pass", "load", "observe", "probes", "record_pass", "act",
+                        "record_outcomes")}
+    rows.append("")
+    rows.append("Pass phases (median durations, s): " + ", ".join(
+        f"{k} {v:.3f}" for k, v in phases.items()))
+    rows.append(f"Passes per run: {med([t['passes'] for t in traced]):.0f}; probes per run: "
+                f"{med([t['probes'] for t in traced]):.0f}")
+    return "\n".join(rows)
+
+
 # -- the floor ---------------------------------------------------------------------------
 
 
@@ -255,6 +431,12 @@ def moorage_run(stack: MoorageStack, api: docker.APIClient, n: int, name: str,
         st = steps(api, label, v2_id, t0_wall)
         events = events_since(stack, name, t0_wall)
         time.sleep(0.3)  # let the worker log the task's end
+        ev = engine_events(api, label, t0_wall, end_wall)
+        trace = None
+        if stack.worker_cwd is not None and (stack.worker_cwd / "trace.jsonl").exists():
+            started = {e["id"]: e["t"] for e in ev if e["action"] == "start"}  # from t0
+            trace = trace_profile(stack.worker_cwd / "trace.jsonl", t0_wall, end_wall,
+                                  MIN_READY_S, started)
         tasks = worker_tasks(stack.workdir / "worker.log", t0_wall, end_wall)
         # Anything but this rollout touching the deployment's containers spoils the run.
         disturbed = [e for e in events if e["reason"] in ("ReplicaMissing", "ReplicaRestarted")]
@@ -269,6 +451,8 @@ def moorage_run(stack: MoorageStack, api: docker.APIClient, n: int, name: str,
             "steps": st, "gaps": step_gaps(st), "max_running": watcher.max_running,
             "events": [(round(e["t"], 3), e["reason"], e["message"][:160]) for e in events],
             "tasks": tasks,
+            "event_steps": event_steps(ev, {v2_id, V2}, trace["healthy_at"] if trace else None),
+            "trace": trace,
         }
         d = c.delete(f"/v1/deployments/{name}")
         if d.status_code != 202:
@@ -321,8 +505,10 @@ def swarm_run(swarm: Swarm, api: docker.APIClient, n: int, name: str, v2_id: str
     finally:
         watcher.stop()
     st = steps(api, label, v2_id, t0_wall)
+    ev = engine_events(api, label, t0_wall, time.time())
     result = {"cli_s": cli_s, "all_v2": all_v2, "done": completed, "states": states,
-              "steps": st, "gaps": step_gaps(st), "max_running": watcher.max_running}
+              "steps": st, "gaps": step_gaps(st), "max_running": watcher.max_running,
+              "event_steps": event_steps(ev, {v2_id, V2})}
     eng.docker("service", "rm", name)
     wait_gone(api, label)
     return result
@@ -435,6 +621,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-moorage", action="store_true")
     parser.add_argument("--whatif", action="store_true",
                         help="also run Moorage with its HTTP probes reusing a client (bench.whatif)")
+    parser.add_argument("--trace", action="store_true",
+                        help="run Moorage's worker under bench.trace (timestamps per pass, "
+                             "probe and action) and report where each step's time goes")
     parser.add_argument("--json", type=Path, help="also write every run's raw figures here")
     parser.add_argument("--keep-engine", action="store_true")
     parser.add_argument("--keep-logs", action="store_true")
@@ -452,7 +641,18 @@ def main(argv: list[str] | None = None) -> int:
     # with --whatif both stacks run side by side, so their orphan collection is put off.
     # It plays no part in a rollout.
     quiet = {"MOORAGE_ORPHAN_INTERVAL_S": "86400"} if args.whatif else {}
-    stack = MoorageStack(engine, workdir, settings=quiet)
+    trace_argv: dict[str, Any] = {}
+    if args.trace:
+        # Run from the work directory, so the worker imports the venv's app (the code
+        # under test), not this checkout's; bench.trace only wraps what it calls.
+        workdir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(__file__).with_name("trace.py"), workdir / "moorage_trace.py")
+        os.environ["BENCH_TRACE_FILE"] = str(workdir / "trace.jsonl")
+        trace_argv = {"worker_cwd": workdir, "worker_argv": [
+            sys.executable, "-m", "celery", "-A", "moorage_trace:celery", "worker",
+            "--loglevel", "INFO", "--concurrency", "4",
+            "--without-mingle", "--without-gossip", "--without-heartbeat"]}
+    stack = MoorageStack(engine, workdir, settings=quiet, **trace_argv)
     swarm = Swarm(engine, listen_port=free_port(), gwbridge=GWBRIDGE)
     tag = uuid.uuid4().hex[:4]
     res: dict[str, Any] = {"floor": [], "moorage": [], "whatif": [], "swarm": [], "load": []}
@@ -466,11 +666,20 @@ def main(argv: list[str] | None = None) -> int:
         log(f"engine {engine.url}; logs in {workdir}; load average {load_average()}, "
             f"{busy:.0%} of {os.cpu_count()} cores busy")
         one_container_to_200(api, f"bench-floor-{tag}-warm")
-        for i in range(args.floor_samples):
-            r = one_container_to_200(api, f"bench-floor-{tag}-{i}")
-            res["floor"].append(r)
-            log(f"floor sample {i}: create {r['create_call']:.3f}s, start returned "
-                f"{r['start_call_done']:.3f}s, first 200 {r['first_200']:.3f}s ({r['probes']} probes)")
+
+        def floor_samples(k: int, round_: int) -> None:
+            for j in range(k):
+                r = one_container_to_200(api, f"bench-floor-{tag}-{round_}-{j}")
+                res["floor"].append(r)
+                log(f"floor sample {len(res['floor']) - 1} (round {round_}): create "
+                    f"{r['create_call']:.3f}s, start returned {r['start_call_done']:.3f}s, "
+                    f"first 200 {r['first_200']:.3f}s ({r['probes']} probes)")
+
+        # The floor's samples are spread over the rounds too (a spike in the machine's
+        # load at the start must not stand for the whole run): one share now, one before
+        # each timed round.
+        share = max(1, -(-args.floor_samples // (args.runs + 1)))
+        floor_samples(share, 0)
         # Rounds: each approach once per round, so they share the machine's load as it
         # drifts (the machine is shared). Swarm mode is on only during its own runs:
         # `swarm init` before, `swarm leave` after (untimed), as in bench.converge.
@@ -490,6 +699,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_swarm:
             kinds.append(("swarm", None))
         for i in range(args.runs + 1):  # round 0 is the untimed warm-up
+            if i:
+                floor_samples(min(share, args.floor_samples - len(res["floor"])), i)
             for kind, st in kinds:
                 name = f"roll-{tag}-{kind}-{i or 'warm'}"
                 if st is not None:
@@ -543,6 +754,19 @@ def main(argv: list[str] | None = None) -> int:
         if res.get(kind):
             print(f"\n{kind}, step by step (medians):")
             print(step_profile(res[kind], n))
+    rows = [event_profile(kind, res.get(kind) or [], MIN_READY_S if kind != "swarm" else None)
+            for kind in ("moorage", "whatif", "swarm")]
+    if any(rows):
+        print("\nFrom the engine's events (medians over steps and runs, s; healthy: Moorage's "
+              "first passing probe (with --trace) or Docker's health_status; the old one's "
+              "kill is its stop beginning):")
+        print("| approach | create -> start | start -> healthy | healthy -> old kill "
+              "| start -> old kill | old kill -> die | old die -> next create | one step |")
+        print("|---|---|---|---|---|---|---|---|")
+        print("\n".join(r for r in rows if r))
+    if report := trace_report(res.get("moorage") or []):
+        print("\nMoorage's worker, traced (bench.trace), where a step's time goes:")
+        print(report)
     if res["floor"]:
         print(f"\nfloor, one container (medians): create call {med([x['create_call'] for x in res['floor']]):.3f}s, "
               f"start returned {med([x['start_call_done'] for x in res['floor']]):.3f}s, "

@@ -118,6 +118,7 @@ class _Planner:
         self.reachable = [c for c in observed if state.get(c.host) is HostState.READY]
         self.unknown = [c for c in observed if state.get(c.host) is HostState.UNREACHABLE]
         self.actions: list[Action] = []
+        self.then: list[Action] = []  # creates once the batch's removes have succeeded
         self.removing: set[str] = set()
         self.wake_at: datetime | None = None
         self.pending: list[str] = []
@@ -174,6 +175,35 @@ class _Planner:
         self.occ.add(host, self.d.placement)
         name = container_name(self.d.deployment, slot, self.d.template_hash)
         self.actions.append(Create(slot, host, name, reason))
+        return True
+
+    def _room_after_removes(self) -> int:
+        """Surge room once this batch's removes are done (they run first); none when
+        a remove leaves a wanted slot empty: that slot is filled first, by the next pass."""
+        n = self.d.replicas
+        held = {c.slot for c in self.reachable + self.unknown
+                if 0 <= c.slot < n and c.container_id not in self.removing}
+        held |= {a.slot for a in self.actions if isinstance(a, Create)}
+        if {c.slot for c in self.reachable if 0 <= c.slot < n} - held:
+            return 0
+        remaining = len(self.reachable) + len(self.unknown) - len(self.removing)
+        made = sum(isinstance(a, Create) for a in (*self.actions, *self.then))
+        return self.d.replicas + self.d.strategy.max_surge - remaining - made
+
+    def create_then(self, slot: int, reason: str) -> bool:
+        """A create for ``Plan.then``: placed as if the batch's removes were done."""
+        occ = Occupancy(other=self.occ.other)
+        for c in self.reachable + self.unknown:
+            if c.container_id not in self.removing:
+                occ.add(c.host, self._footprint(c))
+        for a in (*self.actions, *self.then):
+            if isinstance(a, Create):
+                occ.add(a.host, self.d.placement)
+        host, _ = choose_host(self.hosts, self.d.placement, occ)
+        if host is None:
+            return False  # the next pass says why, if it still cannot
+        name = container_name(self.d.deployment, slot, self.d.template_hash)
+        self.then.append(Create(slot, host, name, reason))
         return True
 
     # -- the plan ------------------------------------------------------------------
@@ -339,6 +369,10 @@ class _Planner:
                 for c in old:
                     self.remove(c, f"updating to revision {self.d.revision}")
                 ready -= len(old_ready)
+            elif (self.removing and self._room_after_removes() > 0
+                  and self.create_then(slot, f"rolling to revision {self.d.revision}")):
+                # The room a replaced replica's removal frees: its successor's surge.
+                continue
             else:
                 break
 
@@ -348,6 +382,7 @@ class _Planner:
             wake_at=self.wake_at,
             pending=tuple(self.pending),
             stable_slots=frozenset(self.stable),
+            then=tuple(self.then) if self.actions else (),
         )
 
 

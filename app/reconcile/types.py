@@ -133,6 +133,10 @@ class Plan:
     wake_at: datetime | None = None
     pending: tuple[str, ...] = ()  # why replicas could not be placed
     stable_slots: frozenset[int] = frozenset()  # slots whose restart count may reset
+    # Creates the room ``actions``' removes free: made in the same pass once every one of
+    # those removes has succeeded (the old containers are gone first, so the surge bound
+    # holds at every moment), instead of a whole pass later. Never without ``actions``.
+    then: tuple[Action, ...] = ()
 
     @property
     def empty(self) -> bool:

@@ -464,9 +464,12 @@ def test_rolling_update_surge_one_unavailable_zero():
     assert p3.actions == ()
     assert p3.wake_at == at(12)
 
-    # 4: ready: the old one of that slot goes; no second surge while it is still there.
+    # 4: ready: the old one of that slot goes; no second surge while it is still there,
+    # but the next slot's surge follows its removal in the same pass (Plan.then), on the
+    # host it frees.
     p4 = plan(d, [old0, old1, new0], hs, now=at(12))
     assert p4.actions == (Remove(old0, "replaced by revision 2"),)
+    assert [(a.slot, a.host) for a in p4.then] == [(1, "h1")]
 
     # 5: old0 gone: surge for slot 1 (h1 and h2 hold one replica each; ties go by name).
     p5 = plan(d, [old1, new0], hs, now=at(13))
@@ -757,7 +760,9 @@ def check_plan(
     held = {c.slot for c in observed if c.host in view and view[c.host].state is UNREACHABLE}
     touched: list[str] = []
     new_slots: list[int] = []
-    for a in p.actions:
+    assert all(isinstance(a, Create) for a in p.then), "only creates follow the removes"
+    assert not p.then or any(isinstance(a, Remove) for a in p.actions), "then without removes"
+    for a in (*p.actions, *p.then):
         if isinstance(a, Create):
             assert not d.deleting
             assert a.host in view and view[a.host].reachable and view[a.host].schedulable
@@ -806,7 +811,9 @@ class Sim:
     def apply(self, p: Plan) -> None:
         check_plan(p, self.desired, self.observed, self.hosts, self.now)
         d = self.desired
-        for a in p.actions:
+        # The removes (with the rest of the batch), then the creates they make room for,
+        # as app.services.reconciler.act runs them.
+        for a in (*p.actions, *p.then):
             if isinstance(a, Create):
                 running = self.create_state == "running"
                 self.observed.append(
@@ -840,7 +847,7 @@ class Sim:
                     self.restarts[a.container.slot] = SlotRestarts(before.count + 1, self.now)
         for slot in p.stable_slots:
             self.restarts.pop(slot, None)
-        self.log += p.actions
+        self.log += (*p.actions, *p.then)
         if p.actions:
             self.now += self.tick
         elif p.wake_at is not None:
@@ -1120,6 +1127,10 @@ def test_rolling_update_stays_within_the_strategy_bounds(n, strategy, n_hosts, m
         gone = {c.container_id for c in removed(p)}
         # Containers being removed in this batch still count: removal and creation race.
         assert len(mine) + len(creates(p)) <= n + surge
+        # The creates that follow the removes (once they are done) stay within it too.
+        then = [a for a in p.then if isinstance(a, Create)]
+        assert len(mine) - len(gone & {c.container_id for c in mine}) + len(creates(p)) \
+            + len(then) <= n + surge
         ready_after = [c for c in mine if c.container_id not in gone and is_ready(c, min_ready_s, sim.now)]
         assert len(ready_after) >= n - unavailable
         sim.apply(p)

@@ -6,6 +6,7 @@ import logging
 
 from app.config import Settings
 from app.dockerhost import (
+    ContainerGone,
     ContainerRequest,
     EngineClient,
     EngineError,
@@ -108,15 +109,25 @@ def run_action(ctx: Context, action: Action, settings: Settings) -> Outcome:
 
 
 def execute(ctx: Context, the_plan: Plan, settings: Settings) -> list[Outcome]:
+    """The plan's actions, concurrently; then, once every one of them has succeeded, its
+    ``then`` creates (the room the removes freed), concurrently too."""
     refused = _ensure_networks(ctx, the_plan, settings)
-    futures = [
-        None if _refused(a, refused) else docker_pool().submit(run_action, ctx, a, settings)
-        for a in the_plan.actions
-    ]
-    outcomes = [f.result() if f is not None else Outcome(a, error=_refused(a, refused))
-                for a, f in zip(the_plan.actions, futures, strict=True)]
+    outcomes = _run_batch(ctx, the_plan.actions, refused, settings)
+    if the_plan.then and all(o.error is None or isinstance(o.error, ContainerGone)
+                             for o in outcomes):
+        outcomes += _run_batch(ctx, the_plan.then, refused, settings)
     _sweep_networks(ctx, outcomes, settings)
     return outcomes
+
+
+def _run_batch(ctx: Context, actions: tuple[Action, ...], refused: dict[str, EngineError],
+               settings: Settings) -> list[Outcome]:
+    futures = [
+        None if _refused(a, refused) else docker_pool().submit(run_action, ctx, a, settings)
+        for a in actions
+    ]
+    return [f.result() if f is not None else Outcome(a, error=_refused(a, refused))
+            for a, f in zip(actions, futures, strict=True)]
 
 
 def _refused(action: Action, refused: dict[str, EngineError]) -> EngineError | None:
@@ -132,7 +143,8 @@ def _ensure_networks(ctx: Context, the_plan: Plan, settings: Settings) -> dict[s
     """Make the deployment's networks on every host this batch creates or starts a
     replica on, before it does; the hosts where that failed, with why (their creates
     and starts fail with it: e.g. a network of that name that Moorage did not make)."""
-    needed = network_rules.needed_on_hosts(the_plan.actions, ctx.template.container.networks)
+    needed = network_rules.needed_on_hosts((*the_plan.actions, *the_plan.then),
+                                           ctx.template.container.networks)
     futures = {
         host: docker_pool().submit(network_service.ensure, host_client(settings, ctx.hosts[host]),
                                    names, ctx.installation_id)

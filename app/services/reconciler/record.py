@@ -28,6 +28,7 @@ from app.reconcile.types import HostView, Plan, SlotRestarts
 from app.reconcile.vocabulary import Phase, ReplicaState, RolloutKind, RolloutState, recorded_state
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
+from app.repositories import replicas as replica_repo
 from app.repositories import rollouts as rollout_repo
 from app.services import deployments as deployment_service
 from app.services import networks as network_service
@@ -262,6 +263,9 @@ def _sync_replicas(
 ) -> None:
     blind = {v.name for v in obs.views if not v.reachable}
     seen: set[tuple[str, str]] = set()
+    # Every record at once, so that each merge below finds its row loaded (one query, not
+    # one per replica).
+    replica_repo.for_deployment(session, deployment.id)
     for c in obs.containers:
         if c.host in blind:
             continue
