@@ -57,16 +57,19 @@ def _present(session, result: service.ApplyResult, response: Response) -> Deploy
     # The row is locked by this transaction: its view cannot be gone.
     view = deployment_repo.view(session, result.deployment.id)
     assert view is not None
-    return _with_usage(session, [view], endpoint_service.edge_views(session))[0]
+    return _with_usage(session, [view])[0]
 
 
-def _with_usage(session, views: list[deployment_repo.DeploymentView],
-                edges: Sequence[EdgeView] = ()) -> list[DeploymentRead]:
-    """Views as the API shows them, with their usage and the autoscaler's last look (two
-    queries for the whole page), and the edges for their endpoints' URLs."""
+def _with_usage(session, views: list[deployment_repo.DeploymentView]) -> list[DeploymentRead]:
+    """Views as the API shows them, in at most three more statements for the whole page:
+    their usage; the autoscaler's last look, if one of them autoscales; the edge hosts
+    (for the endpoints' URLs), if one of them has an endpoint."""
     ids = [v.deployment.id for v in views]
     totals = usage_service.totals(session, ids)
-    looks = autoscaler_repo.states(session, ids)
+    autoscaled = [v.deployment.id for v in views if v.deployment.autoscale]
+    looks = autoscaler_repo.states(session, autoscaled) if autoscaled else {}
+    has_endpoint = any(v.revision.spec.get("endpoint") for v in views)
+    edges: Sequence[EdgeView] = endpoint_service.edge_views(session) if has_endpoint else ()
     return [presenters.deployment(v, totals.get(v.deployment.id), looks.get(v.deployment.id),
                                   edges)
             for v in views]
@@ -148,11 +151,7 @@ def list_deployments(
 ) -> Page[DeploymentRead]:
     pair = tuple(label.split("=", 1)) if label else None
     views, next_cursor = deployment_repo.views_page(session, limit, cursor, pair)
-    # One more statement, for the endpoints' URLs, only if the page has an endpoint.
-    has_endpoint = any(v.revision.spec.get("endpoint") for v in views)
-    edges = endpoint_service.edge_views(session) if has_endpoint else []
-    return Page[DeploymentRead](items=_with_usage(session, views, edges),
-                                next_cursor=next_cursor)
+    return Page[DeploymentRead](items=_with_usage(session, views), next_cursor=next_cursor)
 
 
 @router.get("/{name}", operation_id="get_deployment", responses={404: P404},
@@ -160,7 +159,7 @@ def list_deployments(
 def get_deployment(name: Name, session: SessionDep, response: Response) -> DeploymentRead:
     view = deployment_repo.view_by_name(session, name)
     response.headers["ETag"] = presenters.etag(view.deployment.resource_version)
-    return _with_usage(session, [view], endpoint_service.edge_views(session))[0]
+    return _with_usage(session, [view])[0]
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",

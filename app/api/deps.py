@@ -67,9 +67,12 @@ def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """Who is calling: 401 without a valid token. Its own short transaction, not the
-    request's, so a long poll or stream holds no database connection for it."""
+    request's, so a long poll or stream holds no database connection for it; none at all
+    for a token checked less than ``token_service.CACHE_TTL_S`` ago."""
     if credentials is None:
         raise Unauthorized("this needs a bearer token (Authorization: Bearer <token>)", error=None)
+    if (principal := token_service.cached(credentials.credentials)) is not None:
+        return principal
     with session_scope() as session:
         return token_service.authenticate(session, credentials.credentials)
 
