@@ -38,6 +38,7 @@ import re
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -216,11 +217,55 @@ def group_cpu(groups: dict[int, str]) -> dict[str, float]:
     return out
 
 
+# -- where the API's time goes (py-spy, sampling the API processes) ------------------------
+
+# Frames worth naming in the summary: the request path's layers, not the event loop's.
+_FRAMES = re.compile(
+    r"^(get_deployment|list_deployments|apply_deployment|_with_usage|_present|authenticate|"
+    r"_look_up|get_session|views?_page|view_by_name|totals|states|edge_views|deployment|"
+    r"apply|_apply|serialize_response|_run_sync_endpoint|run_in_threadpool|solve_dependencies|"
+    r"Session\.commit|Session\.execute|Session\.scalars?|Connection\._execute_context|"
+    r"Cursor\.execute|do_ping|_handed_out|BaseModel\.__init__|TypeAdapter\.\w+|"
+    r"JSONResponse\.render|_ConnectionFairy\._checkout|QueuePool\._do_get|"
+    r"RequestResponseCycle\.run_asgi|Connection\.wait|compile|_compiler_dispatch) ")
+
+
+def start_profile(stack: MoorageStack, out: Path, seconds: float) -> subprocess.Popen | None:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        log("no py-spy: no profile")
+        return None
+    pid = stack.procs["api"].pid
+    return subprocess.Popen([spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking",
+                             "--rate", "250", "--duration", str(int(seconds)), "--format", "raw",
+                             "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def profile_summary(path: Path, top: int = 30) -> list[tuple[float, str]]:
+    """Inclusive share of the sampled (non-idle) API stacks in each named frame."""
+    if not path.exists():
+        return []
+    total, incl = 0, {}
+    for line in path.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        for frame in {re.sub(r":\d+\)$", ")", f) for f in stack.split(";")}:
+            incl[frame] = incl.get(frame, 0) + int(n)
+    rows = sorted(((100 * n / total, f) for f, n in incl.items() if _FRAMES.match(f)),
+                  reverse=True)
+    return [(round(share, 1), frame) for share, frame in rows[:top]]
+
+
 def run_phase(stack: MoorageStack, name: str, make: Callable[[int], bytes], rate: float,
               seconds: float, conns: int, warmup: float,
-              check: Callable[[int, bytes], str | None] | None = None) -> dict[str, Any]:
+              check: Callable[[int, bytes], str | None] | None = None,
+              profile: Path | None = None) -> dict[str, Any]:
     host, port = "127.0.0.1", stack.port
     asyncio.run(open_loop(host, port, make, rate, warmup, conns))
+    spy = start_profile(stack, profile, seconds) if profile is not None else None
     phase = Phase(name, rate)
     groups = stack.process_groups()
     cpu0, ru0, t0 = group_cpu(groups), resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
@@ -230,6 +275,11 @@ def run_phase(stack: MoorageStack, name: str, make: Callable[[int], bytes], rate
     phase.generator_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     phase.cpu = {k: cpu1.get(k, 0.0) - cpu0.get(k, 0.0) for k in cpu1}
     s = phase.summary()
+    if spy is not None and profile is not None:
+        spy.wait(timeout=seconds + 30)
+        s["profile"] = profile_summary(profile)
+        for share, frame in s["profile"]:
+            log(f"  profile {share:5.1f}%  {frame[:140]}")
     log(f"{name}: offered {rate:g} rps, achieved {s['achieved_rps']} rps; p50 {s['p50_ms']} ms, "
         f"p99 {s['p99_ms']} ms, max {s['max_ms']} ms; statuses {s['statuses']}, errors "
         f"{s['errors']} {s['error_kinds']}; generator late p99 {s['send_late_p99_ms']} ms, "
@@ -301,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="an extra MOORAGE_* setting for every process")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep-engine", action="store_true")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="py-spy the API during the single GET and the list (raw stacks here)")
     args = parser.parse_args(argv)
 
     engine, started_engine = dockerd.Engine(ENGINE_INDEX), False
@@ -347,11 +399,15 @@ def main(argv: list[str] | None = None) -> int:
         common = {"seconds": args.seconds, "conns": args.conns, "warmup": args.warmup}
         phases["healthz"] = run_phase(stack, "GET /healthz", lambda _i: healthz, args.rate,
                                       check=expect(200), **common)
-        phases["get_one"] = run_phase(stack, f"GET /v1/deployments/{one}", lambda _i: get_one,
-                                      args.rate, check=expect(200), **common)
-        phases["list_100"] = run_phase(stack, "GET /v1/deployments?limit=100",
-                                       lambda _i: get_list, args.list_rate, check=expect(200),
-                                       **common)
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        phases["get_one"] = run_phase(
+            stack, f"GET /v1/deployments/{one}", lambda _i: get_one, args.rate, check=expect(200),
+            profile=args.profile / "get_one.txt" if args.profile else None, **common)
+        phases["list_100"] = run_phase(
+            stack, "GET /v1/deployments?limit=100", lambda _i: get_list, args.list_rate,
+            check=expect(200), profile=args.profile / "list_100.txt" if args.profile else None,
+            **common)
         phases["put_noop"] = run_phase(stack, "PUT same spec (no-op)", lambda _i: put_noop,
                                        args.put_rate, check=expect(200), **common)
         phases["put_new"] = run_phase(stack, "PUT changed spec (new revision)", put_new,
@@ -398,7 +454,7 @@ def print_report(r: dict[str, Any]) -> None:
         print(f"{s['name']:34} {s['offered_rps']:>8g} {s['achieved_rps']:>8} {s['p50_ms']!s:>8} "
               f"{s['p99_ms']!s:>8} {s['max_ms']!s:>8} {s['errors']:>6} "
               f"{s['generator_cpu_pct']:>6}%  {target}")
-    for key, s in ph.items():
+    for s in ph.values():
         print(f"  CPU during {s['name']}: {s['cpu_pct']} (% of one core)")
     if "wrk" in r:
         w = r["wrk"]

@@ -58,7 +58,6 @@ def _reset_caches() -> None:
     from app.config import get_settings
     from app.db import get_engine, get_sessionmaker
     from app.jobs import get_celery
-
     from app.services.tokens import CACHE
 
     for cached in (get_settings, get_engine, get_sessionmaker, get_celery):
