@@ -126,6 +126,7 @@ class Phase:
     lateness: list[float] = field(default_factory=list)  # how late the generator started
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    timeouts: int = 0  # not answered within the timeout (counted at it in the latencies)
     wall: float = 0.0
     generator_cpu: float = 0.0  # seconds of this process's CPU
     cpu: dict[str, float] = field(default_factory=dict)  # process group -> CPU seconds
@@ -135,10 +136,11 @@ class Phase:
         late = sorted(self.lateness)
         ok = sum(n for s, n in self.statuses.items() if 200 <= s < 300)
         return {
-            "name": self.name, "offered_rps": self.rate, "sent": len(lat) + len(self.errors),
+            "name": self.name, "offered_rps": self.rate,
+            "sent": len(lat) + len(self.errors) - self.timeouts,
             "achieved_rps": round(len(lat) / self.wall, 1) if self.wall else 0.0,
             "ok": ok, "statuses": dict(sorted(self.statuses.items())),
-            "errors": len(self.errors), "error_kinds": sorted(set(self.errors))[:5],
+            "timeouts": self.timeouts, "errors": len(self.errors), "error_kinds": sorted(set(self.errors))[:5],
             "p50_ms": pct(lat, 50), "p90_ms": pct(lat, 90), "p99_ms": pct(lat, 99),
             "max_ms": round(lat[-1] * 1000, 2) if lat else None,
             "send_late_p99_ms": pct(late, 99), "send_late_max_ms": pct(late, 100),
@@ -156,7 +158,8 @@ def pct(sorted_values: list[float], p: float) -> float | None:
 
 async def open_loop(host: str, port: int, make: Callable[[int], bytes], rate: float,
                     seconds: float, conns: int, phase: Phase | None = None,
-                    check: Callable[[int, bytes], str | None] | None = None) -> None:
+                    check: Callable[[int, bytes], str | None] | None = None,
+                    timeout: float = 10.0) -> None:
     """Offer ``make(i)`` at ``rate`` for ``seconds``; record into ``phase`` (None: warm-up)."""
     pool: asyncio.Queue[Conn] = asyncio.Queue()
     for _ in range(conns):
@@ -167,16 +170,27 @@ async def open_loop(host: str, port: int, make: Callable[[int], bytes], rate: fl
 
     async def one(i: int, due: float) -> None:
         started = loop.time()
-        conn = await pool.get()
         try:
-            status, body = await conn.request(make(i))
+            # The timeout runs from the due time: queueing for a connection counts.
+            async with asyncio.timeout_at(due + timeout):
+                conn = await pool.get()
+                try:
+                    status, body = await conn.request(make(i))
+                except BaseException:
+                    conn.close()  # mid-answer: this connection cannot be reused
+                    raise
+                finally:
+                    pool.put_nowait(conn)
+        except TimeoutError:
+            if phase is not None:
+                phase.timeouts += 1
+                phase.latencies.append(timeout)
+                phase.errors.append("timeout")
+            return
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-            conn.close()
             if phase is not None:
                 phase.errors.append(exc.__class__.__name__)
             return
-        finally:
-            pool.put_nowait(conn)
         done = loop.time()
         if phase is not None:
             phase.latencies.append(done - due)
@@ -259,17 +273,31 @@ def profile_summary(path: Path, top: int = 30) -> list[tuple[float, str]]:
     return [(round(share, 1), frame) for share, frame in rows[:top]]
 
 
+def settle(stack: MoorageStack, busy: float = 0.3, limit: float = 90.0) -> float:
+    """Wait (up to ``limit`` s) until the API uses less than ``busy`` of a core: a phase
+    whose requests timed out leaves the server working off their backlog."""
+    t0 = time.monotonic()
+    groups = {pid: role for pid, role in stack.process_groups().items() if role == "moorage-api"}
+    while time.monotonic() - t0 < limit:
+        a = group_cpu(groups).get("moorage-api", 0.0)
+        time.sleep(1.0)
+        if group_cpu(groups).get("moorage-api", 0.0) - a < busy:
+            break
+    return time.monotonic() - t0
+
+
 def run_phase(stack: MoorageStack, name: str, make: Callable[[int], bytes], rate: float,
-              seconds: float, conns: int, warmup: float,
+              seconds: float, conns: int, warmup: float, timeout: float,
               check: Callable[[int, bytes], str | None] | None = None,
               profile: Path | None = None) -> dict[str, Any]:
     host, port = "127.0.0.1", stack.port
-    asyncio.run(open_loop(host, port, make, rate, warmup, conns))
+    settle(stack)
+    asyncio.run(open_loop(host, port, make, rate, warmup, conns, timeout=timeout))
     spy = start_profile(stack, profile, seconds) if profile is not None else None
     phase = Phase(name, rate)
     groups = stack.process_groups()
     cpu0, ru0, t0 = group_cpu(groups), resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-    asyncio.run(open_loop(host, port, make, rate, seconds, conns, phase, check))
+    asyncio.run(open_loop(host, port, make, rate, seconds, conns, phase, check, timeout))
     phase.wall = time.monotonic() - t0
     ru1, cpu1 = resource.getrusage(resource.RUSAGE_SELF), group_cpu(groups)
     phase.generator_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
@@ -281,7 +309,8 @@ def run_phase(stack: MoorageStack, name: str, make: Callable[[int], bytes], rate
         for share, frame in s["profile"]:
             log(f"  profile {share:5.1f}%  {frame[:140]}")
     log(f"{name}: offered {rate:g} rps, achieved {s['achieved_rps']} rps; p50 {s['p50_ms']} ms, "
-        f"p99 {s['p99_ms']} ms, max {s['max_ms']} ms; statuses {s['statuses']}, errors "
+        f"p99 {s['p99_ms']} ms, max {s['max_ms']} ms; statuses {s['statuses']}, timeouts "
+        f"{s['timeouts']}, errors "
         f"{s['errors']} {s['error_kinds']}; generator late p99 {s['send_late_p99_ms']} ms, "
         f"generator CPU {s['generator_cpu_pct']}%; CPU {s['cpu_pct']}")
     return s
@@ -342,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10, help="measured time per phase")
     parser.add_argument("--warmup", type=float, default=2, help="unmeasured time per phase")
     parser.add_argument("--conns", type=int, default=64, help="open-loop connections")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="a request not answered this long after its due time is a timeout")
     parser.add_argument("--wrk-conns", type=int, default=20)
     parser.add_argument("--wrk-seconds", type=float, default=8)
     parser.add_argument("--deployments", type=int, default=100)
@@ -363,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="moorage-bench-api-"))
     settings = dict(s.split("=", 1) for s in args.setting)
     stack = MoorageStack(engine, workdir, settings=settings)
-    results: dict[str, Any] = {"cores": os.cpu_count(), "settings": settings}
+    results: dict[str, Any] = {"cores": os.cpu_count(), "settings": settings,
+                               "timeout": args.timeout}
     ok = False
     try:
         results["background_load"] = round(background_load(3), 3)
@@ -396,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
             return raw_request("PUT", f"/v1/deployments/bench-{k:03d}", host, token, body)
 
         phases = results["phases"] = {}
-        common = {"seconds": args.seconds, "conns": args.conns, "warmup": args.warmup}
+        common = {"seconds": args.seconds, "conns": args.conns, "warmup": args.warmup,
+                  "timeout": args.timeout}
         phases["healthz"] = run_phase(stack, "GET /healthz", lambda _i: healthz, args.rate,
                                       check=expect(200), **common)
         if args.profile:
@@ -442,7 +475,8 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"\n== bench.api ({r['cores']} cores, background load {r.get('background_load', 0):.0%}, "
           f"settings {r['settings'] or 'default'}) ==")
     print(f"{'request':34} {'offered':>8} {'achieved':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8} {'errors':>6} {'gen CPU':>7}  target")
+          f"{'max ms':>8} {'errors':>6} {'gen CPU':>7}  target  (a timeout counts as "
+          f"{r.get('timeout', 10):g} s)")
     targets = {"get_one": ("p99_ms", 20), "list_100": ("p99_ms", 50),
                "put_noop": ("p99_ms", 50), "put_new": ("p99_ms", 50)}
     for key, s in ph.items():
