@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Select, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.errors import NotFound
 from app.models import Deployment, Revision, Rollout, Stack
@@ -71,6 +71,9 @@ def _views() -> Select:
               & (Revision.number == Deployment.revision))
         .outerjoin(Rollout, Rollout.id == latest_rollout)
         .outerjoin(Stack, Stack.id == Deployment.stack_id)
+        # What a view shows needs neither: the template is the reconciler's, and the
+        # registry password would be opened (decrypted) for nothing on every row.
+        .options(defer(Revision.template), defer(Revision.registry_password))
     )
 
 
