@@ -138,7 +138,7 @@ class Phase:
         return {
             "name": self.name, "offered_rps": self.rate,
             "sent": len(lat) + len(self.errors) - self.timeouts,
-            "achieved_rps": round(len(lat) / self.wall, 1) if self.wall else 0.0,
+            "achieved_rps": round((len(lat) - self.timeouts) / self.wall, 1) if self.wall else 0.0,
             "ok": ok, "statuses": dict(sorted(self.statuses.items())),
             "timeouts": self.timeouts, "errors": len(self.errors), "error_kinds": sorted(set(self.errors))[:5],
             "p50_ms": pct(lat, 50), "p90_ms": pct(lat, 90), "p99_ms": pct(lat, 99),
