@@ -56,13 +56,27 @@ def migrate() -> None:
 def api(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind")] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="Worker processes [default: MOORAGE_API_WORKERS, else one per core]",
+        show_default=False)] = None,
 ) -> None:
-    """Serve the HTTP API."""
+    """Serve the HTTP API, in one process per core by default (each checks tokens, pools
+    connections and streams events on its own; all state is in the database)."""
     import uvicorn
 
-    configure_logging(get_settings().log_level)
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port,
-                proxy_headers=True, log_config=None)
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    # Each worker process configures its logging (and so its redaction) in app.main:serve.
+    uvicorn.run("app.main:serve", factory=True, host=host, port=port, proxy_headers=True,
+                log_config=None, workers=workers or settings.api_workers or available_cores())
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 @cli.command(rich_help_panel=SERVER)

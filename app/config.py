@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # app.sealing. Required in production; development makes one in data_dir.
     secret_keys: str = Field("", repr=False)
     log_level: str = "INFO"
+    # `moorage api` worker processes (uvicorn --workers); 0: one per core this process
+    # may run on. Each has its own connection pool (pool_size 10, overflow 20).
+    api_workers: int = Field(0, ge=0, le=64)
 
     @field_validator("bootstrap_token")
     @classmethod

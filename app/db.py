@@ -9,12 +9,14 @@ once a transaction is durable (sending a Celery job) is registered with
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -86,7 +88,40 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
         return engine
     if not pooled:
         return create_engine(url, **pool)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_S = 2.0
+
+
+def ping_when_idle(engine: Engine, idle_s: float = PING_AFTER_IDLE_S,
+                   clock: Callable[[], float] = time.monotonic) -> None:
+    """``pool_pre_ping``, but only for a connection that sat idle for ``idle_s``.
+
+    A ping on every checkout is a round trip on every request. A connection returned a
+    moment ago is as good as one just pinged; a connection that went stale meanwhile
+    (the database restarted, a proxy cut it) fails its statement, which the API answers
+    with a 503 (`app.api.problems`), and SQLAlchemy then invalidates the whole pool, so
+    the next request reconnects. An idle connection, the one a restart leaves behind,
+    is pinged as before: a dead one is replaced (``DisconnectionError`` makes the pool
+    retry with a fresh connection) and the request does not see it."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn, record) -> None:
+        record.info["idle_since"] = clock()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_conn, record, _proxy) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or clock() - since < idle_s:
+            return  # a fresh connection, or one in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"idle connection is dead: {exc.__class__.__name__}") from exc
 
 
 @lru_cache

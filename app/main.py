@@ -50,6 +50,15 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+def serve() -> FastAPI:
+    """The app as `moorage api` serves it: in each worker process, logging configured (with
+    its redaction of secrets) before anything logs, as the CLI did for the parent."""
+    from app.logs import configure as configure_logging
+
+    configure_logging(get_settings().log_level)
+    return create_app()
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(

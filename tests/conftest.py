@@ -58,9 +58,11 @@ def _reset_caches() -> None:
     from app.config import get_settings
     from app.db import get_engine, get_sessionmaker
     from app.jobs import get_celery
+    from app.services.tokens import CACHE
 
     for cached in (get_settings, get_engine, get_sessionmaker, get_celery):
         cached.cache_clear()
+    CACHE.clear()  # token checks kept from another test's database
 
 
 @pytest.fixture(scope="session")
@@ -114,5 +116,8 @@ def clean_db(postgres: str, redis_broker: str) -> Iterator[None]:
                        if t.name != "installation")
     with get_engine().begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    from app.services.tokens import CACHE
+
+    CACHE.clear()  # the tokens it named are gone with the tables
     ensure_bootstrap_token()  # clients made before this test (module fixtures) still work
     yield

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api import presenters, sse
 from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
+from app.api.responses import as_json
 from app.config import get_settings
 from app.db import get_sessionmaker
 from app.errors import NotFound
@@ -57,23 +58,26 @@ def _present(session, result: service.ApplyResult, response: Response) -> Deploy
     # The row is locked by this transaction: its view cannot be gone.
     view = deployment_repo.view(session, result.deployment.id)
     assert view is not None
-    return _with_usage(session, [view], endpoint_service.edge_views(session))[0]
+    return _with_usage(session, [view])[0]
 
 
-def _with_usage(session, views: list[deployment_repo.DeploymentView],
-                edges: Sequence[EdgeView] = ()) -> list[DeploymentRead]:
-    """Views as the API shows them, with their usage and the autoscaler's last look (two
-    queries for the whole page), and the edges for their endpoints' URLs."""
+def _with_usage(session, views: list[deployment_repo.DeploymentView]) -> list[DeploymentRead]:
+    """Views as the API shows them, in at most three more statements for the whole page:
+    their usage; the autoscaler's last look, if one of them autoscales; the edge hosts
+    (for the endpoints' URLs), if one of them has an endpoint."""
     ids = [v.deployment.id for v in views]
     totals = usage_service.totals(session, ids)
-    looks = autoscaler_repo.states(session, ids)
+    autoscaled = [v.deployment.id for v in views if v.deployment.autoscale]
+    looks = autoscaler_repo.states(session, autoscaled) if autoscaled else {}
+    has_endpoint = any(v.revision.spec.get("endpoint") for v in views)
+    edges: Sequence[EdgeView] = endpoint_service.edge_views(session) if has_endpoint else ()
     return [presenters.deployment(v, totals.get(v.deployment.id), looks.get(v.deployment.id),
                                   edges)
             for v in views]
 
 
 @router.put(
-    "/{name}", operation_id="apply_deployment",
+    "/{name}", operation_id="apply_deployment", response_model=DeploymentRead | DryRunResult,
     responses={201: {"model": DeploymentRead, "description": "Created"},
                200: {"model": DeploymentRead | DryRunResult, "description": "Updated, unchanged or dry run"},
                409: P409, 412: P412, 422: P422},
@@ -82,7 +86,7 @@ def _with_usage(session, views: list[deployment_repo.DeploymentView],
 def apply_deployment(
     name: Name, spec: DeploymentSpec, session: SessionDep, response: Response,
     if_match: IfMatch = None, dry_run: DryRun = False,
-) -> DeploymentRead | DryRunResult:
+) -> Response:
     """Apply a full spec. A changed spec becomes a new revision and starts a rollout;
     the same spec again changes nothing. `replicas` is not part of a revision: scaling
     makes no revision (it changes the deployment, records a `Scaled` event and starts a
@@ -90,10 +94,10 @@ def apply_deployment(
     path (`volumes[].source` that is a path) needs an admin to have allowed it (422
     otherwise, naming the field)."""
     if dry_run:
-        return service.dry_run(session, name, spec)
+        return as_json(service.dry_run(session, name, spec))
     result = service.apply(session, name, spec, if_match=if_match)
     response.status_code = 201 if result.created else 200
-    return _present(session, result, response)
+    return as_json(_present(session, result, response), response)
 
 
 @router.post("", status_code=201, operation_id="create_deployment",
@@ -110,7 +114,7 @@ def create_deployment(
 
 
 @router.patch(
-    "/{name}", operation_id="patch_deployment",
+    "/{name}", operation_id="patch_deployment", response_model=DeploymentRead | DryRunResult,
     responses={200: {"model": DeploymentRead | DryRunResult, "description": "Updated or dry run"},
                404: P404, 409: P409, 412: P412, 422: P422},
     dependencies=[require("deploy")],
@@ -126,41 +130,38 @@ def patch_deployment(
     )],
     if_match: IfMatch = None,
     dry_run: DryRun = False,
-) -> DeploymentRead | DryRunResult:
+) -> Response:
     """Merge a patch into the current spec (at the deployment's replica count) and apply
     the result, as PUT does: a patch of `replicas` alone is a scale, which makes no
     revision."""
     spec = service.patched_spec(session, name, patch)
     if dry_run:
-        return service.dry_run(session, name, spec)
+        return as_json(service.dry_run(session, name, spec))
     result = service.apply(session, name, spec, if_match=if_match)
-    return _present(session, result, response)
+    return as_json(_present(session, result, response), response)
 
 
 @router.get("", operation_id="list_deployments", dependencies=[require("read")],
-            responses={422: P422})
+            response_model=Page[DeploymentRead], responses={422: P422})
 def list_deployments(
     session: SessionDep,
     limit: Limit = 50,
     cursor: Cursor = None,
     label: Annotated[str | None, Query(pattern=r"^[^=\x00]+=[^\x00]*$", max_length=512,
                                        description="key=value")] = None,
-) -> Page[DeploymentRead]:
+) -> Response:
     pair = tuple(label.split("=", 1)) if label else None
     views, next_cursor = deployment_repo.views_page(session, limit, cursor, pair)
-    # One more statement, for the endpoints' URLs, only if the page has an endpoint.
-    has_endpoint = any(v.revision.spec.get("endpoint") for v in views)
-    edges = endpoint_service.edge_views(session) if has_endpoint else []
-    return Page[DeploymentRead](items=_with_usage(session, views, edges),
-                                next_cursor=next_cursor)
+    return as_json(Page[DeploymentRead](items=_with_usage(session, views),
+                                        next_cursor=next_cursor))
 
 
-@router.get("/{name}", operation_id="get_deployment", responses={404: P404},
-            dependencies=[require("read")])
-def get_deployment(name: Name, session: SessionDep, response: Response) -> DeploymentRead:
+@router.get("/{name}", operation_id="get_deployment", response_model=DeploymentRead,
+            responses={404: P404}, dependencies=[require("read")])
+def get_deployment(name: Name, session: SessionDep, response: Response) -> Response:
     view = deployment_repo.view_by_name(session, name)
     response.headers["ETag"] = presenters.etag(view.deployment.resource_version)
-    return _with_usage(session, [view], endpoint_service.edge_views(session))[0]
+    return as_json(_with_usage(session, [view])[0], response)
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",

@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.db import get_sessionmaker, session_scope
 from app.errors import CommitFailed, Unauthorized
@@ -63,15 +64,23 @@ bearer = HTTPBearer(
 )
 
 
-def authenticate(
+def _look_up(token: str) -> Principal:
+    with session_scope() as session:
+        return token_service.authenticate(session, token)
+
+
+async def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """Who is calling: 401 without a valid token. Its own short transaction, not the
-    request's, so a long poll or stream holds no database connection for it."""
+    request's, so a long poll or stream holds no database connection for it; none at all
+    for a token checked less than ``token_service.CACHE_TTL_S`` ago. Async, so a kept
+    check costs no trip through the thread pool (the lookup goes there)."""
     if credentials is None:
         raise Unauthorized("this needs a bearer token (Authorization: Bearer <token>)", error=None)
-    with session_scope() as session:
-        return token_service.authenticate(session, credentials.credentials)
+    if (principal := token_service.cached(credentials.credentials)) is not None:
+        return principal
+    return await run_in_threadpool(_look_up, credentials.credentials)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
@@ -82,7 +91,7 @@ def require(scope: Scope):
     """The one place authorization is decided: 401 without a valid token, 403 when the
     token lacks ``scope`` (read < deploy < admin)."""
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:  # no I/O: no thread
         token_service.authorize(principal, scope)
         return principal
 

@@ -45,7 +45,9 @@ def list_tokens(session: SessionDep, limit: Limit = 50, cursor: Cursor = None) -
 @router.delete("/{token_id}", status_code=204, operation_id="revoke_token",
                responses={404: P404, 422: P422}, dependencies=[require("admin")])
 def revoke_token(token_id: uuid.UUID, session: SessionDep) -> Response:
-    """Revoke a token at once (it stays listed, with `revoked_at`). Revoking twice is fine."""
+    """Revoke a token (it stays listed, with `revoked_at`): refused at once by the API
+    process that answers this, and by every other within 2 seconds (each keeps a token's
+    check that long). Revoking twice is fine."""
     token_service.revoke(session, token_id)
     return Response(status_code=204)
 

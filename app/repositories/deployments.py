@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Select, and_, not_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.errors import NotFound
 from app.models import Deployment, Replica, Revision, Rollout, Stack
@@ -23,20 +23,20 @@ class DeploymentView(NamedTuple):
 
 
 def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Deployment:
+    deployment = find_by_name(session, name, for_update=for_update)
+    if deployment is None:
+        raise NotFound(f"deployment {name!r} does not exist")
+    return deployment
+
+
+def find_by_name(session: Session, name: str, *, for_update: bool = False) -> Deployment | None:
     query = select(Deployment).where(Deployment.name == name)
     if for_update:
         # populate_existing: the row as it is once locked. Without it a deployment this
         # session read before (unlocked) keeps its stale attributes, so two concurrent
         # applies with the same If-Match would both pass and one update would be lost.
         query = query.with_for_update().execution_options(populate_existing=True)
-    deployment = session.scalar(query)
-    if deployment is None:
-        raise NotFound(f"deployment {name!r} does not exist")
-    return deployment
-
-
-def find_by_name(session: Session, name: str) -> Deployment | None:
-    return session.scalar(select(Deployment).where(Deployment.name == name))
+    return session.scalar(query)
 
 
 def find(session: Session, deployment_id: uuid.UUID) -> Deployment | None:
@@ -71,6 +71,9 @@ def _views() -> Select:
               & (Revision.number == Deployment.revision))
         .outerjoin(Rollout, Rollout.id == latest_rollout)
         .outerjoin(Stack, Stack.id == Deployment.stack_id)
+        # What a view shows needs neither: the template is the reconciler's, and the
+        # registry password would be opened (decrypted) for nothing on every row.
+        .options(defer(Revision.template), defer(Revision.registry_password))
     )
 
 

@@ -290,9 +290,7 @@ def _apply(
     ran, even if its tag has moved since). ``refused_as``: what a refusal says the
     spec is (a stored revision's, not the caller's). ``owner``: the stack applying it
     (a deployment of a stack is changed only by it)."""
-    deployment = deployment_repo.find_by_name(session, name)
-    if deployment is not None:
-        deployment = deployment_repo.get_by_name(session, name, for_update=True)
+    deployment = deployment_repo.find_by_name(session, name, for_update=True)
     if must_create and deployment is not None:
         raise Conflict(f"deployment {name!r} already exists")
     check_owner(session, deployment, owner)

@@ -3,7 +3,9 @@
 A token is ``mrg_`` + 32 random bytes (urlsafe base64). Only its SHA-256 is stored. A
 fast, unsalted hash is right here, unlike for passwords: with 256 bits of entropy there
 is nothing to brute-force, so bcrypt/argon2 would only add latency to every request.
-The check is one unique-index lookup by that hash.
+The check is one unique-index lookup by that hash, and its outcome is kept for
+``CACHE_TTL_S`` (`PrincipalCache`): a token revoked in another process is refused within
+that many seconds (at once in the process that revoked it); expiry is exact.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.caches import BoundedCache
+from app.db import call_after_commit, utcnow
 from app.errors import Forbidden, Invalid, Unauthorized
 from app.logs import register_secret_values
 from app.models import ApiToken
@@ -70,6 +75,59 @@ def create(
     return row, token
 
 
+# How long a token's check is taken as still true: the bound on how late a revocation
+# made by another API process is seen. Every request with a token would otherwise read
+# its row (a transaction of its own, three round trips with BEGIN and COMMIT).
+CACHE_TTL_S = 2.0
+
+
+@dataclass(frozen=True)
+class _Checked:
+    principal: Principal
+    expires_at: datetime | None
+    at: float  # the cache's clock when the row was read
+
+
+class PrincipalCache:
+    """Token hash -> the principal its row named, read at most ``ttl`` seconds ago.
+
+    Only valid tokens are kept; an entry past the token's ``expires_at`` is not used (so
+    expiry is exact), nor one older than ``ttl`` (so a revocation elsewhere is seen within
+    ``ttl``). ``clock`` is injectable for tests."""
+
+    def __init__(self, ttl: float = CACHE_TTL_S, maxsize: int = 4096,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._entries: BoundedCache[str, _Checked] = BoundedCache(maxsize)
+
+    def get(self, digest: str) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if self.clock() - entry.at >= self.ttl or (
+                entry.expires_at is not None and entry.expires_at <= utcnow()):
+            self._entries.pop(digest)
+            return None
+        return entry.principal
+
+    def put(self, digest: str, principal: Principal, expires_at: datetime | None) -> None:
+        self._entries.put(digest, _Checked(principal, expires_at, self.clock()))
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+CACHE = PrincipalCache()
+
+
+def cached(token: str) -> Principal | None:
+    """The principal of a token checked less than ``CACHE_TTL_S`` ago, or None (check it)."""
+    if not token or len(token) > 512:
+        return None
+    return CACHE.get(hash_token(token))
+
+
 def authenticate(session: Session, token: str) -> Principal:
     """Who holds ``token``: 401 unless it is known, unexpired and not revoked."""
     if not token or len(token) > 512:
@@ -86,7 +144,9 @@ def authenticate(session: Session, token: str) -> Principal:
         raise Unauthorized("the bearer token has expired")
     if row.last_used_at is None or row.last_used_at < now - TOUCH_EVERY:
         token_repo.touch(session, row.id, now, now - TOUCH_EVERY)
-    return Principal(row.id, row.name, frozenset(row.scopes))
+    principal = Principal(row.id, row.name, frozenset(row.scopes))
+    CACHE.put(digest, principal, row.expires_at)
+    return principal
 
 
 def authorize(principal: Principal, scope: str) -> None:
@@ -100,6 +160,8 @@ def revoke(session: Session, token_id: uuid.UUID) -> ApiToken:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
+        # This process forgets at once; other API processes within CACHE_TTL_S.
+        call_after_commit(session, CACHE.clear)
     return row
 
 

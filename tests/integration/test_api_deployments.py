@@ -1102,3 +1102,79 @@ def test_restart_is_a_new_revision_of_the_same_spec(client: TestClient, name: st
     ok(client.delete(f"/v1/deployments/{name}"), 202)
     problem(client.post(f"/v1/deployments/{name}/restart"), 409)
     assert revision_numbers(client, name) == [2, 1]
+
+
+def _furnish(names: list[str], replicas: int = 2, samples: int = 2) -> None:
+    """Give each deployment all a view can show: replicas on a host, fresh usage samples
+    of them, the autoscaler's last look (the PUT set autoscale and an endpoint)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.models import AutoscalerState, Deployment, Host, Replica, UsageSample
+
+    with session_scope() as session:
+        host = session.scalar(select(Host).where(Host.name == "edge-q"))
+        if host is None:
+            host = Host(name="edge-q", url="unix:///nowhere.sock", state="ready",
+                        edge=True, edge_address="10.9.8.7")
+            session.add(host)
+            session.flush()
+        now = datetime.now(UTC)
+        for d in session.scalars(select(Deployment).where(Deployment.name.in_(names))):
+            for slot in range(replicas):
+                cid = f"{d.name}-{slot}-{uuid.uuid4().hex[:6]}"
+                session.add(Replica(deployment_id=d.id, host_id=host.id, slot=slot,
+                                    revision=d.revision, template_hash="0" * 64, container_id=cid,
+                                    container_name=cid, state="running", health="healthy"))
+                for k in range(samples):
+                    session.add(UsageSample(deployment_id=d.id, container_id=cid,
+                                            sampled_at=now - timedelta(seconds=k), cpu_percent=5.0,
+                                            memory_bytes=1 << 20, cpu_total_ns=k, online_cpus=2))
+            if session.get(AutoscalerState, d.id) is None:
+                session.add(AutoscalerState(deployment_id=d.id, memory={}, current_replicas=2,
+                                            desired_replicas=2, recommendation=2,
+                                            message="steady", decided_at=now))
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_lists_and_gets_are_a_constant_number_of_statements_with_everything_present(
+        client: TestClient) -> None:
+    """With replicas, usage, rollouts, autoscale and an endpoint on every deployment, a
+    page of 50 costs the statements a page of 1 does, and a GET of a deployment with many
+    replicas, samples and rollouts what one with a single each does."""
+    full = spec(autoscale={"min_replicas": 1, "max_replicas": 4, "target_cpu_percent": 50},
+                endpoint={"port": 8080, "hostnames": ["q.example.test"]})
+
+    def statements(path: str, **params: Any) -> tuple[Any, int]:
+        return statements_of(lambda: ok(client.get(path, params=params)))
+
+    ok(put(client, "q-00", full), 201)
+    _furnish(["q-00"], replicas=1, samples=1)
+    ok(client.get("/v1/deployments/q-00"))  # the token's check is kept from here on
+    one_page, one_list = statements("/v1/deployments")
+    one, one_get = statements("/v1/deployments/q-00")
+    assert len(one_page["items"]) == 1
+    assert one["status"]["usage"]["replicas"] == 1 and one["status"]["autoscaler"]
+    assert one["endpoint"]["urls"] and one["current_rollout"]
+
+    names = [f"q-{i:02d}" for i in range(1, 50)]
+    for n in names:
+        ok(put(client, n, full), 201)
+    ok(put(client, "q-00", {**full, "env": {"A": "2"}}))  # a second revision and rollout
+    ok(client.post("/v1/deployments/q-00/restart"), 202)  # and a third rollout
+    _furnish(names)
+    _furnish(["q-00"], replicas=4, samples=3)
+    ok(client.get("/v1/deployments/q-00"))
+    many_page, many_list = statements("/v1/deployments")
+    many, many_get = statements("/v1/deployments/q-00")
+    assert len(many_page["items"]) == 50
+    assert all(d["status"]["usage"] and d["status"]["autoscaler"] and d["endpoint"]["urls"]
+               and d["current_rollout"] for d in many_page["items"])
+    assert many["status"]["usage"]["replicas"] == 5
+    assert many_list == one_list, (one_list, many_list)
+    assert many_get == one_get, (one_get, many_get)
+    # The page (deployment, revision, latest rollout, stack: one statement), its usage, its
+    # autoscalers' looks, the edges; no statement for the token (its check is kept).
+    assert many_list == 4 and many_get == 4, (many_list, many_get)

@@ -28,6 +28,30 @@ def anonymous(client: TestClient) -> TestClient:
     return TestClient(client.app)
 
 
+class CacheClock:
+    """The token cache's clock, driven by the test (no sleeping, no timed assertion)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def pass_ttl(self) -> None:
+        from app.services.tokens import CACHE
+
+        self.now += CACHE.ttl
+
+
+@pytest.fixture
+def cache_clock(monkeypatch: pytest.MonkeyPatch) -> CacheClock:
+    from app.services.tokens import CACHE
+
+    clock = CacheClock()
+    monkeypatch.setattr(CACHE, "clock", clock)
+    return clock
+
+
 def ok(resp: httpx.Response, status: int = 200) -> Any:
     assert resp.status_code == status, resp.text
     return resp.json() if resp.content else None
@@ -101,14 +125,16 @@ def test_the_scheme_is_case_insensitive(anonymous: TestClient) -> None:
     ok(anonymous.get("/v1/deployments", headers={"Authorization": f"bearer {BOOTSTRAP_TOKEN}"}))
 
 
-def test_an_expired_token_is_401(client: TestClient, anonymous: TestClient) -> None:
+def test_an_expired_token_is_401(client: TestClient, anonymous: TestClient,
+                                 cache_clock: CacheClock) -> None:
     from app.db import session_scope
     from app.models import ApiToken
 
     made = make_token(client, "read", expires_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat())
     ok(anonymous.get("/v1/deployments", headers=bearer(made["token"])))
-    with session_scope() as session:
+    with session_scope() as session:  # moved behind the API's back: seen once the check is stale
         session.get(ApiToken, uuid.UUID(made["id"])).expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    cache_clock.pass_ttl()
     resp = anonymous.get("/v1/deployments", headers=bearer(made["token"]))
     assert "expired" in problem(resp, 401)["detail"]
     assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
@@ -273,7 +299,40 @@ def moorage(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=60)
 
 
-def test_cli_creates_lists_and_revokes_tokens(client: TestClient, anonymous: TestClient) -> None:
+def test_a_token_expires_at_its_time_though_its_check_is_cached(
+        client: TestClient, anonymous: TestClient, monkeypatch: pytest.MonkeyPatch,
+        cache_clock: CacheClock) -> None:
+    from app.services import tokens as token_service
+
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    made = make_token(client, "read", expires_at=expires.isoformat())
+    ok(anonymous.get("/v1/deployments", headers=bearer(made["token"])))
+    assert token_service.cached(made["token"]) is not None  # checked, and kept
+    # The wall clock passes expires_at; the cache's own clock stands still (within its TTL).
+    monkeypatch.setattr(token_service, "utcnow", lambda: expires + timedelta(seconds=1))
+    assert token_service.cached(made["token"]) is None
+    assert "expired" in problem(anonymous.get("/v1/deployments", headers=bearer(made["token"])),
+                                401)["detail"]
+
+
+def test_a_token_revoked_by_another_process_is_401_once_its_check_is_stale(
+        client: TestClient, anonymous: TestClient, cache_clock: CacheClock) -> None:
+    """`moorage token revoke` (or another API process) cannot clear this process's cache:
+    the token is refused once its kept check is older than CACHE_TTL_S."""
+    from app.services.tokens import CACHE_TTL_S
+
+    made = make_token(client, "read")
+    ok(anonymous.get("/v1/deployments", headers=bearer(made["token"])))
+    assert moorage("token", "revoke", made["id"]).returncode == 0
+    cache_clock.now += 0.5 * CACHE_TTL_S
+    ok(anonymous.get("/v1/deployments", headers=bearer(made["token"])))  # the kept check
+    cache_clock.pass_ttl()
+    assert "revoked" in problem(anonymous.get("/v1/deployments", headers=bearer(made["token"])),
+                                401)["detail"]
+
+
+def test_cli_creates_lists_and_revokes_tokens(client: TestClient, anonymous: TestClient,
+                                              cache_clock: CacheClock) -> None:
     made = moorage("token", "create", "--scope", "deploy", "--name", "ops")
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip()
@@ -285,6 +344,7 @@ def test_cli_creates_lists_and_revokes_tokens(client: TestClient, anonymous: Tes
     assert listed.returncode == 0 and "ops" in listed.stdout and token not in listed.stdout
     token_id = next(line.split()[0] for line in listed.stdout.splitlines() if line.endswith(" ops"))
     assert moorage("token", "revoke", token_id).returncode == 0
+    cache_clock.pass_ttl()  # another process revoked it: refused once the kept check is stale
     problem(anonymous.get("/v1/deployments", headers=bearer(token)), 401)
 
     bad = moorage("token", "create", "--scope", "root", "--name", "x")

@@ -72,7 +72,9 @@ def sync_detailed(
 ) -> Response[Any | Problem]:
     """Revoke Token
 
-     Revoke a token at once (it stays listed, with `revoked_at`). Revoking twice is fine.
+     Revoke a token (it stays listed, with `revoked_at`): refused at once by the API
+    process that answers this, and by every other within 2 seconds (each keeps a token's
+    check that long). Revoking twice is fine.
 
     Args:
         token_id (UUID):
@@ -103,7 +105,9 @@ def sync(
 ) -> Any | Problem | None:
     """Revoke Token
 
-     Revoke a token at once (it stays listed, with `revoked_at`). Revoking twice is fine.
+     Revoke a token (it stays listed, with `revoked_at`): refused at once by the API
+    process that answers this, and by every other within 2 seconds (each keeps a token's
+    check that long). Revoking twice is fine.
 
     Args:
         token_id (UUID):
@@ -129,7 +133,9 @@ async def asyncio_detailed(
 ) -> Response[Any | Problem]:
     """Revoke Token
 
-     Revoke a token at once (it stays listed, with `revoked_at`). Revoking twice is fine.
+     Revoke a token (it stays listed, with `revoked_at`): refused at once by the API
+    process that answers this, and by every other within 2 seconds (each keeps a token's
+    check that long). Revoking twice is fine.
 
     Args:
         token_id (UUID):
@@ -158,7 +164,9 @@ async def asyncio(
 ) -> Any | Problem | None:
     """Revoke Token
 
-     Revoke a token at once (it stays listed, with `revoked_at`). Revoking twice is fine.
+     Revoke a token (it stays listed, with `revoked_at`): refused at once by the API
+    process that answers this, and by every other within 2 seconds (each keeps a token's
+    check that long). Revoking twice is fine.
 
     Args:
         token_id (UUID):
