@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from app.config import Settings
 from app.db import session_scope, utcnow
@@ -124,16 +125,22 @@ def _take(target: EdgeTarget, owner: str) -> bool:
         time.sleep(0.02)
 
 
-def _config_of(target: EdgeTarget, settings: Settings) -> tuple[dict | None, bytes] | None:
-    """(what the proxy was last given, the config the database says now), read in one
-    transaction; None when the host is gone."""
+class EdgeConfig(NamedTuple):
+    before: dict | None  # what the proxy was last given (Host.edge_applied)
+    data: bytes  # the config the database says now
+    serving: bool  # whether any endpoint is served: with none, no proxy need be started
+
+
+def _config_of(target: EdgeTarget, settings: Settings) -> EdgeConfig | None:
+    """What the edge's proxy should run, read in one transaction; None when the host is gone."""
     with session_scope() as session:
         host = session.get(Host, target.host_id)
         if host is None:
             return None
-        config = core.caddy_config(edge_view(host), served_endpoints(endpoint_repo.served(session)),
-                                   tuning(settings))
-        return host.edge_applied, json.dumps(config, sort_keys=True, indent=1).encode()
+        served = served_endpoints(endpoint_repo.served(session))
+        config = core.caddy_config(edge_view(host), served, tuning(settings))
+        return EdgeConfig(host.edge_applied, json.dumps(config, sort_keys=True, indent=1).encode(),
+                          bool(served))
 
 
 def _in_step(target: EdgeTarget, settings: Settings) -> bool:
@@ -147,8 +154,10 @@ def _in_step(target: EdgeTarget, settings: Settings) -> bool:
     read = _config_of(target, settings)
     if read is None:
         return True
-    before, data = read
+    before, data, serving = read
     current = EdgeDriver(client_for(target.address, settings.docker_timeout_s)).inspect()
+    if current is None and not serving and before is None:
+        return True  # no endpoint to serve, no proxy to look after: nothing to start (or pull)
     return (current is not None and current.running and current.image == settings.edge_image
             and current.admin == settings.edge_admin_address and _same_run(before, current)
             and (before or {}).get("config_hash") == hashlib.sha256(data).hexdigest())
@@ -167,11 +176,14 @@ def _sync_one(target: EdgeTarget, installation_id: str, settings: Settings) -> N
         read = _config_of(target, settings)
         if read is None:
             return
-        before, data = read
+        before, data, serving = read
         driver = EdgeDriver(client_for(target.address, settings.docker_timeout_s))
         if not target.edge:
             _take_down(driver)
             applied, keep = None, False
+            return
+        if not serving and driver.inspect() is None:
+            applied, keep = None, False  # started with the first endpoint, not before
             return
         applied = _converge(driver, data, before, installation_id, settings)
         keep = False
@@ -227,7 +239,7 @@ def _create(driver: EdgeDriver, data: bytes, installation_id: str, settings: Set
     try:
         cid = driver.create(settings.edge_image, settings.edge_admin_address, installation_id, data)
     except ImageMissing:
-        driver.client.pull(settings.edge_image)
+        _pull_unless_failed_lately(driver, settings.edge_image)
         cid = driver.create(settings.edge_image, settings.edge_admin_address, installation_id, data)
     # A proxy takes a moment to listen; the caller's next request should find it there.
     deadline = time.monotonic() + 5
@@ -241,6 +253,27 @@ def _create(driver: EdgeDriver, data: bytes, installation_id: str, settings: Set
                 pass
         time.sleep(0.05)
     return cid
+
+
+# A pull that failed is not tried again on this host for this long: the periodic sync
+# runs every few seconds, and each try reaches for a registry (DNS and all) that a
+# registry-less site has not got.
+PULL_RETRY_S = 300.0
+_failed_pulls: dict[tuple[str, str], float] = {}
+
+
+def _pull_unless_failed_lately(driver: EdgeDriver, image: str) -> None:
+    key = (driver.name, image)
+    failed_at = _failed_pulls.get(key)
+    if failed_at is not None and time.monotonic() - failed_at < PULL_RETRY_S:
+        raise EngineError(f"edge {driver.name}: image {image} is not on the host and its pull "
+                          f"failed less than {PULL_RETRY_S:g}s ago")
+    try:
+        driver.client.pull(image)
+    except EngineError:
+        _failed_pulls[key] = time.monotonic()
+        raise
+    _failed_pulls.pop(key, None)
 
 
 def _take_down(driver: EdgeDriver) -> None:
