@@ -1,6 +1,12 @@
 """Time to converge: N replicas on one engine, Moorage vs. the Docker SDK floor vs. Swarm.
 
-    .venv/bin/python -m bench.converge [--runs 3] [--sizes 10,50]
+    .venv/bin/python -m bench.converge [--runs 3] [--sizes 10,50] [--embedded]
+
+``--embedded``: Moorage as ``moorage dev`` runs it (EmbeddedStack: SQLite and the
+filesystem broker in a private data dir, DOCKER_HOST = the private engine, nothing else
+configured) instead of the production topology; no Swarm; sizes 10,20,50. Both modes
+also print PUT -> first container create, from the engine's event stream
+(CreateWatcher: the first ``create`` event of the run's label, its own timeNano).
 
 For each N, on ONE private engine (tests.support.dockerd engine 7, which no test suite
 uses), starting from nothing:
