@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     database_url: str = ""
     broker_url: str = ""
     queue: str = "moorage"  # separate queues let several installations share one broker
+    # The embedded filesystem broker has no way to wake a consumer: the worker looks in
+    # its folder this often (kombu's default is 1 s, which every job waited half of on
+    # average). A look is one listdir per queue. Redis pushes, so it ignores this.
+    broker_poll_interval_s: float = Field(0.02, gt=0, le=5)
 
     # Reconciliation
     reconcile_lease_s: float = 20.0

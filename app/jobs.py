@@ -91,6 +91,7 @@ def make_celery(settings: Settings) -> Celery:
         folder = settings.broker_folder
         for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
+        conf["broker_transport"] = "app.embedded_broker:Transport"  # whole messages only
         conf["broker_transport_options"] = {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
@@ -98,6 +99,7 @@ def make_celery(settings: Settings) -> Celery:
             # Its exchange table, which kombu would otherwise write to ./control.
             "control_folder": str(folder / "control"),
             "store_processed": False,
+            "polling_interval": settings.broker_poll_interval_s,
         }
     else:
         conf["broker_transport_options"] = {

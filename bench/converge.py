@@ -1,6 +1,12 @@
 """Time to converge: N replicas on one engine, Moorage vs. the Docker SDK floor vs. Swarm.
 
-    .venv/bin/python -m bench.converge [--runs 3] [--sizes 10,50]
+    .venv/bin/python -m bench.converge [--runs 3] [--sizes 10,50] [--embedded]
+
+``--embedded``: Moorage as ``moorage dev`` runs it (EmbeddedStack: SQLite and the
+filesystem broker in a private data dir, DOCKER_HOST = the private engine, nothing else
+configured) instead of the production topology; no Swarm; sizes 10,20,50. Both modes
+also print PUT -> first container create, from the engine's event stream
+(CreateWatcher: the first ``create`` event of the run's label, its own timeNano).
 
 For each N, on ONE private engine (tests.support.dockerd engine 7, which no test suite
 uses), starting from nothing:
@@ -66,6 +72,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import httpx
 
 from bench.harness import (
     OFFLINE_ENV,
@@ -95,6 +102,7 @@ RUN_TIMEOUT_S = 300.0
 BENCH_LABEL = "moorage.bench"  # floor containers
 SWARM_LABEL = "com.docker.swarm.service.name"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+EVENTS_URL = [""]  # the engine's URL, for the event streams (set by main)
 
 
 # -- observing the engine --------------------------------------------------------------
@@ -220,6 +228,135 @@ class CpuAccount:
         return out
 
 
+# -- the first container create, as the engine's event stream tells it ---------------------
+
+
+class CreateWatcher(threading.Thread):
+    """Follows the engine's event stream (``docker events``, type container, action
+    create) for containers carrying ``label``; ``first_at`` is the first such event's own
+    time (the engine's timeNano, epoch seconds) and ``seen_at`` when it reached us."""
+
+    def __init__(self, url: str, label: str) -> None:
+        super().__init__(daemon=True, name="creates")
+        self.api = docker.APIClient(base_url=url, version="auto", timeout=RUN_TIMEOUT_S)
+        self.label = label
+        self.first_at: float | None = None
+        self.seen_at: float | None = None
+        self._stream = self.api.events(
+            since=int(time.time()) - 1, decode=True,
+            filters={"type": "container", "event": "create", "label": self.label})
+
+    def run(self) -> None:
+        with suppress(Exception):  # closed by stop(), or the engine went away
+            for event in self._stream:
+                if self.first_at is None:
+                    self.seen_at = time.time()
+                    self.first_at = event.get("timeNano", 0) / 1e9 or event.get("time")
+                    return
+
+    def since(self, t0_wall: float) -> float | None:
+        self.join(RUN_TIMEOUT_S)
+        return None if self.first_at is None else self.first_at - t0_wall
+
+    def stop(self) -> None:
+        with suppress(Exception):
+            self._stream.close()
+        self.api.close()
+
+
+# -- the embedded default: `moorage dev` as a newcomer runs it ---------------------------
+
+
+@dataclass
+class EmbeddedStack:
+    """``moorage dev`` for real: its own process group (the API, in-process) and the
+    worker it starts (``celery worker --beat``, its own group), with nothing configured
+    but a private data directory (SQLite file and filesystem broker in it) and
+    DOCKER_HOST pointing at the private engine, which ``moorage dev`` registers as host
+    ``local`` itself. The admin token is the one it prints at its first start."""
+
+    engine: dockerd.Engine
+    workdir: Path
+    port: int = 0
+    proc: Any = None
+    token: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def worker_log(self) -> Path:
+        return self.workdir / "dev.log"  # the worker writes to `moorage dev`'s output
+
+    def start(self) -> None:
+        import re
+        import subprocess
+
+        from bench.harness import VENV_BIN, free_port
+
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MOORAGE_", "DOCKER_"))}
+        env |= {"MOORAGE_DATA_DIR": str(self.workdir / "data"), "DOCKER_HOST": self.engine.url}
+        out = open(self.worker_log, "ab")  # noqa: SIM115  (lives with the process)
+        # In the work directory: celery imports from its cwd first (see bench.harness).
+        self.proc = subprocess.Popen([str(VENV_BIN / "moorage"), "dev", "--port", str(self.port)],
+                                     env=env, stdout=out, stderr=out, start_new_session=True,
+                                     cwd=self.workdir)
+
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"moorage dev exited with {self.proc.returncode}; see {self.workdir}")
+            try:
+                return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(ready, 90, "moorage dev", 0.1)
+        printed = re.findall(r"admin token .*: (mrg_\S+)$", self.worker_log.read_text(errors="replace"),
+                             re.MULTILINE)
+        if not printed:
+            raise RuntimeError(f"moorage dev printed no admin token; see {self.worker_log}")
+        self.token = printed[-1]
+        with self.client() as c:
+            wait_until(lambda: (r := c.get("/v1/hosts/local")).status_code == 200
+                       and r.json()["state"] == "ready", 60, "host local to be ready", 0.2)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60,
+                            headers={"Authorization": f"Bearer {self.token}"})
+
+    def process_groups(self) -> dict[int, str]:
+        if self.proc is None or self.proc.poll() is not None:
+            return {}
+        groups = {self.proc.pid: "moorage-api"}  # the API runs in `moorage dev` itself
+        for entry in os.scandir("/proc"):
+            st = _proc_stat(int(entry.name)) if entry.name.isdigit() else None
+            if st is not None and st[1] == self.proc.pid:  # the worker, in a group of its own
+                groups[st[2]] = "moorage-worker"
+        return groups
+
+    def stop(self) -> None:
+        import signal
+        import subprocess
+
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)  # `moorage dev` stops its worker's group
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def drop(self) -> None:
+        pass  # the data directory is in the work directory
+
+
 # -- the floor: the Docker SDK and a 16-thread pool ------------------------------------
 
 
@@ -235,6 +372,8 @@ def floor_run(api: docker.APIClient, watch_api: docker.APIClient, n: int, tag: s
 
     watcher = RunningWatcher(watch_api, label, n)
     watcher.start()
+    creates = CreateWatcher(EVENTS_URL[0], label)
+    creates.start()
     before = cpu.snapshot()
     t0, t0_wall = time.monotonic(), time.time()
     try:
@@ -242,10 +381,12 @@ def floor_run(api: docker.APIClient, watch_api: docker.APIClient, n: int, tag: s
             list(pool.map(one, range(n)))
         calls_done = time.monotonic() - t0
         running = watcher.result() - t0
+        first_create = creates.since(t0_wall)
     finally:
         watcher.stop()
+        creates.stop()
     after = cpu.snapshot()
-    result = {"running": running, "calls_done": calls_done,
+    result = {"running": running, "calls_done": calls_done, "first_create_event": first_create,
               "engine": engine_timeline(watch_api, label, t0_wall), "cpu": cpu.diff(before, after)}
     remove_labelled(api, label)
     wait_gone(watch_api, label)
@@ -255,11 +396,13 @@ def floor_run(api: docker.APIClient, watch_api: docker.APIClient, n: int, tag: s
 # -- Moorage: the production topology ----------------------------------------------------
 
 
-def moorage_run(stack: MoorageStack, watch_api: docker.APIClient, n: int, name: str,
+def moorage_run(stack: MoorageStack | EmbeddedStack, watch_api: docker.APIClient, n: int, name: str,
                 cpu: CpuAccount) -> dict[str, Any]:
     label = f"moorage.deployment={name}"
     watcher = RunningWatcher(watch_api, label, n)
     watcher.start()
+    creates = CreateWatcher(EVENTS_URL[0], label)
+    creates.start()
     with stack.client() as c:
         before = cpu.snapshot()
         t0, t0_wall = time.monotonic(), time.time()
@@ -271,6 +414,7 @@ def moorage_run(stack: MoorageStack, watch_api: docker.APIClient, n: int, name: 
             rollout_id = r.json()["current_rollout"]["id"]
             running = watcher.result() - t0
             cpu_running = cpu.diff(before, cpu.snapshot())
+            first_create = creates.since(t0_wall)
             deadline = t0 + RUN_TIMEOUT_S
             while True:
                 issued = time.monotonic()
@@ -289,6 +433,7 @@ def moorage_run(stack: MoorageStack, watch_api: docker.APIClient, n: int, name: 
             cpu_rollout = cpu.diff(before, cpu.snapshot())
         finally:
             watcher.stop()
+            creates.stop()
         end_wall = time.time()
         events = c.get(f"/v1/deployments/{name}/events", params={"limit": 500}).json()["items"]
         timeline = engine_timeline(watch_api, label, t0_wall)
@@ -307,8 +452,10 @@ def moorage_run(stack: MoorageStack, watch_api: docker.APIClient, n: int, name: 
                 key = f"{e['reason']}: {e['message']}"
                 warnings[key] = warnings.get(key, 0) + 1
         time.sleep(0.3)  # let the worker log the task's end
-        tasks = worker_tasks(stack.workdir / "worker.log", t0_wall, end_wall)
+        tasks = worker_tasks(getattr(stack, "worker_log", stack.workdir / "worker.log"),
+                             t0_wall, end_wall)
         result = {"put_s": put_s, "running": running, "succeeded": succeeded,
+                  "first_create_event": first_create,
                   "engine": timeline, "server": server, "tasks": tasks, "warnings": warnings,
                   "cpu_running": cpu_running, "cpu_rollout": cpu_rollout}
         d = c.delete(f"/v1/deployments/{name}")
@@ -358,8 +505,13 @@ def swarm_run(swarm: Swarm, watch_api: docker.APIClient, n: int, name: str,
 
 def table(results: dict[int, dict[str, list[dict[str, Any]]]]) -> str:
     head = ("| N | floor (s) | Moorage running (s) | Moorage rollout succeeded (s) | Swarm N/N (s) "
-            "| Moorage/floor | Moorage/Swarm |")
-    rows = [head, "|" + "---|" * 7]
+            "| Moorage/floor | Moorage/Swarm | PUT → first create (ms; floor's first create) |")
+    rows = [head, "|" + "---|" * 8]
+
+    def first_create(runs: list[dict[str, Any]]) -> float:
+        return 1000 * med([x["first_create_event"] for x in runs
+                           if x.get("first_create_event") is not None])
+
     for n, r in sorted(results.items()):
         floor = med([x["running"] for x in r["floor"]])
         running = med([x["running"] for x in r["moorage"]])
@@ -368,8 +520,25 @@ def table(results: dict[int, dict[str, list[dict[str, Any]]]]) -> str:
         rows.append(
             f"| {n} | {floor:.2f} | {running:.2f} | {succeeded:.2f} | {swarm:.2f} "
             f"| {running / floor:.2f}× (succeeded {succeeded / floor:.2f}×) "
-            f"| {running / swarm:.2f}× (succeeded {succeeded / swarm:.2f}×) |"
+            f"| {running / swarm:.2f}× (succeeded {succeeded / swarm:.2f}×) "
+            f"| {first_create(r['moorage']):.0f} ({first_create(r['floor']):.0f}) |"
         )
+    return "\n".join(rows)
+
+
+def runs_table(results: dict[int, dict[str, list[dict[str, Any]]]]) -> str:
+    """Every run's figures, sorted, so that the spread is visible next to the medians."""
+    rows = ["| N | floor | Moorage all running | Moorage rollout succeeded | PUT → first create (ms) |",
+            "|" + "---|" * 5]
+
+    def f(values: list[float | None], scale: float = 1.0, fmt: str = ".2f") -> str:
+        return " ".join(f"{v * scale:{fmt}}" for v in sorted(v for v in values if v is not None))
+
+    for n, r in sorted(results.items()):
+        m = r["moorage"]
+        rows.append(f"| {n} | {f([x['running'] for x in r['floor']])} | {f([x['running'] for x in m])} "
+                    f"| {f([x['succeeded'] for x in m])} "
+                    f"| {f([x.get('first_create_event') for x in m], 1000, '.0f')} |")
     return "\n".join(rows)
 
 
@@ -449,12 +618,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per N and approach")
     parser.add_argument("--sizes", default="10,50", help="comma-separated replica counts")
     parser.add_argument("--skip-swarm", action="store_true")
+    parser.add_argument("--embedded", action="store_true",
+                        help="Moorage as `moorage dev` runs it (SQLite, filesystem broker, a "
+                             "private data dir) instead of the production topology; no Swarm; "
+                             "sizes default to 10,20,50")
     parser.add_argument("--json", type=Path, help="also write every run's raw figures here")
     parser.add_argument("--keep-engine", action="store_true",
                         help="leave engine 7 running at the end even if this run started it")
     parser.add_argument("--keep-logs", action="store_true",
                         help="keep the Moorage processes' logs (their directory is printed)")
     args = parser.parse_args(argv)
+    if args.embedded:
+        args.skip_swarm = True
+        if args.sizes == parser.get_default("sizes"):
+            args.sizes = "10,20,50"
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     dockerd.require_tools()
@@ -469,10 +646,12 @@ def main(argv: list[str] | None = None) -> int:
     engine.start()
     log_offset = engine.logfile.stat().st_size if engine.logfile.exists() else 0
     dockerd.build_test_images(engine)
+    EVENTS_URL[0] = engine.url
     api = docker.APIClient(base_url=engine.url, version="auto", max_pool_size=32, timeout=60)
     watch_api = docker.APIClient(base_url=engine.url, version="auto", timeout=60)
     workdir = Path(tempfile.mkdtemp(prefix="moorage-bench-"))
-    stack = MoorageStack(engine, workdir)
+    stack: MoorageStack | EmbeddedStack = (EmbeddedStack(engine, workdir) if args.embedded
+                                           else MoorageStack(engine, workdir))
     swarm = Swarm(engine)
     cpu = CpuAccount(engine, stack.process_groups)
     results: dict[int, dict[str, list[dict[str, Any]]]] = {
@@ -488,7 +667,10 @@ def main(argv: list[str] | None = None) -> int:
         busy = background_load()
         log(f"background load before the runs: {busy:.0%} of {os.cpu_count()} cores busy")
         stack.start()
-        log(f"Moorage up: api {stack.url}, db {stack.db_name}, queue {stack.queue}")
+        if isinstance(stack, EmbeddedStack):
+            log(f"moorage dev up: api {stack.url}, data dir {workdir / 'data'}")
+        else:
+            log(f"Moorage up: api {stack.url}, db {stack.db_name}, queue {stack.queue}")
         log("warm-up (untimed)")
         floor_run(api, watch_api, sizes[0], f"bench-floor-{tag}-warm", cpu)
         moorage_run(stack, watch_api, sizes[0], f"bench-{tag}-warm", cpu)
@@ -536,9 +718,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     print()
-    print(f"{os.cpu_count()} cores; {args.runs} runs per cell; medians; "
+    topology = ("embedded default (`moorage dev`: SQLite, filesystem broker)" if args.embedded
+                else "production topology (Postgres, Redis, api/worker/beat)")
+    print(f"{topology}; {os.cpu_count()} cores; {args.runs} runs per cell; medians; "
           f"background load before the runs {busy:.0%}.")
     print(table(results))
+    print()
+    print(runs_table(results))
     print()
     print(profile(results))
     return 0
