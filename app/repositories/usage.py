@@ -68,6 +68,36 @@ def latest_of_replicas(
     return list(session.scalars(query))
 
 
+def summed_latest(
+    session: Session, deployment_ids: Iterable[uuid.UUID], since: datetime
+) -> list[tuple[uuid.UUID, float, int, int, datetime]]:
+    """(deployment id, CPU %, memory bytes, replicas, newest sample) summed over the newest
+    sample of each current replica, in SQL: one row per deployment, not one object per
+    replica (the deployment views read it on every GET)."""
+    ids = list(deployment_ids)
+    if not ids:
+        return []
+    current = select(Replica.container_id).where(Replica.deployment_id.in_(ids),
+                                                 Replica.container_id.is_not(None))
+    newest = (
+        select(UsageSample.container_id, func.max(UsageSample.sampled_at).label("at"))
+        .where(UsageSample.sampled_at >= since, UsageSample.deployment_id.in_(ids),
+               UsageSample.container_id.in_(current))
+        .group_by(UsageSample.container_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(UsageSample.deployment_id,
+               func.coalesce(func.sum(UsageSample.cpu_percent), 0.0),
+               func.coalesce(func.sum(UsageSample.memory_bytes), 0),
+               func.count(), func.max(UsageSample.sampled_at))
+        .join(newest, (newest.c.container_id == UsageSample.container_id)
+              & (newest.c.at == UsageSample.sampled_at))
+        .group_by(UsageSample.deployment_id)
+    )
+    return [(d, float(cpu), int(mem), int(n), at) for d, cpu, mem, n, at in rows]
+
+
 def latest_per_replica(session: Session, since: datetime) -> list[tuple[str, str, str, UsageSample]]:
     """(deployment name, replica container name, host name, newest sample) of every
     replica that has one: the per-replica series of /metrics."""

@@ -162,13 +162,8 @@ def latest_by_container(session: Session, deployment_id: uuid.UUID) -> dict[str,
 
 def totals(session: Session, deployment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Totals]:
     """Each deployment's current replicas' newest samples, summed (one query)."""
-    out: dict[uuid.UUID, Totals] = {}
-    for s in usage_repo.latest_of_replicas(session, deployment_ids, fresh_since()):
-        was = out.get(s.deployment_id, Totals(0.0, 0, 0, None))
-        out[s.deployment_id] = Totals(
-            was.cpu_percent + (s.cpu_percent or 0.0), was.memory_bytes + (s.memory_bytes or 0),
-            was.replicas + 1, max(filter(None, (was.sampled_at, s.sampled_at))))
-    return out
+    return {d: Totals(cpu, mem, n, at)
+            for d, cpu, mem, n, at in usage_repo.summed_latest(session, deployment_ids, fresh_since())}
 
 
 @dataclass(frozen=True)
