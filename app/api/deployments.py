@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api import presenters, sse
-from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
+from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, ReadSessionDep, SessionDep, require
 from app.api.idempotency import IdempotencyDep
 from app.api.responses import as_json
 from app.config import get_settings
@@ -144,7 +144,7 @@ def patch_deployment(
 @router.get("", operation_id="list_deployments", dependencies=[require("read")],
             response_model=Page[DeploymentRead], responses={422: P422})
 def list_deployments(
-    session: SessionDep,
+    session: ReadSessionDep,
     limit: Limit = 50,
     cursor: Cursor = None,
     label: Annotated[str | None, Query(pattern=r"^[^=\x00]+=[^\x00]*$", max_length=512,
@@ -158,7 +158,7 @@ def list_deployments(
 
 @router.get("/{name}", operation_id="get_deployment", response_model=DeploymentRead,
             responses={404: P404}, dependencies=[require("read")])
-def get_deployment(name: Name, session: SessionDep, response: Response) -> Response:
+def get_deployment(name: Name, session: ReadSessionDep, response: Response) -> Response:
     view = deployment_repo.view_by_name(session, name)
     response.headers["ETag"] = presenters.etag(view.deployment.resource_version)
     return as_json(_with_usage(session, [view])[0], response)

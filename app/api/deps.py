@@ -48,6 +48,26 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_read_session() -> Iterator[Session]:
+    """A read-only request's session. On Postgres its statements run in autocommit: each
+    sees what is committed, and the request spends no round trips on BEGIN and COMMIT
+    (a fifth of a deployment GET's time). The statements of one request are then not one
+    snapshot, which a read that shows a deployment beside its usage does not need. SQLite
+    keeps a transaction (its BEGIN IMMEDIATE is how the embedded default orders writers)."""
+    session = get_sessionmaker()()
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+    finally:
+        with suppress(SQLAlchemyError):  # a dead connection cannot be reset; it is dropped
+            session.close()
+
+
+# Only for handlers that write nothing: nothing is committed at their end.
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description="ETag (resource_version) the change is based on"),
