@@ -236,6 +236,25 @@ def test_a_replica_killed_under_load_leaves_the_upstreams(one_host: Stack) -> No
     print(f"killed replica out of the upstreams after {left_after:.2f}s; {t.summary()}")
 
 
+def test_an_edge_starts_its_proxy_with_its_first_endpoint(one_host: Stack) -> None:
+    """An edge that serves nothing runs no proxy (so it never reaches for the proxy's image):
+    several edge ticks after a deployment without an endpoint converged, there is none; the
+    first endpoint starts it."""
+    stack = one_host
+
+    def proxies() -> str:
+        return stack.engine.docker("ps", "-aq", "--filter", "name=^moorage-edge$").stdout.strip()
+
+    plain = {k: v for k, v in spec(dockerd.WEB_V1, replicas=1).items() if k != "endpoint"}
+    settle(stack, apply(stack, "plain", plain))
+    time.sleep(3)  # three edge ticks (the heartbeat's, 1 s here)
+    assert proxies() == ""
+    settle(stack, apply(stack, "web", spec(dockerd.WEB_V1, replicas=1)))
+    wait_serving(stack, "web", 1)
+    wait_for(lambda: answers(url(stack, "web")) == "v1", 30, "the endpoint")
+    assert proxies() != ""
+
+
 def test_the_proxy_killed_comes_back_with_its_upstreams(one_host: Stack) -> None:
     stack = one_host
     settle(stack, apply(stack, "web", spec(dockerd.WEB_V1, replicas=2)))
