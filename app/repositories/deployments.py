@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, and_, not_, or_, select, update
+from sqlalchemy import Select, and_, bindparam, not_, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from app.errors import NotFound
@@ -81,15 +81,21 @@ def _as_views(rows) -> list[DeploymentView]:
     return [DeploymentView(d, rev, rollout, stack) for d, rev, rollout, stack in rows]
 
 
+# Built once: building the statement and its cache key cost more CPU than the rest of a
+# GET's SQLAlchemy work (about 0.5 ms a request here).
+_VIEW_BY_NAME = _views().where(Deployment.name == bindparam("view_name"))
+_VIEW_BY_ID = _views().where(Deployment.id == bindparam("view_id"))
+
+
 def view_by_name(session: Session, name: str) -> DeploymentView:
-    views = _as_views(session.execute(_views().where(Deployment.name == name)))
+    views = _as_views(session.execute(_VIEW_BY_NAME, {"view_name": name}))
     if not views:
         raise NotFound(f"deployment {name!r} does not exist")
     return views[0]
 
 
 def view(session: Session, deployment_id: uuid.UUID) -> DeploymentView | None:
-    views = _as_views(session.execute(_views().where(Deployment.id == deployment_id)))
+    views = _as_views(session.execute(_VIEW_BY_ID, {"view_id": deployment_id}))
     return views[0] if views else None
 
 

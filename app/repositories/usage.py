@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Deployment, Host, Replica, UsageSample
@@ -68,6 +68,32 @@ def latest_of_replicas(
     return list(session.scalars(query))
 
 
+def _summed_latest() -> Select:
+    ids = bindparam("deployment_ids", expanding=True)
+    current = select(Replica.container_id).where(Replica.deployment_id.in_(ids),
+                                                 Replica.container_id.is_not(None))
+    newest = (
+        select(UsageSample.container_id, func.max(UsageSample.sampled_at).label("at"))
+        .where(UsageSample.sampled_at >= bindparam("since"), UsageSample.deployment_id.in_(ids),
+               UsageSample.container_id.in_(current))
+        .group_by(UsageSample.container_id)
+        .subquery()
+    )
+    return (
+        select(UsageSample.deployment_id,
+               func.coalesce(func.sum(UsageSample.cpu_percent), 0.0),
+               func.coalesce(func.sum(UsageSample.memory_bytes), 0),
+               func.count(), func.max(UsageSample.sampled_at))
+        .join(newest, (newest.c.container_id == UsageSample.container_id)
+              & (newest.c.at == UsageSample.sampled_at))
+        .group_by(UsageSample.deployment_id)
+    )
+
+
+# Built once (every deployment GET runs it): see deployments._VIEW_BY_NAME.
+_SUMMED_LATEST = _summed_latest()
+
+
 def summed_latest(
     session: Session, deployment_ids: Iterable[uuid.UUID], since: datetime
 ) -> list[tuple[uuid.UUID, float, int, int, datetime]]:
@@ -77,24 +103,7 @@ def summed_latest(
     ids = list(deployment_ids)
     if not ids:
         return []
-    current = select(Replica.container_id).where(Replica.deployment_id.in_(ids),
-                                                 Replica.container_id.is_not(None))
-    newest = (
-        select(UsageSample.container_id, func.max(UsageSample.sampled_at).label("at"))
-        .where(UsageSample.sampled_at >= since, UsageSample.deployment_id.in_(ids),
-               UsageSample.container_id.in_(current))
-        .group_by(UsageSample.container_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(UsageSample.deployment_id,
-               func.coalesce(func.sum(UsageSample.cpu_percent), 0.0),
-               func.coalesce(func.sum(UsageSample.memory_bytes), 0),
-               func.count(), func.max(UsageSample.sampled_at))
-        .join(newest, (newest.c.container_id == UsageSample.container_id)
-              & (newest.c.at == UsageSample.sampled_at))
-        .group_by(UsageSample.deployment_id)
-    )
+    rows = session.execute(_SUMMED_LATEST, {"deployment_ids": ids, "since": since})
     return [(d, float(cpu), int(mem), int(n), at) for d, cpu, mem, n, at in rows]
 
 

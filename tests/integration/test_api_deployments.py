@@ -1172,7 +1172,10 @@ def test_lists_and_gets_are_a_constant_number_of_statements_with_everything_pres
     assert len(many_page["items"]) == 50
     assert all(d["status"]["usage"] and d["status"]["autoscaler"] and d["endpoint"]["urls"]
                and d["current_rollout"] for d in many_page["items"])
-    assert many["status"]["usage"]["replicas"] == 5
+    # Each replica's newest sample once (not its older ones), summed: 5 replicas at 5%, 1 MiB.
+    usage = many["status"]["usage"]
+    assert (usage["replicas"], usage["cpu_percent"], usage["memory_bytes"]) == (5, 25.0, 5 << 20)
+    assert usage["sampled_at"] is not None
     assert many_list == one_list, (one_list, many_list)
     assert many_get == one_get, (one_get, many_get)
     # The page (deployment, revision, latest rollout, stack: one statement), its usage, its
