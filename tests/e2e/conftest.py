@@ -36,6 +36,10 @@ FAST = {
     "MOORAGE_PROCESS_HEARTBEAT_INTERVAL_S": "1",
     "MOORAGE_PROCESS_STALE_AFTER_S": "3",
     "MOORAGE_LOG_LEVEL": "INFO",
+    # One API process per stack: a stack starts and stops its API several times a test, and
+    # uvicorn's multi-process supervisor takes ~2 s to stop (one process: 0.2 s). The
+    # default (one per core) ran the whole e2e suite green on 2026-12-01 (4f31da1).
+    "MOORAGE_API_WORKERS": "1",
 }
 
 
