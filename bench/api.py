@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.harness import MoorageStack, background_load, load_average, log, wait_until
+from bench.harness import MoorageStack, background_load, load_average, log, proc_stats, wait_until
 from tests.support import dockerd
 
 ENGINE_INDEX = 101
@@ -217,17 +217,9 @@ async def open_loop(host: str, port: int, make: Callable[[int], bytes], rate: fl
 def group_cpu(groups: dict[int, str]) -> dict[str, float]:
     """CPU seconds so far of every live process in each process group (by its name)."""
     out: dict[str, float] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry.name}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        pgrp, utime, stime = int(fields[2]), int(fields[11]), int(fields[12])
+    for _, _, pgrp, ticks in proc_stats():
         if pgrp in groups:
-            out[groups[pgrp]] = out.get(groups[pgrp], 0.0) + (utime + stime) / TICK
+            out[groups[pgrp]] = out.get(groups[pgrp], 0.0) + ticks / TICK
     return out
 
 

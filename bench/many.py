@@ -60,6 +60,7 @@ from bench.harness import (
     load_average,
     log,
     prepare_engine,
+    proc_stats,
     remove_bridge,
     remove_labelled,
     wait_gone,
@@ -244,18 +245,7 @@ class Db:
 
 
 def group_pids(pgid: int) -> list[int]:
-    out = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{entry.name}/stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid:
-            out.append(int(entry.name))
-    return out
+    return [pid for pid, _, pgrp, _ in proc_stats() if pgrp == pgid]
 
 
 def group_ticks(pgid: int) -> dict[int, int]:
