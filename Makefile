@@ -31,8 +31,12 @@ client-check: $(VENV_STAMP)
 unit: $(VENV_STAMP)
 	.venv/bin/pytest tests/unit -q
 
+# Two worker processes, a test file each at a time (files share module-scoped engines and
+# stacks); tests/support/parallel.py gives each worker its own engines and fixed ports.
+TEST_WORKERS ?= 2
+
 test: $(VENV_STAMP) lint
-	.venv/bin/pytest -q
+	.venv/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 # Benchmarks print figures and ratios; results go to bench/RESULTS.md. Not part of `test`.
 bench: $(VENV_STAMP)

@@ -19,10 +19,12 @@ import pytest
 
 from tests.conftest import AUTH, service_env, unavailable
 from tests.support import dockerd
+from tests.support.parallel import engine_index
 
 VENV_BIN = Path(sys.executable).parent
-E2E_ENGINE = 5  # its own engine: other suites stop and start engines 1-3
-FLEET = (11, 12, 13)  # engines of their own: other suites stop and start 1-3 and 5
+E2E_ENGINE = engine_index(5)  # its own engine: other suites stop and start engines 1-3
+# Engines of their own: other suites stop and start 1-3 and 5.
+FLEET = tuple(map(engine_index, (11, 12, 13)))
 GRACE_S = 4  # the fleet stack's host grace period
 
 # Short periods so drift and lost jobs are found in seconds, not minutes.
@@ -111,12 +113,16 @@ class Stack:
         proc.wait(timeout=30)
 
     def stop_all(self) -> None:
-        for role in list(self.procs):
-            proc = self.procs[role]
-            try:
+        # All asked at once, then waited for: a worker's warm shutdown (finishing its task)
+        # then overlaps the API's and beat's instead of adding to them.
+        for proc in self.procs.values():
+            with suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=15)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
+        deadline = time.monotonic() + 15
+        for role in list(self.procs):
+            try:
+                self.procs[role].wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
                 self.kill(role)
             self.procs.pop(role, None)
 

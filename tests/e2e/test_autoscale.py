@@ -19,10 +19,11 @@ from tests.conftest import unavailable
 from tests.e2e.conftest import Stack, running_stack, wait_for
 from tests.support import dockerd
 from tests.support.dockerd import WEB_V1
+from tests.support.parallel import engine_index
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
-ENGINE = 91  # this suite's own engine (indices 91-93 are the autoscale suites')
+ENGINE = engine_index(91)  # this suite's own engine (indices 91-93 are the autoscale suites')
 VOLUME = "moorage-autoscale-ctl"
 # Burns one core while /ctl/burn exists; checks again every 0.2 s otherwise.
 BURN = ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do "

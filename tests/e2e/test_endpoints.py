@@ -16,15 +16,16 @@ from tests.conftest import unavailable
 from tests.e2e.conftest import Stack, free_port, running_stack, wait_for
 from tests.support import dockerd, sshd, tls
 from tests.support.edge_image import EDGE_IMAGE, build_edge_image, migrating_requests
+from tests.support.parallel import engine_index, fixed_port
 from tests.support.traffic import Traffic
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
-ENGINES = (51, 52)  # this suite's own
+ENGINES = tuple(map(engine_index, (51, 52)))  # this suite's own
 # A tcp:// engine with mutual TLS (fixed port: it keeps its listener), and an engine
 # behind a private sshd on 127.0.0.1.
-TLS_ENGINE, TLS_PORT = 55, 12_355
-SSH_ENGINE, SSH_PORT = 56, 12_356
+TLS_ENGINE, TLS_PORT = engine_index(55), fixed_port(12_355)
+SSH_ENGINE, SSH_PORT = engine_index(56), fixed_port(12_356)
 N = 4
 RPS = 60
 CHECK = {"http": {"path": "/healthz", "port": 8080}, "interval_s": 1, "timeout_s": 1, "retries": 1}

@@ -19,10 +19,11 @@ import pytest
 from tests.conftest import unavailable
 from tests.e2e.conftest import Stack, running_stack, wait_for
 from tests.support import dockerd
+from tests.support.parallel import engine_index
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
-ENGINES = (61, 62)
+ENGINES = tuple(map(engine_index, (61, 62)))
 ZONES = {"h1": {"zone": "a"}, "h2": {"zone": "b"}}
 # busybox nc: an HTTP request by name (its wget crashes on -T, and nc needs no port name).
 GET_VERSION = "printf 'GET /version HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {host} 8080"

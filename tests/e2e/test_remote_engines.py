@@ -26,13 +26,16 @@ import pytest
 from tests.conftest import unavailable
 from tests.e2e.conftest import Stack, running_stack, wait_for
 from tests.support import dockerd, sshd, tls
+from tests.support.parallel import engine_index, fixed_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
-TLS_ENGINE = 14  # its own engine: other suites and benchmarks use 1-3, 5, 7, 8, 11-13, 21-23, 31-35
-TLS_PORT = 12_314  # fixed, below the ephemeral range: a running engine keeps its listener
-SSH_ENGINE = 15  # behind sshd
-SSH_PORT = 12_315  # sshd's, on 127.0.0.1 only
+# Its own engine: other suites and benchmarks use 1-3, 5, 7, 8, 11-13, 21-23, 31-35.
+TLS_ENGINE = engine_index(14)
+# Fixed, below the ephemeral range: a running engine keeps its listener.
+TLS_PORT = fixed_port(12_314)
+SSH_ENGINE = engine_index(15)  # behind sshd
+SSH_PORT = fixed_port(12_315)  # sshd's, on 127.0.0.1 only
 PORT = [{"container_port": 8080, "host_ip": "127.0.0.1"}]
 
 

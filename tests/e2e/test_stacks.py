@@ -18,10 +18,11 @@ import pytest
 from tests.conftest import unavailable
 from tests.e2e.conftest import Stack, running_stack, wait_for
 from tests.support import dockerd
+from tests.support.parallel import engine_index
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
 
-STACK_ENGINE = 81  # this suite's own (81-83)
+STACK_ENGINE = engine_index(81)  # this suite's own (81-83)
 
 # Stand-ins built from the busybox test image: the "db" keeps an id on its volume (made
 # once, so a new container on the same volume shows the same one) and is healthy once it

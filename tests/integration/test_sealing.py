@@ -124,7 +124,8 @@ def test_without_the_sealing_key_reads_fail_clearly(client: TestClient, keys: No
         session.scalars(sa.select(Revision)).one()
 
 
-@pytest.mark.parametrize("value", ["not-a-key", "a" * 44, f"{SECRET_KEY},short"])
+@pytest.mark.parametrize("value", ["not-a-key", "a" * 44, f"{SECRET_KEY},short"],
+                         ids=["not-a-key", "44-a", "good-key,short"])
 def test_a_malformed_key_is_refused_at_startup(value: str) -> None:
     from app.config import Settings
 

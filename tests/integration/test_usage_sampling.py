@@ -19,9 +19,10 @@ from app.models import Deployment, Host, Replica, UsageSample
 from app.services import usage
 from tests.conftest import unavailable
 from tests.support import dockerd
+from tests.support.parallel import engine_index
 
 pytestmark = pytest.mark.docker
-ENGINE = 92  # the autoscale suites' engines are 91-93
+ENGINE = engine_index(92)  # the autoscale suites' engines are 91-93
 LABEL = "moorage.test=usage-sampling"
 BURN = ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do :; done"]
 

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.parallel import engine_index
+
 DEFAULT_ROOT = Path("/tmp/moorage-engines")
 BUSYBOX = Path("/bin/busybox")
 MANAGED_LABEL = "moorage.managed"
@@ -306,8 +308,9 @@ class Engine:
 
 
 def ensure_engines(n: int, timeout: float = 30.0) -> list[Engine]:
-    """Start engines 1..n (those not already up) and return them once all answer."""
-    engines = [Engine(i) for i in range(1, n + 1)]
+    """Start engines 1..n (this xdist worker's: `parallel.engine_index`), those not
+    already up, and return them once all answer."""
+    engines = [Engine(engine_index(i)) for i in range(1, n + 1)]
     # Launch all, then wait: the daemons boot in parallel instead of one after another.
     pids = {e: e._launch() for e in engines if not e.is_up()}
     for engine, pid in pids.items():
