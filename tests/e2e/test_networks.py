@@ -30,14 +30,14 @@ GET_VERSION = "printf 'GET /version HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {host} 8080"
 
 
 def _engine(index: int) -> dockerd.Engine:
-    return dockerd.Engine(index, extra_args=(f"--dns=10.213.{index}.1",))
+    return dockerd.Engine(index, extra_args=(f"--dns={dockerd.Engine(index).gateway}",))
 
 
 def _started_with_our_dns(engine: dockerd.Engine) -> bool:
     pid = engine.pid()
     if pid is None:
         return False
-    return f"--dns=10.213.{engine.index}.1" in Path(f"/proc/{pid}/cmdline").read_text()
+    return f"--dns={engine.gateway}" in Path(f"/proc/{pid}/cmdline").read_text()
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.parallel import engine_index
-
 DEFAULT_ROOT = Path("/tmp/moorage-engines")
+MAX_INDEX = 508  # two /16s of /24 bridges: 10.213.0.0/16 and 10.214.0.0/16
 BUSYBOX = Path("/bin/busybox")
 MANAGED_LABEL = "moorage.managed"
 
@@ -78,7 +77,8 @@ def require_tools() -> None:
 
 @dataclass(frozen=True)
 class Engine:
-    """Engine number `index` (1..254): bridge br-moor{index}, subnet 10.213.{index}.0/24.
+    """Engine number `index` (1..508): bridge br-moor{index}, subnet 10.213.{index}.0/24
+    (10.214.{index - 256}.0/24 from 256 on).
 
     `extra_args` go to dockerd as they are, e.g. a ``--host=tcp://...`` with TLS flags
     (see `tests.support.tls`). They take effect when the daemon starts; one already
@@ -90,8 +90,8 @@ class Engine:
     extra_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not 1 <= self.index <= 254:
-            raise ValueError(f"engine index must be in 1..254, got {self.index}")
+        if not 1 <= self.index <= MAX_INDEX:
+            raise ValueError(f"engine index must be in 1..{MAX_INDEX}, got {self.index}")
         if len(str(self.root)) > _MAX_ROOT_LEN:
             raise ValueError(f"engine root {self.root} is too long for unix socket paths")
 
@@ -132,8 +132,13 @@ class Engine:
         return f"br-moor{self.index}"
 
     @property
+    def gateway(self) -> str:
+        """The bridge's own address: the engine's containers are in its /24."""
+        return f"10.{213 + self.index // 256}.{self.index % 256}.1"
+
+    @property
     def bridge_address(self) -> str:
-        return f"10.213.{self.index}.1/24"
+        return f"{self.gateway}/24"
 
     @property
     def url(self) -> str:
@@ -310,6 +315,8 @@ class Engine:
 def ensure_engines(n: int, timeout: float = 30.0) -> list[Engine]:
     """Start engines 1..n (this xdist worker's: `parallel.engine_index`), those not
     already up, and return them once all answer."""
+    from tests.support.parallel import engine_index  # it imports this module
+
     engines = [Engine(engine_index(i)) for i in range(1, n + 1)]
     # Launch all, then wait: the daemons boot in parallel instead of one after another.
     pids = {e: e._launch() for e in engines if not e.is_up()}
