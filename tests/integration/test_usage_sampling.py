@@ -1,7 +1,8 @@
 """A sampling tick against a real engine (its own, Engine(92)) and a host that accepts
 connections and never answers: samples for every live replica, CPU from the second
 tick on (a one-shot reading has no earlier one), the silent host and a vanished
-container only missed, and old samples purged."""
+container only missed, and old samples purged; then a reading within the dead-band
+of the kept one is read, not written, and still shows."""
 
 from __future__ import annotations
 
@@ -108,3 +109,15 @@ def test_a_tick_samples_every_live_replica_and_only_misses_the_rest(
         assert set(latest) == {busy, idle}
         totals = usage.totals(session, [live])[live]
         assert totals.replicas == 2
+
+    # A third tick, every replica read (one tick in six otherwise): the idle one's reading
+    # is within the dead-band of the one kept, so no row; it still shows its kept one.
+    third = usage.sample_all(settings.model_copy(update={"usage_unscaled_every": 1}))
+    assert (third.read, third.missed, third.not_due) == (2, 2, 0)
+    with session_scope() as session:
+        kept = session.scalars(select(UsageSample).where(UsageSample.container_id == idle)).all()
+        assert len(kept) == 2
+        assert set(usage.latest_by_container(session, live)) == {busy, idle}
+        assert usage.totals(session, [live])[live].replicas == 2
+        # And the chart counts it at every point, with the sample that stands for it.
+        assert {p.replicas for p in usage.series(session, live)} == {2}
