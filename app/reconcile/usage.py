@@ -128,6 +128,18 @@ class Kept:
     cpu_percent: float | None
     memory_bytes: int | None
 
+    @property
+    def ended(self) -> bool:
+        """An end mark: nothing known (see ``ends``)."""
+        return self.cpu_percent is None and self.memory_bytes is None
+
+
+def ends(kept: Kept | None, readable: bool) -> bool:
+    """Whether a replica's kept sample is ended now, by a sample with nothing in it: it
+    is no longer read (not running, or its host not ready) and its latest kept sample
+    would otherwise stand for the whole lookback (Prometheus' staleness marker)."""
+    return not readable and kept is not None and not kept.ended
+
 
 def _turn(container_id: str, every: int) -> int:
     return zlib.crc32(container_id.encode()) % every
@@ -197,7 +209,8 @@ def held_series(samples: Iterable[Held], current: set[str], lookback_s: float,
     replicas, of the sample that stands for each at that moment. That is its latest
     kept sample (a reading within the dead-band was not written: the one before stands
     for it), for ``lookback_s`` if the container is still one of ``current`` and only
-    ``gone_hold_s`` if not (it was removed after it, when is not known); before a
+    ``gone_hold_s`` if not (it was removed after it, when is not known), and none after
+    an end mark (a sample with nothing in it: ``ends``); before a
     replica's first sample here, that first one, if it has a CPU figure (then it had a
     kept sample before, at most ``lookback_s`` earlier, since purged, and its CPU figure
     is the average since that one). With every reading kept, this is one point per tick
@@ -219,7 +232,8 @@ def held_series(samples: Iterable[Held], current: set[str], lookback_s: float,
             hold = lookback_s if container in current else gone_hold_s
             now_held = latest.get(container)
             if now_held is not None:
-                if (at - now_held.at).total_seconds() <= hold:
+                ended = now_held.cpu_percent is None and now_held.memory_bytes is None
+                if not ended and (at - now_held.at).total_seconds() <= hold:
                     standing.append(now_held)
             elif s.cpu_percent is not None and (s.at - at).total_seconds() <= lookback_s:
                 standing.append(s)

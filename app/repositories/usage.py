@@ -14,17 +14,18 @@ from app.models import Deployment, Host, Replica, UsageSample
 from app.reconcile.vocabulary import ReplicaState
 
 
-def running_replicas(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
-    """(deployment id, host id, container id) of every replica recorded as running on a
-    ready host: what a sampling tick reads."""
+def replicas_to_sample(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str, bool]]:
+    """(deployment id, host id, container id, readable) of every replica with a
+    container: readable when it is recorded as running on a ready host (what a sampling
+    tick reads); the others may have a kept sample to end."""
     rows = session.execute(
-        select(Replica.deployment_id, Replica.host_id, Replica.container_id)
+        select(Replica.deployment_id, Replica.host_id, Replica.container_id,
+               (Replica.state == ReplicaState.RUNNING) & (Host.state == "ready"))
         .join(Host, Host.id == Replica.host_id)
-        .where(Replica.state == ReplicaState.RUNNING, Replica.container_id.is_not(None),
-               Host.state == "ready")
+        .where(Replica.container_id.is_not(None))
         .order_by(Replica.host_id, Replica.container_id)
     )
-    return [(d, h, c) for d, h, c in rows]
+    return [(d, h, c, bool(readable)) for d, h, c, readable in rows]
 
 
 def _latest(since: datetime, where=()):

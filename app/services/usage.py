@@ -55,6 +55,7 @@ class UsageTick:
     seconds: float
     read: int = 0  # replicas read (written or within the dead-band)
     not_due: int = 0  # replicas whose turn this tick was not
+    ended: int = 0  # replicas no longer read whose kept sample was ended
 
 
 def cadence(settings: Settings | None = None) -> rules.Cadence:
@@ -121,11 +122,16 @@ def sample_all(settings: Settings | None = None) -> UsageTick:
     since = now - timedelta(seconds=settings.usage_retention_s)
     pace = cadence(settings)
     with session_scope() as session:
-        running = usage_repo.running_replicas(session)
+        replicas = usage_repo.replicas_to_sample(session)
         addresses = {h.id: address(h) for h in host_repo.all_hosts(session)}
         autoscaled = set(autoscaler_repo.autoscaled_ids(session))
         kept = {cid: _kept(s) for cid, s in
-                usage_repo.latest(session, [c for _, _, c in running], since).items()}
+                usage_repo.latest(session, [c for _, _, c, _ in replicas], since).items()}
+    running = [(d, h, c) for d, h, c, readable in replicas if readable]
+    # Replicas no longer read whose kept sample would stand for the lookback: an end mark
+    # (nothing known), so they show none now, as they did when every tick wrote.
+    ended = [(d, c, kept[c]) for d, _, c, readable in replicas
+             if rules.ends(kept.get(c), readable)]
     works: dict[uuid.UUID, _HostWork] = {}
     due = 0
     for deployment_id, host_id, container_id in running:
@@ -165,6 +171,11 @@ def sample_all(settings: Settings | None = None) -> UsageTick:
             memory_percent=figures.memory_percent, cpu_total_ns=reading.cpu.total_ns,
             system_cpu_ns=reading.cpu.system_ns, online_cpus=reading.cpu.online_cpus,
             read_at=reading.cpu.read_at))
+    samples += [UsageSample(
+        deployment_id=deployment_id, container_id=container_id, sampled_at=now,
+        cpu_total_ns=k.counters.total_ns, system_cpu_ns=k.counters.system_ns,
+        online_cpus=k.counters.online_cpus, read_at=k.counters.read_at)
+        for deployment_id, container_id, k in ended]
     with session_scope() as session:
         if samples:
             # Held (FOR KEY SHARE) so a deployment deleted meanwhile is skipped, not a
@@ -173,9 +184,9 @@ def sample_all(settings: Settings | None = None) -> UsageTick:
                                                       {s.deployment_id for s in samples}))
             usage_repo.add(session, [s for s in samples if s.deployment_id in alive])
         usage_repo.purge_before(session, since)
-    return UsageTick(sampled=len(samples), missed=due - len(read), hosts=len(works),
-                     seconds=time.monotonic() - started, read=len(read),
-                     not_due=len(running) - due)
+    return UsageTick(sampled=len(samples) - len(ended), missed=due - len(read),
+                     hosts=len(works), seconds=time.monotonic() - started, read=len(read),
+                     not_due=len(running) - due, ended=len(ended))
 
 
 # ---- reading back ---------------------------------------------------------------------
@@ -198,8 +209,10 @@ def fresh_since(settings: Settings | None = None) -> datetime:
 
 
 def latest_by_container(session: Session, deployment_id: uuid.UUID) -> dict[str, UsageSample]:
+    """Each current replica's latest kept sample, but for one ended (no longer read)."""
     return {s.container_id: s for s in
-            usage_repo.latest_of_replicas(session, [deployment_id], fresh_since())}
+            usage_repo.latest_of_replicas(session, [deployment_id], fresh_since())
+            if not (s.cpu_percent is None and s.memory_bytes is None)}
 
 
 def totals(session: Session, deployment_ids: list[uuid.UUID]) -> dict[uuid.UUID, Totals]:

@@ -2,7 +2,8 @@
 connections and never answers: samples for every live replica, CPU from the second
 tick on (a one-shot reading has no earlier one), the silent host and a vanished
 container only missed, and old samples purged; then a reading within the dead-band
-of the kept one is read, not written, and still shows."""
+of the kept one is read, not written, and still shows, and a replica that stops has its
+kept sample ended at once."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.config import get_settings
 from app.db import session_scope, utcnow
@@ -121,3 +122,13 @@ def test_a_tick_samples_every_live_replica_and_only_misses_the_rest(
         assert usage.totals(session, [live])[live].replicas == 2
         # And the chart counts it at every point, with the sample that stands for it.
         assert {p.replicas for p in usage.series(session, live)} == {2}
+        # It stops (as the reconciler records it): no longer read.
+        session.execute(update(Replica).where(Replica.container_id == idle)
+                        .values(state="exited"))
+
+    fourth = usage.sample_all(settings)
+    assert fourth.ended == 1  # its kept sample would stand for minutes: ended now
+    with session_scope() as session:
+        assert set(usage.latest_by_container(session, live)) == {busy}
+        assert usage.series(session, live)[-1].replicas == 1
+    assert usage.sample_all(settings).ended == 0  # once

@@ -196,3 +196,19 @@ def test_a_removed_replica_is_held_briefly_and_a_first_sample_stands_back() -> N
     points = held_series(samples, {"new", "old"}, 333, 33)
     assert [(p.at - TICK0).total_seconds() for p in points] == [0, 60, 120]
     assert [(p.cpu_percent, p.replicas) for p in points] == [(10.0, 3), (4.0, 2), (4.0, 2)]
+
+
+def test_a_replica_no_longer_read_has_its_kept_sample_ended_once() -> None:
+    from app.reconcile.usage import ends
+
+    assert ends(kept(0), readable=False)
+    assert not ends(kept(0), readable=True)
+    assert not ends(None, readable=False)  # nothing kept, nothing to end
+    assert not ends(kept(0, cpu=None, memory=None), readable=False)  # ended already
+
+
+def test_an_end_mark_ends_a_replicas_standing_in_the_series() -> None:
+    samples = [held("a", 0, 5.0), held("b", 0, 1.0), Held("a", TICK0 + timedelta(seconds=60),
+                                                          None, None), held("b", 120, 2.0)]
+    points = held_series(samples, {"a", "b"}, 333, 33)
+    assert [(p.cpu_percent, p.replicas) for p in points] == [(6.0, 2), (1.0, 1), (2.0, 1)]
