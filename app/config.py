@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     usage_timeout_s: float = Field(3.0, gt=1)  # an engine answers at its next collector tick (1 s)
     usage_pool_size: int = Field(128, ge=1)
     usage_retention_s: float = Field(600.0, gt=0)
+    # A replica of a deployment without autoscale is read one tick in this many; a reading
+    # is written only when it moved out of a dead-band around the last one written, or
+    # that one is usage_keepalive_s old (kept within half the retention). Autoscaled
+    # deployments' replicas are read and written every tick. See app.reconcile.usage.
+    usage_unscaled_every: int = Field(6, ge=1)
+    usage_keepalive_s: float = Field(300.0, gt=0)
     # The autoscaler (app.services.autoscaler) averages each replica's samples over this
     # window (the "over 30 s" in its reasons) and tolerates a usage within
     # autoscale_tolerance of the target (Kubernetes' HPA: 0.1).

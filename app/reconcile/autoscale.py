@@ -109,24 +109,40 @@ class _Proposal:
     in_band: bool
 
 
-def means(samples: Iterable[tuple[str, float | None, float | None]]) -> list[ReplicaUsage]:
-    """Per-replica averages of (container id, cpu %, memory %) samples."""
-    cpu: dict[str, list[float]] = {}
-    memory: dict[str, list[float]] = {}
-    seen: list[str] = []
-    for container, c, m in samples:
-        if container not in cpu:
-            seen.append(container)
-            cpu[container], memory[container] = [], []
-        if c is not None:
-            cpu[container].append(c)
-        if m is not None:
-            memory[container].append(m)
+def means(samples: Iterable[tuple[str, datetime, float | None, float | None]],
+          start: datetime, end: datetime, lookback_s: float) -> list[ReplicaUsage]:
+    """Per-replica means over ``[start, end]`` of (container id, sampled at, cpu %,
+    memory %) samples, oldest first, weighted by the time each stands for: a sample
+    covers the time since the replica's one before it (a CPU figure is the average since
+    the kept one before; a first one known, since ``start``), and the latest also the
+    time after it, until ``end`` or for ``lookback_s`` (a kept sample is current until
+    the next: app.reconcile.usage). With a sample every tick, that is their plain mean;
+    where samples are sparse, each counts for as long as it held."""
+    hold = timedelta(seconds=lookback_s)
+    by_container: dict[str, list[tuple[datetime, float | None, float | None]]] = {}
+    for container, at, c, m in samples:
+        by_container.setdefault(container, []).append((at, c, m))
 
-    def mean(values: list[float]) -> float | None:
-        return sum(values) / len(values) if values else None
+    def overlap(a: datetime, b: datetime) -> float:
+        return max(0.0, (min(b, end) - max(a, start)).total_seconds())
 
-    return [ReplicaUsage(mean(cpu[c]), mean(memory[c])) for c in seen]
+    out: list[ReplicaUsage] = []
+    for rows in by_container.values():
+        rows.sort(key=lambda r: r[0])
+        sums = [0.0, 0.0]
+        weights = [0.0, 0.0]
+        for i, (at, c, m) in enumerate(rows):
+            since = rows[i - 1][0] if i else start
+            until = min(end, at + hold) if i == len(rows) - 1 else at
+            weight = overlap(since, until)
+            for k, value in enumerate((c, m)):
+                if value is not None and weight > 0:
+                    sums[k] += value * weight
+                    weights[k] += weight
+        if any(at >= start for at, _, _ in rows) or any(weights):
+            out.append(ReplicaUsage(*(sums[k] / weights[k] if weights[k] else None
+                                      for k in range(2))))
+    return out
 
 
 def _propose(metric: str, values: Sequence[float], current: int, target: float,

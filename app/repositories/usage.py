@@ -14,17 +14,18 @@ from app.models import Deployment, Host, Replica, UsageSample
 from app.reconcile.vocabulary import ReplicaState
 
 
-def running_replicas(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
-    """(deployment id, host id, container id) of every replica recorded as running on a
-    ready host: what a sampling tick reads."""
+def replicas_to_sample(session: Session) -> list[tuple[uuid.UUID, uuid.UUID, str, bool]]:
+    """(deployment id, host id, container id, readable) of every replica with a
+    container: readable when it is recorded as running on a ready host (what a sampling
+    tick reads); the others may have a kept sample to end."""
     rows = session.execute(
-        select(Replica.deployment_id, Replica.host_id, Replica.container_id)
+        select(Replica.deployment_id, Replica.host_id, Replica.container_id,
+               (Replica.state == ReplicaState.RUNNING) & (Host.state == "ready"))
         .join(Host, Host.id == Replica.host_id)
-        .where(Replica.state == ReplicaState.RUNNING, Replica.container_id.is_not(None),
-               Host.state == "ready")
+        .where(Replica.container_id.is_not(None))
         .order_by(Replica.host_id, Replica.container_id)
     )
-    return [(d, h, c) for d, h, c in rows]
+    return [(d, h, c, bool(readable)) for d, h, c, readable in rows]
 
 
 def _latest(since: datetime, where=()):
@@ -141,17 +142,24 @@ def window(session: Session, deployment_ids: Iterable[uuid.UUID], since: datetim
 
 def window_of_replicas(
     session: Session, deployment_id: uuid.UUID, since: datetime
-) -> list[tuple[str, float | None, float | None]]:
-    """(container id, cpu %, memory %) of every sample since ``since`` of the
+) -> list[tuple[str, datetime, float | None, float | None]]:
+    """(container id, sampled at, cpu %, memory %) of every sample since ``since`` of the
     deployment's current replicas, oldest first: what the autoscaler averages."""
     current = select(Replica.container_id).where(Replica.deployment_id == deployment_id,
                                                  Replica.container_id.is_not(None))
     rows = session.execute(
-        select(UsageSample.container_id, UsageSample.cpu_percent, UsageSample.memory_percent)
+        select(UsageSample.container_id, UsageSample.sampled_at, UsageSample.cpu_percent,
+               UsageSample.memory_percent)
         .where(UsageSample.deployment_id == deployment_id, UsageSample.sampled_at >= since,
                UsageSample.container_id.in_(current))
         .order_by(UsageSample.sampled_at, UsageSample.id))
-    return [(c, cpu, memory) for c, cpu, memory in rows]
+    return [(c, at, cpu, memory) for c, at, cpu, memory in rows]
+
+
+def current_containers(session: Session, deployment_id: uuid.UUID) -> list[str]:
+    """The container ids of the deployment's replicas now."""
+    return list(session.scalars(select(Replica.container_id).where(
+        Replica.deployment_id == deployment_id, Replica.container_id.is_not(None))))
 
 
 def add(session: Session, samples: list[UsageSample]) -> None:

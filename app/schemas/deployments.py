@@ -367,7 +367,8 @@ class Condition(BaseModel):
 
 
 class ReplicaUsage(BaseModel):
-    """A replica's newest usage sample (within the sampler's retention window)."""
+    """A replica's newest kept usage sample: it stands until the next one (a reading
+    within its dead-band is not written), for the keep-alive and three ticks more."""
 
     cpu_percent: float | None = Field(
         description="CPU as a percentage of one core (two busy cores read 200); null until "
@@ -529,14 +530,17 @@ class ReplicaRead(BaseModel):
 
 
 class UsagePoint(BaseModel):
-    at: datetime = Field(description="When the sampling tick read them")
-    cpu_percent: float = Field(description="Summed over the replicas sampled, % of one core")
+    at: datetime = Field(description="A sampling tick that kept a sample")
+    cpu_percent: float = Field(description="Summed over the replicas, % of one core, each "
+                                           "with its latest kept sample then")
     memory_bytes: int
-    replicas: int = Field(description="Replicas sampled at this tick")
+    replicas: int = Field(description="Replicas with a sample standing then")
 
 
 class UsageSeries(BaseModel):
-    """A deployment's recent usage, one point per sampling tick (for a chart)."""
+    """A deployment's recent usage, one point per sampling tick that kept a sample (for a
+    chart). A replica's reading within the dead-band of its latest kept sample is not
+    written: that one stands for it until the next."""
 
     interval_s: float
     retention_s: float

@@ -32,6 +32,7 @@ from app.repositories import rollouts as rollout_repo
 from app.repositories import usage as usage_repo
 from app.services import deployments as deployment_service
 from app.services import fleet
+from app.services import usage as usage_service
 from app.services.reconciler.context import other_loads
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,11 @@ def _look(session: Session, deployment_id: uuid.UUID, settings: Settings,
         return Look(deployment_id, deployment.replicas, deployment.replicas, message)
 
     window = settings.autoscale_metric_window_s
+    start = now - timedelta(seconds=window)
+    # From one lookback earlier: a sample kept before the window may still stand in it.
+    lookback = usage_service.lookback_s(settings)
     usage = rules.means(usage_repo.window_of_replicas(
-        session, deployment_id, now - timedelta(seconds=window)))
+        session, deployment_id, start - timedelta(seconds=lookback)), start, now, lookback)
     decision = rules.decide(
         policy, deployment.replicas, usage, rules.state_from_dict(row.memory if row else None),
         now, window_s=window, tolerance=settings.autoscale_tolerance,

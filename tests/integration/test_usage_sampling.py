@@ -1,7 +1,9 @@
 """A sampling tick against a real engine (its own, Engine(92)) and a host that accepts
 connections and never answers: samples for every live replica, CPU from the second
 tick on (a one-shot reading has no earlier one), the silent host and a vanished
-container only missed, and old samples purged."""
+container only missed, and old samples purged; then a reading within the dead-band
+of the kept one is read, not written, and still shows, and a replica that stops has its
+kept sample ended at once."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.config import get_settings
 from app.db import session_scope, utcnow
@@ -109,3 +111,25 @@ def test_a_tick_samples_every_live_replica_and_only_misses_the_rest(
         assert set(latest) == {busy, idle}
         totals = usage.totals(session, [live])[live]
         assert totals.replicas == 2
+
+    # A third tick, every replica read (one tick in six otherwise): the idle one's reading
+    # is within the dead-band of the one kept, so no row; it still shows its kept one.
+    third = usage.sample_all(settings.model_copy(update={"usage_unscaled_every": 1}))
+    assert (third.read, third.missed, third.not_due) == (2, 2, 0)
+    with session_scope() as session:
+        kept = session.scalars(select(UsageSample).where(UsageSample.container_id == idle)).all()
+        assert len(kept) == 2
+        assert set(usage.latest_by_container(session, live)) == {busy, idle}
+        assert usage.totals(session, [live])[live].replicas == 2
+        # And the chart counts it at every point, with the sample that stands for it.
+        assert {p.replicas for p in usage.series(session, live)} == {2}
+        # It stops (as the reconciler records it): no longer read.
+        session.execute(update(Replica).where(Replica.container_id == idle)
+                        .values(state="exited"))
+
+    fourth = usage.sample_all(settings)
+    assert fourth.ended == 1  # its kept sample would stand for minutes: ended now
+    with session_scope() as session:
+        assert set(usage.latest_by_container(session, live)) == {busy}
+        assert usage.series(session, live)[-1].replicas == 1
+    assert usage.sample_all(settings).ended == 0  # once

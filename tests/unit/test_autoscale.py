@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -118,8 +119,49 @@ def test_state_round_trips_and_old_recommendations_are_dropped() -> None:
 
 
 def test_means_are_per_replica() -> None:
-    got = means([("a", 10, None), ("b", 30, 5), ("a", 20, None), ("b", None, 7)])
+    # A sample every 10 s over a 20 s window: their plain mean.
+    got = means([("a", at(-10), 10, None), ("b", at(-10), 30, 5), ("a", at(0), 20, None),
+                 ("b", at(0), None, 7)], at(-20), at(0), lookback_s=333)
     assert got == [ReplicaUsage(15, None), ReplicaUsage(30, 6)]
+
+
+def test_a_sparse_sample_counts_for_as_long_as_it_held() -> None:
+    start, end = at(-30), at(0)
+    # "a" kept one sample 100 s ago (its later readings were within the dead-band): it
+    # stands for the whole window. "b" moved 5 s ago: 0 % for 5 s, then 100 % for 25 s
+    # (a CPU figure is the average since the kept one before it).
+    got = means([("a", at(-100), 80, 4), ("b", at(-25), 0, None), ("b", at(-5), 100, None)],
+                start, end, lookback_s=333)
+    assert got[0] == ReplicaUsage(80, 4)
+    assert got[1].cpu_percent == pytest.approx(100 * 25 / 30)
+
+
+def test_a_sample_older_than_the_lookback_stands_for_nothing() -> None:
+    assert means([("a", at(-400), 80, None)], at(-30), at(0), lookback_s=333) == []
+    # Held until 333 s after it: 3 s of the window.
+    [u] = means([("a", at(-360), 80, None)], at(-30), at(0), lookback_s=333)
+    assert u.cpu_percent == pytest.approx(80)
+
+
+sample_times = st.lists(st.integers(-400, 0), min_size=1, max_size=12, unique=True)
+
+
+@given(sample_times, st.floats(0, 800))
+def test_a_steady_usage_averages_to_itself_however_sparse(times: list[int], value: float) -> None:
+    got = means([("a", at(t), value, value) for t in sorted(times)], at(-30), at(0), 333)
+    for u in got:
+        assert u.cpu_percent == pytest.approx(value)
+        assert u.memory_percent == pytest.approx(value)
+
+
+@given(st.lists(st.tuples(st.integers(-400, 0), st.floats(0, 800)), min_size=1, max_size=12,
+                unique_by=lambda p: p[0]))
+def test_a_mean_lies_within_what_was_kept(points: list[tuple[int, float]]) -> None:
+    points.sort()
+    got = means([("a", at(t), v, None) for t, v in points], at(-30), at(0), 333)
+    values = [v for _, v in points]
+    for u in got:
+        assert min(values) - 1e-6 <= u.cpu_percent <= max(values) + 1e-6
 
 
 # ---- properties -------------------------------------------------------------------------

@@ -84,3 +84,131 @@ def test_cpu_is_never_negative_and_at_most_every_core(before: int, used: int, ho
     pct = cpu_percent(now, CpuCounters(before, 10**13, cpus))
     assert pct is not None
     assert 0.0 <= pct <= cpus * 100.0 + 1e-6
+
+
+# ---- what is read and what is kept ------------------------------------------------------
+
+from app.reconcile.usage import (  # noqa: E402
+    Cadence,
+    Held,
+    Kept,
+    Usage,
+    held_series,
+    read_due,
+    worth_keeping,
+)
+
+PACE = Cadence(interval_s=10, every=6, keepalive_s=300)
+TICK0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a multiple of 60 s: tick 0 of a turn
+
+
+def kept(at: float, cpu: float | None = 1.0, memory: int | None = 10 << 20) -> Kept:
+    return Kept(TICK0 + timedelta(seconds=at), counters(1, 1), cpu, memory)
+
+
+def tick(n: int) -> datetime:
+    return TICK0 + timedelta(seconds=10 * n)
+
+
+@given(st.text(min_size=1, max_size=64), st.integers(0, 10**6))
+def test_an_unscaled_replica_is_read_once_in_every_run_of_its_ticks(container: str, start: int) -> None:
+    # Kept 100 s before the first of six consecutive ticks: no keep-alive falls in them.
+    due = [read_due(container, Kept(tick(start + i) - timedelta(seconds=100 + 10 * i),
+                                    counters(1, 1), 1.0, 1), False, tick(start + i), PACE)
+           for i in range(6)]
+    assert due.count(True) == 1
+
+
+def test_what_is_read_every_tick() -> None:
+    now = tick(1)
+    assert read_due("c", kept(0), True, now, PACE)  # it autoscales
+    assert read_due("c", None, False, now, PACE)  # nothing kept yet
+    assert read_due("c", kept(0, cpu=None), False, now, PACE)  # no CPU figure yet
+    assert read_due("c", kept(-300 + 10), False, now, PACE)  # its keep-alive is due
+
+
+@given(st.text(min_size=1, max_size=64))
+def test_one_read_every_tick_when_every_is_one(container: str) -> None:
+    pace = Cadence(10, 1, 300)
+    assert all(read_due(container, kept(0), False, tick(n), pace) for n in range(1, 8))
+
+
+def test_a_reading_within_the_dead_band_is_not_kept() -> None:
+    now = tick(6)
+    base = kept(0, cpu=20.0, memory=100 << 20)
+    assert not worth_keeping(Usage(21.9, 104 << 20, 1.0), base, False, now, PACE)
+    assert worth_keeping(Usage(22.1, 100 << 20, 1.0), base, False, now, PACE)  # > 10 %
+    assert worth_keeping(Usage(20.0, 106 << 20, 1.0), base, False, now, PACE)  # > 5 %
+    # Near idle, a point of a core is the band.
+    idle = kept(0, cpu=0.0, memory=300 << 10)
+    assert not worth_keeping(Usage(0.9, (300 << 10) + (900 << 10), None), idle, False, now, PACE)
+    assert worth_keeping(Usage(1.1, 300 << 10, None), idle, False, now, PACE)
+
+
+def test_what_is_always_kept() -> None:
+    base = kept(0, cpu=20.0)
+    same = Usage(20.0, 10 << 20, 1.0)
+    assert worth_keeping(same, None, False, tick(1), PACE)  # the first one
+    assert worth_keeping(same, base, True, tick(1), PACE)  # it autoscales
+    assert worth_keeping(same, base, False, tick(29), PACE)  # keep-alive: before 300 s
+    assert not worth_keeping(same, base, False, tick(28), PACE)
+    assert worth_keeping(Usage(None, 10 << 20, 1.0), base, False, tick(1), PACE)  # restarted
+    assert worth_keeping(same, kept(0, cpu=None), False, tick(1), PACE)  # its first CPU figure
+
+
+@given(st.lists(st.floats(0, 400), min_size=1, max_size=200))
+def test_what_is_kept_is_never_older_than_the_keep_alive(cpus: list[float]) -> None:
+    # One reading per tick; the latest kept sample stays within the keep-alive and
+    # within the dead-band of what was read since.
+    latest: Kept | None = None
+    for n, value in enumerate(cpus):
+        now = tick(n)
+        if latest is not None:
+            assert now - latest.at <= timedelta(seconds=PACE.keepalive_s)
+        figures = Usage(value, 10 << 20, None)
+        if worth_keeping(figures, latest, False, now, PACE):
+            latest = Kept(now, counters(1, 1), value, 10 << 20)
+        assert latest is not None
+        assert abs(value - latest.cpu_percent) <= max(1.0, 0.1 * latest.cpu_percent) + 1e-9
+
+
+def held(container: str, at: float, cpu: float | None, memory: int = 1) -> Held:
+    return Held(container, TICK0 + timedelta(seconds=at), cpu, memory)
+
+
+def test_a_series_of_samples_every_tick_is_their_sum_per_tick() -> None:
+    samples = [held(c, t, 10.0) for t in (0, 10, 20) for c in ("a", "b")]
+    points = held_series(samples, {"a", "b"}, 333, 33)
+    assert [(p.cpu_percent, p.replicas) for p in points] == [(20.0, 2)] * 3
+
+
+def test_a_replica_without_a_new_sample_counts_with_its_latest() -> None:
+    samples = [held("a", 0, 5.0), held("b", 0, None), held("b", 60, 50.0), held("b", 120, 80.0)]
+    points = held_series(samples, {"a", "b"}, 333, 33)
+    assert [(p.cpu_percent, p.replicas) for p in points] == [(5.0, 2), (55.0, 2), (85.0, 2)]
+
+
+def test_a_removed_replica_is_held_briefly_and_a_first_sample_stands_back() -> None:
+    # "gone" was removed after its sample at 0; "old" was kept before the window (its
+    # sample then is purged): its first one here, with a CPU figure, stands back.
+    samples = [held("gone", 0, 7.0), held("new", 0, None), held("new", 60, 1.0),
+               held("old", 120, 3.0)]
+    points = held_series(samples, {"new", "old"}, 333, 33)
+    assert [(p.at - TICK0).total_seconds() for p in points] == [0, 60, 120]
+    assert [(p.cpu_percent, p.replicas) for p in points] == [(10.0, 3), (4.0, 2), (4.0, 2)]
+
+
+def test_a_replica_no_longer_read_has_its_kept_sample_ended_once() -> None:
+    from app.reconcile.usage import ends
+
+    assert ends(kept(0), readable=False)
+    assert not ends(kept(0), readable=True)
+    assert not ends(None, readable=False)  # nothing kept, nothing to end
+    assert not ends(kept(0, cpu=None, memory=None), readable=False)  # ended already
+
+
+def test_an_end_mark_ends_a_replicas_standing_in_the_series() -> None:
+    samples = [held("a", 0, 5.0), held("b", 0, 1.0), Held("a", TICK0 + timedelta(seconds=60),
+                                                          None, None), held("b", 120, 2.0)]
+    points = held_series(samples, {"a", "b"}, 333, 33)
+    assert [(p.cpu_percent, p.replicas) for p in points] == [(6.0, 2), (1.0, 1), (2.0, 1)]

@@ -12,15 +12,16 @@ T = TypeVar("T", bound="ReplicaUsage")
 
 @_attrs_define
 class ReplicaUsage:
-    """A replica's newest usage sample (within the sampler's retention window).
+    """A replica's newest kept usage sample: it stands until the next one (a reading
+    within its dead-band is not written), for the keep-alive and three ticks more.
 
-    Attributes:
-        cpu_percent (float | None): CPU as a percentage of one core (two busy cores read 200); null until a container
-            has been sampled twice
-        memory_bytes (int | None): Memory in use, less droppable page cache (as `docker stats` counts it)
-        memory_percent (float | None): memory_bytes as a percentage of the container's limit (the host's memory when it
-            has none)
-        sampled_at (datetime.datetime):
+        Attributes:
+            cpu_percent (float | None): CPU as a percentage of one core (two busy cores read 200); null until a container
+                has been sampled twice
+            memory_bytes (int | None): Memory in use, less droppable page cache (as `docker stats` counts it)
+            memory_percent (float | None): memory_bytes as a percentage of the container's limit (the host's memory when it
+                has none)
+            sampled_at (datetime.datetime):
     """
 
     cpu_percent: float | None

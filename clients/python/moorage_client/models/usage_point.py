@@ -14,10 +14,10 @@ T = TypeVar("T", bound="UsagePoint")
 class UsagePoint:
     """
     Attributes:
-        at (datetime.datetime): When the sampling tick read them
-        cpu_percent (float): Summed over the replicas sampled, % of one core
+        at (datetime.datetime): A sampling tick that kept a sample
+        cpu_percent (float): Summed over the replicas, % of one core, each with its latest kept sample then
         memory_bytes (int):
-        replicas (int): Replicas sampled at this tick
+        replicas (int): Replicas with a sample standing then
     """
 
     at: datetime.datetime

@@ -15,12 +15,14 @@ T = TypeVar("T", bound="UsageSeries")
 
 @_attrs_define
 class UsageSeries:
-    """A deployment's recent usage, one point per sampling tick (for a chart).
+    """A deployment's recent usage, one point per sampling tick that kept a sample (for a
+    chart). A replica's reading within the dead-band of its latest kept sample is not
+    written: that one stands for it until the next.
 
-    Attributes:
-        interval_s (float):
-        retention_s (float):
-        points (list[UsagePoint]):
+        Attributes:
+            interval_s (float):
+            retention_s (float):
+            points (list[UsagePoint]):
     """
 
     interval_s: float
