@@ -33,10 +33,12 @@ unit: $(VENV_STAMP)
 
 # Two worker processes, a test file each at a time (files share module-scoped engines and
 # stacks); tests/support/parallel.py gives each worker its own engines and fixed ports.
+# A worker that crashes fails the run rather than being replaced (gw2 would shift its
+# engines past the two workers' ranges).
 TEST_WORKERS ?= 2
 
 test: $(VENV_STAMP) lint
-	.venv/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25
+	.venv/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile --max-worker-restart=0 --durations=25
 
 # Benchmarks print figures and ratios; results go to bench/RESULTS.md. Not part of `test`.
 bench: $(VENV_STAMP)

@@ -121,3 +121,34 @@ def clean_db(postgres: str, redis_broker: str) -> Iterator[None]:
     CACHE.clear()  # the tokens it named are gone with the tables
     ensure_bootstrap_token()  # clients made before this test (module fixtures) still work
     yield
+
+
+# -- every collected test ran (the xdist controller's check) ------------------------------
+# A test process that vanished mid-file can leave its file's remaining tests unreported,
+# and xdist then reports fewer tests with a green exit (pytest-dev/pytest-xdist: lost
+# items). The controller knows what each worker collected and what was reported: a run
+# that was not stopped on purpose fails when the two differ.
+_collected: set[str] = set()
+_reported: set[str] = set()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    _collected.update(ids)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _reported.add(report.nodeid)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    stopped = session.shouldstop or session.shouldfail or exitstatus == pytest.ExitCode.INTERRUPTED
+    missing = sorted(_collected - _reported)
+    if missing and not stopped:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"error: {len(missing)} collected tests never reported:", red=True)
+            for nodeid in missing[:50]:
+                reporter.write_line(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests.conftest import BOOTSTRAP_TOKEN
-from tests.e2e.conftest import VENV_BIN, Stack, free_port
+from tests.e2e.conftest import VENV_BIN, Stack, free_port, wait_for
 from tests.support.dockerd import WEB_BAD, WEB_V1, WEB_V2
 
 pytestmark = [pytest.mark.docker, pytest.mark.e2e]
@@ -178,6 +178,9 @@ def test_cli_failure_and_timeout_exit_codes(stack: Stack, tmp_path: Path) -> Non
                      update_strategy={**FAST, "progress_deadline_s": 600})
     done = moorage(env, "apply", "-f", slow, "--wait", "--timeout", "3")
     assert done.returncode == 2 and "timed out after 3s" in done.stdout, out(done)
+    # Its replica is made before the host is drained below (on a busy machine it may not
+    # be yet, 3 s after the apply), so the host's description lists it.
+    wait_for(lambda: stack.containers("slow"), 30, "slow's replica")
 
     # Hosts: drain and uncordon; one that runs replicas cannot go (the problem, exit 3).
     done = moorage(env, "hosts", "drain", "e2e")

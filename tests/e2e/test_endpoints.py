@@ -137,8 +137,14 @@ def answers(target: str) -> str:
     return httpx.get(target, timeout=5).text.strip()
 
 
+# The traffic must have been steady for "no request failed" to mean something; a loaded
+# machine (the suite runs two files at once) slows the generator itself, so half the asked
+# rate is the bar, not the rate.
+MIN_RATE = RPS / 2
+
+
 def assert_clean(t: Traffic, before: str, after: str) -> None:
-    assert t.rate >= 50, t.summary()
+    assert t.rate >= MIN_RATE, t.summary()
     assert not t.failures, (t.summary(), t.failures[:5])
     bodies = t.bodies()
     assert set(bodies) <= {before, after}, t.summary()
@@ -212,7 +218,7 @@ def test_a_host_drain_fails_no_request(two_hosts: Stack) -> None:
             return {u["host"] for u in ups} == {"a"} and len(ups) == N and not stack.containers("web", engine=b)
         wait_for(drained, 90, "b drained")
         time.sleep(1)
-    assert t.rate >= 50, t.summary()
+    assert t.rate >= MIN_RATE, t.summary()
     assert not t.failures, (t.summary(), t.failures[:5])
 
 
