@@ -203,8 +203,31 @@ class Point:
     replicas: int
 
 
+def evaluation_times(kept_at: Iterable[datetime], step_s: float | None = None,
+                     until: datetime | None = None) -> list[datetime]:
+    """When a series is evaluated: at every moment a sample was kept, and, with a
+    ``step_s``, also every ``step_s`` across a gap longer than one and a half steps between
+    those moments and up to ``until`` (a range query's steps, as Prometheus evaluates one).
+    A replica whose readings stay within the dead-band is written rarely; its chart still
+    gets a point per tick, each the sample standing then."""
+    times = sorted(set(kept_at))
+    if step_s is None or not times:
+        return times
+    step = timedelta(seconds=step_s)
+    ends = [*times[1:], until] if until is not None and until > times[-1] else times[1:]
+    filled = [times[0]]
+    for end in ends:
+        at = filled[-1] + step
+        while end - at >= step / 2:
+            filled.append(at)
+            at += step
+        filled.append(end)
+    return filled
+
+
 def held_series(samples: Iterable[Held], current: set[str], lookback_s: float,
-                gone_hold_s: float) -> list[Point]:
+                gone_hold_s: float, step_s: float | None = None,
+                until: datetime | None = None) -> list[Point]:
     """One point at each moment a sample was kept, oldest first: the sum, over the
     replicas, of the sample that stands for each at that moment. That is its latest
     kept sample (a reading within the dead-band was not written: the one before stands
@@ -214,12 +237,13 @@ def held_series(samples: Iterable[Held], current: set[str], lookback_s: float,
     replica's first sample here, that first one, if it has a CPU figure (then it had a
     kept sample before, at most ``lookback_s`` earlier, since purged, and its CPU figure
     is the average since that one). With every reading kept, this is one point per tick
-    of the samples taken at it."""
+    of the samples taken at it; ``step_s`` and ``until`` add points between
+    (`evaluation_times`)."""
     ordered = sorted(samples, key=lambda s: s.at)
     first: dict[str, Held] = {}
     for s in ordered:
         first.setdefault(s.container_id, s)
-    times = sorted({s.at for s in ordered})
+    times = evaluation_times((s.at for s in ordered), step_s, until)
     latest: dict[str, Held] = {}
     points: list[Point] = []
     i = 0

@@ -538,9 +538,10 @@ class UsagePoint(BaseModel):
 
 
 class UsageSeries(BaseModel):
-    """A deployment's recent usage, one point per sampling tick that kept a sample (for a
-    chart). A replica's reading within the dead-band of its latest kept sample is not
-    written: that one stands for it until the next."""
+    """A deployment's recent usage for a chart: a point at each sampling tick that kept a
+    sample and every interval between them up to now. A replica's reading within the
+    dead-band of its latest kept sample is not written: that one stands for it until the
+    next."""
 
     interval_s: float
     retention_s: float

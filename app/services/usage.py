@@ -226,10 +226,12 @@ Point = rules.Point
 
 def series(session: Session, deployment_id: uuid.UUID) -> list[Point]:
     """The deployment's usage over the retention window, oldest first: a point at each
-    tick that kept a sample, summed over the replicas, each with the sample that stands
-    for it then (app.reconcile.usage.held_series)."""
+    tick that kept a sample and every sampling interval between them and up to now,
+    summed over the replicas, each with the sample that stands for it then
+    (app.reconcile.usage.held_series)."""
     settings = get_settings()
-    since = utcnow() - timedelta(seconds=settings.usage_retention_s)
+    now = utcnow()
+    since = now - timedelta(seconds=settings.usage_retention_s)
     samples = usage_repo.window(session, [deployment_id], since)[deployment_id]
     current = set(usage_repo.current_containers(session, deployment_id))
     return rules.held_series(
@@ -237,4 +239,5 @@ def series(session: Session, deployment_id: uuid.UUID) -> list[Point]:
          for s in samples),
         current, lookback_s(settings),
         # A removed replica's last sample: as long as a replica read every tick is held.
-        3 * settings.usage_interval_s + settings.usage_timeout_s)
+        3 * settings.usage_interval_s + settings.usage_timeout_s,
+        step_s=settings.usage_interval_s, until=now)

@@ -212,3 +212,32 @@ def test_an_end_mark_ends_a_replicas_standing_in_the_series() -> None:
                                                           None, None), held("b", 120, 2.0)]
     points = held_series(samples, {"a", "b"}, 333, 33)
     assert [(p.cpu_percent, p.replicas) for p in points] == [(6.0, 2), (1.0, 1), (2.0, 1)]
+
+
+def test_a_series_with_a_step_has_a_point_every_step_with_the_sample_standing_then() -> None:
+    # Kept at 0 and 60 only (the readings between stayed within the dead-band); asked
+    # up to 85 with a 10 s step: a point every 10 s, each the sample standing then.
+    samples = [held("a", 0, 5.0), held("a", 60, 7.0)]
+    until = TICK0 + timedelta(seconds=85)
+    points = held_series(samples, {"a"}, 333, 33, step_s=10, until=until)
+    assert [(p.at - TICK0).total_seconds() for p in points] == [
+        0, 10, 20, 30, 40, 50, 60, 70, 80, 85]
+    assert [p.cpu_percent for p in points] == [5.0] * 6 + [7.0] * 4
+    # Without a step, only the moments something was kept.
+    assert len(held_series(samples, {"a"}, 333, 33)) == 2
+
+
+@given(st.lists(st.floats(0, 600), min_size=1, max_size=30), st.floats(1, 60),
+       st.floats(0, 300))
+def test_evaluation_times_keep_every_kept_moment_and_leave_no_gap_past_a_step(
+        offsets, step, beyond) -> None:
+    from app.reconcile.usage import evaluation_times
+
+    kept = [TICK0 + timedelta(seconds=o) for o in offsets]
+    until = max(kept) + timedelta(seconds=beyond)
+    times = evaluation_times(kept, step, until)
+    assert set(kept) <= set(times)
+    assert times == sorted(set(times))
+    assert times[-1] == until
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    assert all(g <= 1.5 * step + 1e-6 for g in gaps)
