@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.reconcile.endpoints import EdgeView
 from app.repositories import stacks as stack_repo
-from app.repositories.deployments import DeploymentView
+from app.repositories.deployments import DeploymentView, RolloutRow
 from app.schemas.deployments import (
     AutoscalerStatus,
     Condition,
@@ -56,14 +56,13 @@ from app.schemas.stacks import (
 from app.schemas.tokens import TokenRead
 from app.schemas.webhooks import DeliveryRead, WebhookRead
 from app.services import endpoints
-from app.services.usage import Totals
 
 
 def etag(resource_version: int) -> str:
     return f'"{resource_version}"'
 
 
-def rollout(r: Rollout) -> RolloutRead:
+def rollout(r: Rollout | RolloutRow) -> RolloutRead:
     return RolloutRead(
         id=r.id,
         deployment=r.deployment_name,
@@ -81,29 +80,27 @@ def rollout(r: Rollout) -> RolloutRead:
     )
 
 
-def deployment(view: DeploymentView, usage: Totals | None = None,
-               autoscaler: AutoscalerState | None = None,
+def deployment(view: DeploymentView, autoscaler: AutoscalerState | None = None,
                edges: Sequence[EdgeView] = ()) -> DeploymentRead:
-    """From a whole view (one snapshot): no query here, so none can find a row gone.
-    ``usage``: its replicas' newest samples, summed (app.services.usage.totals);
-    ``autoscaler``: the autoscaler's last look, shown while autoscale is set;
-    ``edges``: the edge hosts, for the endpoint's URLs."""
-    d, revision, current, stack_name = view
+    """From a whole view (one snapshot, its usage in it): no query here, so none can
+    find a row gone. ``autoscaler``: the autoscaler's last look, shown while autoscale
+    is set; ``edges``: the edge hosts, for the endpoint's URLs."""
+    v, usage, autoscaler = view, view.usage, autoscaler if view.autoscale else None
     return DeploymentRead(
-        name=d.name,
-        stack=stack_name,
-        spec=spec_read(revision.spec, list(revision.secrets), d.replicas, d.autoscale),
-        revision=d.revision,
-        resource_version=d.resource_version,
+        name=v.name,
+        stack=v.stack,
+        spec=spec_read(v.spec, v.secret_keys, v.replicas, v.autoscale),
+        revision=v.revision,
+        resource_version=v.resource_version,
         status=DeploymentStatus(
-            phase=d.phase,
-            replicas=d.replicas,
-            ready_replicas=d.ready_replicas,
-            updated_replicas=d.updated_replicas,
-            unavailable_replicas=d.unavailable_replicas,
-            observed_revision=d.observed_revision,
-            message=d.message,
-            conditions=[Condition(**c) for c in d.conditions or []],
+            phase=v.phase,
+            replicas=v.replicas,
+            ready_replicas=v.ready_replicas,
+            updated_replicas=v.updated_replicas,
+            unavailable_replicas=v.unavailable_replicas,
+            observed_revision=v.observed_revision,
+            message=v.message,
+            conditions=[Condition(**c) for c in v.conditions or []],
             usage=UsageTotals(cpu_percent=round(usage.cpu_percent, 2),
                               memory_bytes=usage.memory_bytes, replicas=usage.replicas,
                               sampled_at=usage.sampled_at) if usage else None,
@@ -111,12 +108,13 @@ def deployment(view: DeploymentView, usage: Totals | None = None,
                 current_replicas=autoscaler.current_replicas,
                 desired_replicas=autoscaler.desired_replicas,
                 recommendation=autoscaler.recommendation, last_decision=autoscaler.message,
-                decided_at=autoscaler.decided_at) if autoscaler and d.autoscale else None,
+                decided_at=autoscaler.decided_at) if autoscaler else None,
         ),
-        current_rollout=rollout(current) if current else None,
-        endpoint=endpoints.read(revision.spec, d, list(edges), get_settings()),
-        created_at=d.created_at,
-        updated_at=d.updated_at,
+        current_rollout=rollout(v.rollout) if v.rollout else None,
+        endpoint=endpoints.read(v.spec, v.endpoint_listen_port, v.endpoint_state, list(edges),
+                                get_settings()),
+        created_at=v.created_at,
+        updated_at=v.updated_at,
     )
 
 
