@@ -30,6 +30,7 @@ from app.repositories import stacks as stack_repo
 from app.repositories.deployments import DeploymentView, RolloutRow
 from app.schemas.deployments import (
     AutoscalerStatus,
+    AutoscaleSpec,
     Condition,
     DeploymentRead,
     DeploymentStatus,
@@ -40,6 +41,7 @@ from app.schemas.deployments import (
     RevisionRead,
     RolloutProgress,
     RolloutRead,
+    SpecRead,
     UsageTotals,
     revision_spec_read,
     spec_read,
@@ -80,6 +82,28 @@ def rollout(r: Rollout | RolloutRow) -> RolloutRead:
     )
 
 
+# A revision never changes (a reseal keeps its secrets' names), so its spec is validated
+# into the API's model once a process, not on every read (that was half a page of views'
+# presenting): by (deployment id, revision), ids being never reused. The deployment's own
+# replicas and autoscale, which change, go on a copy each time.
+_SPECS: dict[tuple[uuid.UUID, int], SpecRead] = {}
+_SPECS_KEPT = 4096
+
+
+def _spec(v: DeploymentView) -> SpecRead:
+    key = (v.id, v.revision)
+    kept = _SPECS.get(key)
+    if kept is None:
+        kept = spec_read(v.spec, v.secret_keys, v.replicas, v.autoscale)
+        if len(_SPECS) >= _SPECS_KEPT:
+            _SPECS.clear()  # crude, but a bound; a page is at most 500
+        _SPECS[key] = kept
+        return kept
+    return kept.model_copy(update={
+        "replicas": v.replicas,
+        "autoscale": AutoscaleSpec.model_validate(v.autoscale) if v.autoscale else None})
+
+
 def deployment(view: DeploymentView, autoscaler: AutoscalerState | None = None,
                edges: Sequence[EdgeView] = ()) -> DeploymentRead:
     """From a whole view (one snapshot, its usage in it): no query here, so none can
@@ -89,7 +113,7 @@ def deployment(view: DeploymentView, autoscaler: AutoscalerState | None = None,
     return DeploymentRead(
         name=v.name,
         stack=v.stack,
-        spec=spec_read(v.spec, v.secret_keys, v.replicas, v.autoscale),
+        spec=_spec(v),
         revision=v.revision,
         resource_version=v.resource_version,
         status=DeploymentStatus(
