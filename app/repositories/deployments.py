@@ -157,9 +157,9 @@ _N_VIEW = len(_VIEW_COLUMNS)
 _N_ROLLOUT = len(_ROLLOUT_COLUMNS)
 
 
-def _as_views(rows) -> list[DeploymentView]:
+def _as_views(result) -> list[DeploymentView]:
     views = []
-    for row in rows:
+    for row in result.all():  # fetchall: one call, not one per row
         at = _N_VIEW + 3  # after spec, sealed_secrets, stack
         spec, sealed, stack = row[_N_VIEW:at]
         rollout = row[at:at + _N_ROLLOUT]
