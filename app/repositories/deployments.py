@@ -76,6 +76,7 @@ class DeploymentView(NamedTuple):
     rollout: RolloutRow | None  # the latest
     usage: UsageRow | None  # None: no replica sampled lately
 
+
 def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Deployment:
     deployment = find_by_name(session, name, for_update=for_update)
     if deployment is None:
@@ -220,6 +221,7 @@ def views_page(
         params["label_key"], params["label_value"] = label
     rows = session.execute(_PAGES[after is not None, label is not None], params)
     return cut_page(_as_views(rows), limit, lambda v: v.name)
+
 
 def revision(session: Session, deployment_id: uuid.UUID, number: int) -> Revision:
     rev = session.scalar(
