@@ -132,6 +132,15 @@ def get_engine() -> Engine:
     return make_engine(settings.effective_database_url)
 
 
+@lru_cache(maxsize=4)
+def read_bind(engine: Engine) -> Engine:
+    """What read-only work binds to: ``engine`` in autocommit on Postgres (no BEGIN and
+    COMMIT round trips; the same pool), ``engine`` itself on SQLite."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)

@@ -227,7 +227,7 @@ def group_cpu(groups: dict[int, str]) -> dict[str, float]:
 
 # Frames worth naming in the summary: the request path's layers, not the event loop's.
 _FRAMES = re.compile(
-    r"^(get_deployment|list_deployments|apply_deployment|_with_usage|_present|authenticate|"
+    r"^(get_deployment|list_deployments|apply_deployment|_shown|_present|authenticate|"
     r"_look_up|get_session|views?_page|view_by_name|totals|states|edge_views|deployment|"
     r"apply|_apply|serialize_response|_run_sync_endpoint|run_in_threadpool|solve_dependencies|"
     r"Session\.commit|Session\.execute|Session\.scalars?|Connection\._execute_context|"
@@ -374,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="an extra MOORAGE_* setting for every process")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--keep-engine", action="store_true")
+    parser.add_argument("--only", metavar="PHASES", default="",
+                        help="comma-separated phases to run (of healthz, get_one, list_100, "
+                             "put_noop, put_new; default all); wrk runs regardless")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="py-spy the API during the single GET and the list (raw stacks here)")
     args = parser.parse_args(argv)
@@ -422,17 +425,17 @@ def main(argv: list[str] | None = None) -> int:
         phases = results["phases"] = {}
         common = {"seconds": args.seconds, "conns": args.conns, "warmup": args.warmup,
                   "timeout": args.timeout}
-        phases["healthz"] = run_phase(stack, "GET /healthz", lambda _i: healthz, args.rate,
-                                      check=expect(200), **common)
-        phases["get_one"] = run_phase(stack, f"GET /v1/deployments/{one}", lambda _i: get_one,
-                                      args.rate, check=expect(200), **common)
-        phases["list_100"] = run_phase(stack, "GET /v1/deployments?limit=100",
-                                       lambda _i: get_list, args.list_rate, check=expect(200),
-                                       **common)
-        phases["put_noop"] = run_phase(stack, "PUT same spec (no-op)", lambda _i: put_noop,
-                                       args.put_rate, check=expect(200), **common)
-        phases["put_new"] = run_phase(stack, "PUT changed spec (new revision)", put_new,
-                                      args.put_rate, check=expect(200), **common)
+        plan = {
+            "healthz": ("GET /healthz", lambda _i: healthz, args.rate),
+            "get_one": (f"GET /v1/deployments/{one}", lambda _i: get_one, args.rate),
+            "list_100": ("GET /v1/deployments?limit=100", lambda _i: get_list, args.list_rate),
+            "put_noop": ("PUT same spec (no-op)", lambda _i: put_noop, args.put_rate),
+            "put_new": ("PUT changed spec (new revision)", put_new, args.put_rate),
+        }
+        only = [p for p in args.only.split(",") if p] or list(plan)
+        for key in only:
+            name, make, rate = plan[key]
+            phases[key] = run_phase(stack, name, make, rate, check=expect(200), **common)
         if shutil.which("wrk"):
             w_h = wrk(f"{stack.url}/healthz", None, args.wrk_conns, args.wrk_seconds)
             w_g = wrk(f"{stack.url}/v1/deployments/{one}", token, args.wrk_conns, args.wrk_seconds)

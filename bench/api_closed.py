@@ -12,6 +12,7 @@ much per request", which a saturated open-loop phase cannot.
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import subprocess
@@ -39,22 +40,29 @@ def wrk(stack: MoorageStack, path: str, conns: int, seconds: int) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=6, help="measured time per case")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured time per case")
+    parser.add_argument("--keep-engine", action="store_true")
+    args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("needs wrk (apt-get install wrk)")
     engine = dockerd.Engine(ENGINE_INDEX)
+    dockerd.require_tools()
     started = not engine.is_up()
     engine.start()
+    dockerd.build_test_images(engine)  # the fleet's image (a fresh engine has none)
     stack = MoorageStack(engine, Path(tempfile.mkdtemp(prefix="moorage-bench-api-closed-")))
     try:
         stack.start()
         make_fleet(stack, 100, 4)
         for path, conns in CASES:
-            wrk(stack, path, conns, 2)  # warm-up: pools, prepared statements, caches
-            log(f"{path:28s} c={conns:<3d} {wrk(stack, path, conns, 6)}")
+            wrk(stack, path, conns, args.warmup)  # warm-up: pools, prepared statements, caches
+            log(f"{path:28s} c={conns:<3d} {wrk(stack, path, conns, args.seconds)}")
     finally:
         stack.stop()
         stack.drop()
-        if started:
+        if started and not args.keep_engine:
             engine.stop()
 
 

@@ -56,24 +56,20 @@ def _present(session, result: service.ApplyResult, response: Response) -> Deploy
     response.headers["ETag"] = presenters.etag(result.deployment.resource_version)
     response.headers["Location"] = f"/v1/deployments/{result.deployment.name}"
     # The row is locked by this transaction: its view cannot be gone.
-    view = deployment_repo.view(session, result.deployment.id)
+    view = deployment_repo.view(session, result.deployment.id, usage_service.fresh_since())
     assert view is not None
-    return _with_usage(session, [view])[0]
+    return _shown(session, [view])[0]
 
 
-def _with_usage(session, views: list[deployment_repo.DeploymentView]) -> list[DeploymentRead]:
-    """Views as the API shows them, in at most three more statements for the whole page:
-    their usage; the autoscaler's last look, if one of them autoscales; the edge hosts
-    (for the endpoints' URLs), if one of them has an endpoint."""
-    ids = [v.deployment.id for v in views]
-    totals = usage_service.totals(session, ids)
-    autoscaled = [v.deployment.id for v in views if v.deployment.autoscale]
+def _shown(session, views: list[deployment_repo.DeploymentView]) -> list[DeploymentRead]:
+    """Views as the API shows them, in at most two more statements for the whole page:
+    the autoscaler's last look, if one of them autoscales; the edge hosts (for the
+    endpoints' URLs), if one of them has an endpoint."""
+    autoscaled = [v.id for v in views if v.autoscale]
     looks = autoscaler_repo.states(session, autoscaled) if autoscaled else {}
-    has_endpoint = any(v.revision.spec.get("endpoint") for v in views)
+    has_endpoint = any(v.spec.get("endpoint") for v in views)
     edges: Sequence[EdgeView] = endpoint_service.edge_views(session) if has_endpoint else ()
-    return [presenters.deployment(v, totals.get(v.deployment.id), looks.get(v.deployment.id),
-                                  edges)
-            for v in views]
+    return [presenters.deployment(v, looks.get(v.id), edges) for v in views]
 
 
 @router.put(
@@ -151,17 +147,17 @@ def list_deployments(
                                        description="key=value")] = None,
 ) -> Response:
     pair = tuple(label.split("=", 1)) if label else None
-    views, next_cursor = deployment_repo.views_page(session, limit, cursor, pair)
-    return as_json(Page[DeploymentRead](items=_with_usage(session, views),
-                                        next_cursor=next_cursor))
+    views, next_cursor = deployment_repo.views_page(session, limit, cursor, pair,
+                                                    usage_service.fresh_since())
+    return as_json(Page[DeploymentRead](items=_shown(session, views), next_cursor=next_cursor))
 
 
 @router.get("/{name}", operation_id="get_deployment", response_model=DeploymentRead,
             responses={404: P404}, dependencies=[require("read")])
 def get_deployment(name: Name, session: ReadSessionDep, response: Response) -> Response:
-    view = deployment_repo.view_by_name(session, name)
-    response.headers["ETag"] = presenters.etag(view.deployment.resource_version)
-    return as_json(_with_usage(session, [view])[0], response)
+    view = deployment_repo.view_by_name(session, name, usage_service.fresh_since())
+    response.headers["ETag"] = presenters.etag(view.resource_version)
+    return as_json(_shown(session, [view])[0], response)
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",

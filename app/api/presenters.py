@@ -27,9 +27,10 @@ from app.models import (
 )
 from app.reconcile.endpoints import EdgeView
 from app.repositories import stacks as stack_repo
-from app.repositories.deployments import DeploymentView
+from app.repositories.deployments import DeploymentView, RolloutRow
 from app.schemas.deployments import (
     AutoscalerStatus,
+    AutoscaleSpec,
     Condition,
     DeploymentRead,
     DeploymentStatus,
@@ -40,6 +41,7 @@ from app.schemas.deployments import (
     RevisionRead,
     RolloutProgress,
     RolloutRead,
+    SpecRead,
     UsageTotals,
     revision_spec_read,
     spec_read,
@@ -56,14 +58,13 @@ from app.schemas.stacks import (
 from app.schemas.tokens import TokenRead
 from app.schemas.webhooks import DeliveryRead, WebhookRead
 from app.services import endpoints
-from app.services.usage import Totals
 
 
 def etag(resource_version: int) -> str:
     return f'"{resource_version}"'
 
 
-def rollout(r: Rollout) -> RolloutRead:
+def rollout(r: Rollout | RolloutRow) -> RolloutRead:
     return RolloutRead(
         id=r.id,
         deployment=r.deployment_name,
@@ -81,29 +82,49 @@ def rollout(r: Rollout) -> RolloutRead:
     )
 
 
-def deployment(view: DeploymentView, usage: Totals | None = None,
-               autoscaler: AutoscalerState | None = None,
+# A revision never changes (a reseal keeps its secrets' names), so its spec is validated
+# into the API's model once a process, not on every read (that was half a page of views'
+# presenting): by (deployment id, revision), ids being never reused. The deployment's own
+# replicas and autoscale, which change, go on a copy each time.
+_SPECS: dict[tuple[uuid.UUID, int], SpecRead] = {}
+_SPECS_KEPT = 4096
+
+
+def _spec(v: DeploymentView) -> SpecRead:
+    key = (v.id, v.revision)
+    kept = _SPECS.get(key)
+    if kept is None:
+        kept = spec_read(v.spec, v.secret_keys, v.replicas, v.autoscale)
+        if len(_SPECS) >= _SPECS_KEPT:
+            _SPECS.clear()  # crude, but a bound; a page is at most 500
+        _SPECS[key] = kept
+        return kept
+    return kept.model_copy(update={
+        "replicas": v.replicas,
+        "autoscale": AutoscaleSpec.model_validate(v.autoscale) if v.autoscale else None})
+
+
+def deployment(view: DeploymentView, autoscaler: AutoscalerState | None = None,
                edges: Sequence[EdgeView] = ()) -> DeploymentRead:
-    """From a whole view (one snapshot): no query here, so none can find a row gone.
-    ``usage``: its replicas' newest samples, summed (app.services.usage.totals);
-    ``autoscaler``: the autoscaler's last look, shown while autoscale is set;
-    ``edges``: the edge hosts, for the endpoint's URLs."""
-    d, revision, current, stack_name = view
+    """From a whole view (one snapshot, its usage in it): no query here, so none can
+    find a row gone. ``autoscaler``: the autoscaler's last look, shown while autoscale
+    is set; ``edges``: the edge hosts, for the endpoint's URLs."""
+    v, usage, autoscaler = view, view.usage, autoscaler if view.autoscale else None
     return DeploymentRead(
-        name=d.name,
-        stack=stack_name,
-        spec=spec_read(revision.spec, list(revision.secrets), d.replicas, d.autoscale),
-        revision=d.revision,
-        resource_version=d.resource_version,
+        name=v.name,
+        stack=v.stack,
+        spec=_spec(v),
+        revision=v.revision,
+        resource_version=v.resource_version,
         status=DeploymentStatus(
-            phase=d.phase,
-            replicas=d.replicas,
-            ready_replicas=d.ready_replicas,
-            updated_replicas=d.updated_replicas,
-            unavailable_replicas=d.unavailable_replicas,
-            observed_revision=d.observed_revision,
-            message=d.message,
-            conditions=[Condition(**c) for c in d.conditions or []],
+            phase=v.phase,
+            replicas=v.replicas,
+            ready_replicas=v.ready_replicas,
+            updated_replicas=v.updated_replicas,
+            unavailable_replicas=v.unavailable_replicas,
+            observed_revision=v.observed_revision,
+            message=v.message,
+            conditions=[Condition(**c) for c in v.conditions or []],
             usage=UsageTotals(cpu_percent=round(usage.cpu_percent, 2),
                               memory_bytes=usage.memory_bytes, replicas=usage.replicas,
                               sampled_at=usage.sampled_at) if usage else None,
@@ -111,12 +132,13 @@ def deployment(view: DeploymentView, usage: Totals | None = None,
                 current_replicas=autoscaler.current_replicas,
                 desired_replicas=autoscaler.desired_replicas,
                 recommendation=autoscaler.recommendation, last_decision=autoscaler.message,
-                decided_at=autoscaler.decided_at) if autoscaler and d.autoscale else None,
+                decided_at=autoscaler.decided_at) if autoscaler else None,
         ),
-        current_rollout=rollout(current) if current else None,
-        endpoint=endpoints.read(revision.spec, d, list(edges), get_settings()),
-        created_at=d.created_at,
-        updated_at=d.updated_at,
+        current_rollout=rollout(v.rollout) if v.rollout else None,
+        endpoint=endpoints.read(v.spec, v.endpoint_listen_port, v.endpoint_state, list(edges),
+                                get_settings()),
+        created_at=v.created_at,
+        updated_at=v.updated_at,
     )
 
 

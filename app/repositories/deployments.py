@@ -2,24 +2,79 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, bindparam, not_, or_, select, update
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import JSON, Select, and_, bindparam, not_, or_, select, type_coerce, update
+from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.models import Deployment, Replica, Revision, Rollout, Stack
+from app.repositories import usage as usage_repo
 from app.repositories.pagination import cut_page, decode_cursor
+from app.sealing import sealed_keys
+
+
+class RolloutRow(NamedTuple):
+    """A rollout's columns, as the deployment views read them (what
+    app.api.presenters.rollout shows of a Rollout)."""
+
+    id: uuid.UUID
+    deployment_name: str
+    kind: str
+    from_revision: int | None
+    to_revision: int
+    state: str
+    desired: int
+    updated: int
+    ready: int
+    unavailable: int
+    message: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class UsageRow(NamedTuple):
+    """Its current replicas' newest samples, summed (app.repositories.usage.totals_of)."""
+
+    cpu_percent: float
+    memory_bytes: int
+    replicas: int
+    sampled_at: datetime | None
 
 
 class DeploymentView(NamedTuple):
-    """A deployment whole: its row, its current revision and its latest rollout, read in
-    one statement (one snapshot), so a concurrent delete leaves it out, never half there."""
+    """A deployment whole, as the API shows it, read in one statement (one snapshot), so
+    a concurrent delete leaves it out, never half there: its own columns, its current
+    revision's public spec and secrets' names, its latest rollout, the stack it is a
+    service of, and its usage.
 
-    deployment: Deployment
-    revision: Revision
-    rollout: Rollout | None
-    stack: str | None = None  # the name of the stack it is a service of
+    Column values, not ORM objects: loading three entities a row (with every column,
+    JSON decoded, the secrets opened) was most of a page's time. The first fields are
+    the deployment's columns of the same names."""
+
+    id: uuid.UUID
+    name: str
+    revision: int
+    resource_version: int
+    phase: str
+    replicas: int
+    autoscale: dict[str, Any] | None
+    ready_replicas: int
+    updated_replicas: int
+    unavailable_replicas: int
+    observed_revision: int | None
+    message: str
+    conditions: list[dict[str, Any]] | None
+    endpoint_listen_port: int | None
+    endpoint_state: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    spec: dict[str, Any]  # the current revision's public spec
+    secret_keys: list[str]  # the names of its secrets (their values are never read here)
+    stack: str | None  # the name of the stack it is a service of
+    rollout: RolloutRow | None  # the latest
+    usage: UsageRow | None  # None: no replica sampled lately
 
 
 def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Deployment:
@@ -56,64 +111,116 @@ def find_with_revision(
     return (row[0], row[1]) if row else None
 
 
-def _views() -> Select:
+_D, _REV, _RO, _STACK = (m.__table__.c for m in (Deployment, Revision, Rollout, Stack))
+_VIEW_COLUMNS = [_D[f] for f in DeploymentView._fields[:DeploymentView._fields.index("spec")]]
+_ROLLOUT_COLUMNS = [_RO[f] for f in RolloutRow._fields]
+
+
+def _views(*where: Any, paged: bool = False) -> Select:
+    """The views of the deployments ``where`` picks (with ``paged``: the first
+    ``page_limit`` by name), their usage since ``usage_since`` beside them.
+
+    Core columns, not ORM entities: rows of values, no identity map, only what a view
+    shows (no template, no registry password, no reconciler bookkeeping). The revision's
+    secrets come as stored (sealed): app.sealing.sealed_keys gives their names and opens
+    each sealed value once a process, not on every read. The usage is summed for the
+    deployments picked only (the CTE), in the same statement."""
     latest_rollout = (
-        select(Rollout.id)
-        .where(Rollout.deployment_id == Deployment.id)
-        .order_by(Rollout.created_at.desc(), Rollout.id.desc())
+        select(_RO.id)
+        .where(_RO.deployment_id == _D.id)
+        .order_by(_RO.created_at.desc(), _RO.id.desc())
         .limit(1)
-        .correlate(Deployment)
+        .correlate(Deployment.__table__)
         .scalar_subquery()
     )
+    picked = (
+        select(*_VIEW_COLUMNS, _REV.spec, type_coerce(_REV.secrets, JSON).label("sealed_secrets"),
+               _STACK.name.label("stack"), *(c.label(f"rollout_{c.name}") for c in _ROLLOUT_COLUMNS))
+        .join_from(Deployment.__table__, Revision.__table__,
+                   (_REV.deployment_id == _D.id) & (_REV.number == _D.revision))
+        .outerjoin(Rollout.__table__, _RO.id == latest_rollout)
+        .outerjoin(Stack.__table__, _STACK.id == _D.stack_id)
+        .where(*where)
+    )
+    if paged:
+        picked = picked.order_by(_D.name).limit(bindparam("page_limit"))
+    page = picked.cte("page")
+    usage = usage_repo.totals_of(select(page.c.id), bindparam("usage_since"))
     return (
-        select(Deployment, Revision, Rollout, Stack.name)
-        .join(Revision, (Revision.deployment_id == Deployment.id)
-              & (Revision.number == Deployment.revision))
-        .outerjoin(Rollout, Rollout.id == latest_rollout)
-        .outerjoin(Stack, Stack.id == Deployment.stack_id)
-        # What a view shows needs neither: the template is the reconciler's, and the
-        # registry password would be opened (decrypted) for nothing on every row.
-        .options(defer(Revision.template), defer(Revision.registry_password))
+        select(page, usage.c.cpu_percent, usage.c.memory_bytes, usage.c.replicas,
+               usage.c.sampled_at)
+        .outerjoin(usage, usage.c.deployment_id == page.c.id)
+        .order_by(page.c.name)
     )
 
 
-def _as_views(rows) -> list[DeploymentView]:
-    return [DeploymentView(d, rev, rollout, stack) for d, rev, rollout, stack in rows]
+_N_VIEW = len(_VIEW_COLUMNS)
+_N_ROLLOUT = len(_ROLLOUT_COLUMNS)
 
 
-# Built once: building the statement and its cache key cost more CPU than the rest of a
-# GET's SQLAlchemy work (about 0.5 ms a request here).
-_VIEW_BY_NAME = _views().where(Deployment.name == bindparam("view_name"))
-_VIEW_BY_ID = _views().where(Deployment.id == bindparam("view_id"))
+def _as_views(result) -> list[DeploymentView]:
+    views = []
+    for row in result.all():  # fetchall: one call, not one per row
+        at = _N_VIEW + 3  # after spec, sealed_secrets, stack
+        spec, sealed, stack = row[_N_VIEW:at]
+        rollout = row[at:at + _N_ROLLOUT]
+        cpu, memory, replicas, sampled_at = row[at + _N_ROLLOUT:]
+        views.append(DeploymentView(
+            *row[:_N_VIEW], spec, sealed_keys(sealed), stack,
+            RolloutRow(*rollout) if rollout[0] is not None else None,
+            # On Postgres a sum of bigints is a numeric (a Decimal).
+            UsageRow(float(cpu), int(memory), int(replicas), sampled_at)
+            if replicas else None))
+    return views
 
 
-def view_by_name(session: Session, name: str) -> DeploymentView:
-    views = _as_views(session.execute(_VIEW_BY_NAME, {"view_name": name}))
+# Built once: building a statement and its cache key cost more CPU than the rest of a
+# GET's SQLAlchemy work (about 0.5 ms a request here). Bind parameters only, so the SQL
+# is the same text every time (psycopg prepares it on each connection after 5 uses).
+_LABEL = _D.labels[bindparam("label_key", type_=JSON.JSONStrIndexType)].as_string() == bindparam("label_value")
+_VIEW_BY_NAME = _views(_D.name == bindparam("view_name"))
+_VIEW_BY_ID = _views(_D.id == bindparam("view_id"))
+_PAGES = {
+    (after, label): _views(*([_D.name > bindparam("after")] if after else []),
+                           *([_LABEL] if label else []), paged=True)
+    for after in (False, True) for label in (False, True)
+}
+
+
+def view_by_name(session: Session, name: str, usage_since: datetime) -> DeploymentView:
+    """``usage_since``: samples older than this are not counted (a replica not sampled
+    lately shows none rather than an old figure)."""
+    views = _as_views(session.execute(_VIEW_BY_NAME, {"view_name": name,
+                                                      "usage_since": usage_since}))
     if not views:
         raise NotFound(f"deployment {name!r} does not exist")
     return views[0]
 
 
-def view(session: Session, deployment_id: uuid.UUID) -> DeploymentView | None:
-    views = _as_views(session.execute(_VIEW_BY_ID, {"view_id": deployment_id}))
+def view(session: Session, deployment_id: uuid.UUID, usage_since: datetime) -> DeploymentView | None:
+    """What this session has changed included (flushed first: a Core statement does not
+    autoflush)."""
+    session.flush()
+    views = _as_views(session.execute(_VIEW_BY_ID, {"view_id": deployment_id,
+                                                    "usage_since": usage_since}))
     return views[0] if views else None
 
 
 def views_page(
-    session: Session, limit: int, cursor: str | None, label: tuple[str, str] | None = None
+    session: Session, limit: int, cursor: str | None, label: tuple[str, str] | None,
+    usage_since: datetime,
 ) -> tuple[list[DeploymentView], str | None]:
-    """A page of whole deployments in a constant number of statements, whatever its size.
-    One deleted meanwhile is left out."""
+    """A page of whole deployments in one statement, whatever its size. One deleted
+    meanwhile is left out. ``label``: (key, value) of a label to filter by, in SQL (->>
+    on Postgres, json_extract on SQLite), whatever the number of deployments."""
     after = decode_cursor(cursor, str)
-    query = _views().order_by(Deployment.name).limit(limit + 1)
+    params: dict[str, Any] = {"page_limit": limit + 1, "usage_since": usage_since}
     if after is not None:
-        query = query.where(Deployment.name > after)
+        params["after"] = after
     if label is not None:
-        # ->> on Postgres, json_extract on SQLite: filtered and paged in SQL, whatever
-        # the number of deployments.
-        key, value = label
-        query = query.where(Deployment.labels[key].as_string() == value)
-    return cut_page(_as_views(session.execute(query)), limit, lambda v: v.deployment.name)
+        params["label_key"], params["label_value"] = label
+    rows = session.execute(_PAGES[after is not None, label is not None], params)
+    return cut_page(_as_views(rows), limit, lambda v: v.name)
 
 
 def revision(session: Session, deployment_id: uuid.UUID, number: int) -> Revision:

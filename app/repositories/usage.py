@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Subquery, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Deployment, Host, Replica, UsageSample
@@ -69,38 +70,44 @@ def latest_of_replicas(
     return list(session.scalars(query))
 
 
-def _summed_latest() -> Select:
-    ids = bindparam("deployment_ids", expanding=True)
-    current = select(Replica.container_id).where(Replica.deployment_id.in_(ids),
-                                                 Replica.container_id.is_not(None))
+def totals_of(deployment_ids: Any, since: Any) -> Subquery:
+    """(deployment_id, cpu_percent, memory_bytes, replicas, sampled_at): the newest sample
+    since ``since`` of each container that is still one of these deployments' replicas,
+    summed per deployment, in SQL (one row per deployment with a sample, not one object
+    per replica). ``deployment_ids``: what ``IN`` takes (an expanding bind parameter, a
+    subquery); the deployment views join it (app.repositories.deployments)."""
+    sample, replica = UsageSample.__table__.c, Replica.__table__.c
+    current = select(replica.container_id).where(replica.deployment_id.in_(deployment_ids),
+                                                 replica.container_id.is_not(None))
     newest = (
-        select(UsageSample.container_id, func.max(UsageSample.sampled_at).label("at"))
-        .where(UsageSample.sampled_at >= bindparam("since"), UsageSample.deployment_id.in_(ids),
-               UsageSample.container_id.in_(current))
-        .group_by(UsageSample.container_id)
-        .subquery()
+        select(sample.container_id, func.max(sample.sampled_at).label("at"))
+        .where(sample.sampled_at >= since, sample.deployment_id.in_(deployment_ids),
+               sample.container_id.in_(current))
+        .group_by(sample.container_id)
+        .subquery("newest_sample")
     )
     return (
-        select(UsageSample.deployment_id,
-               func.coalesce(func.sum(UsageSample.cpu_percent), 0.0),
-               func.coalesce(func.sum(UsageSample.memory_bytes), 0),
-               func.count(), func.max(UsageSample.sampled_at))
-        .join(newest, (newest.c.container_id == UsageSample.container_id)
-              & (newest.c.at == UsageSample.sampled_at))
-        .group_by(UsageSample.deployment_id)
+        select(sample.deployment_id,
+               func.coalesce(func.sum(sample.cpu_percent), 0.0).label("cpu_percent"),
+               func.coalesce(func.sum(sample.memory_bytes), 0).label("memory_bytes"),
+               func.count().label("replicas"), func.max(sample.sampled_at).label("sampled_at"))
+        .join(newest, (newest.c.container_id == sample.container_id)
+              & (newest.c.at == sample.sampled_at))
+        .group_by(sample.deployment_id)
+        .subquery("usage_totals")
     )
 
 
-# Built once (every deployment GET runs it): see deployments._VIEW_BY_NAME.
-_SUMMED_LATEST = _summed_latest()
+# Built once: see deployments._VIEW_BY_NAME.
+_TOTALS = totals_of(bindparam("deployment_ids", expanding=True), bindparam("since"))
+_SUMMED_LATEST = select(_TOTALS)
 
 
 def summed_latest(
     session: Session, deployment_ids: Iterable[uuid.UUID], since: datetime
 ) -> list[tuple[uuid.UUID, float, int, int, datetime]]:
-    """(deployment id, CPU %, memory bytes, replicas, newest sample) summed over the newest
-    sample of each current replica, in SQL: one row per deployment, not one object per
-    replica (the deployment views read it on every GET)."""
+    """(deployment id, CPU %, memory bytes, replicas, newest sample) of each of these
+    deployments that has a fresh sample (``totals_of``)."""
     ids = list(deployment_ids)
     if not ids:
         return []

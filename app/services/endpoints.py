@@ -158,17 +158,17 @@ def edge_views(session: Session) -> list[core.EdgeView]:
     return [edge.edge_view(h) for h in endpoint_repo.edge_hosts(session)]
 
 
-def read(spec: dict[str, Any], deployment: Deployment, edges: list[core.EdgeView],
-         settings: Settings) -> EndpointRead | None:
+def read(spec: dict[str, Any], listen_port: int | None, state: dict[str, Any] | None,
+         edges: list[core.EdgeView], settings: Settings) -> EndpointRead | None:
     """The endpoint as the API shows it: from the current revision's spec, the kept
-    listen port, and the upstreams its reconciler last set."""
+    listen port (deployment.endpoint_listen_port), and the upstreams its reconciler last
+    set (deployment.endpoint_state)."""
     e = spec.get("endpoint")
     if not isinstance(e, dict):
         return None
-    listen_port = deployment.endpoint_listen_port
     hostnames = list(e.get("hostnames") or [])
     upstreams = [UpstreamRead(**core.Upstream.from_dict(u).as_dict())
-                 for u in (deployment.endpoint_state or {}).get("upstreams") or ()]
+                 for u in (state or {}).get("upstreams") or ()]
     return EndpointRead(
         port=int(e["port"]), listen_port=listen_port, hostnames=hostnames,
         drain_timeout_s=float(e.get("drain_timeout_s", 30.0)),
