@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
@@ -125,6 +126,8 @@ class Heartbeat:
     # Deployments to look at now: with replicas on a changed host, or whose containers
     # changed on their own.
     wake: set[uuid.UUID] = field(default_factory=set)
+    # Hosts to ping again at a moment of their own: their grace ends before the next tick.
+    recheck: dict[str, datetime] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -133,17 +136,19 @@ def _heartbeat_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(HEARTBEAT_THREADS, thread_name_prefix="heartbeat")
 
 
-def heartbeat_all() -> Heartbeat:
+def heartbeat_all(only: Collection[str] | None = None) -> Heartbeat:
     """Ping every host at once, so a dead one never delays the others, and ask each one
     which of our containers died or were removed since about the last tick.
 
-    The deployments of changed hosts and drifted containers want a look now.
+    The deployments of changed hosts and drifted containers want a look now. ``only``:
+    just these hosts (a check at the end of their grace, between two ticks).
     """
     # Ticks are stamped when they start: a dead host makes every tick wait out its timeout,
     # and that wait must not push the grace's end past a tick.
     started = utcnow()
     with session_scope() as session:
-        hosts = [(h.id, address(h)) for h in host_repo.all_hosts(session)]
+        hosts = [(h.id, address(h)) for h in host_repo.all_hosts(session)
+                 if only is None or h.name in only]
         installation = installation_service.installation_id(session)
     if not hosts:
         return Heartbeat()
@@ -181,15 +186,20 @@ def heartbeat_all() -> Heartbeat:
     grace = timedelta(seconds=settings.host_grace_s)
     tick = timedelta(seconds=settings.heartbeat_interval_s)
     with session_scope() as session:
-        rows = {h.id: h for h in host_repo.all_hosts(session)}  # one query, not one per host
+        # One query, not one per host; locked, so that a check between ticks and a tick
+        # that overlap decide one after the other (neither undoes the other's verdict).
+        rows = {h.id: h for h in host_repo.all_hosts(session, for_update=True)}
         for (host_id, _), result in zip(hosts, results, strict=True):
             host = rows.get(host_id)
             if host is None:
                 continue
             error = result if isinstance(result, str) else None
             verdict = after_ping(
-                host.name, Liveness(host.state, host.unreachable_since, host.lost_at), error,
+                host.name, Liveness(host.state, host.unreachable_since, host.lost_at,
+                                    host.last_heartbeat_at), error,
                 tick_started=started, grace=grace, tick=tick)
+            if verdict.recheck_at is not None:
+                beat.recheck[host.name] = verdict.recheck_at
             if error is None:
                 info, drifted = result
                 beat.wake |= {uuid.UUID(d) for d in drifted if _is_uuid(d)}
