@@ -12,6 +12,18 @@ of them: the tick before it asks for a check of its own at that moment (``rechec
 and the host is lost then, not up to a tick later. So at the defaults (5 s ticks, 15 s
 grace) a host's replicas move between ``grace - tick`` and ``grace`` after it died,
 plus the time to start them elsewhere.
+
+Checks overlap (a slow tick and the next one, a tick and a check between ticks) and
+write in any order, so each answer is judged against what the row holds when it is
+written, not only against what the check saw when it began:
+
+- A miss sent before the host's last recorded answer (``last_answer``: when the answered
+  heartbeat was sent) is stale and changes nothing.
+- A suspect host (not ready) becomes ready again only on an answer to a check that began
+  knowing of this outage (``seen``), which asks on a new connection. An answer to a check
+  that began while the host looked ready came on a kept-alive connection, and a stopping
+  engine goes on serving those for a second or two after it stopped accepting new ones
+  (dockerd removes its socket at SIGTERM): it changes nothing either.
 """
 
 from __future__ import annotations
@@ -32,7 +44,12 @@ class Liveness:
     state: str  # HostState value as stored: pending | ready | unreachable
     unreachable_since: datetime | None = None  # its last answer before the outage
     lost_at: datetime | None = None
-    last_answer: datetime | None = None  # when it last answered a heartbeat
+    last_answer: datetime | None = None  # when the last heartbeat it answered was sent
+
+    @property
+    def suspect(self) -> bool:
+        """Not known to be up: a check of it asks on a new connection."""
+        return self.state != HostState.READY
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,8 @@ class Verdict:
     # Check this host again at this moment: its grace ends before the next tick would
     # see it (None: the ticks will do).
     recheck_at: datetime | None = None
+    # The answer is older than what the row holds: write nothing (not even engine info).
+    stale: bool = False
 
     @property
     def changed(self) -> bool:
@@ -68,15 +87,25 @@ def outage_start(before: Liveness, tick_started: datetime, tick: timedelta) -> d
 
 def after_ping(
     name: str, before: Liveness, error: str | None, *, tick_started: datetime,
-    grace: timedelta, tick: timedelta,
+    grace: timedelta, tick: timedelta, seen: Liveness | None = None,
 ) -> Verdict:
-    """The host's liveness after a heartbeat tick that began at ``tick_started``;
-    ``error`` is None when the host answered, else why it did not."""
+    """The host's liveness after a heartbeat check that began (and sent its ping) at
+    ``tick_started``; ``error`` is None when the host answered, else why it did not.
+    ``before`` is the row as locked for this write, ``seen`` the row as the check read it
+    when it began (None: the same, no other check wrote in between)."""
+    seen = before if seen is None else seen
     if error is None:
-        ready = Liveness(HostState.READY)
+        answered = Liveness(HostState.READY, last_answer=max(
+            tick_started, before.last_answer or tick_started))
         if before.state == HostState.READY:
-            return Verdict(ready)
-        return Verdict(ready, HostNotice("HostReady", f"host {name} answers again", False))
+            return Verdict(answered)
+        if not seen.suspect or seen.unreachable_since != before.unreachable_since:
+            # Asked before this outage was known, on a kept-alive connection: no news.
+            return Verdict(before, stale=True)
+        return Verdict(answered, HostNotice("HostReady", f"host {name} answers again", False))
+
+    if before.last_answer is not None and before.last_answer > tick_started:
+        return Verdict(before, stale=True)  # it answered a heartbeat sent after this one
 
     notice = None
     state = before.state

@@ -3,6 +3,8 @@ check of its own at that moment when it falls between two ticks (issue 14, part 
 
 from __future__ import annotations
 
+import os
+import threading
 import uuid
 from datetime import timedelta
 
@@ -75,3 +77,91 @@ def test_the_grace_counts_from_the_last_answer_and_ends_with_a_check_of_its_own(
     # Once: the next check changes nothing.
     host_service.heartbeat_all(only=[name])
     assert _row(name).lost_at == host.lost_at
+
+
+class _StoppingEngine:
+    """Just enough of the Engine API for a heartbeat, on a unix socket, and a `stop()` that
+    does what dockerd 20.10 does at SIGTERM (measured: bench/NOTES-perf-failover.md): its
+    socket is gone at once, and the connections already open are served for a while yet."""
+
+    def __init__(self, path: str) -> None:
+        import json
+        import socketserver
+        from datetime import UTC, datetime
+        from http.server import BaseHTTPRequestHandler
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # kept alive, as the SDK's pool wants
+
+            def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+                if self.path.endswith("/version"):
+                    body = {"ApiVersion": "1.41", "MinAPIVersion": "1.12", "Version": "20.10.24"}
+                elif self.path.split("?")[0].endswith("/info"):
+                    body = {"ServerVersion": "20.10.24", "NCPU": 2, "MemTotal": 2**31,
+                            "Containers": 0, "DockerRootDir": "/var/lib/docker",
+                            "SystemTime": datetime.now(UTC).isoformat()}
+                else:  # /events: none
+                    body = None
+                data = b"" if body is None else json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def address_string(self) -> str:
+                return "unix"
+
+            def log_message(self, *args) -> None:
+                pass
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+        self.path = path
+        self.server = Server(path, Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()  # no new connections; the handlers' threads go on
+        self.server.socket.close()
+        os.unlink(self.path)
+
+
+def test_a_stopping_engine_answering_old_connections_is_not_back(
+    clean_db: None, tmp_path,
+) -> None:
+    """The lost-host e2e test's flap (HostUnreachable, HostReady, ...): one worker process
+    wrote the host unreachable (its new connection found no socket); the next tick, in
+    another process, asked on its kept-alive connection, which the stopping engine still
+    served. A host known to be suspect is asked on a new connection."""
+    from app.config import get_settings
+    from app.db import session_scope, utcnow
+    from app.dockerhost import EngineAddress, client_for
+    from app.models import Host
+    from app.repositories import hosts as host_repo
+    from app.services import hosts as host_service
+
+    sock = str(tmp_path / "engine.sock")
+    engine = _StoppingEngine(sock)
+    name = f"stopping-{uuid.uuid4().hex[:8]}"
+    now = utcnow()
+    with session_scope() as session:
+        session.add(Host(name=name, url=f"unix://{sock}", labels={}, state="ready",
+                         schedulable=True, resource_version=1, created_at=now, updated_at=now,
+                         last_heartbeat_at=now))
+    host_service.heartbeat_all(only=[name])  # this process now keeps a connection to it
+    assert _row(name).state == "ready" and _row(name).last_error is None
+    engine.stop()
+    # The kept-alive connection still gets answers, so a check on it would call it back.
+    client = client_for(EngineAddress(name, f"unix://{sock}"), get_settings().heartbeat_timeout_s)
+    assert client.info().version == "20.10.24"
+    with session_scope() as session:  # another worker process's tick, on a new connection
+        row = host_repo.find_by_name(session, name)
+        row.state, row.unreachable_since = "unreachable", row.last_heartbeat_at
+        row.last_error = f"{name}: info: engine unreachable (No such file or directory)"
+
+    beat = host_service.heartbeat_all(only=[name])
+    host = _row(name)
+    assert beat.changed_hosts == [] and host.state == "unreachable", host.last_error
+    assert "No such file" in host.last_error  # what a new connection finds
