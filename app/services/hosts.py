@@ -193,8 +193,8 @@ def heartbeat_all(only: Collection[str] | None = None) -> Heartbeat:
     grace = timedelta(seconds=settings.host_grace_s)
     tick = timedelta(seconds=settings.heartbeat_interval_s)
     with session_scope() as session:
-        # One query, not one per host; locked, so that a check between ticks and a tick
-        # that overlap decide one after the other (neither undoes the other's verdict).
+        # One query, not one per host; locked, so that checks that overlap decide one
+        # after the other, each on the row as the other left it (the older answer loses).
         rows = {h.id: h for h in host_repo.all_hosts(session, for_update=True)}
         for (host_id, _, seen), result in zip(hosts, results, strict=True):
             host = rows.get(host_id)
@@ -210,7 +210,7 @@ def heartbeat_all(only: Collection[str] | None = None) -> Heartbeat:
             if error is None:
                 info, drifted = result
                 beat.wake |= {uuid.UUID(d) for d in drifted if _is_uuid(d)}
-                _apply_info(host, info, started)
+                _apply_info(host, info, verdict.liveness.last_answer or started)
             else:
                 host.last_error = error
             host.state = verdict.liveness.state
