@@ -88,11 +88,21 @@ def drift_check() -> int:
 
 
 @celery.task(name=HEARTBEAT_TASK, acks_late=True, expires=30)
-def heartbeat() -> None:
-    beat = host_service.heartbeat_all()
+def heartbeat(only: list[str] | None = None) -> None:
+    """A tick (every host), or with ``only`` a check of those hosts between ticks."""
+    beat = host_service.heartbeat_all(only)
     # A host came, went or was declared lost, or a container died or was removed: those
     # deployments look now, not at their next drift check.
     request_reconcile(beat.wake)
+    # A host whose grace ends before the next tick is checked at that moment itself, so
+    # its replicas move when the grace is over, not up to a tick later.
+    for name, at in beat.recheck.items():
+        countdown = max(0.0, (at - utcnow()).total_seconds())
+        try:
+            heartbeat.apply_async(kwargs={"only": [name]}, countdown=countdown,
+                                  expires=countdown + 30)
+        except Exception:  # the broker is away: the next tick decides, a little later
+            log.warning("could not schedule a liveness check of %s", name, exc_info=True)
 
 
 @celery.task(name=PURGE_TASK, acks_late=True, expires=120)

@@ -263,6 +263,12 @@ class EngineClient:
         return ssh.SSHTarget.from_url(self.url, str(key_file), str(known_hosts_file),
                                       write_files)
 
+    def close_connections(self) -> None:
+        """Close the kept-alive connections (the client stays usable): the next call opens
+        a new one, so its answer says the engine accepts connections now."""
+        if self._client is not None:
+            self._client.close()  # closes the adapters' pools; requests makes new ones
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

@@ -33,8 +33,11 @@ def list_page(session: Session, limit: int, cursor: str | None) -> tuple[list[Ho
     return cut_page(rows, limit, lambda r: r.name)
 
 
-def all_hosts(session: Session) -> list[Host]:
-    return list(session.scalars(select(Host).order_by(Host.name)))
+def all_hosts(session: Session, *, for_update: bool = False) -> list[Host]:
+    query = select(Host).order_by(Host.name)
+    if for_update:  # in one order, so two lockers never deadlock; the rows as locked
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(session.scalars(query))
 
 
 def replica_count(session: Session, host_id: uuid.UUID) -> int:

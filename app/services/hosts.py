@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
@@ -37,14 +38,14 @@ PROBE_TIMEOUT_S = 5.0
 HEARTBEAT_THREADS = 128
 
 
-def _apply_info(host: Host, info: EngineInfo) -> None:
+def _apply_info(host: Host, info: EngineInfo, asked_at: datetime) -> None:
     host.engine_version = info.version
     host.cpus = info.cpus
     host.memory_bytes = info.memory_bytes
     host.containers = info.containers
     if info.root_dir:
         host.engine_root_dir = info.root_dir
-    host.last_heartbeat_at = utcnow()
+    host.last_heartbeat_at = asked_at  # when the question it answered was sent
     host.last_error = None
 
 
@@ -57,6 +58,7 @@ def register(session: Session, body: HostCreate) -> Host:
     addr = EngineAddress(body.name, body.url, tls.ca_cert if tls else None,
                          tls.client_cert if tls else None, tls.client_key if tls else None,
                          ssh.private_key if ssh else None, ssh.known_hosts if ssh else None)
+    asked = utcnow()
     try:
         info = client_for(addr, PROBE_TIMEOUT_S).info()
     except EngineError as exc:
@@ -76,7 +78,7 @@ def register(session: Session, body: HostCreate) -> Host:
                 # With one host, that host is the edge.
                 edge=body.edge if body.edge is not None else not host_repo.all_hosts(session),
                 edge_address=body.edge_address)
-    _apply_info(host, info)
+    _apply_info(host, info, asked)
     session.add(host)
     session.flush()
     return host
@@ -125,6 +127,8 @@ class Heartbeat:
     # Deployments to look at now: with replicas on a changed host, or whose containers
     # changed on their own.
     wake: set[uuid.UUID] = field(default_factory=set)
+    # Hosts to ping again at a moment of their own: their grace ends before the next tick.
+    recheck: dict[str, datetime] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -133,17 +137,21 @@ def _heartbeat_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(HEARTBEAT_THREADS, thread_name_prefix="heartbeat")
 
 
-def heartbeat_all() -> Heartbeat:
+def heartbeat_all(only: Collection[str] | None = None) -> Heartbeat:
     """Ping every host at once, so a dead one never delays the others, and ask each one
     which of our containers died or were removed since about the last tick.
 
-    The deployments of changed hosts and drifted containers want a look now.
+    The deployments of changed hosts and drifted containers want a look now. ``only``:
+    just these hosts (a check at the end of their grace, between two ticks).
     """
     # Ticks are stamped when they start: a dead host makes every tick wait out its timeout,
     # and that wait must not push the grace's end past a tick.
     started = utcnow()
     with session_scope() as session:
-        hosts = [(h.id, address(h)) for h in host_repo.all_hosts(session)]
+        # What each host looked like as this check began: how it is asked, and what its
+        # answer can change when other checks wrote meanwhile (host_liveness.after_ping).
+        hosts = [(h.id, address(h), _liveness(h)) for h in host_repo.all_hosts(session)
+                 if only is None or h.name in only]
         installation = installation_service.installation_id(session)
     if not hosts:
         return Heartbeat()
@@ -152,8 +160,12 @@ def heartbeat_all() -> Heartbeat:
     # Windows overlap, so an event at a tick's edge is not missed; a repeat costs nothing.
     window = timedelta(seconds=settings.heartbeat_interval_s + 2 * timeout)
 
-    def ping(addr: EngineAddress) -> tuple[EngineInfo, set[str]] | str:
+    def ping(addr: EngineAddress, suspect: bool) -> tuple[EngineInfo, set[str]] | str:
         client = client_for(addr, timeout)
+        if suspect:
+            # Only a new connection says it is back: a stopping engine stops accepting them
+            # at once but serves the kept-alive ones for a second or two more.
+            client.close_connections()
         try:
             info = client.info()
         except EngineError as exc:
@@ -171,7 +183,7 @@ def heartbeat_all() -> Heartbeat:
     # heartbeat, however slow its connection is to fail. The pool's threads live across
     # ticks (one per host, up to 128), so a tick does not pay for starting them.
     deadline = time.monotonic() + timeout
-    futures = [_heartbeat_pool().submit(ping, addr) for _, addr in hosts]
+    futures = [_heartbeat_pool().submit(ping, addr, seen.suspect) for _, addr, seen in hosts]
     done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
     for f in futures:
         f.cancel()  # one still queued behind a slow host: not worth starting now
@@ -181,19 +193,24 @@ def heartbeat_all() -> Heartbeat:
     grace = timedelta(seconds=settings.host_grace_s)
     tick = timedelta(seconds=settings.heartbeat_interval_s)
     with session_scope() as session:
-        rows = {h.id: h for h in host_repo.all_hosts(session)}  # one query, not one per host
-        for (host_id, _), result in zip(hosts, results, strict=True):
+        # One query, not one per host; locked, so that checks that overlap decide one
+        # after the other, each on the row as the other left it (the older answer loses).
+        rows = {h.id: h for h in host_repo.all_hosts(session, for_update=True)}
+        for (host_id, _, seen), result in zip(hosts, results, strict=True):
             host = rows.get(host_id)
             if host is None:
                 continue
             error = result if isinstance(result, str) else None
-            verdict = after_ping(
-                host.name, Liveness(host.state, host.unreachable_since, host.lost_at), error,
-                tick_started=started, grace=grace, tick=tick)
+            verdict = after_ping(host.name, _liveness(host), error, tick_started=started,
+                                 grace=grace, tick=tick, seen=seen)
+            if verdict.stale:  # another check wrote a newer answer meanwhile
+                continue
+            if verdict.recheck_at is not None:
+                beat.recheck[host.name] = verdict.recheck_at
             if error is None:
                 info, drifted = result
                 beat.wake |= {uuid.UUID(d) for d in drifted if _is_uuid(d)}
-                _apply_info(host, info)
+                _apply_info(host, info, verdict.liveness.last_answer or started)
             else:
                 host.last_error = error
             host.state = verdict.liveness.state
@@ -214,6 +231,10 @@ def heartbeat_all() -> Heartbeat:
                                   warning=notice.warning)
                 beat.wake.add(deployment_id)
     return beat
+
+
+def _liveness(host: Host) -> Liveness:
+    return Liveness(host.state, host.unreachable_since, host.lost_at, host.last_heartbeat_at)
 
 
 def _is_uuid(text: str) -> bool:
