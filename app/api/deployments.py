@@ -55,9 +55,16 @@ P422 = {"model": Problem, "description": "Invalid input; `errors` names each fie
 def _present(session, result: service.ApplyResult, response: Response) -> DeploymentRead:
     response.headers["ETag"] = presenters.etag(result.deployment.resource_version)
     response.headers["Location"] = f"/v1/deployments/{result.deployment.name}"
-    # The row is locked by this transaction: its view cannot be gone.
-    view = deployment_repo.view(session, result.deployment.id)
-    assert view is not None
+    d = result.deployment
+    if result.rollout is not None and result.revision is not None and d.stack_id is None:
+        # A change: what the view statement would read back is at hand, just written
+        # under this transaction's lock (the rollout it started is the latest).
+        view = deployment_repo.DeploymentView(d, result.revision, result.rollout, None)
+    else:
+        # The row is locked by this transaction: its view cannot be gone.
+        found = deployment_repo.view(session, d.id)
+        assert found is not None
+        view = found
     return _with_usage(session, [view])[0]
 
 

@@ -47,6 +47,9 @@ class ApplyResult:
     deployment: Deployment
     created: bool
     rollout: Rollout | None
+    # The deployment's current revision once applied (None: not at hand; an unchanged
+    # apply, a delete).
+    revision: Revision | None = None
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,11 @@ def _record_revision(
     wanted: Wanted,
     nonce: str,
     earlier: list[Revision | None],
+    pinned: Revision | None = None,
+    repin: bool = False,
 ) -> Revision:
+    """``pinned``: the revision whose resolved image this one keeps (its digest and pull
+    reference), set before the insert so it is one statement."""
     public, secrets, password = wanted.public, wanted.secrets, wanted.password
     number = (
         session.scalar(
@@ -211,6 +218,9 @@ def _record_revision(
         template_hash=_template_hash(session, public, secrets, nonce, earlier),
         spec_hash=specs.spec_hash(installation.hash_key(session), public, secrets, password),
         restart_nonce=nonce,
+        image_digest=pinned.image_digest if pinned else None,
+        image_pull_ref=pinned.image_pull_ref if pinned else None,
+        pin_from_registry=repin,
         created_at=utcnow(),
     )
     session.add(rev)
@@ -325,16 +335,14 @@ def _apply(
                        deployment.autoscale if previous else None, wanted)
     # The restart nonce carries over, so a later change does not undo a restart's work.
     nonce = uuid.uuid4().hex if fresh else (previous.restart_nonce if previous else "")
-    rev = _record_revision(session, deployment, wanted, nonce, earlier=[previous, image_of])
     pinned = image_of or previous
-    if (pinned is not None and not repin
-            and (held := _template_of(pinned)) is not None
-            and held.container.image == wanted.template.container.image):
-        # The same reference keeps its pinned image: only a new apply of a new
-        # reference (or a webhook) moves a deployment to whatever a tag means now.
-        rev.image_digest = pinned.image_digest
-        rev.image_pull_ref = pinned.image_pull_ref
-    rev.pin_from_registry = repin
+    # The same reference keeps its pinned image: only a new apply of a new reference (or
+    # a webhook) moves a deployment to whatever a tag means now.
+    keeps_image = (pinned is not None and not repin
+                   and (held := _template_of(pinned)) is not None
+                   and held.container.image == wanted.template.container.image)
+    rev = _record_revision(session, deployment, wanted, nonce, earlier=[previous, image_of],
+                           pinned=pinned if keeps_image else None, repin=repin)
     kind = kind or ("create" if created else "update")
 
     deployment.revision = rev.number
@@ -356,8 +364,8 @@ def _apply(
             described = f"{wanted.template.container.image} moved; the image is resolved again"
         message += f": {described}"
     event_repo.record(session, deployment.id, "RevisionCreated", message, rollout_id=rollout.id)
-    jobs.enqueue_reconcile(session, deployment.id)
-    return ApplyResult(deployment, created=created, rollout=rollout)
+    jobs.enqueue_reconcile_locked(session, deployment)
+    return ApplyResult(deployment, created=created, rollout=rollout, revision=rev)
 
 
 def _changes(
@@ -386,8 +394,8 @@ def _scale(
     rollout = _start_rollout(session, deployment, "scale", current.number, replicas)
     message = f"autoscaler: {why}" if why else f"replicas {was} → {replicas}"
     event_repo.record(session, deployment.id, "Scaled", message, rollout_id=rollout.id)
-    jobs.enqueue_reconcile(session, deployment.id)
-    return ApplyResult(deployment, created=False, rollout=rollout)
+    jobs.enqueue_reconcile_locked(session, deployment)
+    return ApplyResult(deployment, created=False, rollout=rollout, revision=current)
 
 
 def autoscale_to(session: Session, deployment: Deployment, replicas: int, why: str) -> ApplyResult:
