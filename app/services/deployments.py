@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import jobs
@@ -196,18 +195,14 @@ def _record_revision(
     wanted: Wanted,
     nonce: str,
     earlier: list[Revision | None],
+    number: int,
     pinned: Revision | None = None,
     repin: bool = False,
 ) -> Revision:
-    """``pinned``: the revision whose resolved image this one keeps (its digest and pull
-    reference), set before the insert so it is one statement."""
+    """Revision ``number`` (the next one: the caller read the last under the
+    deployment's lock). ``pinned``: the revision whose resolved image this one keeps (its
+    digest and pull reference), set before the insert so it is one statement."""
     public, secrets, password = wanted.public, wanted.secrets, wanted.password
-    number = (
-        session.scalar(
-            select(func.max(Revision.number)).where(Revision.deployment_id == deployment.id)
-        )
-        or 0
-    ) + 1
     rev = Revision(
         deployment_id=deployment.id,
         number=number,
@@ -310,7 +305,10 @@ def _apply(
 
     check_host_paths(session, wanted.template.footprint.binds, refused_as)
     wanted = _autoscaled(deployment, wanted)
-    previous = current_revision(session, deployment) if deployment else None
+    previous, last_number = None, 0
+    if deployment is not None:  # locked: the last number is read in the same statement
+        previous, last_number = deployment_repo.revision_and_last_number(
+            session, deployment.id, deployment.revision)
     fresh = restart or repin
     if previous is not None and not fresh and same_spec(previous, wanted):
         assert deployment is not None
@@ -342,7 +340,8 @@ def _apply(
                    and (held := _template_of(pinned)) is not None
                    and held.container.image == wanted.template.container.image)
     rev = _record_revision(session, deployment, wanted, nonce, earlier=[previous, image_of],
-                           pinned=pinned if keeps_image else None, repin=repin)
+                           number=last_number + 1, pinned=pinned if keeps_image else None,
+                           repin=repin)
     kind = kind or ("create" if created else "update")
 
     deployment.revision = rev.number
