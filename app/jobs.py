@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
 from app.db import call_after_commit, session_scope, utcnow
+from app.models import Deployment
 from app.repositories import deployments as deployment_repo
 from app.repositories import stacks as stack_repo
 
@@ -154,6 +155,20 @@ def enqueue_reconcile(session: Session, deployment_id: uuid.UUID) -> None:
     claimed = _claim(session, [deployment_id])
     if claimed:
         call_after_commit(session, lambda: _send(claimed))
+
+
+def enqueue_reconcile_locked(session: Session, deployment: Deployment) -> None:
+    """The same for a deployment the caller's transaction holds locked, as read once
+    locked (``FOR UPDATE``, ``populate_existing``): its mark is current, and nobody can
+    change it before this transaction ends, so it is decided here and written with the
+    transaction's own update of the row, not by a statement of its own."""
+    now = utcnow()
+    stale = now - timedelta(seconds=get_settings().job_redeliver_s)
+    if deployment.job_queued_at is not None and deployment.job_queued_at >= stale:
+        return  # a job waits in the broker: it will see this change
+    deployment.job_queued_at = now
+    deployment_id = deployment.id
+    call_after_commit(session, lambda: _send([deployment_id]))
 
 
 def request_reconcile(ids: Iterable[uuid.UUID], *, delay_s: float | None = None,

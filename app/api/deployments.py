@@ -96,17 +96,17 @@ def apply_deployment(
     return as_json(_present(session, result, response), response)
 
 
-@router.post("", status_code=201, operation_id="create_deployment",
+@router.post("", status_code=201, operation_id="create_deployment", response_model=DeploymentRead,
              responses={409: P409, 422: P422}, dependencies=[require("deploy")])
 def create_deployment(
     body: DeploymentCreate, session: SessionDep, response: Response, idem: IdempotencyDep
-) -> DeploymentRead:
+) -> Response:
     """Create a deployment; 409 if the name exists."""
     if (replay := idem.replay()) is not None:
         return replay
     spec = DeploymentSpec.model_validate(body.model_dump(exclude={"name"}))
     result = service.apply(session, body.name, spec, must_create=True)
-    return idem.save(response, _present(session, result, response))
+    return as_json(idem.save(response, _present(session, result, response)), response, 201)
 
 
 @router.patch(
@@ -161,10 +161,11 @@ def get_deployment(name: Name, session: ReadSessionDep, response: Response) -> R
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",
-               responses={404: P404, 412: P412}, dependencies=[require("deploy")])
-def delete_deployment(name: Name, session: SessionDep, if_match: IfMatch = None) -> RolloutRead:
+               response_model=RolloutRead, responses={404: P404, 412: P412},
+               dependencies=[require("deploy")])
+def delete_deployment(name: Name, session: SessionDep, if_match: IfMatch = None) -> Response:
     """Remove every replica on every host, then the deployment (then GET is 404)."""
-    return presenters.rollout(service.delete(session, name, if_match))
+    return as_json(presenters.rollout(service.delete(session, name, if_match)), status_code=202)
 
 
 @router.get("/{name}/revisions", operation_id="list_revisions", responses={404: P404},
@@ -188,33 +189,34 @@ def get_revision(
 
 
 @router.post("/{name}/rollback", status_code=202, operation_id="rollback_deployment",
-             responses={404: P404, 409: P409, 412: P412, 422: P422},
+             response_model=RolloutRead, responses={404: P404, 409: P409, 412: P412, 422: P422},
              dependencies=[require("deploy")])
 def rollback_deployment(
     name: Name, session: SessionDep, response: Response, idem: IdempotencyDep,
     body: Annotated[RollbackRequest | None, Body()] = None, if_match: IfMatch = None,
-) -> RolloutRead:
+) -> Response:
     """Roll back to revision `n` (default: the previous one), as a new revision: its
     template comes back; the replica count stays the deployment's current one."""
     if (replay := idem.replay()) is not None:
         return replay
     result = service.rollback(session, name, body.revision if body else None, if_match)
     assert result.rollout is not None
-    return idem.save(response, presenters.rollout(result.rollout))
+    return as_json(idem.save(response, presenters.rollout(result.rollout)), response, 202)
 
 
 @router.post("/{name}/restart", status_code=202, operation_id="restart_deployment",
-             responses={404: P404, 409: P409, 412: P412}, dependencies=[require("deploy")])
+             response_model=RolloutRead, responses={404: P404, 409: P409, 412: P412},
+             dependencies=[require("deploy")])
 def restart_deployment(
     name: Name, session: SessionDep, response: Response, idem: IdempotencyDep,
     if_match: IfMatch = None,
-) -> RolloutRead:
+) -> Response:
     """Replace every replica with a fresh container of the same spec, by the update strategy."""
     if (replay := idem.replay()) is not None:
         return replay
     result = service.restart(session, name, if_match)
     assert result.rollout is not None
-    return idem.save(response, presenters.rollout(result.rollout))
+    return as_json(idem.save(response, presenters.rollout(result.rollout)), response, 202)
 
 
 @router.get("/{name}/rollouts", operation_id="list_deployment_rollouts",

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Response, status
 from app.api import presenters
 from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
+from app.api.responses import as_json
 from app.repositories import hosts as host_repo
 from app.schemas.common import DNS_LABEL, Page, Problem
 from app.schemas.hosts import HostCreate, HostRead, HostUpdate
@@ -21,12 +22,12 @@ ERRORS = {
 }
 
 
-@router.post("", status_code=201, operation_id="register_host", responses={
-    409: {"model": Problem, "description": "Name taken"}, 422: ERRORS[422]},
-    dependencies=[require("admin")])
+@router.post("", status_code=201, operation_id="register_host", response_model=HostRead,
+             responses={409: {"model": Problem, "description": "Name taken"}, 422: ERRORS[422]},
+             dependencies=[require("admin")])
 def register_host(
     body: HostCreate, session: SessionDep, response: Response, idem: IdempotencyDep
-) -> HostRead:
+) -> Response:
     """Register a Docker engine (admin only). The engine must answer; its version and size
     are recorded. `allowed_bind_prefixes` lists host paths deployments may bind there."""
     if (replay := idem.replay()) is not None:
@@ -34,7 +35,7 @@ def register_host(
     host = host_service.register(session, body)
     response.headers["ETag"] = presenters.etag(host.resource_version)
     response.headers["Location"] = f"/v1/hosts/{host.name}"
-    return idem.save(response, presenters.host(host))
+    return as_json(idem.save(response, presenters.host(host)), response, 201)
 
 
 @router.get("", operation_id="list_hosts", dependencies=[require("read")])
@@ -51,18 +52,18 @@ def get_host(name: HostName, session: SessionDep, response: Response) -> HostRea
     return presenters.host(host)
 
 
-@router.patch("/{name}", operation_id="update_host", responses=ERRORS,
+@router.patch("/{name}", operation_id="update_host", response_model=HostRead, responses=ERRORS,
               dependencies=[require("admin")])
 def update_host(
     name: HostName, body: HostUpdate, session: SessionDep, response: Response,
     if_match: IfMatch = None,
-) -> HostRead:
+) -> Response:
     """Change labels, set `schedulable: false` to drain the host, or replace the host
     paths deployments may bind here (`allowed_bind_prefixes`). Admin only, like every
     change to a host: host access is the admin's."""
     host = host_service.update(session, name, body, if_match)
     response.headers["ETag"] = presenters.etag(host.resource_version)
-    return presenters.host(host)
+    return as_json(presenters.host(host), response)
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, operation_id="delete_host",

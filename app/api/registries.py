@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, Response
 
 from app.api import presenters
 from app.api.deps import AUTH_ERRORS, Cursor, Limit, SessionDep, require
+from app.api.responses import as_json
 from app.image_refs import normalize_registry
 from app.repositories import registries as registry_repo
 from app.schemas.common import Page, Problem
@@ -38,18 +39,19 @@ def get_registry_credential(registry: Registry, session: SessionDep) -> Registry
 
 
 @router.put("/{registry}", operation_id="put_registry_credential",
+            response_model=RegistryCredentialRead,
             responses={201: {"model": RegistryCredentialRead, "description": "Created"},
                        422: P422}, dependencies=[require("admin")])
 def put_registry_credential(
     registry: Registry, body: RegistryCredentialWrite, session: SessionDep, response: Response
-) -> RegistryCredentialRead:
+) -> Response:
     """Credentials every pull from this registry uses, unless a deployment brings its own
     (`spec.registry_auth`). A change applies from the next pull on."""
     credential, created = registry_service.put(session, registry, body)
     if created:
         response.status_code = 201
         response.headers["Location"] = f"/v1/registries/{credential.name}"
-    return presenters.registry(credential)
+    return as_json(presenters.registry(credential), response)
 
 
 @router.delete("/{registry}", status_code=204, operation_id="delete_registry_credential",

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from app.api import presenters
 from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
+from app.api.responses import as_json
 from app.errors import Invalid
 from app.repositories import stacks as stack_repo
 from app.schemas.common import DNS_LABEL, Page, Problem
@@ -80,6 +81,7 @@ def _content(request: Request, raw: bytes, name: str) -> service.Content:
 
 @router.put(
     "/{name}", operation_id="apply_stack", openapi_extra=_APPLY_BODY,
+    response_model=StackRead | StackDryRun,
     responses={201: {"model": StackRead, "description": "Created"},
                200: {"model": StackRead | StackDryRun,
                      "description": "Updated, unchanged or dry run"},
@@ -91,7 +93,7 @@ def _content(request: Request, raw: bytes, name: str) -> service.Content:
 def apply_stack(
     name: Name, request: Request, raw: RawBody, session: SessionDep, response: Response,
     if_match: IfMatch = None, dry_run: DryRun = False,
-) -> StackRead | StackDryRun:
+) -> Response:
     """Apply a Compose file: `application/yaml` (the file) or `application/json`
     `{"compose": "<the file>", "secrets": {"<name>": "<value>"}}` (write-only values of
     the file's top-level `secrets`). A changed file is a new stack revision and one
@@ -101,12 +103,12 @@ def apply_stack(
     Moorage takes; any other is a 422 naming it and why."""
     content = _content(request, raw, name)
     if dry_run:
-        return service.dry_run(session, name, content)
+        return as_json(service.dry_run(session, name, content))
     result = service.apply(session, name, content, if_match=if_match)
     response.status_code = 201 if result.created else 200
     response.headers["ETag"] = presenters.etag(result.stack.resource_version)
     response.headers["Location"] = f"/v1/stacks/{name}"
-    return presenters.stack(session, result.stack)
+    return as_json(presenters.stack(session, result.stack), response)
 
 
 @router.get("", operation_id="list_stacks", dependencies=[require("read")], responses={422: P422})
@@ -136,28 +138,30 @@ def list_stack_revisions(name: Name, session: SessionDep, limit: Limit = 50,
 
 
 @router.post("/{name}/rollback", status_code=202, operation_id="rollback_stack",
+             response_model=StackRolloutRead,
              responses={404: P404, 409: P409, 412: P412, 422: P422},
              dependencies=[require("deploy")])
 def rollback_stack(
     name: Name, session: SessionDep, response: Response, idem: IdempotencyDep,
     body: Annotated[StackRollbackRequest | None, Body()] = None, if_match: IfMatch = None,
-) -> StackRolloutRead:
+) -> Response:
     """Roll the whole stack back to revision `n` (default: the previous one), as a new
     revision and one release, in `depends_on` order."""
     if (replay := idem.replay()) is not None:
         return replay
     rollout = service.rollback(session, name, body.revision if body else None, if_match)
-    return idem.save(response, presenters.stack_rollout(rollout))
+    return as_json(idem.save(response, presenters.stack_rollout(rollout)), response, 202)
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_stack",
-               responses={404: P404, 412: P412}, dependencies=[require("deploy")])
+               response_model=StackRolloutRead, responses={404: P404, 412: P412},
+               dependencies=[require("deploy")])
 def delete_stack(
     name: Name, session: SessionDep, if_match: IfMatch = None,
     volumes: Annotated[bool, Query(description="Remove the stack's named volumes too "
                                                "(their data is lost)")] = False,
-) -> StackRolloutRead:
+) -> Response:
     """Remove every service's containers (and their networks), then the stack; its
     named volumes only with `?volumes=true`."""
-    return presenters.stack_rollout(service.delete(session, name, volumes=volumes,
-                                                   if_match=if_match))
+    return as_json(presenters.stack_rollout(service.delete(session, name, volumes=volumes,
+                                                           if_match=if_match)), status_code=202)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from app.api import presenters
 from app.api.deps import AUTH_ERRORS, CurrentPrincipal, Cursor, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
+from app.api.responses import as_json
 from app.repositories import tokens as token_repo
 from app.schemas.common import Page, Problem
 from app.schemas.tokens import Identity, TokenCreate, TokenCreated, TokenRead
@@ -19,11 +20,11 @@ P409 = {"model": Problem, "description": "Idempotency-Key reused with another re
 P422 = {"model": Problem, "description": "Invalid input; `errors` names each field"}
 
 
-@router.post("", status_code=201, operation_id="create_token",
+@router.post("", status_code=201, operation_id="create_token", response_model=TokenCreated,
              responses={409: P409, 422: P422}, dependencies=[require("admin")])
 def create_token(
     body: TokenCreate, session: SessionDep, response: Response, idem: IdempotencyDep
-) -> TokenCreated:
+) -> Response:
     """Make a token. The token is in this answer only: Moorage keeps just its hash (an
     Idempotency-Key replay answers with `token: null`)."""
     if (replay := idem.replay()) is not None:
@@ -31,7 +32,7 @@ def create_token(
     row, token = token_service.create(session, body.name, list(body.scopes), body.expires_at)
     response.headers["Location"] = f"/v1/tokens/{row.id}"
     created = TokenCreated(**presenters.token(row).model_dump(), token=token)
-    return idem.save(response, created, redact=["token"])
+    return as_json(idem.save(response, created, redact=["token"]), response, 201)
 
 
 @router.get("", operation_id="list_tokens", responses={422: P422},

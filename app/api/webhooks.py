@@ -10,6 +10,7 @@ from app.api import presenters
 from app.api.deps import AUTH_ERRORS, Cursor, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
 from app.api.problems import from_error
+from app.api.responses import as_json
 from app.repositories import deployments as deployment_repo
 from app.repositories import webhooks as webhook_repo
 from app.schemas.common import DNS_LABEL, Page, Problem
@@ -34,12 +35,12 @@ P422 = {"model": Problem, "description": "Invalid input; `errors` names each fie
 
 
 # Listing needs `deploy`, not `read`: a dockerhub webhook's id is its only secret.
-@router.post("", status_code=201, operation_id="create_webhook",
+@router.post("", status_code=201, operation_id="create_webhook", response_model=WebhookCreated,
              responses={404: P404, 409: P409, 422: P422}, dependencies=[require("deploy")])
 def create_webhook(
     name: Name, body: WebhookCreate, session: SessionDep, response: Response,
     idem: IdempotencyDep,
-) -> WebhookCreated:
+) -> Response:
     """Make a webhook for a deployment. The answer carries its `url` and, once only, the
     `secret` that signs deliveries (a replay of the same `Idempotency-Key` answers it as
     null: it is never stored in the clear)."""
@@ -49,7 +50,7 @@ def create_webhook(
     response.headers["Location"] = f"/v1/deployments/{name}/webhooks/{hook.id}"
     created = WebhookCreated(**presenters.webhook(hook, name).model_dump(), secret=hook.secret)
     # The secret is shown once: a replay answers null rather than keep it in plain text.
-    return idem.save(response, created, redact=["secret"])
+    return as_json(idem.save(response, created, redact=["secret"]), response, 201)
 
 
 @router.get("", operation_id="list_webhooks", responses={404: P404, 422: P422},

@@ -4,8 +4,8 @@ import uuid
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Select, and_, bindparam, not_, or_, select, type_coerce, update
-from sqlalchemy.orm import Session
+from sqlalchemy import JSON, Select, and_, bindparam, func, not_, or_, select, type_coerce, update
+from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFound
 from app.models import Deployment, Replica, Revision, Rollout, Stack
@@ -230,6 +230,28 @@ def revision(session: Session, deployment_id: uuid.UUID, number: int) -> Revisio
     if rev is None:
         raise NotFound(f"revision {number} does not exist")
     return rev
+
+
+_NUMBERS = aliased(Revision)
+# Built once (see _VIEW_BY_NAME).
+_REVISION_AND_LAST = (
+    select(Revision, select(func.max(_NUMBERS.number))
+           .where(_NUMBERS.deployment_id == Revision.deployment_id).scalar_subquery())
+    .where(Revision.deployment_id == bindparam("rev_deployment"),
+           Revision.number == bindparam("rev_number"))
+)
+
+
+def revision_and_last_number(session: Session, deployment_id: uuid.UUID,
+                             number: int) -> tuple[Revision, int]:
+    """Revision ``number`` and the highest revision number of the deployment, in one
+    statement. Read after the deployment is locked (revisions are made only under its
+    lock), so the next number is the highest plus one."""
+    row = session.execute(_REVISION_AND_LAST,
+                          {"rev_deployment": deployment_id, "rev_number": number}).first()
+    if row is None:
+        raise NotFound(f"revision {number} does not exist")
+    return row[0], row[1]
 
 
 def revisions_page(

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import jobs
@@ -47,6 +46,9 @@ class ApplyResult:
     deployment: Deployment
     created: bool
     rollout: Rollout | None
+    # The deployment's current revision once applied (None: not at hand; an unchanged
+    # apply, a delete).
+    revision: Revision | None = None
 
 
 @dataclass(frozen=True)
@@ -193,14 +195,14 @@ def _record_revision(
     wanted: Wanted,
     nonce: str,
     earlier: list[Revision | None],
+    number: int,
+    pinned: Revision | None = None,
+    repin: bool = False,
 ) -> Revision:
+    """Revision ``number`` (the next one: the caller read the last under the
+    deployment's lock). ``pinned``: the revision whose resolved image this one keeps (its
+    digest and pull reference), set before the insert so it is one statement."""
     public, secrets, password = wanted.public, wanted.secrets, wanted.password
-    number = (
-        session.scalar(
-            select(func.max(Revision.number)).where(Revision.deployment_id == deployment.id)
-        )
-        or 0
-    ) + 1
     rev = Revision(
         deployment_id=deployment.id,
         number=number,
@@ -211,6 +213,9 @@ def _record_revision(
         template_hash=_template_hash(session, public, secrets, nonce, earlier),
         spec_hash=specs.spec_hash(installation.hash_key(session), public, secrets, password),
         restart_nonce=nonce,
+        image_digest=pinned.image_digest if pinned else None,
+        image_pull_ref=pinned.image_pull_ref if pinned else None,
+        pin_from_registry=repin,
         created_at=utcnow(),
     )
     session.add(rev)
@@ -300,7 +305,10 @@ def _apply(
 
     check_host_paths(session, wanted.template.footprint.binds, refused_as)
     wanted = _autoscaled(deployment, wanted)
-    previous = current_revision(session, deployment) if deployment else None
+    previous, last_number = None, 0
+    if deployment is not None:  # locked: the last number is read in the same statement
+        previous, last_number = deployment_repo.revision_and_last_number(
+            session, deployment.id, deployment.revision)
     fresh = restart or repin
     if previous is not None and not fresh and same_spec(previous, wanted):
         assert deployment is not None
@@ -325,16 +333,15 @@ def _apply(
                        deployment.autoscale if previous else None, wanted)
     # The restart nonce carries over, so a later change does not undo a restart's work.
     nonce = uuid.uuid4().hex if fresh else (previous.restart_nonce if previous else "")
-    rev = _record_revision(session, deployment, wanted, nonce, earlier=[previous, image_of])
     pinned = image_of or previous
-    if (pinned is not None and not repin
-            and (held := _template_of(pinned)) is not None
-            and held.container.image == wanted.template.container.image):
-        # The same reference keeps its pinned image: only a new apply of a new
-        # reference (or a webhook) moves a deployment to whatever a tag means now.
-        rev.image_digest = pinned.image_digest
-        rev.image_pull_ref = pinned.image_pull_ref
-    rev.pin_from_registry = repin
+    # The same reference keeps its pinned image: only a new apply of a new reference (or
+    # a webhook) moves a deployment to whatever a tag means now.
+    keeps_image = (pinned is not None and not repin
+                   and (held := _template_of(pinned)) is not None
+                   and held.container.image == wanted.template.container.image)
+    rev = _record_revision(session, deployment, wanted, nonce, earlier=[previous, image_of],
+                           number=last_number + 1, pinned=pinned if keeps_image else None,
+                           repin=repin)
     kind = kind or ("create" if created else "update")
 
     deployment.revision = rev.number
@@ -356,8 +363,8 @@ def _apply(
             described = f"{wanted.template.container.image} moved; the image is resolved again"
         message += f": {described}"
     event_repo.record(session, deployment.id, "RevisionCreated", message, rollout_id=rollout.id)
-    jobs.enqueue_reconcile(session, deployment.id)
-    return ApplyResult(deployment, created=created, rollout=rollout)
+    jobs.enqueue_reconcile_locked(session, deployment)
+    return ApplyResult(deployment, created=created, rollout=rollout, revision=rev)
 
 
 def _changes(
@@ -386,8 +393,8 @@ def _scale(
     rollout = _start_rollout(session, deployment, "scale", current.number, replicas)
     message = f"autoscaler: {why}" if why else f"replicas {was} → {replicas}"
     event_repo.record(session, deployment.id, "Scaled", message, rollout_id=rollout.id)
-    jobs.enqueue_reconcile(session, deployment.id)
-    return ApplyResult(deployment, created=False, rollout=rollout)
+    jobs.enqueue_reconcile_locked(session, deployment)
+    return ApplyResult(deployment, created=False, rollout=rollout, revision=current)
 
 
 def autoscale_to(session: Session, deployment: Deployment, replicas: int, why: str) -> ApplyResult:

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,8 @@ VENV_BIN = Path(sys.executable).parent
 ROUNDS = 12
 
 
-@pytest.fixture(scope="module")
-def live_api(postgres: str, redis_broker: str, tmp_path_factory: pytest.TempPathFactory
-             ) -> Iterator[str]:
+@contextmanager
+def _serving(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Iterator[str]:
     import socket
 
     with socket.socket() as s:
@@ -39,8 +39,8 @@ def live_api(postgres: str, redis_broker: str, tmp_path_factory: pytest.TempPath
     workdir = tmp_path_factory.mktemp("live-api")
     env = {**os.environ, **service_env(), "MOORAGE_DATA_DIR": str(workdir / "data")}
     log = open(workdir / "api.log", "wb")  # noqa: SIM115  (closed below)
-    proc = subprocess.Popen([str(VENV_BIN / "moorage"), "api", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen([str(VENV_BIN / "moorage"), "api", "--port", str(port), *args],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -61,6 +61,21 @@ def live_api(postgres: str, redis_broker: str, tmp_path_factory: pytest.TempPath
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def live_api(postgres: str, redis_broker: str, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[str]:
+    with _serving(tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def one_process_api(postgres: str, redis_broker: str, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[str]:
+    """One API process: every request shares its thread pool and its connection pool."""
+    with _serving(tmp_path_factory, "--workers", "1") as url:
+        yield url
 
 
 def at_once(url: str, n: int, call: Callable[[httpx.Client, int], httpx.Response]
@@ -342,3 +357,103 @@ def test_an_answered_write_is_committed(live_api: str) -> None:
                 if deployment_repo.find_by_name(session, name) is None:
                     missing.append(name)
     assert missing == [], f"{len(missing)} of 40 answered 201 before they were committed"
+
+
+# More requests than one API process has threads (anyio's default, 40) or pooled
+# connections (10 + 20 overflow).
+QUEUED = 48
+STACK_FILE = "services:\n  web:\n    image: nginx:1.27\n"
+
+
+def _make_deployment(c: httpx.Client, name: str) -> None:
+    assert c.put(f"/v1/deployments/{name}", json=spec()).status_code == 201
+
+
+def _make_deployment_with_2_revisions(c: httpx.Client, name: str) -> None:
+    _make_deployment(c, name)
+    assert c.put(f"/v1/deployments/{name}", json=spec(env={"V": "2"})).status_code == 200
+
+
+def _make_host(_c: httpx.Client, name: str) -> None:
+    from app.db import session_scope, utcnow
+    from app.models import Host
+
+    now = utcnow()
+    with session_scope() as session:  # registered without an engine: PATCH asks none
+        session.add(Host(name=name, url="unix:///nonexistent/docker.sock", labels={},
+                         state="unreachable", schedulable=True, resource_version=1,
+                         created_at=now, updated_at=now))
+
+
+def _make_stack(c: httpx.Client, name: str) -> None:
+    r = c.put(f"/v1/stacks/{name}", content=STACK_FILE, headers={"content-type": "application/yaml"})
+    assert r.status_code == 201, r.text
+
+
+# name: (table whose row the requests lock, how the row is made, the request, its answer)
+LOCKING_WRITES: dict[str, tuple[str, Callable[[httpx.Client, str], None],
+                                Callable[[httpx.Client, str, int], httpx.Response], int]] = {
+    "deployment restart": ("deployment", _make_deployment,
+                           lambda c, n, _i: c.post(f"/v1/deployments/{n}/restart"), 202),
+    # Each to the previous revision, which always differs from the current one.
+    "deployment rollback": ("deployment", _make_deployment_with_2_revisions,
+                            lambda c, n, _i: c.post(f"/v1/deployments/{n}/rollback"), 202),
+    "host update": ("host", _make_host, lambda c, n, i: c.patch(
+        f"/v1/hosts/{n}", json={"labels": {"n": str(i)}}), 200),
+    "stack apply": ("stack", _make_stack, lambda c, n, _i: c.put(
+        f"/v1/stacks/{n}", content=STACK_FILE, headers={"content-type": "application/yaml"}),
+        200),
+}
+
+
+@pytest.mark.parametrize("case", list(LOCKING_WRITES))
+def test_requests_queued_on_one_row_lock_all_get_their_answer(one_process_api: str,
+                                                              case: str) -> None:
+    """More writes of one row at once than the API has threads, all waiting for its lock:
+    each answers once the lock is free. (When an endpoint's answer was validated in the
+    thread pool before its transaction committed, the holder of the row lock waited for a
+    thread that waiting requests held, and they for connections it held: nothing moved
+    until the pool's checkout timeout answered 503s.)"""
+    import sqlalchemy as sa
+
+    from app.db import get_engine
+
+    table, make, request, expected = LOCKING_WRITES[case]
+    name = f"queue-{uuid.uuid4().hex[:8]}"
+    with httpx.Client(base_url=one_process_api, headers=AUTH, timeout=60) as c:
+        make(c, name)
+
+    def waiting_on_locks() -> int:
+        with get_engine().connect() as conn:
+            return conn.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")).scalar_one()
+
+    clients = [httpx.Client(base_url=one_process_api, headers=AUTH, timeout=120)
+               for _ in range(QUEUED)]
+    try:
+        for c in clients:
+            c.get("/healthz")  # connected before the row is locked
+        holder = get_engine().connect()
+        tx = holder.begin()
+        holder.execute(sa.text(f"SELECT 1 FROM {table} WHERE name = :n FOR UPDATE"), {"n": name})
+        with ThreadPoolExecutor(QUEUED) as pool:
+            futures = [pool.submit(request, c, name, i) for i, c in enumerate(clients)]
+            # Every pooled connection of the API waits for our lock (the rest of the
+            # requests wait for a connection or a thread), then the lock goes.
+            deadline = time.monotonic() + 60
+            while waiting_on_locks() < 30:
+                if time.monotonic() > deadline or any(f.done() for f in futures):
+                    tx.rollback()
+                    raise AssertionError(f"the requests did not all queue on the lock: "
+                                         f"{[f.result().status_code for f in futures if f.done()]}")
+                time.sleep(0.05)
+            tx.rollback()
+            holder.close()
+            answers = [f.result() for f in futures]
+    finally:
+        for c in clients:
+            c.close()
+    statuses = sorted({r.status_code for r in answers})
+    assert statuses == [expected], [(r.status_code, r.text[:200]) for r in answers
+                                    if r.status_code != expected][:5]
