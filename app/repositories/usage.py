@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Subquery, bindparam, delete, func, select
+from sqlalchemy import Subquery, bindparam, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Deployment, Host, Replica, UsageSample
@@ -86,14 +86,20 @@ def totals_of(deployment_ids: Any, since: Any) -> Subquery:
         .group_by(sample.container_id)
         .subquery("newest_sample")
     )
+    # A replica no longer read has an end mark (a sample with no figures) as its newest:
+    # it counts for nothing, and a deployment with only those has no totals.
+    figures = or_(sample.cpu_percent.is_not(None), sample.memory_bytes.is_not(None))
+    counted = func.count(case((figures, 1)))
     return (
         select(sample.deployment_id,
                func.coalesce(func.sum(sample.cpu_percent), 0.0).label("cpu_percent"),
                func.coalesce(func.sum(sample.memory_bytes), 0).label("memory_bytes"),
-               func.count().label("replicas"), func.max(sample.sampled_at).label("sampled_at"))
+               counted.label("replicas"),
+               func.max(case((figures, sample.sampled_at))).label("sampled_at"))
         .join(newest, (newest.c.container_id == sample.container_id)
               & (newest.c.at == sample.sampled_at))
         .group_by(sample.deployment_id)
+        .having(counted > 0)
         .subquery("usage_totals")
     )
 

@@ -132,4 +132,5 @@ def test_a_tick_samples_every_live_replica_and_only_misses_the_rest(
     with session_scope() as session:
         assert set(usage.latest_by_container(session, live)) == {busy}
         assert usage.series(session, live)[-1].replicas == 1
+        assert usage.totals(session, [live])[live].replicas == 1  # the ended one counts not
     assert usage.sample_all(settings).ended == 0  # once
