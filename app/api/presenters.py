@@ -90,6 +90,12 @@ _SPECS: dict[tuple[uuid.UUID, int], SpecRead] = {}
 _SPECS_KEPT = 4096
 
 
+def forget_specs() -> None:
+    """Drop the specs kept: what a process that starts does not have (for a test that
+    rewrites stored revisions as an older version of Moorage left them)."""
+    _SPECS.clear()
+
+
 def _spec(v: DeploymentView) -> SpecRead:
     key = (v.id, v.revision)
     kept = _SPECS.get(key)

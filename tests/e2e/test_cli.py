@@ -188,8 +188,11 @@ def test_cli_failure_and_timeout_exit_codes(stack: Stack, tmp_path: Path) -> Non
     assert json.loads(moorage(env, "get", "host", "e2e", "-o", "json").stdout)["schedulable"] is False
     done = moorage(env, "hosts", "uncordon", "e2e")
     assert done.returncode == 0, out(done)
-    done = moorage(env, "describe", "host", "e2e")
-    assert done.returncode == 0 and "Schedulable:" in done.stdout and "slow" in done.stdout, out(done)
+    # Draining took slow's replica off (never ready, it held nothing up); uncordoned, the
+    # host runs it again and its description lists it.
+    done = wait_for(lambda: (d := moorage(env, "describe", "host", "e2e")).returncode == 0
+                    and "slow" in d.stdout and d, 30, "slow's replica back on the host")
+    assert "Schedulable:" in done.stdout, out(done)
     done = moorage(env, "hosts", "rm", "e2e")
     assert done.returncode == 3 and "409" in done.stderr, out(done)
     done = moorage(env, "hosts", "add", "spare", "--url", stack.engine.url, "--label", "tier=spare")
