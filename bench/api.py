@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -416,10 +417,14 @@ def main(argv: list[str] | None = None) -> int:
         put_noop = raw_request("PUT", f"/v1/deployments/{one}", host, token, noop_body)
         idle = list(range(args.running, args.deployments))
         seq = int(time.time())
+        # One counter over warm-up and measured requests: numbered by the phase's index, the
+        # measured ones would repeat the warm-up's bodies and be no-ops.
+        fresh = itertools.count()
 
-        def put_new(i: int) -> bytes:
-            k = idle[i % len(idle)]
-            body = json.dumps(spec(k, args.running, seq * 100_000 + i)).encode()
+        def put_new(_i: int) -> bytes:
+            n = next(fresh)
+            k = idle[n % len(idle)]
+            body = json.dumps(spec(k, args.running, seq * 100_000 + n)).encode()
             return raw_request("PUT", f"/v1/deployments/bench-{k:03d}", host, token, body)
 
         phases = results["phases"] = {}
