@@ -120,8 +120,14 @@ class Settings(BaseSettings):
     secret_keys: str = Field("", repr=False)
     log_level: str = "INFO"
     # `moorage api` worker processes (uvicorn --workers); 0: one per core this process
-    # may run on. Each has its own connection pool (pool_size 10, overflow 20).
+    # may run on. Each has its own connection pool (db_pool_size).
     api_workers: int = Field(0, ge=0, le=64)
+    # Postgres connections a process keeps open and may use at once: one more request
+    # waits for one. No overflow: an overflow connection is opened for a request and
+    # closed after it, so a burst past a small pool forked a Postgres backend per request
+    # (at 500 rps of GETs, 216 answered instead of 493). The old 10 kept + 20 overflow had
+    # the same limit of 30.
+    db_pool_size: int = Field(30, ge=1, le=500)
 
     @field_validator("bootstrap_token")
     @classmethod

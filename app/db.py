@@ -61,9 +61,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, *, pooled: bool = True) -> Engine:
+def make_engine(url: str, *, pooled: bool = True, pool_size: int = 30) -> Engine:
     """``pooled=False``: a connection per transaction, closed after it (for a thread that
-    writes every few seconds in a process that forks: no idle connection to inherit)."""
+    writes every few seconds in a process that forks: no idle connection to inherit).
+    ``pool_size``: Postgres connections kept and the most in use at once (no overflow:
+    see Settings.db_pool_size)."""
     pool = {} if pooled else {"poolclass": NullPool}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
@@ -88,7 +90,7 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
         return engine
     if not pooled:
         return create_engine(url, **pool)
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=0)
     ping_when_idle(engine)
     return engine
 
@@ -129,7 +131,7 @@ def get_engine() -> Engine:
     settings = get_settings()
     if settings.is_embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.effective_database_url)
+    return make_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
 
 
 @lru_cache(maxsize=4)
