@@ -397,9 +397,10 @@ def test_pagination_visits_every_deployment_once(client: TestClient) -> None:
     assert even == [n for n in expected if int(n[-1]) % 2 == 0]
 
 
-def app_statements_of(call) -> tuple[Any, int]:
-    """What ``call()`` returns and how many SQL statements it ran, not counting a token
-    check (kept for a while, so counted or not depending on the clock)."""
+def statements_of(call, *, but_token_checks: bool = False) -> tuple[Any, int]:
+    """What ``call()`` returns and how many SQL statements the app ran for it;
+    ``but_token_checks``: not counting a token check (kept for a while, so counted or not
+    depending on the clock)."""
     from sqlalchemy import event
 
     from app.db import get_engine
@@ -407,7 +408,7 @@ def app_statements_of(call) -> tuple[Any, int]:
     count = [0]
 
     def counted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "api_token" not in statement:
+        if not (but_token_checks and "api_token" in statement):
             count[0] += 1
 
     event.listen(get_engine(), "before_cursor_execute", counted)
@@ -418,23 +419,8 @@ def app_statements_of(call) -> tuple[Any, int]:
     return result, count[0]
 
 
-def statements_of(call) -> tuple[Any, int]:
-    """What ``call()`` returns and how many SQL statements the app ran for it."""
-    from sqlalchemy import event
-
-    from app.db import get_engine
-
-    count = [0]
-
-    def counted(*_args: Any) -> None:
-        count[0] += 1
-
-    event.listen(get_engine(), "before_cursor_execute", counted)
-    try:
-        result = call()
-    finally:
-        event.remove(get_engine(), "before_cursor_execute", counted)
-    return result, count[0]
+def app_statements_of(call) -> tuple[Any, int]:
+    return statements_of(call, but_token_checks=True)
 
 
 @pytest.mark.usefixtures("clean_db")
