@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     # (at 500 rps of GETs, 216 answered instead of 493). The old 10 kept + 20 overflow had
     # the same limit of 30.
     db_pool_size: int = Field(30, ge=1, le=500)
+    # Read-only requests' own pool (async: a connection is busy only while a statement
+    # runs, so a few serve many requests at once).
+    db_read_pool_size: int = Field(10, ge=1, le=500)
 
     @field_validator("bootstrap_token")
     @classmethod

@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -24,6 +26,7 @@ from sqlalchemy.types import TypeDecorator
 from app.config import get_settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -61,11 +64,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, *, pooled: bool = True, pool_size: int = 30) -> Engine:
+def make_engine(url: str, *, pooled: bool = True, pool_size: int = 30,
+                begin_immediate: bool = True) -> Engine:
     """``pooled=False``: a connection per transaction, closed after it (for a thread that
     writes every few seconds in a process that forks: no idle connection to inherit).
     ``pool_size``: Postgres connections kept and the most in use at once (no overflow:
-    see Settings.db_pool_size)."""
+    see Settings.db_pool_size). ``begin_immediate=False``: SQLite statements in autocommit,
+    for reads only (get_read_engine)."""
     pool = {} if pooled else {"poolclass": NullPool}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
@@ -80,6 +85,9 @@ def make_engine(url: str, *, pooled: bool = True, pool_size: int = 30) -> Engine
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+
+        if not begin_immediate:
+            return engine
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn) -> None:
@@ -134,13 +142,50 @@ def get_engine() -> Engine:
     return make_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
 
 
-@lru_cache(maxsize=4)
-def read_bind(engine: Engine) -> Engine:
-    """What read-only work binds to: ``engine`` in autocommit on Postgres (no BEGIN and
-    COMMIT round trips; the same pool), ``engine`` itself on SQLite."""
-    if engine.dialect.name == "postgresql":
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
+@lru_cache
+def get_read_engine() -> AsyncEngine | Engine:
+    """The engine of read-only requests (``Reader``): on Postgres the same database
+    through psycopg's async driver, in autocommit (no BEGIN and COMMIT round trips), with
+    a pool of its own (``db_read_pool_size``; a connection is held only while a statement
+    runs); on SQLite a plain engine whose statements run in autocommit, without the
+    writers' BEGIN IMMEDIATE (a read takes no write lock)."""
+    settings = get_settings()
+    if settings.is_embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.effective_database_url
+    if url.startswith("sqlite"):
+        return make_engine(url, begin_immediate=False)
+    engine = create_async_engine(url, pool_size=settings.db_read_pool_size, max_overflow=0,
+                                 isolation_level="AUTOCOMMIT")
+    ping_when_idle(engine.sync_engine)
     return engine
+
+
+class Reader:
+    """Read-only database work from the event loop: ``await reader.run(fn, *args)`` is
+    ``fn(session, *args)``, with the repositories' own (sync) code.
+
+    On Postgres it is an ``AsyncSession.run_sync``: each statement is awaited on the loop
+    (greenlets), so a GET never goes through the thread pool. On SQLite ``fn`` is called
+    in place: a read of a local file in WAL mode takes microseconds and waits for no
+    writer, and aiosqlite's thread hop per cursor call cost more than the read itself
+    (a GET took 2.6 ms of CPU with it, 1.1 ms without). Nothing is ever committed."""
+
+    def __init__(self, engine: AsyncEngine | Engine) -> None:
+        self._session: AsyncSession | Session = (
+            AsyncSession(engine, expire_on_commit=False) if isinstance(engine, AsyncEngine)
+            else Session(bind=engine, expire_on_commit=False))
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        if isinstance(self._session, AsyncSession):
+            return await self._session.run_sync(fn, *args)
+        return fn(self._session, *args)
+
+    async def close(self) -> None:
+        if isinstance(self._session, AsyncSession):
+            await self._session.close()
+        else:
+            self._session.close()
 
 
 @lru_cache

@@ -243,7 +243,7 @@ def start_profile(stack: MoorageStack, out: Path, seconds: float) -> subprocess.
         log("no py-spy: no profile")
         return None
     pid = stack.procs["api"].pid
-    return subprocess.Popen([spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking",
+    return subprocess.Popen([spy, "record", "--pid", str(pid), "--subprocesses", "--nonblocking", "--gil",
                              "--rate", "250", "--duration", str(int(seconds)), "--format", "raw",
                              "--output", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

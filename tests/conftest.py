@@ -56,11 +56,11 @@ def ensure_bootstrap_token() -> None:
 
 def _reset_caches() -> None:
     from app.config import get_settings
-    from app.db import get_engine, get_sessionmaker
+    from app.db import get_engine, get_read_engine, get_sessionmaker
     from app.jobs import get_celery
     from app.services.tokens import CACHE
 
-    for cached in (get_settings, get_engine, get_sessionmaker, get_celery):
+    for cached in (get_settings, get_engine, get_read_engine, get_sessionmaker, get_celery):
         cached.cache_clear()
     CACHE.clear()  # token checks kept from another test's database
 

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api import presenters, sse
-from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, ReadSessionDep, SessionDep, require
+from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, ReaderDep, SessionDep, require
 from app.api.idempotency import IdempotencyDep
 from app.api.responses import as_json
 from app.config import get_settings
@@ -139,25 +139,35 @@ def patch_deployment(
 
 @router.get("", operation_id="list_deployments", dependencies=[require("read")],
             response_model=Page[DeploymentRead], responses={422: P422})
-def list_deployments(
-    session: ReadSessionDep,
+async def list_deployments(
+    reader: ReaderDep,
     limit: Limit = 50,
     cursor: Cursor = None,
     label: Annotated[str | None, Query(pattern=r"^[^=\x00]+=[^\x00]*$", max_length=512,
                                        description="key=value")] = None,
 ) -> Response:
     pair = tuple(label.split("=", 1)) if label else None
-    views, next_cursor = deployment_repo.views_page(session, limit, cursor, pair,
+    return as_json(await reader.run(_list_page, limit, cursor, pair))
+
+
+def _list_page(session, limit: int, cursor: str | None,
+               label: tuple[str, str] | None) -> Page[DeploymentRead]:
+    views, next_cursor = deployment_repo.views_page(session, limit, cursor, label,
                                                     usage_service.fresh_since())
-    return as_json(Page[DeploymentRead](items=_shown(session, views), next_cursor=next_cursor))
+    return Page[DeploymentRead](items=_shown(session, views), next_cursor=next_cursor)
 
 
 @router.get("/{name}", operation_id="get_deployment", response_model=DeploymentRead,
             responses={404: P404}, dependencies=[require("read")])
-def get_deployment(name: Name, session: ReadSessionDep, response: Response) -> Response:
+async def get_deployment(name: Name, reader: ReaderDep, response: Response) -> Response:
+    shown = await reader.run(_get_one, name)
+    response.headers["ETag"] = presenters.etag(shown.resource_version)
+    return as_json(shown, response)
+
+
+def _get_one(session, name: str) -> DeploymentRead:
     view = deployment_repo.view_by_name(session, name, usage_service.fresh_since())
-    response.headers["ETag"] = presenters.etag(view.resource_version)
-    return as_json(_shown(session, [view])[0], response)
+    return _shown(session, [view])[0]
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",

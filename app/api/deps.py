@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.db import get_engine, get_sessionmaker, read_bind, session_scope
+from app.db import Reader, get_read_engine, get_sessionmaker, session_scope
 from app.errors import CommitFailed, Unauthorized
 from app.schemas.common import Problem
 from app.services import tokens as token_service
@@ -50,28 +50,21 @@ def get_session() -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-async def get_read_session() -> AsyncIterator[Session]:
-    """A read-only request's session. On Postgres its statements run in autocommit: each
-    sees what is committed, and the request spends no round trips on BEGIN and COMMIT
-    (a fifth of a deployment GET's time). The statements of one request are then not one
-    snapshot, which a read that shows a deployment beside its usage does not need. SQLite
-    keeps a transaction (its BEGIN IMMEDIATE is how the embedded default orders writers).
-
-    Async, and no I/O here: the session takes its connection at its first statement, in
-    the endpoint's thread, and gives it back at the end, on the event loop, where there
-    is nothing to wait for (in autocommit nothing to roll back; on SQLite a local
-    rollback). As a sync generator it cost two more trips through the thread pool a
-    request, each as long as the statement it served."""
-    session = Session(bind=read_bind(get_engine()), expire_on_commit=False)
+async def get_reader() -> AsyncIterator[Reader]:
+    """A read-only request's database access (``app.db.Reader``), on the event loop: each
+    statement in autocommit, so it sees what is committed and the request spends no round
+    trips on BEGIN and COMMIT (the statements of one request are then not one snapshot,
+    which a view of a deployment beside its usage does not need). Only for handlers that
+    write nothing: nothing is committed at the end."""
+    reader = Reader(get_read_engine())
     try:
-        yield session
+        yield reader
     finally:
         with suppress(SQLAlchemyError):  # a dead connection cannot be reset; it is dropped
-            session.close()
+            await reader.close()
 
 
-# Only for handlers that write nothing: nothing is committed at their end.
-ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+ReaderDep = Annotated[Reader, Depends(get_reader, scope="function")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description="ETag (resource_version) the change is based on"),

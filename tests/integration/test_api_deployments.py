@@ -403,19 +403,23 @@ def statements_of(call, *, but_token_checks: bool = False) -> tuple[Any, int]:
     depending on the clock)."""
     from sqlalchemy import event
 
-    from app.db import get_engine
+    from app.db import get_engine, get_read_engine
 
     count = [0]
+    reads = get_read_engine()
+    engines = (get_engine(), getattr(reads, "sync_engine", reads))  # writes', and reads' own
 
     def counted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not (but_token_checks and "api_token" in statement):
             count[0] += 1
 
-    event.listen(get_engine(), "before_cursor_execute", counted)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", counted)
     try:
         result = call()
     finally:
-        event.remove(get_engine(), "before_cursor_execute", counted)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", counted)
     return result, count[0]
 
 
