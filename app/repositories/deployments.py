@@ -133,12 +133,14 @@ def _views(*where: Any, paged: bool = False) -> Select:
         .correlate(Deployment.__table__)
         .scalar_subquery()
     )
+    # The latest rollout's id is picked per deployment (one probe of its index), then its
+    # row joined by primary key: as a join condition the subquery made Postgres hash the
+    # whole rollout table for every read (a page took 50 ms at 200 rollouts each).
     picked = (
         select(*_VIEW_COLUMNS, _REV.spec, type_coerce(_REV.secrets, JSON).label("sealed_secrets"),
-               _STACK.name.label("stack"), *(c.label(f"rollout_{c.name}") for c in _ROLLOUT_COLUMNS))
+               _STACK.name.label("stack"), latest_rollout.label("latest_rollout_id"))
         .join_from(Deployment.__table__, Revision.__table__,
                    (_REV.deployment_id == _D.id) & (_REV.number == _D.revision))
-        .outerjoin(Rollout.__table__, _RO.id == latest_rollout)
         .outerjoin(Stack.__table__, _STACK.id == _D.stack_id)
         .where(*where)
     )
@@ -147,8 +149,11 @@ def _views(*where: Any, paged: bool = False) -> Select:
     page = picked.cte("page")
     usage = usage_repo.totals_of(select(page.c.id), bindparam("usage_since"))
     return (
-        select(page, usage.c.cpu_percent, usage.c.memory_bytes, usage.c.replicas,
-               usage.c.sampled_at)
+        select(*(c for c in page.c if c.name != "latest_rollout_id"),
+               *(c.label(f"rollout_{c.name}") for c in _ROLLOUT_COLUMNS),
+               usage.c.cpu_percent, usage.c.memory_bytes, usage.c.replicas, usage.c.sampled_at)
+        .select_from(page)
+        .outerjoin(Rollout.__table__, _RO.id == page.c.latest_rollout_id)
         .outerjoin(usage, usage.c.deployment_id == page.c.id)
         .order_by(page.c.name)
     )
