@@ -68,7 +68,8 @@ def api(
     configure_logging(settings.log_level)
     # Each worker process configures its logging (and so its redaction) in app.main:serve.
     uvicorn.run("app.main:serve", factory=True, host=host, port=port, proxy_headers=True,
-                log_config=None, workers=workers or settings.api_workers or available_cores())
+                log_config=None, access_log=settings.access_log,
+                workers=workers or settings.api_workers or available_cores())
 
 
 def available_cores() -> int:
@@ -274,7 +275,7 @@ def dev(
     )
     try:
         uvicorn.run("app.main:create_app", factory=True, host="127.0.0.1", port=port,
-                    log_config=None)
+                    log_config=None, access_log=settings.access_log)
     finally:
         _stop_group(worker_proc)
 

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     # app.sealing. Required in production; development makes one in data_dir.
     secret_keys: str = Field("", repr=False)
     log_level: str = "INFO"
+    # A line per HTTP request from `moorage api` (uvicorn's access log): off when a proxy
+    # in front logs requests already.
+    access_log: bool = True
     # `moorage api` worker processes (uvicorn --workers); 0: one per core this process
     # may run on. Each has its own connection pool (db_pool_size).
     api_workers: int = Field(0, ge=0, le=64)

@@ -84,14 +84,16 @@ def get_by_name(session: Session, name: str, *, for_update: bool = False) -> Dep
     return deployment
 
 
+# Built once (see _VIEW_BY_NAME).
+_BY_NAME = select(Deployment).where(Deployment.name == bindparam("by_name"))
+# populate_existing: the row as it is once locked. Without it a deployment this session
+# read before (unlocked) keeps its stale attributes, so two concurrent applies with the
+# same If-Match would both pass and one update would be lost.
+_BY_NAME_LOCKED = _BY_NAME.with_for_update().execution_options(populate_existing=True)
+
+
 def find_by_name(session: Session, name: str, *, for_update: bool = False) -> Deployment | None:
-    query = select(Deployment).where(Deployment.name == name)
-    if for_update:
-        # populate_existing: the row as it is once locked. Without it a deployment this
-        # session read before (unlocked) keeps its stale attributes, so two concurrent
-        # applies with the same If-Match would both pass and one update would be lost.
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.scalar(query)
+    return session.scalar(_BY_NAME_LOCKED if for_update else _BY_NAME, {"by_name": name})
 
 
 def find(session: Session, deployment_id: uuid.UUID) -> Deployment | None:

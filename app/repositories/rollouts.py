@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
@@ -24,14 +24,14 @@ def find(session: Session, rollout_id: uuid.UUID) -> Rollout | None:
     return session.get(Rollout, rollout_id)
 
 
+# Built once: a statement built per call spent most of its time making its cache key
+# (1.5 ms of a PUT's CPU, more than the query).
+_ACTIVE = select(Rollout).where(Rollout.deployment_id == bindparam("active_of"),
+                                Rollout.state.in_(ACTIVE))
+
+
 def active(session: Session, deployment_id: uuid.UUID) -> list[Rollout]:
-    return list(
-        session.scalars(
-            select(Rollout).where(
-                Rollout.deployment_id == deployment_id, Rollout.state.in_(ACTIVE)
-            )
-        )
-    )
+    return list(session.scalars(_ACTIVE, {"active_of": deployment_id}))
 
 
 def page(
