@@ -462,11 +462,7 @@ def main(argv: list[str] | None = None) -> int:
                     **common)}
         ok = True
     finally:
-        for step in (stack.stop, stack.drop):
-            try:
-                step()
-            except Exception as exc:
-                log(f"cleanup: {step.__qualname__} failed: {exc}")
+        stack.teardown()
         if ok:
             shutil.rmtree(workdir, ignore_errors=True)
         if started_engine and not args.keep_engine:

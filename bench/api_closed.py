@@ -60,8 +60,7 @@ def main() -> None:
             wrk(stack, path, conns, args.warmup)  # warm-up: pools, prepared statements, caches
             log(f"{path:28s} c={conns:<3d} {wrk(stack, path, conns, args.seconds)}")
     finally:
-        stack.stop()
-        stack.drop()
+        stack.teardown()
         if started and not args.keep_engine:
             engine.stop()
 

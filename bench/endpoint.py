@@ -306,8 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         if swarm is not None:
             swarm.leave()
         mesh.teardown()
-        stack.stop()
-        stack.drop()
+        stack.teardown()
         engine.remove_all_containers()
         sysctl.__exit__(None, None, None)
         if started:

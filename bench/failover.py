@@ -514,11 +514,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = True
     finally:
         if stack is not None:
-            for step in (stack.stop, stack.drop):
-                try:
-                    step()
-                except Exception as exc:
-                    log(f"cleanup: {step.__qualname__} failed: {exc}")
+            stack.teardown()
         for h, e in engines.items():
             with suppress(Exception):
                 e.start()  # a run may have left its victim down

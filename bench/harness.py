@@ -360,6 +360,15 @@ class MoorageStack:
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
 
+    def teardown(self) -> None:
+        """``stop`` then ``drop``, each tried whatever the other did: a benchmark's
+        ``finally`` must not lose the rest of its cleanup (or its report) to one failure."""
+        for step in (self.stop, self.drop):
+            try:
+                step()
+            except Exception as exc:
+                log(f"cleanup: {step.__qualname__} failed: {exc}")
+
     def drop(self) -> None:
         if self.db_created:
             sa, admin = self._admin()

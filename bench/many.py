@@ -532,11 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if db is not None:
             db.close()
-        for step in (stack.stop, stack.drop):
-            try:
-                step()
-            except Exception as exc:
-                log(f"cleanup: {step.__qualname__} failed: {exc}")
+        stack.teardown()
         for label in (BENCH_LABEL, MANAGED_LABEL):
             with suppress(Exception):
                 remove_all(api, label)

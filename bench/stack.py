@@ -291,8 +291,7 @@ def main() -> None:
         with suppress(Exception):
             swarm.leave()
         remove_bridge(GWBRIDGE[0])
-        stack.stop()
-        stack.drop()
+        stack.teardown()
         engine.remove_all_containers()
         engine.docker("volume", "rm", "-f", f"{NAME}_data", check=False)
         if started_engine:

@@ -536,11 +536,7 @@ def main(argv: list[str] | None = None) -> int:
             w.join(timeout=WRITE_TIMEOUT_S + 5)
         if sampler is not None:
             sampler.stop()
-        for step in (stack.stop, stack.drop):
-            try:
-                step()
-            except Exception as exc:
-                log(f"cleanup: {step.__qualname__} failed: {exc}")
+        stack.teardown()
         with suppress(Exception):
             remove_labelled(api, dockerd.MANAGED_LABEL)
         api.close()
