@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import AUTH
+from tests.conftest import AUTH, unavailable
+from tests.support import dockerd
 
 
 @pytest.fixture
@@ -18,3 +19,15 @@ def client(clean_db: None) -> Iterator[TestClient]:
 
     with TestClient(create_app(), headers=AUTH) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def first_engine() -> dockerd.Engine:
+    """The run's first engine, up, with the test images (a module removes what it made)."""
+    try:
+        dockerd.require_tools()
+        engine = dockerd.ensure_engines(1)[0]
+        dockerd.build_test_images(engine)
+    except dockerd.EngineUnavailable as exc:
+        unavailable(str(exc))
+    return engine

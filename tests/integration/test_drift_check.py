@@ -22,7 +22,7 @@ from app.dockerhost.engine import L_DEPLOYMENT_ID, L_INSTALLATION, L_MANAGED
 from app.models import Deployment, Host, Replica
 from app.services import drift
 from app.services import installation as installation_service
-from tests.conftest import REDIS_URL, TEST_QUEUE, unavailable
+from tests.conftest import REDIS_URL, TEST_QUEUE
 from tests.integration.test_job_coalescing import SPEC, queued
 from tests.support import dockerd
 
@@ -31,15 +31,9 @@ TEST_LABEL = "moorage.test=drift-check"
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[dockerd.Engine]:
-    try:
-        dockerd.require_tools()
-        eng = dockerd.ensure_engines(1)[0]
-        dockerd.build_test_images(eng)
-    except dockerd.EngineUnavailable as exc:
-        unavailable(str(exc))
-    yield eng
-    eng.remove_all_containers(TEST_LABEL)
+def engine(first_engine: dockerd.Engine) -> Iterator[dockerd.Engine]:
+    yield first_engine
+    first_engine.remove_all_containers(TEST_LABEL)
 
 
 @pytest.fixture

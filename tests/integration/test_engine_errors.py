@@ -9,7 +9,6 @@ import pytest
 
 from app.dockerhost import ContainerGone, PermanentEngineError, TemporaryEngineError
 from app.dockerhost.engine import EngineAddress, EngineClient
-from tests.conftest import unavailable
 from tests.support import dockerd
 
 pytestmark = pytest.mark.docker
@@ -17,15 +16,9 @@ LABEL = "moorage.test=engine-errors"
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[dockerd.Engine]:
-    try:
-        dockerd.require_tools()
-        eng = dockerd.ensure_engines(1)[0]
-        dockerd.build_test_images(eng)
-    except dockerd.EngineUnavailable as exc:
-        unavailable(str(exc))
-    yield eng
-    eng.remove_all_containers(LABEL)
+def engine(first_engine: dockerd.Engine) -> Iterator[dockerd.Engine]:
+    yield first_engine
+    first_engine.remove_all_containers(LABEL)
 
 
 @pytest.fixture
