@@ -25,6 +25,7 @@ from app.api import (
 from app.api.limits import BodySizeLimit
 from app.config import get_settings
 from app.db import session_scope
+from app.heap import freeze_startup_objects
 from app.services import tokens as token_service
 from app.ui import web as ui
 
@@ -56,7 +57,9 @@ def serve() -> FastAPI:
     from app.logs import configure as configure_logging
 
     configure_logging(get_settings().log_level)
-    return create_app()
+    app = create_app()
+    freeze_startup_objects()  # the app, its routes and schemas: never walked again
+    return app
 
 
 def create_app() -> FastAPI:

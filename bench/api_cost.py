@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import os
 import re
 import shutil
@@ -202,6 +203,33 @@ def spy_summary(raw: Path, floor: float = 1.0) -> str:
     return "\n".join(f"{share:5.1f}%  {frame}" for share, frame in rows if share >= floor) + "\n"
 
 
+class GcPauses:
+    """The collector's pauses, per generation, from ``gc.callbacks``: a full collection
+    stops every request in the process for as long as it takes to walk every object."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self._gc, self._started = gc, 0.0
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append(1000 * (time.perf_counter() - self._started))
+
+    def stop(self) -> None:
+        self._gc.callbacks.remove(self._callback)
+
+    def report(self) -> str:
+        parts = [f"gen{g}: {len(p)} pauses, {sum(p):.1f} ms in all, max {max(p, default=0):.2f} ms"
+                 for g, p in self.pauses.items()]
+        frozen = self._gc.get_freeze_count()
+        return f"GC during the measured requests ({frozen} objects frozen): " + "; ".join(parts)
+
+
 def measure(loop, client: Asgi, path: str, n: int) -> dict:
     walls, cpus = [], []
     for _ in range(n):
@@ -225,6 +253,8 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, metavar="DIR", help="pyinstrument profiles here")
     parser.add_argument("--spy", type=Path, metavar="DIR",
                         help="py-spy profiles here (sampled from outside: no per-call overhead)")
+    parser.add_argument("--gc", action="store_true",
+                        help="print the garbage collector's pauses during the measured requests")
     parser.add_argument("--keep-db", action="store_true", help="leave the database (and say where)")
     parser.add_argument("--dump", type=Path, metavar="DIR",
                         help="write each answer's body here (to compare two versions')")
@@ -258,6 +288,10 @@ def main() -> None:
         app = create_app()
         lifespan = Lifespan(app)
         loop.run_until_complete(lifespan.start())
+        with contextlib.suppress(ImportError):  # as app.main.serve does, where the code has it
+            from app.heap import freeze_startup_objects
+
+            freeze_startup_objects()
         client = Asgi(app)
         import json
 
@@ -271,12 +305,16 @@ def main() -> None:
                  "get_idle": f"/v1/deployments/bench-{args.deployments // 2:03d}",
                  "list_100": "/v1/deployments?limit=100"}
         results: dict[str, list[dict]] = {k: [] for k in paths}
+        pauses = GcPauses() if args.gc else None
         for _ in range(args.rounds):  # interleaved, so a noisy moment spreads over all
             for key, path in paths.items():
                 n = args.n if key != "list_100" else max(args.n // 10, 10)
                 refresh_samples()
                 measure(loop, client, path, max(n // 10, 5))  # warm
                 results[key].append(measure(loop, client, path, n))
+        if pauses is not None:
+            pauses.stop()
+            print(pauses.report())
         print(f"{'request':12s} {'p50 ms':>8s} {'mean ms':>8s} {'CPU ms':>8s} {'bytes':>7s}"
               f"   (best round of {args.rounds}; {'SQLite' if args.sqlite else 'Postgres'})")
         for key, rounds in results.items():
