@@ -25,7 +25,7 @@ from app.api import (
 from app.api.limits import BodySizeLimit
 from app.config import get_settings
 from app.db import session_scope
-from app.heap import freeze_startup_objects
+from app.heap import tune_collector
 from app.services import tokens as token_service
 from app.ui import web as ui
 
@@ -58,7 +58,7 @@ def serve() -> FastAPI:
 
     configure_logging(get_settings().log_level)
     app = create_app()
-    freeze_startup_objects()  # the app, its routes and schemas: never walked again
+    tune_collector()  # the app, its routes and schemas: never walked again
     return app
 
 

@@ -289,9 +289,9 @@ def main() -> None:
         lifespan = Lifespan(app)
         loop.run_until_complete(lifespan.start())
         with contextlib.suppress(ImportError):  # as app.main.serve does, where the code has it
-            from app.heap import freeze_startup_objects
+            from app.heap import tune_collector
 
-            freeze_startup_objects()
+            tune_collector()
         client = Asgi(app)
         import json
 

@@ -15,7 +15,7 @@ from celery.signals import (
     worker_shutdown,
 )
 
-from app.heap import freeze_startup_objects
+from app.heap import tune_collector
 from app.jobs import get_celery
 from app.logs import RedactSecrets
 from app.services import liveness
@@ -46,7 +46,7 @@ def _fresh_connections(**_kwargs) -> None:
 def _worker_heartbeat(**_kwargs) -> None:
     # At init, not when ready: a worker that cannot reach the broker still says it lives.
     liveness.start("worker")
-    freeze_startup_objects()  # before the pool forks: the children inherit the frozen set
+    tune_collector()  # before the pool forks: the children inherit the frozen set
 
 
 @worker_shutdown.connect
@@ -57,7 +57,7 @@ def _worker_goodbye(**_kwargs) -> None:
 @beat_init.connect
 def _beat_heartbeat(**_kwargs) -> None:
     liveness.start("beat")
-    freeze_startup_objects()
+    tune_collector()
     atexit.register(liveness.stop)
 
 
