@@ -57,8 +57,9 @@ def _worker_goodbye(**_kwargs) -> None:
 @beat_init.connect
 def _beat_heartbeat(**_kwargs) -> None:
     liveness.start("beat")
-    tune_collector()
     atexit.register(liveness.stop)
+    # Last: a beat stopped while the collector runs must already say goodbye on its way out.
+    tune_collector()
 
 
 @after_task_publish.connect
