@@ -105,6 +105,8 @@ def _spec(v: DeploymentView) -> SpecRead:
             _SPECS.clear()  # crude, but a bound; a page is at most 500
         _SPECS[key] = kept
         return kept
+    if kept.replicas == v.replicas and kept.autoscale is None and not v.autoscale:
+        return kept  # as it was kept: a copy would be the same (and was 10 % of a page)
     return kept.model_copy(update={
         "replicas": v.replicas,
         "autoscale": AutoscaleSpec.model_validate(v.autoscale) if v.autoscale else None})
