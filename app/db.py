@@ -151,12 +151,17 @@ def ping_when_idle(engine: Engine, idle_s: float = PING_AFTER_IDLE_S,
             raise DisconnectionError(f"idle connection is dead: {exc.__class__.__name__}") from exc
 
 
-@lru_cache
-def get_engine() -> Engine:
+def _database_url() -> str:
+    """The configured database; for the embedded default, its folder made first."""
     settings = get_settings()
     if settings.is_embedded:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
+    return settings.effective_database_url
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine(_database_url(), pool_size=get_settings().db_pool_size)
 
 
 @lru_cache
@@ -166,13 +171,10 @@ def get_read_engine() -> AsyncEngine | Engine:
     a pool of its own (``db_read_pool_size``; a connection is held only while a statement
     runs); on SQLite a plain engine whose statements run in autocommit, without the
     writers' BEGIN IMMEDIATE (a read takes no write lock)."""
-    settings = get_settings()
-    if settings.is_embedded:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = settings.effective_database_url
+    url = _database_url()
     if url.startswith("sqlite"):
         return make_engine(url, begin_immediate=False)
-    engine = create_async_engine(url, pool_size=settings.db_read_pool_size, max_overflow=0,
+    engine = create_async_engine(url, pool_size=get_settings().db_read_pool_size, max_overflow=0,
                                  isolation_level="AUTOCOMMIT")
     ping_when_idle(engine.sync_engine)
     return engine
