@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import orjson
 from psycopg.types import json as psycopg_json
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -181,8 +181,11 @@ def get_read_engine() -> AsyncEngine | Engine:
 
 
 class Reader:
-    """Read-only database work from the event loop: ``await reader.run(fn, *args)`` is
-    ``fn(session, *args)``, with the repositories' own (sync) code.
+    """Read-only database work from the event loop: ``async with reading() as reader``,
+    then ``await reader.run(fn, *args)`` is ``fn(session, *args)``, with the repositories'
+    own (sync) code. Each statement runs in autocommit, so it sees what is committed and
+    costs no round trips on BEGIN and COMMIT (the statements of one request are then not
+    one snapshot, which a view of a deployment beside its usage does not need).
 
     On Postgres it is an ``AsyncSession.run_sync``: each statement is awaited on the loop
     (greenlets), so a GET never goes through the thread pool. On SQLite ``fn`` is called
@@ -205,6 +208,20 @@ class Reader:
             await self._session.close()
         else:
             self._session.close()
+
+    async def __aenter__(self) -> Reader:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        with suppress(SQLAlchemyError):  # a dead connection cannot be reset; it is dropped
+            await self.close()
+
+
+def reading() -> Reader:
+    """A ``Reader`` on the read engine, for ``async with``. Opened in the handler, not as
+    a FastAPI dependency: a dependency that cleans up after the handler cost a GET 8 %
+    of its CPU (the exit stack FastAPI keeps for it), more than the read's own session."""
+    return Reader(get_read_engine())
 
 
 @lru_cache

@@ -11,11 +11,11 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api import presenters, sse
-from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, ReaderDep, SessionDep, require
+from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
 from app.api.idempotency import IdempotencyDep
-from app.api.responses import as_json
+from app.api.responses import as_json, page_json
 from app.config import get_settings
-from app.db import get_sessionmaker
+from app.db import get_sessionmaker, reading
 from app.errors import NotFound
 from app.reconcile.endpoints import EdgeView
 from app.repositories import autoscaler as autoscaler_repo
@@ -62,14 +62,27 @@ def _present(session, result: service.ApplyResult, response: Response) -> Deploy
 
 
 def _shown(session, views: list[deployment_repo.DeploymentView]) -> list[DeploymentRead]:
-    """Views as the API shows them, in at most two more statements for the whole page:
+    """Views as the API shows them (see ``_extras``)."""
+    looks, edges = _extras(session, views)
+    return [presenters.deployment(v, looks.get(v.id), edges) for v in views]
+
+
+def _shown_json(session, views: list[deployment_repo.DeploymentView]) -> list[bytes]:
+    """``_shown`` serialized, each as kept since it was last shown if unchanged."""
+    looks, edges = _extras(session, views)
+    return [presenters.deployment_json(v, looks.get(v.id), edges) for v in views]
+
+
+def _extras(session, views: list[deployment_repo.DeploymentView],
+            ) -> tuple[dict[Any, Any], Sequence[EdgeView]]:
+    """What views are shown with, in at most two more statements for the whole page:
     the autoscaler's last look, if one of them autoscales; the edge hosts (for the
     endpoints' URLs), if one of them has an endpoint."""
     autoscaled = [v.id for v in views if v.autoscale]
     looks = autoscaler_repo.states(session, autoscaled) if autoscaled else {}
     has_endpoint = any(v.spec.get("endpoint") for v in views)
     edges: Sequence[EdgeView] = endpoint_service.edge_views(session) if has_endpoint else ()
-    return [presenters.deployment(v, looks.get(v.id), edges) for v in views]
+    return looks, edges
 
 
 @router.put(
@@ -140,34 +153,35 @@ def patch_deployment(
 @router.get("", operation_id="list_deployments", dependencies=[require("read")],
             response_model=Page[DeploymentRead], responses={422: P422})
 async def list_deployments(
-    reader: ReaderDep,
     limit: Limit = 50,
     cursor: Cursor = None,
     label: Annotated[str | None, Query(pattern=r"^[^=\x00]+=[^\x00]*$", max_length=512,
                                        description="key=value")] = None,
 ) -> Response:
     pair = tuple(label.split("=", 1)) if label else None
-    return as_json(await reader.run(_list_page, limit, cursor, pair))
+    async with reading() as reader:
+        return page_json(*await reader.run(_list_page, limit, cursor, pair))
 
 
 def _list_page(session, limit: int, cursor: str | None,
-               label: tuple[str, str] | None) -> Page[DeploymentRead]:
+               label: tuple[str, str] | None) -> tuple[list[bytes], str | None]:
     views, next_cursor = deployment_repo.views_page(session, limit, cursor, label,
                                                     usage_service.fresh_since())
-    return Page[DeploymentRead](items=_shown(session, views), next_cursor=next_cursor)
+    return _shown_json(session, views), next_cursor
 
 
 @router.get("/{name}", operation_id="get_deployment", response_model=DeploymentRead,
             responses={404: P404}, dependencies=[require("read")])
-async def get_deployment(name: Name, reader: ReaderDep, response: Response) -> Response:
-    shown = await reader.run(_get_one, name)
-    response.headers["ETag"] = presenters.etag(shown.resource_version)
-    return as_json(shown, response)
+async def get_deployment(name: Name) -> Response:
+    async with reading() as reader:
+        resource_version, body = await reader.run(_get_one, name)
+    return Response(body, media_type="application/json",
+                    headers={"ETag": presenters.etag(resource_version)})
 
 
-def _get_one(session, name: str) -> DeploymentRead:
+def _get_one(session, name: str) -> tuple[int, bytes]:
     view = deployment_repo.view_by_name(session, name, usage_service.fresh_since())
-    return _shown(session, [view])[0]
+    return view.resource_version, _shown_json(session, [view])[0]
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",

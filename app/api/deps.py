@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import suppress
 from typing import Annotated, Any, Literal
 
@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.db import Reader, get_read_engine, get_sessionmaker, session_scope
+from app.db import get_sessionmaker, session_scope
 from app.errors import CommitFailed, Unauthorized
 from app.schemas.common import Problem
 from app.services import tokens as token_service
@@ -50,21 +50,6 @@ def get_session() -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-async def get_reader() -> AsyncIterator[Reader]:
-    """A read-only request's database access (``app.db.Reader``), on the event loop: each
-    statement in autocommit, so it sees what is committed and the request spends no round
-    trips on BEGIN and COMMIT (the statements of one request are then not one snapshot,
-    which a view of a deployment beside its usage does not need). Only for handlers that
-    write nothing: nothing is committed at the end."""
-    reader = Reader(get_read_engine())
-    try:
-        yield reader
-    finally:
-        with suppress(SQLAlchemyError):  # a dead connection cannot be reset; it is dropped
-            await reader.close()
-
-
-ReaderDep = Annotated[Reader, Depends(get_reader, scope="function")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", description="ETag (resource_version) the change is based on"),

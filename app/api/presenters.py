@@ -91,9 +91,11 @@ _SPECS_KEPT = 4096
 
 
 def forget_specs() -> None:
-    """Drop the specs kept: what a process that starts does not have (for a test that
-    rewrites stored revisions as an older version of Moorage left them)."""
+    """Drop the specs (and the deployments' JSON) kept: what a process that starts does
+    not have (for a test that rewrites stored revisions as an older version of Moorage
+    left them)."""
     _SPECS.clear()
+    _SHOWN.clear()
 
 
 def _spec(v: DeploymentView) -> SpecRead:
@@ -148,6 +150,33 @@ def deployment(view: DeploymentView, autoscaler: AutoscalerState | None = None,
         created_at=v.created_at,
         updated_at=v.updated_at,
     )
+
+
+# A deployment's JSON as last shown, with what it was made from. Presenting is a pure
+# function of the view (one row of one statement), the autoscaler's last look, the edges
+# and the settings, so equal inputs give the same bytes; in a fleet at rest nearly every
+# row of a page is as it was at the last read, and building and serializing the models
+# was half of a page's CPU. By deployment id, ids being never reused.
+_SHOWN: dict[uuid.UUID, tuple[object, tuple, bytes]] = {}
+_SHOWN_KEPT = 4096
+
+
+def deployment_json(view: DeploymentView, autoscaler: AutoscalerState | None = None,
+                    edges: Sequence[EdgeView] = ()) -> bytes:
+    """``deployment(view, autoscaler, edges)`` as JSON (by alias, as FastAPI renders it)."""
+    settings = get_settings()
+    look = (autoscaler.current_replicas, autoscaler.desired_replicas, autoscaler.recommendation,
+            autoscaler.message, autoscaler.decided_at) if autoscaler and view.autoscale else None
+    inputs = (view, look, tuple(edges))
+    kept = _SHOWN.get(view.id)
+    if kept is not None and kept[0] is settings and kept[1] == inputs:
+        return kept[2]
+    shown = deployment(view, autoscaler, edges)
+    body = shown.__pydantic_serializer__.to_json(shown, by_alias=True)
+    if len(_SHOWN) >= _SHOWN_KEPT:
+        _SHOWN.clear()  # crude, but a bound; a page is at most 500
+    _SHOWN[view.id] = (settings, inputs, body)
+    return body
 
 
 def revision(r: Revision) -> RevisionRead:

@@ -13,6 +13,9 @@ and commits as soon as it returns. The route keeps its ``response_model`` for th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import orjson
 from fastapi import Response
 from pydantic import BaseModel
 
@@ -27,3 +30,10 @@ def as_json(model: BaseModel, response: Response | None = None, status_code: int
     if response is not None:
         out.raw_headers.extend(response.raw_headers)
     return out
+
+
+def page_json(items: Sequence[bytes], next_cursor: str | None) -> Response:
+    """A ``Page`` of items already serialized (``presenters.deployment_json``), as
+    ``as_json(Page(items=..., next_cursor=...))`` would render it, byte for byte."""
+    return Response(b'{"items":[' + b",".join(items) + b'],"next_cursor":'
+                    + orjson.dumps(next_cursor) + b"}", media_type="application/json")
