@@ -15,16 +15,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
+import psycopg
 from psycopg.types import json as psycopg_json
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+try:
+    from sqlalchemy.util import await_
+except ImportError:  # SQLAlchemy 2.0's name
+    from sqlalchemy.util import await_only as await_
 
 from app.config import get_settings
 
@@ -178,6 +184,74 @@ def get_read_engine() -> AsyncEngine | Engine:
                                  isolation_level="AUTOCOMMIT")
     ping_when_idle(engine.sync_engine)
     return engine
+
+
+class _Prepared(NamedTuple):
+    statement: Select  # held, so that its id (the key) is never another's
+    sql: str  # in psycopg's %(name)s style
+    fixed: dict[str, Any]  # parameters SQLAlchemy bound itself (literals in the statement)
+    binds: dict[str, Callable[[Any], Any]]  # parameter -> the column type's bind processing
+    types: list[Any]  # each result column's SQLAlchemy type
+    results: list[tuple[int, Callable[[Any], Any]]] | None  # made at the first execution
+
+
+_PREPARED: dict[int, _Prepared] = {}
+
+
+def select_rows(session: Session, statement: Select, params: dict[str, Any]) -> list[tuple]:
+    """The rows of ``statement``, each a tuple of its columns as SQLAlchemy would give them
+    (its types' processing applied), in the session's transaction. Only for a statement
+    built once, at import: it is compiled once a process.
+
+    On Postgres the compiled SQL goes to psycopg directly. SQLAlchemy's own execution
+    (its compiled-cache lookup, parameters, the result's metadata and Row objects) cost
+    a deployment's view 1.0 ms of CPU, psycopg and the row mapping 0.4 ms. Statement
+    listeners (``before_cursor_execute``: tracing, tests that count statements) are
+    still told. Elsewhere (SQLite) it is ``session.execute(statement, params).all()``."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return [tuple(row) for row in session.execute(statement, params).all()]
+    prepared = _PREPARED.get(id(statement))
+    if prepared is None:
+        compiled = statement.compile(dialect=connection.dialect)
+        if compiled.post_compile_params:
+            raise ValueError("select_rows takes no expanding (IN) parameters")
+        fixed = {name: value for name, value in compiled.construct_params(_check=False).items()
+                 if not compiled.binds[name].required}
+        prepared = _PREPARED[id(statement)] = _Prepared(
+            statement, str(compiled), fixed,
+            dict(compiled._bind_processors),  # noqa: SLF001 (no public equivalent)
+            [c.type for c in compiled._result_columns], None)  # noqa: SLF001
+    values = {**prepared.fixed, **params}
+    for name, process in prepared.binds.items():
+        if name in values:
+            values[name] = process(values[name])
+    driver = connection.connection.driver_connection
+    if connection.dispatch.before_cursor_execute:
+        connection.dispatch.before_cursor_execute(connection, None, prepared.sql, values,
+                                                  None, False)
+    if isinstance(driver, psycopg.AsyncConnection):  # Reader's: inside its greenlet
+        cursor = await_(driver.execute(prepared.sql, values))
+        rows = await_(cursor.fetchall())
+    else:
+        cursor = driver.execute(prepared.sql, values)
+        rows = cursor.fetchall()
+    results = prepared.results
+    if results is None:  # some processing depends on the type the server answers with
+        results = [(i, process) for i, (type_, column) in
+                   enumerate(zip(prepared.types, cursor.description, strict=True))
+                   if (process := type_._cached_result_processor(  # noqa: SLF001
+                       connection.dialect, column.type_code)) is not None]
+        _PREPARED[id(statement)] = prepared._replace(results=results)
+    if not results:
+        return rows
+    out = []
+    for row in rows:
+        row = list(row)
+        for i, process in results:
+            row[i] = process(row[i])
+        out.append(tuple(row))
+    return out
 
 
 class Reader:

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import JSON, Select, and_, bindparam, func, not_, or_, select, type_coerce, update
 from sqlalchemy.orm import Session, aliased
 
+from app.db import select_rows
 from app.errors import NotFound
 from app.models import Deployment, Replica, Revision, Rollout, Stack
 from app.repositories import usage as usage_repo
@@ -165,9 +166,9 @@ _N_VIEW = len(_VIEW_COLUMNS)
 _N_ROLLOUT = len(_ROLLOUT_COLUMNS)
 
 
-def _as_views(result) -> list[DeploymentView]:
+def _as_views(rows: list[tuple]) -> list[DeploymentView]:
     views = []
-    for row in result.all():  # fetchall: one call, not one per row
+    for row in rows:
         at = _N_VIEW + 3  # after spec, sealed_secrets, stack
         spec, sealed, stack = row[_N_VIEW:at]
         rollout = row[at:at + _N_ROLLOUT]
@@ -197,8 +198,8 @@ _PAGES = {
 def view_by_name(session: Session, name: str, usage_since: datetime) -> DeploymentView:
     """``usage_since``: samples older than this are not counted (a replica not sampled
     lately shows none rather than an old figure)."""
-    views = _as_views(session.execute(_VIEW_BY_NAME, {"view_name": name,
-                                                      "usage_since": usage_since}))
+    views = _as_views(select_rows(session, _VIEW_BY_NAME, {"view_name": name,
+                                                           "usage_since": usage_since}))
     if not views:
         raise NotFound(f"deployment {name!r} does not exist")
     return views[0]
@@ -208,8 +209,8 @@ def view(session: Session, deployment_id: uuid.UUID, usage_since: datetime) -> D
     """What this session has changed included (flushed first: a Core statement does not
     autoflush)."""
     session.flush()
-    views = _as_views(session.execute(_VIEW_BY_ID, {"view_id": deployment_id,
-                                                    "usage_since": usage_since}))
+    views = _as_views(select_rows(session, _VIEW_BY_ID, {"view_id": deployment_id,
+                                                         "usage_since": usage_since}))
     return views[0] if views else None
 
 
@@ -226,7 +227,7 @@ def views_page(
         params["after"] = after
     if label is not None:
         params["label_key"], params["label_value"] = label
-    rows = session.execute(_PAGES[after is not None, label is not None], params)
+    rows = select_rows(session, _PAGES[after is not None, label is not None], params)
     return cut_page(_as_views(rows), limit, lambda v: v.name)
 
 

@@ -1209,3 +1209,48 @@ def test_lists_and_gets_are_a_constant_number_of_statements_with_everything_pres
     # The page (deployment, revision, latest rollout, stack and usage: one statement), its
     # autoscalers' looks, the edges; no statement for the token (its check is kept).
     assert many_list == 3 and many_get == 3, (many_list, many_get)
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_the_views_read_through_the_driver_are_the_rows_sqlalchemy_reads(
+        client: TestClient) -> None:
+    """``app.db.select_rows`` hands the views' statements to psycopg directly: each row,
+    value and type (aware UTC datetimes, UUIDs, summed usage), is what SQLAlchemy's own
+    execution of the same statement gives, for every form of the statement."""
+    from sqlalchemy import text
+
+    from app.db import select_rows, session_scope
+    from app.repositories import deployments as repo
+    from app.services import usage as usage_service
+
+    full = spec(autoscale={"min_replicas": 1, "max_replicas": 4, "target_cpu_percent": 50},
+                endpoint={"port": 8080, "hostnames": ["q.example.test"]},
+                labels={"team": "blue"})
+    for n in ("r-0", "r-1", "r-2"):
+        ok(put(client, n, full), 201)
+    ok(put(client, "r-0", {**full, "env": {"A": "2"}}))
+    _furnish(["r-0", "r-1"], replicas=2, samples=2)
+    since = usage_service.fresh_since()
+    with session_scope() as session:
+        session.execute(text("SET LOCAL TIME ZONE 'Asia/Tokyo'"))  # datetimes come as +09:00
+        first = repo.find_by_name(session, "r-0")
+        assert first is not None
+        forms = [
+            (repo._VIEW_BY_NAME, {"view_name": "r-0"}),
+            (repo._VIEW_BY_NAME, {"view_name": "nothing"}),
+            (repo._VIEW_BY_ID, {"view_id": first.id}),
+            (repo._PAGES[False, False], {"page_limit": 10}),
+            (repo._PAGES[True, False], {"page_limit": 10, "after": "r-0"}),
+            (repo._PAGES[False, True], {"page_limit": 10, "label_key": "team",
+                                        "label_value": "blue"}),
+        ]
+        for statement, params in forms:
+            params = {**params, "usage_since": since}
+            expected = [tuple(row) for row in session.execute(statement, params).all()]
+            for _ in range(7):  # past psycopg's prepare threshold (5): prepared reads too
+                got = select_rows(session, statement, params)
+                assert got == expected
+                assert [[(type(v), getattr(v, "tzinfo", None)) for v in row] for row in got] \
+                    == [[(type(v), getattr(v, "tzinfo", None)) for v in row] for row in expected]
+        assert any(row[-1] is not None for row in select_rows(
+            session, repo._VIEW_BY_NAME, {"view_name": "r-0", "usage_since": since}))
