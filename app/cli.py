@@ -61,15 +61,15 @@ def api(
         show_default=False)] = None,
 ) -> None:
     """Serve the HTTP API, in one process per core by default (each checks tokens, pools
-    connections and streams events on its own; all state is in the database)."""
-    import uvicorn
+    connections and streams events on its own; all state is in the database), each with
+    its own listening socket (app.serving)."""
+    from app import serving
 
     settings = get_settings()
     configure_logging(settings.log_level)
     # Each worker process configures its logging (and so its redaction) in app.main:serve.
-    uvicorn.run("app.main:serve", factory=True, host=host, port=port, proxy_headers=True,
-                log_config=None, access_log=settings.access_log,
-                workers=workers or settings.api_workers or available_cores())
+    serving.run(host, port, workers or settings.api_workers or available_cores(),
+                proxy_headers=True, log_config=None, access_log=settings.access_log)
 
 
 def available_cores() -> int:
