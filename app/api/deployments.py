@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any
@@ -74,14 +73,15 @@ def _shown_json(session, views: list[deployment_repo.DeploymentView]) -> list[by
 
 
 def _extras(session, views: list[deployment_repo.DeploymentView],
-            ) -> tuple[dict[Any, Any], Sequence[EdgeView]]:
+            ) -> tuple[dict[Any, Any], tuple[EdgeView, ...]]:
     """What views are shown with, in at most two more statements for the whole page:
     the autoscaler's last look, if one of them autoscales; the edge hosts (for the
     endpoints' URLs), if one of them has an endpoint."""
     autoscaled = [v.id for v in views if v.autoscale]
     looks = autoscaler_repo.states(session, autoscaled) if autoscaled else {}
     has_endpoint = any(v.spec.get("endpoint") for v in views)
-    edges: Sequence[EdgeView] = endpoint_service.edge_views(session) if has_endpoint else ()
+    # A tuple once for the page: each view's kept JSON is compared with it.
+    edges = tuple(endpoint_service.edge_views(session)) if has_endpoint else ()
     return looks, edges
 
 
