@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Select, and_, bindparam, func, not_, or_, select, type_coerce, update
+from sqlalchemy import JSON, Select, and_, bindparam, func, not_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from app.db import select_rows
+from app.db import kept_json, select_rows
 from app.errors import NotFound
 from app.models import Deployment, Replica, Revision, Rollout, Stack
 from app.repositories import usage as usage_repo
@@ -115,7 +115,8 @@ def find_with_revision(
 
 
 _D, _REV, _RO, _STACK = (m.__table__.c for m in (Deployment, Revision, Rollout, Stack))
-_VIEW_COLUMNS = [_D[f] for f in DeploymentView._fields[:DeploymentView._fields.index("spec")]]
+_VIEW_COLUMNS = [kept_json(_D[f]) if isinstance(_D[f].type, JSON) else _D[f]
+                 for f in DeploymentView._fields[:DeploymentView._fields.index("spec")]]
 _ROLLOUT_COLUMNS = [_RO[f] for f in RolloutRow._fields]
 
 
@@ -140,7 +141,7 @@ def _views(*where: Any, paged: bool = False) -> Select:
     # row joined by primary key: as a join condition the subquery made Postgres hash the
     # whole rollout table for every read (a page took 50 ms at 200 rollouts each).
     picked = (
-        select(*_VIEW_COLUMNS, _REV.spec, type_coerce(_REV.secrets, JSON).label("sealed_secrets"),
+        select(*_VIEW_COLUMNS, kept_json(_REV.spec), kept_json(_REV.secrets).label("sealed_secrets"),
                _STACK.name.label("stack"), latest_rollout.label("latest_rollout_id"))
         .join_from(Deployment.__table__, Revision.__table__,
                    (_REV.deployment_id == _D.id) & (_REV.number == _D.revision))

@@ -28,3 +28,20 @@ def test_a_column_reads_back_as_the_standard_library_reads_it(value) -> None:
 def test_an_integer_past_64_bits_is_read_whole() -> None:
     text = json.dumps({"big": 2**80, "small": -(2**70)})
     assert _json_loads(text) == {"big": 2**80, "small": -(2**70)}
+
+
+@given(JSON_VALUES)
+def test_a_kept_json_column_reads_as_the_standard_library_reads_it_once_per_text(value) -> None:
+    """``KeptJSON``: the same value as a fresh decode; equal text read again is the same
+    object (what makes comparing two reads of a view cheap), text past the bound a new one."""
+    from app.db import _KEPT_JSON_MAX_CHARS, KeptJSON
+
+    kept = KeptJSON()
+    text = json.dumps(value)
+    first = kept.process_result_value(text, None)
+    assert first == json.loads(text)
+    assert kept.process_result_value(text.encode().decode(), None) is first  # equal, not same
+    big = json.dumps({"pad": "x" * _KEPT_JSON_MAX_CHARS, "value": value})
+    again = kept.process_result_value(big, None)
+    assert again == json.loads(big) and kept.process_result_value(big, None) is not again
+    assert kept.process_result_value(None, None) is None
