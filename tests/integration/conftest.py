@@ -31,3 +31,28 @@ def first_engine() -> dockerd.Engine:
     except dockerd.EngineUnavailable as exc:
         unavailable(str(exc))
     return engine
+
+
+class CacheClock:
+    """The token cache's clock, driven by the test (no sleeping, no timed assertion). It
+    stands still unless moved: a check once read stays kept, whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def pass_ttl(self) -> None:
+        from app.services.tokens import CACHE
+
+        self.now += CACHE.ttl
+
+
+@pytest.fixture
+def cache_clock(monkeypatch: pytest.MonkeyPatch) -> CacheClock:
+    from app.services.tokens import CACHE
+
+    clock = CacheClock()
+    monkeypatch.setattr(CACHE, "clock", clock)
+    return clock

@@ -397,18 +397,10 @@ def test_pagination_visits_every_deployment_once(client: TestClient) -> None:
     assert even == [n for n in expected if int(n[-1]) % 2 == 0]
 
 
-@pytest.fixture
-def kept_token_checks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The token cache's clock stands still, so a check once read is kept for the whole
-    test: counts that leave the token out do not hang on how fast the machine is (a slow
-    one outran CACHE_TTL_S between the check and the request counted)."""
-    from app.services.tokens import CACHE
-
-    monkeypatch.setattr(CACHE, "clock", lambda: 0.0)
-
-
 def statements_of(call, *, but_token_checks: bool = False) -> tuple[Any, int]:
-    """What ``call()`` returns and how many SQL statements the app ran for it;
+    """What ``call()`` returns and how many SQL statements the app ran for it (with
+    ``cache_clock`` standing still, a token's check once read is not counted again: a slow
+    machine outran CACHE_TTL_S between the check and the request counted);
     ``but_token_checks``: not counting a token check (kept for a while, so counted or not
     depending on the clock)."""
     from sqlalchemy import event
@@ -454,7 +446,7 @@ def test_an_apply_is_a_few_statements_and_its_answer_is_what_get_shows(client: T
     assert new["current_rollout"]["to_revision"] == 3
 
 
-@pytest.mark.usefixtures("clean_db", "kept_token_checks")
+@pytest.mark.usefixtures("clean_db", "cache_clock")
 def test_a_list_is_a_constant_number_of_statements(client: TestClient) -> None:
     """A page of N deployments (each with its revision and latest rollout) costs what a
     page of one does: no statement per deployment."""
@@ -1177,7 +1169,7 @@ def _furnish(names: list[str], replicas: int = 2, samples: int = 2) -> None:
                                             message="steady", decided_at=now))
 
 
-@pytest.mark.usefixtures("clean_db", "kept_token_checks")
+@pytest.mark.usefixtures("clean_db", "cache_clock")
 def test_lists_and_gets_are_a_constant_number_of_statements_with_everything_present(
         client: TestClient) -> None:
     """With replicas, usage, rollouts, autoscale and an endpoint on every deployment, a

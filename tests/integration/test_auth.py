@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from tests.conftest import AUTH, BOOTSTRAP_TOKEN, service_env
+from tests.integration.conftest import CacheClock
 
 PROBLEM = "application/problem+json"
 VENV_BIN = Path(sys.executable).parent
@@ -26,30 +27,6 @@ VENV_BIN = Path(sys.executable).parent
 def anonymous(client: TestClient) -> TestClient:
     """The same app, no Authorization header."""
     return TestClient(client.app)
-
-
-class CacheClock:
-    """The token cache's clock, driven by the test (no sleeping, no timed assertion)."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def pass_ttl(self) -> None:
-        from app.services.tokens import CACHE
-
-        self.now += CACHE.ttl
-
-
-@pytest.fixture
-def cache_clock(monkeypatch: pytest.MonkeyPatch) -> CacheClock:
-    from app.services.tokens import CACHE
-
-    clock = CacheClock()
-    monkeypatch.setattr(CACHE, "clock", clock)
-    return clock
 
 
 def ok(resp: httpx.Response, status: int = 200) -> Any:
