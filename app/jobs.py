@@ -198,13 +198,6 @@ def waiting_reconciles() -> int | None:
         return None
 
 
-def job_picked_up(deployment_id: uuid.UUID) -> None:
-    """A worker took the job: from now on a request sends a new one (the pass about to
-    run may already be too old for it)."""
-    with session_scope() as session:
-        deployment_repo.unmark_job_queued(session, [deployment_id])
-
-
 def check_broker() -> str | None:
     """None when the broker accepts a connection, else a short reason."""
     try:

@@ -40,8 +40,9 @@ def record(
         rollout_id=rollout_id,
         replica_id=replica_id,
     )
+    # Not flushed here: a pass's events go in with its other writes at the commit (one
+    # INSERT of them all; the unit of work keeps their order, and so their ids').
     session.add(event)
-    session.flush()
     return event
 
 

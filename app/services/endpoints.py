@@ -90,14 +90,16 @@ def _state(endpoint: tpl.Endpoint, upstreams: list[core.Upstream]) -> dict[str, 
 
 
 def _sync(ctx, obs, the_plan: Plan, settings: Settings) -> None:
+    endpoint = ctx.template.endpoint
+    if endpoint is None and ctx.endpoint_state is None:
+        return  # no endpoint, and none to take down: the usual case costs no query
     with session_scope() as session:
         found = endpoint_repo.state_of(session, ctx.deployment_id)
     if found is None:
         return
     listen_port, stored = found
-    endpoint = ctx.template.endpoint
     if stored is None and endpoint is None:
-        return  # no endpoint, and none to take down: the usual case costs one query
+        return
     before = [core.Upstream.from_dict(u) for u in (stored or {}).get("upstreams") or ()]
     serving = endpoint is not None and not ctx.desired.deleting and listen_port is not None
     target: tuple[core.Upstream, ...] = ()

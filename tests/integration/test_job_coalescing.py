@@ -74,10 +74,22 @@ def test_a_picked_up_job_lets_the_next_request_through(client, queue: redis.Redi
     client.put("/v1/deployments/web", json=SPEC)
     did = uuid.UUID(deployment_id(client, "web"))
     queue.delete(TEST_QUEUE)  # a worker took it
-    jobs.job_picked_up(did)
+    assert Reconciler(owner="w1")._lease(did, picked_up=True)
     assert jobs.request_reconcile([did]) == 1
     assert jobs.request_reconcile([did]) == 0
     assert queued(queue) == {str(did): 1}
+
+
+def test_a_job_picked_up_while_another_holds_the_lease_is_still_picked_up(client, queue) -> None:
+    client.put("/v1/deployments/web", json=SPEC)
+    did = uuid.UUID(deployment_id(client, "web"))
+    assert Reconciler(owner="holder")._lease(did)
+    queue.delete(TEST_QUEUE)
+    assert not Reconciler(owner="late")._lease(did, picked_up=True)
+    with session_scope() as session:
+        d = deployment_repo.find(session, did)
+        assert (d.lease_owner, d.job_queued_at) == ("holder", None)
+    assert jobs.request_reconcile([did]) == 1
 
 
 def test_a_job_lost_with_the_broker_is_sent_again_once_stale(client, queue: redis.Redis) -> None:

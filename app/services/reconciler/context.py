@@ -54,6 +54,9 @@ class Context:
     restarts: dict[int, SlotRestarts]
     known: dict[tuple[str, str], Replica]  # (host, container name) -> last record
     installation_id: str  # the label that marks the containers this installation made
+    # The upstreams its edges were last given (app.services.endpoints); only the lease
+    # holder writes them, so as loaded they are as fresh as a read later in the pass.
+    endpoint_state: dict | None
     loads: dict[str, HostLoad] = field(default_factory=dict)  # other deployments, per host
     image_source: images.ImageSource | None = None
     # Where the other members of its networks run: network -> deployment -> hosts
@@ -157,6 +160,7 @@ def load(
         restarts=restart_counts(deployment.slot_restarts),
         known=known,
         installation_id=installation_id,
+        endpoint_state=deployment.endpoint_state,
         image_source=image_source,
         network_peers=network_peers,
         stack_service=stack_service,

@@ -69,7 +69,6 @@ class Reconciler:
         )
 
     def run(self, deployment_id: uuid.UUID) -> None:
-        jobs.job_picked_up(deployment_id)
         if not self._take_lease_or_hand_over(deployment_id):
             log.debug("deployment %s is being reconciled elsewhere; it looks again", deployment_id)
             return
@@ -121,19 +120,23 @@ class Reconciler:
         """Take the lease, or have its holder look again when it ends. One of the two
         always happens: whichever way the holder's release races this, the request for
         a look is never lost."""
-        for _ in range(3):
-            if self._lease(deployment_id):
+        for attempt in range(3):
+            # The first try also marks the job picked up (app.jobs' rule: from
+            # now on a request sends a new one; the pass about to run may be too old for it).
+            if self._lease(deployment_id, picked_up=attempt == 0):
                 return True
             with session_scope() as session:
                 if deployment_repo.ask_holder_to_look_again(session, deployment_id, utcnow()):
                     return False
         return False  # the lease flips between holders; the holder's own end looks again
 
-    def _lease(self, deployment_id: uuid.UUID) -> bool:
+    def _lease(self, deployment_id: uuid.UUID, picked_up: bool = False) -> bool:
         now = utcnow()
         until = now + timedelta(seconds=self.settings.reconcile_lease_s)
+        take = (deployment_repo.pick_up_job_and_try_lease if picked_up
+                else deployment_repo.try_acquire_lease)
         with session_scope() as session:
-            return deployment_repo.try_acquire_lease(session, deployment_id, self.owner, now, until)
+            return take(session, deployment_id, self.owner, now, until)
 
     def _defer(self, deployment_id: uuid.UUID, wait: float) -> None:
         with session_scope() as session:

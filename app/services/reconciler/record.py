@@ -264,8 +264,9 @@ def _sync_replicas(
     blind = {v.name for v in obs.views if not v.reachable}
     seen: set[tuple[str, str]] = set()
     # Every record at once, so that each merge below finds its row loaded (one query, not
-    # one per replica).
-    replica_repo.for_deployment(session, deployment.id)
+    # one per replica); held here, as the session's identity map holds them only weakly.
+    _held = (replica_repo.for_deployment(session, deployment.id)
+             if any((c.host, c.name) in ctx.known for c in obs.containers) else [])
     for c in obs.containers:
         if c.host in blind:
             continue
