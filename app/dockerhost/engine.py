@@ -14,6 +14,7 @@ import docker
 import requests
 from docker import errors as derr
 from docker.tls import TLSConfig
+from docker.transport import UnixHTTPAdapter
 
 from app.caches import BoundedCache
 from app.dockerhost import keyfiles, ssh
@@ -208,9 +209,29 @@ def _tls_config(address: EngineAddress, folder: Path):
                      verify=paths.get("tls_ca_cert") or True)
 
 
+class _OnePoolUnixAdapter(UnixHTTPAdapter):
+    """The SDK's Unix-socket adapter keys its connection pools by the whole URL, so every
+    container's inspect, start or stop and every label filter (each deployment's listing)
+    opened a connection of its own, and past 25 URLs closed another's pool. One pool per
+    socket, as requests keeps one per host for a TCP engine."""
+
+    def get_connection(self, url, proxies=None):
+        return super().get_connection(self.socket_path, proxies)
+
+
 class _APIClient(docker.APIClient):
     """requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE in the environment replace a
-    session's own CA (`verify`); a host's CA must win, or its engine never verifies."""
+    session's own CA (`verify`); a host's CA must win, or its engine never verifies.
+    On a Unix socket, connections are kept per socket (`_OnePoolUnixAdapter`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        sdk = getattr(self, "_custom_adapter", None)
+        if type(sdk) is UnixHTTPAdapter:
+            self._custom_adapter = _OnePoolUnixAdapter(
+                sdk.socket_path, sdk.timeout, max_pool_size=sdk.max_pool_size)
+            self.mount("http+docker://", self._custom_adapter)
+            sdk.close()  # its one pool, from the version check
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
