@@ -254,6 +254,19 @@ def new_event_loop(plain_asyncio: bool) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
+def use_private_database(db_name: str):
+    """Create ``db_name`` on the bench's Postgres and point this process's settings at it
+    (and at a queue of the same name). Returns the admin engine, to drop it with."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{db_name}"'))
+    os.environ.update({"MOORAGE_DATABASE_URL": PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db_name}",
+                       "MOORAGE_BROKER_URL": REDIS_URL, "MOORAGE_QUEUE": db_name})
+    return admin
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=300, help="requests per measured path")
@@ -284,13 +297,7 @@ def main() -> None:
         os.environ.pop("MOORAGE_DATABASE_URL", None)
         os.environ.pop("MOORAGE_BROKER_URL", None)
     else:
-        import sqlalchemy as sa
-
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{db_name}"'))
-        os.environ.update({"MOORAGE_DATABASE_URL": PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db_name}",
-                           "MOORAGE_BROKER_URL": REDIS_URL, "MOORAGE_QUEUE": db_name})
+        admin = use_private_database(db_name)
     loop = new_event_loop(args.asyncio_loop)
     try:
         from app.db import get_engine

@@ -28,7 +28,14 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.api_cost import PG_ADMIN_URL, REDIS_URL, TOKEN, Asgi, Lifespan, new_event_loop
+from bench.api_cost import (
+    REDIS_URL,
+    TOKEN,
+    Asgi,
+    Lifespan,
+    new_event_loop,
+    use_private_database,
+)
 from tests.support import dockerd
 
 ENGINE_INDEX = 102  # bench.api uses 101
@@ -54,8 +61,9 @@ class Counts:
         self.log.append("COMMIT")
 
 
-def measure(job: Callable[[], None], before: Callable[[int], None], n: int, counts: Counts,
-            profile: Path | None = None) -> dict:
+def measure(job: Callable[[uuid.UUID], None], prepare: Callable[[int], uuid.UUID], n: int,
+            counts: Counts, profile: Path | None = None) -> dict:
+    """``job(prepare(i))`` for i < n, only the job measured."""
     cpus, walls, statements, commits = [], [], [], []
     profiler = None
     if profile is not None:
@@ -63,13 +71,13 @@ def measure(job: Callable[[], None], before: Callable[[int], None], n: int, coun
 
         profiler = Profiler(interval=0.0005)
     for i in range(n):
-        before(i)
+        deployment_id = prepare(i)
         s0, k0 = counts.statements, counts.commits
         counts.log.clear()
         if profiler is not None:
             profiler.start()
         c0, t0 = time.process_time(), time.perf_counter()
-        job()
+        job(deployment_id)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
         if profiler is not None:
@@ -107,14 +115,8 @@ def main() -> None:
         "MOORAGE_DATA_DIR": str(data_dir), "MOORAGE_BOOTSTRAP_TOKEN": TOKEN,
         "MOORAGE_SECRET_KEYS": os.environ.get("MOORAGE_SECRET_KEYS")
         or base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        "MOORAGE_LOG_LEVEL": "WARNING",
-        "MOORAGE_DATABASE_URL": PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{db_name}",
-        "MOORAGE_BROKER_URL": REDIS_URL, "MOORAGE_QUEUE": db_name})
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{db_name}"'))
+        "MOORAGE_LOG_LEVEL": "WARNING"})
+    admin = use_private_database(db_name)
     loop = new_event_loop(False)
     try:
         from app.db import get_engine, session_scope
@@ -163,28 +165,24 @@ def main() -> None:
         counts = Counts(get_engine())
         fresh = iter(range(1, 10**9))
 
-        def new_revision(i: int) -> None:
-            put(f"idle-{i % len(idle):03d}", 0, next(fresh))
+        def new_revision(i: int) -> uuid.UUID:
+            return put(f"idle-{i % len(idle):03d}", 0, next(fresh))
 
-        cases = {
-            "new revision, 0 replicas": (
-                lambda: reconciler.run(current[0]), lambda i: (
-                    new_revision(i), current.__setitem__(0, idle[i % len(idle)]))),
-            "resync, converged, 1 replica": (
-                lambda: reconciler.run(current[0]),
-                lambda i: current.__setitem__(0, running[i % len(running)])),
-        }
-        current: list[uuid.UUID] = [idle[0]]
+        def converged(i: int) -> uuid.UUID:
+            return running[i % len(running)]
+
+        cases = {"new revision, 0 replicas": new_revision,
+                 "resync, converged, 1 replica": converged}
         results: dict[str, list[dict]] = {k: [] for k in cases}
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
         for r in range(args.rounds):
-            for key, (job, before) in cases.items():
-                measure(job, before, max(args.n // 10, 5), counts)  # warm
+            for key, prepare in cases.items():
+                measure(reconciler.run, prepare, max(args.n // 10, 5), counts)  # warm
                 profile = None
                 if args.profile and r == args.rounds - 1:
                     profile = args.profile / (key.split(",")[0].replace(" ", "_") + ".txt")
-                results[key].append(measure(job, before, args.n, counts, profile))
+                results[key].append(measure(reconciler.run, prepare, args.n, counts, profile))
         print(f"\n== bench.pass_cost (one reconcile job, in process; {args.n} jobs x "
               f"{args.rounds} rounds) ==")
         print(f"{'case':32} {'CPU ms':>14} {'wall p50 ms':>14} {'statements':>11} {'commits':>8}")
@@ -203,6 +201,8 @@ def main() -> None:
         from app.db import get_engine
 
         get_engine().dispose()
+        import sqlalchemy as sa
+
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
         admin.dispose()

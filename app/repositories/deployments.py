@@ -370,20 +370,19 @@ def ask_holder_to_look_again(session: Session, deployment_id: uuid.UUID, now: da
     return result.rowcount == 1
 
 
+def _lease_free_for(owner: str, now: datetime):
+    """No one holds the lease, or ``owner`` does, or it expired: ``owner`` may take it."""
+    return or_(Deployment.lease_owner.is_(None), Deployment.lease_owner == owner,
+               Deployment.lease_expires_at < now)
+
+
 def try_acquire_lease(
     session: Session, deployment_id: uuid.UUID, owner: str, now: datetime, until: datetime
 ) -> bool:
     """Atomic compare-and-set: works the same on Postgres and SQLite."""
     result = session.execute(
         update(Deployment)
-        .where(
-            Deployment.id == deployment_id,
-            or_(
-                Deployment.lease_owner.is_(None),
-                Deployment.lease_owner == owner,
-                Deployment.lease_expires_at < now,
-            ),
-        )
+        .where(Deployment.id == deployment_id, _lease_free_for(owner, now))
         .values(lease_owner=owner, lease_expires_at=until)
         .execution_options(synchronize_session=False)
     )
@@ -397,8 +396,7 @@ def pick_up_job_and_try_lease(
     `unmark_job_queued`, whoever holds the lease) and the lease taken if it is free, as
     `try_acquire_lease`; one round trip and one commit instead of two of each. The CASEs
     read the row as it was, so the lease is taken only where it was free."""
-    free = or_(Deployment.lease_owner.is_(None), Deployment.lease_owner == owner,
-               Deployment.lease_expires_at < now)
+    free = _lease_free_for(owner, now)
     row = session.execute(
         update(Deployment)
         .where(Deployment.id == deployment_id)
