@@ -160,7 +160,7 @@ def heartbeat_all(only: Collection[str] | None = None) -> Heartbeat:
     # Windows overlap, so an event at a tick's edge is not missed; a repeat costs nothing.
     window = timedelta(seconds=settings.heartbeat_interval_s + 2 * timeout)
 
-    def ping(addr: EngineAddress, suspect: bool) -> tuple[EngineInfo, set[str]] | str:
+    def ping(addr: EngineAddress, suspect: bool) -> tuple[EngineInfo, set[str], set[str]] | str:
         client = client_for(addr, timeout)
         if suspect:
             # Only a new connection says it is back: a stopping engine stops accepting them
@@ -171,13 +171,19 @@ def heartbeat_all(only: Collection[str] | None = None) -> Heartbeat:
         except EngineError as exc:
             return str(exc)
         drifted: set[str] = set()
-        if info.system_time is not None:
-            try:
+        present: set[str] = set()
+        try:
+            if info.system_time is not None:
                 drifted = client.drifted_deployments(
                     installation, info.system_time - window, info.system_time)
-            except EngineError as exc:  # a hint only: the drift check still comes
-                log.info("no events from %s: %s", addr.name, exc)
-        return info, drifted
+            if suspect:
+                # A host coming back may hold containers of deployments whose replicas
+                # moved off it meanwhile (no replica row names it any more): they are the
+                # ones to tell, and to wake so their stale containers go now.
+                present = {d for _, d in client.list_managed(installation) if d}
+        except EngineError as exc:  # a hint only: the drift check still comes
+            log.info("no events or containers from %s: %s", addr.name, exc)
+        return info, drifted, present
 
     # A deadline for the whole tick: a host that has not answered by then missed this
     # heartbeat, however slow its connection is to fail. The pool's threads live across
@@ -189,7 +195,7 @@ def heartbeat_all(only: Collection[str] | None = None) -> Heartbeat:
         f.cancel()  # one still queued behind a slow host: not worth starting now
     results = [f.result() if f in done else f"no answer within {timeout:g}s" for f in futures]
     beat = Heartbeat()
-    told: list[tuple[str, HostNotice]] = []
+    told: list[tuple[str, HostNotice, set[str]]] = []
     grace = timedelta(seconds=settings.host_grace_s)
     tick = timedelta(seconds=settings.heartbeat_interval_s)
     with session_scope() as session:
@@ -201,6 +207,7 @@ def heartbeat_all(only: Collection[str] | None = None) -> Heartbeat:
             if host is None:
                 continue
             error = result if isinstance(result, str) else None
+            present: set[str] = set()
             verdict = after_ping(host.name, _liveness(host), error, tick_started=started,
                                  grace=grace, tick=tick, seen=seen)
             if verdict.stale:  # another check wrote a newer answer meanwhile
@@ -208,8 +215,8 @@ def heartbeat_all(only: Collection[str] | None = None) -> Heartbeat:
             if verdict.recheck_at is not None:
                 beat.recheck[host.name] = verdict.recheck_at
             if error is None:
-                info, drifted = result
-                beat.wake |= {uuid.UUID(d) for d in drifted if _is_uuid(d)}
+                info, drifted, present = result
+                beat.wake |= {uuid.UUID(d) for d in drifted | present if _is_uuid(d)}
                 _apply_info(host, info, verdict.liveness.last_answer or started)
             else:
                 host.last_error = error
@@ -220,10 +227,12 @@ def heartbeat_all(only: Collection[str] | None = None) -> Heartbeat:
                 log.log(logging.WARNING if verdict.notice.warning else logging.INFO, "%s",
                         verdict.notice.message)
                 beat.changed_hosts.append(host.name)
-                told.append((host.name, verdict.notice))
-        # Each deployment with replicas there hears of it, in its own events.
-        for name, notice in told:
-            on_host = replica_repo.deployment_ids_on_hosts(session, [name])
+                told.append((host.name, verdict.notice, present))
+        # Each deployment with replicas (or, for a host that is back, containers) there
+        # hears of it, in its own events.
+        for name, notice, present in told:
+            on_host = {*replica_repo.deployment_ids_on_hosts(session, [name]),
+                       *(uuid.UUID(d) for d in present if _is_uuid(d))}
             # Locked, so a deployment deleted meanwhile is skipped instead of failing the
             # event's insert and, with it, every host's new state.
             for deployment_id in deployment_repo.lock_existing(session, on_host):

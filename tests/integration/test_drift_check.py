@@ -138,3 +138,28 @@ def test_a_host_change_unsettles_its_deployments(client, queue, engine) -> None:
         session.get(Deployment, did).job_queued_at = utcnow() - timedelta(minutes=5)
     resync()
     assert queued(queue) == {str(did): 1}
+
+
+def test_a_host_back_tells_and_wakes_the_deployments_whose_containers_it_holds(
+        client, queue, engine) -> None:
+    """Its replicas moved off while it was away (a graceful engine stop: they exited,
+    their restart there failed, they were placed elsewhere), so no replica row names the
+    host; its stale containers do, and their deployments hear that it is back."""
+    from app.models import Event
+    from app.services import hosts as host_service
+
+    moved = settle(client, engine, "moved")
+    assert client.put("/v1/deployments/elsewhere", json=SPEC).status_code == 201
+    with session_scope() as session:
+        session.query(Replica).filter_by(deployment_id=moved).delete()  # now on another host
+        host = session.query(Host).filter_by(name="h1").one()
+        lost = utcnow() - timedelta(seconds=30)
+        host.state, host.unreachable_since, host.lost_at = "unreachable", lost, lost
+        elsewhere = session.query(Deployment).filter_by(name="elsewhere").one().id
+
+    beat = host_service.heartbeat_all(only=["h1"])
+    assert beat.changed_hosts == ["h1"]
+    assert moved in beat.wake and elsewhere not in beat.wake
+    with session_scope() as session:
+        told = {d for (d,) in session.query(Event.deployment_id).filter_by(reason="HostReady")}
+    assert told == {moved}
