@@ -117,6 +117,7 @@ class _Planner:
         # unknown (they hold their slot, untouched); on a lost host they no longer count.
         self.reachable = [c for c in observed if state.get(c.host) is HostState.READY]
         self.unknown = [c for c in observed if state.get(c.host) is HostState.UNREACHABLE]
+        self.on_lost = [c for c in observed if state.get(c.host) is HostState.LOST]
         self.actions: list[Action] = []
         self.then: list[Action] = []  # creates once the batch's removes have succeeded
         self.removing: set[str] = set()
@@ -222,6 +223,7 @@ class _Planner:
             else:
                 by_slot[c.slot].append(c)
         unknown_slots = {c.slot for c in self.unknown if 0 <= c.slot < n}
+        lost_on = {c.slot: c.host for c in self.on_lost}
 
         needs_update: list[tuple[int, list[ObservedContainer]]] = []
         missing: list[int] = []
@@ -240,7 +242,9 @@ class _Planner:
                 # new one never stands beside them outside the surge budget.
 
         for slot in missing:
-            self.create(slot, "missing replica")
+            # Said apart: a replica whose host was lost did not vanish behind Moorage's back.
+            self.create(slot, f"replacing the one on lost host {lost_on[slot]}"
+                        if slot in lost_on else "missing replica")
         self._roll(needs_update)
         return self.result()
 

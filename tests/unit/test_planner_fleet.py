@@ -51,6 +51,8 @@ def test_unreachable_host_holds_its_slots_until_lost() -> None:
     lost = [host("h1", HostState.LOST), host("h2")]
     p = plan(desired(2), observed, lost, now=at(10))
     assert [(a.slot, a.host) for a in creates(p)] == [(0, "h2")]
+    # Said apart from a replica that vanished behind Moorage's back (no ReplicaMissing).
+    assert creates(p)[0].reason == "replacing the one on lost host h1"
     assert removes(p) == []  # nothing can be done on a lost host
 
 
