@@ -122,6 +122,16 @@ def test_the_dashboard_follows_a_deployment_live_and_rolls_it_back(stack: Stack)
         if shots := os.environ.get("MOORAGE_SCREENSHOT_DIR"):
             page.screenshot(path=str(Path(shots) / "dashboard.png"), full_page=True)
 
+        # A refresh (on each burst of events, and every few seconds) keeps the controls:
+        # the button about to be pressed, and a number being typed, stay as they are.
+        button = page.get_by_test_id("rollback-1").element_handle()
+        page.get_by_test_id("scale-input").fill("7")
+        view = page.locator("[data-refreshes]")
+        before = view.get_attribute("data-refreshes")
+        expect(view).not_to_have_attribute("data-refreshes", before or "", timeout=WAIT_MS)
+        assert button.evaluate("b => b.isConnected"), "a refresh replaced the rollback button"
+        expect(page.get_by_test_id("scale-input")).to_have_value("7")
+
         # Roll back with the button: r1's template comes back as r3.
         page.get_by_test_id("rollback-1").click()
         expect(page.get_by_test_id("revision")).to_have_text("r3", timeout=WAIT_MS)

@@ -62,3 +62,34 @@ export function problemText(err) {
   const fields = (p.errors || []).map((e) => `${(e.loc || []).join(".")}: ${e.msg}`);
   return [p.title || err.message, p.detail, ...fields].filter(Boolean).join(" — ");
 }
+
+// Rows kept across refreshes by key: a row is rebuilt only when its key (all it shows,
+// ages aside) changes, so a button or link is never swapped out from under the pointer
+// (a click needs mousedown and mouseup on the same node) by a refresh that changed
+// nothing. Cells made with `agoCell` tick in place. Returns the rows, in the items' order.
+export function keyedRows(parent, items, keyOf, build, empty = null) {
+  const old = new Map();
+  for (const node of parent.children) if (node.dataset.key != null) old.set(node.dataset.key, node);
+  const kept = items.map((item) => {
+    const key = keyOf(item);
+    const row = old.get(key) || build(item);
+    row.dataset.key = key;
+    old.delete(key);
+    return row;
+  });
+  const rows = !kept.length && empty ? [empty()] : kept;
+  for (const node of [...parent.children]) if (!rows.includes(node)) node.remove();
+  rows.forEach((row, i) => {
+    if (parent.children[i] !== row) parent.insertBefore(row, parent.children[i] || null);
+  });
+  tickAges(parent);
+  return kept;
+}
+
+export function agoCell(iso, attrs = {}) {
+  return h("td", { ...attrs, "data-ago": iso || "" }, ago(iso));
+}
+
+export function tickAges(root) {
+  for (const cell of root.querySelectorAll("[data-ago]")) cell.textContent = ago(cell.dataset.ago || null);
+}

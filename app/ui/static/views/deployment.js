@@ -1,5 +1,5 @@
 import { api, auth } from "../api.js";
-import { ago, badge, debounce, h, problemText, safeLink, time } from "../dom.js";
+import { ago, agoCell, badge, debounce, h, keyedRows, problemText, safeLink, time } from "../dom.js";
 import { subscribe } from "../stream.js";
 import { endpointLinks } from "./deployments.js";
 import * as usage from "./usage.js";
@@ -51,6 +51,7 @@ export function mount(root, name) {
   const logs = h("pre", { class: "logs", "data-testid": "logs" });
   let current = null;
   let seen = 0;
+  let refreshes = 0;
 
   root.replaceChildren(
     h("p", {}, h("a", { href: "#/deployments" }, "← Deployments")),
@@ -90,11 +91,24 @@ export function mount(root, name) {
     }
   }
 
+  // The controls are made once: a refresh must not take a button from under the pointer
+  // or the number someone is typing from the box.
+  const scale = h("input", { type: "number", min: "0", max: "1000", "data-testid": "scale-input",
+                             "aria-label": "replicas", oninput: () => { scale.dataset.edited = "1"; } });
+  const actions = h("div", { class: "actions", "data-testid": "deployment-actions" },
+    scale,
+    h("button", { type: "button", "data-testid": "scale", onclick: () => act("Scale", async () => {
+      await api(path, { method: "PATCH", contentType: "application/merge-patch+json",
+                        body: { replicas: Number(scale.value) } });
+      delete scale.dataset.edited;
+    }) }, "Scale"),
+    h("button", { type: "button", "data-testid": "restart", onclick: () => act("Restart",
+      () => api(`${path}/restart`, { method: "POST" })) }, "Restart"));
+  const summary = h("div");
+  head.append(summary);
+
   function renderHead(d) {
-    const canDeploy = auth.may("deploy");
-    const scale = h("input", { type: "number", min: "0", max: "1000", value: d.status.replicas,
-                               "data-testid": "scale-input", "aria-label": "replicas" });
-    head.replaceChildren(
+    summary.replaceChildren(
       h("h1", {}, d.name, " ", badge(d.status.phase, "phase")),
       h("dl", { class: "facts" },
         h("dt", {}, "Ready"), h("dd", { "data-testid": "ready" },
@@ -102,38 +116,36 @@ export function mount(root, name) {
         h("dt", {}, "Image"), h("dd", { class: "mono", "data-testid": "image" }, d.spec.image),
         h("dt", {}, "Revision"), h("dd", { "data-testid": "revision" }, `r${d.revision}`),
         d.endpoint ? [h("dt", {}, "Endpoint"), h("dd", {}, endpointLinks(d))] : null,
-        d.status.message ? [h("dt", {}, "Status"), h("dd", {}, d.status.message)] : null),
-      canDeploy ? h("div", { class: "actions", "data-testid": "deployment-actions" },
-        scale,
-        h("button", { type: "button", "data-testid": "scale", onclick: () => act("Scale",
-          () => api(path, { method: "PATCH", contentType: "application/merge-patch+json",
-                            body: { replicas: Number(scale.value) } })) }, "Scale"),
-        h("button", { type: "button", "data-testid": "restart", onclick: () => act("Restart",
-          () => api(`${path}/restart`, { method: "POST" })) }, "Restart")) : null);
+        d.status.message ? [h("dt", {}, "Status"), h("dd", {}, d.status.message)] : null));
+    if (!scale.dataset.edited) scale.value = d.status.replicas;
+    if (!auth.may("deploy")) actions.remove();
+    else if (!actions.isConnected) head.append(actions);
   }
 
   function renderReplicas(items) {
-    replicas.replaceChildren(...items.map((r) => h("tr", { "data-testid": "replica" },
+    keyedRows(replicas, items, (r) => JSON.stringify(r), (r) => h("tr", { "data-testid": "replica" },
       h("td", {}, r.host), h("td", {}, r.slot),
       h("td", { class: "mono" }, r.container_name), h("td", {}, `r${r.revision}`),
       h("td", {}, badge(r.state, "replica-state")), h("td", {}, badge(r.health, "replica-health")),
       h("td", { class: "probe mono" }, r.last_probe || ""), h("td", {}, ports(r)),
-      h("td", {}, r.restart_count))));
-    if (!items.length) replicas.append(h("tr", {}, h("td", { colspan: 9, class: "muted" }, "None")));
+      h("td", {}, r.restart_count)),
+    () => h("tr", {}, h("td", { colspan: 9, class: "muted" }, "None")));
   }
 
   function renderRevisions(items, d) {
     const canDeploy = auth.may("deploy");
-    revisions.replaceChildren(...items.slice().reverse().map((r) => h("tr",
-      { "data-testid": `revision-${r.number}` },
-      h("td", {}, `r${r.number}`, r.number === d.revision ? " (current)" : ""),
-      h("td", { class: "mono" }, r.spec.image),
-      h("td", {}, ago(r.created_at)),
-      h("td", {}, canDeploy && r.number !== d.revision ? h("button", {
-        type: "button", "data-testid": `rollback-${r.number}`,
-        onclick: () => act("Roll back", () => api(`${path}/rollback`,
-          { method: "POST", body: { revision: r.number } })),
-      }, `Roll back to r${r.number}`) : null))));
+    const rollback = (r) => canDeploy && r.number !== d.revision;
+    keyedRows(revisions, items.slice().reverse(),
+      (r) => JSON.stringify([r.number, r.spec.image, r.number === d.revision, rollback(r)]),
+      (r) => h("tr", { "data-testid": `revision-${r.number}` },
+        h("td", {}, `r${r.number}`, r.number === d.revision ? " (current)" : ""),
+        h("td", { class: "mono" }, r.spec.image),
+        agoCell(r.created_at),
+        h("td", {}, rollback(r) ? h("button", {
+          type: "button", "data-testid": `rollback-${r.number}`,
+          onclick: () => act("Roll back", () => api(`${path}/rollback`,
+            { method: "POST", body: { revision: r.number } })),
+        }, `Roll back to r${r.number}`) : null)));
   }
 
   async function refresh() {
@@ -145,8 +157,12 @@ export function mount(root, name) {
       rollout.replaceChildren(rolloutCard(d.current_rollout));
       renderReplicas(reps.items);
       renderRevisions(revs.items, d);
+      head.dataset.refreshes = String(++refreshes); // for whoever waits on a refresh: tests
     } catch (err) {
-      if (err.status === 404) head.replaceChildren(h("h1", {}, name), h("p", {}, "This deployment does not exist (any more)."));
+      if (err.status === 404) {
+        summary.replaceChildren(h("h1", {}, name), h("p", {}, "This deployment does not exist (any more)."));
+        actions.remove();
+      }
       else notice.textContent = problemText(err);
     }
   }

@@ -1,5 +1,5 @@
 import { api } from "../api.js";
-import { badge, debounce, h, problemText, safeLink } from "../dom.js";
+import { badge, debounce, h, keyedRows, problemText, safeLink } from "../dom.js";
 import { subscribe } from "../stream.js";
 
 export function endpointLinks(d) {
@@ -21,13 +21,15 @@ export function mount(root) {
   async function refresh() {
     try {
       const page = await api("/v1/deployments?limit=500");
-      body.replaceChildren(...page.items.map((d) => h("tr", { "data-testid": `deployment-${d.name}` },
+      const shown = (d) => [d.name, d.status.phase, d.status.ready_replicas, d.status.replicas,
+        d.spec.image, d.revision, (d.endpoint && d.endpoint.urls) || []];
+      keyedRows(body, page.items, (d) => JSON.stringify(shown(d)), (d) => h("tr", { "data-testid": `deployment-${d.name}` },
         h("td", {}, h("a", { href: `#/deployments/${d.name}` }, d.name)),
         h("td", {}, badge(d.status.phase, "phase")),
         h("td", { "data-testid": "ready" }, `${d.status.ready_replicas}/${d.status.replicas}`),
         h("td", { class: "mono" }, d.spec.image),
         h("td", {}, `r${d.revision}`),
-        h("td", {}, endpointLinks(d)))));
+        h("td", {}, endpointLinks(d))));
       status.textContent = page.items.length ? "" : "No deployments yet.";
     } catch (err) {
       status.textContent = problemText(err);

@@ -1,5 +1,5 @@
 import { api, auth } from "../api.js";
-import { ago, badge, bytes, h, problemText } from "../dom.js";
+import { agoCell, badge, bytes, h, keyedRows, problemText, tickAges } from "../dom.js";
 
 export function mount(root) {
   const body = h("tbody");
@@ -13,20 +13,24 @@ export function mount(root) {
 
   function render() {
     const canAdmin = auth.may("admin");
-    body.replaceChildren(...hosts.map((host) => h("tr", { "data-testid": `host-${host.name}` },
-      h("td", {}, host.name, h("div", { class: "muted mono" }, host.url)),
-      h("td", {}, badge(host.state, "host-state")),
-      h("td", { "data-testid": "heartbeat" }, ago(host.last_heartbeat_at)),
-      h("td", {}, host.containers),
-      h("td", {}, host.cpus ?? "?"),
-      h("td", {}, bytes(host.memory_bytes)),
-      h("td", {}, host.engine_version || ""),
-      h("td", { class: "message" }, host.last_error || ""),
-      h("td", {}, canAdmin ? h("button", {
-        type: "button", "data-testid": host.schedulable ? "drain" : "uncordon",
-        onclick: () => setSchedulable(host.name, !host.schedulable),
-      }, host.schedulable ? "Drain" : "Uncordon") : null))));
-    if (!hosts.length) body.append(h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No hosts.")));
+    const rows = keyedRows(body, hosts, ({ last_heartbeat_at: _beat, ...shown }) => JSON.stringify([shown, canAdmin]),
+      (host) => h("tr", { "data-testid": `host-${host.name}` },
+        h("td", {}, host.name, h("div", { class: "muted mono" }, host.url)),
+        h("td", {}, badge(host.state, "host-state")),
+        agoCell(host.last_heartbeat_at, { "data-testid": "heartbeat" }),
+        h("td", {}, host.containers),
+        h("td", {}, host.cpus ?? "?"),
+        h("td", {}, bytes(host.memory_bytes)),
+        h("td", {}, host.engine_version || ""),
+        h("td", { class: "message" }, host.last_error || ""),
+        h("td", {}, canAdmin ? h("button", {
+          type: "button", "data-testid": host.schedulable ? "drain" : "uncordon",
+          onclick: () => setSchedulable(host.name, !host.schedulable),
+        }, host.schedulable ? "Drain" : "Uncordon") : null)),
+      () => h("tr", {}, h("td", { colspan: 9, class: "muted" }, "No hosts.")));
+    // The heartbeat's age is not in the key: it changes each poll, the row need not.
+    rows.forEach((row, i) => { row.querySelector("[data-ago]").dataset.ago = hosts[i].last_heartbeat_at || ""; });
+    tickAges(body);
   }
 
   async function setSchedulable(name, schedulable) {
@@ -52,6 +56,6 @@ export function mount(root) {
   // Hosts have no event stream: their heartbeats are read again every few seconds, and
   // the ages tick in between.
   const poll = setInterval(() => { if (!document.hidden) refresh(); }, 3000);
-  const tick = setInterval(render, 1000);
+  const tick = setInterval(() => tickAges(body), 1000);
   return () => { clearInterval(poll); clearInterval(tick); };
 }
