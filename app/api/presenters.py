@@ -232,7 +232,7 @@ def host(h: Host) -> HostRead:
         engine_version=h.engine_version, cpus=h.cpus, memory_bytes=h.memory_bytes,
         containers=h.containers, last_heartbeat_at=h.last_heartbeat_at,
         last_error=h.last_error, allowed_bind_prefixes=list(h.allowed_bind_prefixes or []),
-        edge=bool(h.edge), edge_address=h.edge_address,
+        edge=bool(h.edge), edge_address=h.edge_address, edge_error=h.edge_error,
         resource_version=h.resource_version, created_at=h.created_at,
     )
 

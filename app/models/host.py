@@ -54,6 +54,9 @@ class Host(Base):
     # What the proxy container was last given: {"container_id", "started_at", "config_hash",
     # "image"}. A proxy whose container or start time differs has lost it: rebuilt.
     edge_applied: Mapped[dict | None] = mapped_column(JSON)
+    # Why its proxy could not be given the config the database says, at the last try (None:
+    # it has it). A stale proxy sends requests to replicas that left: that must be seen.
+    edge_error: Mapped[str | None] = mapped_column(Text)
     resource_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

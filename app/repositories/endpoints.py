@@ -75,3 +75,24 @@ def release_edge(session: Session, host_id: uuid.UUID, owner: str, applied: dict
         values["edge_applied"] = applied
     session.execute(update(Host).where(Host.id == host_id, Host.edge_lease_owner == owner)
                     .values(**values).execution_options(synchronize_session=False))
+
+
+def set_edge_errors(session: Session, outcome: dict[uuid.UUID, str | None]
+                    ) -> list[tuple[str, str | None, str | None]]:
+    """Write each host's ``edge_error`` where it differs, as a compare-and-set on the value
+    read (another sync may be writing it too: only one sees each change). Returns the
+    changes made, ``(host name, was, now)``; hosts in id order, so two writers never
+    deadlock on each other's rows."""
+    rows = session.execute(select(Host.id, Host.name, Host.edge_error)
+                           .where(Host.id.in_(list(outcome)))).all()
+    changed = []
+    for host_id, name, was in sorted(rows):
+        now = outcome[host_id]
+        if was == now:
+            continue
+        done = session.execute(update(Host).where(Host.id == host_id,
+                                                  Host.edge_error.is_not_distinct_from(was))
+                               .values(edge_error=now))
+        if done.rowcount:
+            changed.append((name, was, now))
+    return changed

@@ -21,6 +21,10 @@ def hosts_by_state(session: Session) -> dict[tuple[str, bool], int]:
     return {(state, schedulable): n for state, schedulable, n in rows}
 
 
+def edges_out_of_sync(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Host).where(Host.edge_error.is_not(None))) or 0
+
+
 def heartbeats(session: Session) -> list[tuple[str, datetime | None]]:
     return [(name, at) for name, at in session.execute(select(Host.name, Host.last_heartbeat_at))]
 

@@ -190,5 +190,8 @@ class HostRead(BaseModel):
     edge: bool = Field(False, description=EDGE_DESCRIPTION)
     edge_address: str | None = Field(None, description="Where its proxy listens (null: the "
                                                        "host part of `url`)")
+    edge_error: str | None = Field(None, description="Why its proxy could not be given the "
+                                   "config of the endpoints at the last try (null: it has "
+                                   "it). Until then it may send requests to replicas that left.")
     resource_version: int
     created_at: datetime

@@ -28,6 +28,8 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
+from sqlalchemy.orm import Session
+
 from app.config import Settings
 from app.db import session_scope, utcnow
 from app.dockerhost import EngineAddress, EngineError, ImageMissing, client_for
@@ -109,7 +111,29 @@ def sync(settings: Settings, names: Iterable[str] | None = None) -> dict[str, st
         except Exception as exc:  # a bug must not stop the other edges, nor the caller
             log.exception("edge %s: unexpected error", name)
             failed[name] = repr(exc)
+    record_outcome({t.host_id: failed.get(t.name) for t in targets if t.reachable})
     return failed
+
+
+def record_outcome(outcome: dict[uuid.UUID, str | None]) -> None:
+    """Each edge's last outcome on its host (``edge_error``), and to the deployments it
+    serves when it changes: a proxy that cannot take its config keeps sending requests to
+    replicas that left, which its operators must hear of. An unchanged outcome writes
+    nothing, so an idle tick writes no row."""
+    if not outcome:
+        return
+    with session_scope() as session:
+        changed = endpoint_repo.set_edge_errors(session, outcome)
+        # Announced once every host row is written: hosts before deployments, the order
+        # the heartbeat takes them in too.
+        for name, was, error in changed:
+            if error is None:
+                _announce_in(session, "EdgeInSync", f"edge {name}: its proxy has the database's config again")
+            elif was is None:
+                _announce_in(session, "EdgeOutOfSync",
+                             f"edge {name}: its proxy could not be given the database's config, so "
+                             "it may still send requests to replicas that left and none to those "
+                             f"that joined (tried again each heartbeat): {error}", warning=True)
 
 
 def _take(target: EdgeTarget, owner: str) -> bool:
@@ -284,10 +308,14 @@ def _take_down(driver: EdgeDriver) -> None:
 
 
 def _announce(reason: str, message: str) -> None:
-    """The edges' events go to every deployment they serve: that is who they concern."""
     with session_scope() as session:
-        for deployment_id in endpoint_repo.with_endpoints(session):
-            event_repo.record(session, deployment_id, reason, message)
+        _announce_in(session, reason, message)
+
+
+def _announce_in(session: Session, reason: str, message: str, *, warning: bool = False) -> None:
+    """The edges' events go to every deployment they serve: that is who they concern."""
+    for deployment_id in endpoint_repo.with_endpoints(session):
+        event_repo.record(session, deployment_id, reason, message, warning=warning)
 
 
 def drain(settings: Settings, addresses: Iterable[str], timeout_s: float) -> dict[str, int]:

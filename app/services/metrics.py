@@ -34,6 +34,7 @@ class FleetCollector(Collector):
             with session_scope() as session:
                 now = utcnow()
                 hosts = stats.hosts_by_state(session)
+                edges_out_of_sync = stats.edges_out_of_sync(session)
                 beats = stats.heartbeats(session)
                 deployments = stats.deployments(session)
                 rollouts = stats.active_rollouts(session)
@@ -52,6 +53,11 @@ class FleetCollector(Collector):
         for (state, schedulable), n in sorted(hosts.items()):
             g.add_metric([state, str(schedulable).lower()], n)
         yield g
+        yield GaugeMetricFamily(
+            "moorage_edges_out_of_sync",
+            "Edge hosts whose proxy could not be given the endpoints' config at the last try "
+            "(it may send requests to replicas that left); alert when above 0",
+            value=edges_out_of_sync)
         if self.detailed:
             g = GaugeMetricFamily("moorage_host_heartbeat_age_seconds",
                                   "Seconds since the host last answered a heartbeat",

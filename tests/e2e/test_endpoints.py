@@ -3,6 +3,7 @@ a steady stream of requests at ``endpoint.urls[0]`` while Moorage changes things
 
 from __future__ import annotations
 
+import socket
 import tempfile
 import threading
 import time
@@ -281,6 +282,53 @@ def test_the_proxy_killed_comes_back_with_its_upstreams(one_host: Stack) -> None
         reasons = {e["reason"] for e in c.get("/v1/deployments/web/events", params={"limit": 500})
                    .json()["items"]}
     assert "EdgeProxyRestored" in reasons or "EdgeProxyStarted" in reasons
+
+
+def test_an_edge_that_cannot_take_its_config_is_seen_until_it_has_it(one_host: Stack) -> None:
+    """The proxy refuses a config whose port another process holds (Caddy keeps the one it
+    had). The host, the metrics and each endpoint's events say so, and once the port is
+    free the next periodic sync gives it the config and says that too."""
+    stack = one_host
+    settle(stack, apply(stack, "web", spec(dockerd.WEB_V1, replicas=1)))
+    web = url(stack, "web")
+    wait_for(lambda: answers(web) == "v1", 30, "the endpoint to answer")
+
+    with socket.socket() as holder:  # not SO_REUSEPORT: the proxy's bind fails
+        holder.bind(("0.0.0.0", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        other = {**spec(dockerd.WEB_V2, replicas=1),
+                 "endpoint": {"port": 8080, "listen_port": taken, "drain_timeout_s": 10}}
+        settle(stack, apply(stack, "other", other))
+        with stack.client() as c:
+            error = wait_for(lambda: c.get("/v1/hosts/a").json()["edge_error"], 30, "the edge's error")
+            assert str(taken) in error, error
+            assert _metric(c, "moorage_edges_out_of_sync") == 1
+        assert "EdgeOutOfSync" in reasons(stack, "web") and "EdgeOutOfSync" in reasons(stack, "other")
+        assert answers(web) == "v1"  # the config it had still serves
+
+    with stack.client() as c:
+        wait_for(lambda: c.get("/v1/hosts/a").json()["edge_error"] is None, 30, "the edge in sync")
+        assert _metric(c, "moorage_edges_out_of_sync") == 0
+    wait_for(lambda: answers(url(stack, "other")) == "v2", 30, "the other endpoint to answer")
+    with stack.client() as c:
+        told = {e["reason"]: e["id"] for e in c.get("/v1/deployments/other/events",
+                                                     params={"limit": 500}).json()["items"]
+                if e["reason"].startswith("Edge")}
+    assert told["EdgeInSync"] > told["EdgeOutOfSync"], told
+
+
+def reasons(stack: Stack, name: str) -> list[str]:
+    with stack.client() as c:
+        items = c.get(f"/v1/deployments/{name}/events", params={"limit": 500}).json()["items"]
+    return [e["reason"] for e in items]
+
+
+def _metric(c: httpx.Client, name: str) -> float:
+    for line in c.get("/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"no {name} in /metrics")
 
 
 def test_requests_in_flight_finish_before_their_replica_stops(one_host: Stack) -> None:

@@ -73,3 +73,43 @@ def test_an_edge_address_is_an_ip_or_a_dns_name(client: TestClient) -> None:
     bad = client.post("/v1/hosts", json={"name": "h", "url": "unix:///x", "edge_address": "not an address!"})
     assert bad.status_code == 422, bad.text
     assert any(e["loc"][-1] == "edge_address" for e in bad.json()["errors"]), bad.text
+
+
+def test_an_edge_out_of_sync_is_told_once_each_way_and_an_unchanged_one_writes_nothing(
+        client: TestClient) -> None:
+    from app.models import Deployment, Event
+    from app.services import edge as edge_service
+
+    add_host("edge-1", "unix:///run/e1.sock", edge=True)
+    put(client, "web", endpoint={"port": 8080})
+    put(client, "plain")
+    with session_scope() as session:
+        session.query(Deployment).filter_by(name="web").one().endpoint_state = {"upstreams": []}
+        host = session.query(Host).filter_by(name="edge-1").one()
+        host_id = host.id
+
+    def told() -> list[tuple[str, str, str]]:
+        with session_scope() as session:
+            return [(d, reason, kind) for d, reason, kind in session.query(
+                Deployment.name, Event.reason, Event.type).join(Deployment)
+                .filter(Event.reason.like("EdgeIn%") | Event.reason.like("EdgeOut%"))
+                .order_by(Event.id)]
+
+    def written() -> tuple[str | None, object]:
+        with session_scope() as session:
+            h = session.get(Host, host_id)
+            return h.edge_error, h.updated_at
+
+    edge_service.record_outcome({host_id: "reload failed: port 8443 in use"})
+    assert told() == [("web", "EdgeOutOfSync", "warning")]  # only an endpoint's deployment
+    first = written()
+    assert first[0] == "reload failed: port 8443 in use"
+    edge_service.record_outcome({host_id: "reload failed: port 8443 in use"})
+    assert written() == first and len(told()) == 1  # unchanged: no row written
+    edge_service.record_outcome({host_id: "reload failed: another reason"})
+    assert written()[0] == "reload failed: another reason" and len(told()) == 1
+    edge_service.record_outcome({host_id: None})
+    assert written()[0] is None
+    assert told()[-1] == ("web", "EdgeInSync", "normal") and len(told()) == 2
+    edge_service.record_outcome({host_id: None})
+    assert len(told()) == 2

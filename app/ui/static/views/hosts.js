@@ -22,7 +22,8 @@ export function mount(root) {
         h("td", {}, host.cpus ?? "?"),
         h("td", {}, bytes(host.memory_bytes)),
         h("td", {}, host.engine_version || ""),
-        h("td", { class: "message" }, host.last_error || ""),
+        h("td", { class: "message", "data-testid": "host-error" }, host.last_error || "",
+          host.edge_error ? h("div", {}, `edge: ${host.edge_error}`) : null),
         h("td", {}, canAdmin ? h("button", {
           type: "button", "data-testid": host.schedulable ? "drain" : "uncordon",
           onclick: () => setSchedulable(host.name, !host.schedulable),

@@ -39,6 +39,8 @@ class HostRead:
         edge (bool | Unset): An edge runs Moorage's proxy (Caddy) and serves every deployment's endpoint. Default when
             registering: true for the first host (with one host, it is the edge), false for the others. Default: False.
         edge_address (None | str | Unset): Where its proxy listens (null: the host part of `url`)
+        edge_error (None | str | Unset): Why its proxy could not be given the config of the endpoints at the last try
+            (null: it has it). Until then it may send requests to replicas that left.
     """
 
     name: str
@@ -57,6 +59,7 @@ class HostRead:
     allowed_bind_prefixes: list[str] | Unset = UNSET
     edge: bool | Unset = False
     edge_address: None | str | Unset = UNSET
+    edge_error: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,6 +109,12 @@ class HostRead:
         else:
             edge_address = self.edge_address
 
+        edge_error: None | str | Unset
+        if isinstance(self.edge_error, Unset):
+            edge_error = UNSET
+        else:
+            edge_error = self.edge_error
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -131,6 +140,8 @@ class HostRead:
             field_dict["edge"] = edge
         if edge_address is not UNSET:
             field_dict["edge_address"] = edge_address
+        if edge_error is not UNSET:
+            field_dict["edge_error"] = edge_error
 
         return field_dict
 
@@ -211,6 +222,15 @@ class HostRead:
 
         edge_address = _parse_edge_address(d.pop("edge_address", UNSET))
 
+        def _parse_edge_error(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        edge_error = _parse_edge_error(d.pop("edge_error", UNSET))
+
         host_read = cls(
             name=name,
             url=url,
@@ -228,6 +248,7 @@ class HostRead:
             allowed_bind_prefixes=allowed_bind_prefixes,
             edge=edge,
             edge_address=edge_address,
+            edge_error=edge_error,
         )
 
         host_read.additional_properties = d
