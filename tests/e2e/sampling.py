@@ -69,7 +69,7 @@ class Sampler:
             listed = self._list()
             running = [c for c in listed if c["State"] == "running"]
             ready: int | None = sum(self._probes.map(self._ready, running))
-            if self._running(self._list()) != self._running(listed):
+            if self._running(self._list()) != {c["Id"] for c in running}:
                 ready = None  # they changed while probed: not one moment
             self.samples.append((len(listed), ready))
             self.times.append(stamp)

@@ -278,10 +278,8 @@ def test_the_proxy_killed_comes_back_with_its_upstreams(one_host: Stack) -> None
         seen = {answers(target + "?n=" + str(i)) for i in range(6)}
         assert seen == {"v1"}
     assert [u["address"] for u in serving(stack, "web")] == [u["address"] for u in ups]
-    with stack.client() as c:
-        reasons = {e["reason"] for e in c.get("/v1/deployments/web/events", params={"limit": 500})
-                   .json()["items"]}
-    assert "EdgeProxyRestored" in reasons or "EdgeProxyStarted" in reasons
+    told = reasons(stack, "web")
+    assert "EdgeProxyRestored" in told or "EdgeProxyStarted" in told
 
 
 def test_an_edge_that_cannot_take_its_config_is_seen_until_it_has_it(one_host: Stack) -> None:
