@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 from tests.conftest import AUTH, service_env, unavailable
 from tests.support import dockerd
 from tests.support.parallel import engine_index
+from tests.support.ports import free_port
 
 VENV_BIN = Path(sys.executable).parent
 E2E_ENGINE = engine_index(5)  # its own engine: other suites stop and start engines 1-3
@@ -43,12 +43,6 @@ FAST = {
     # default (one per core) ran the whole e2e suite green on 2026-12-01 (4f31da1).
     "MOORAGE_API_WORKERS": "1",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
@@ -93,6 +87,16 @@ class Stack:
     def client(self) -> httpx.Client:
         """A client with the run's admin token."""
         return httpx.Client(base_url=self.url, timeout=30, headers=AUTH)
+
+    def api_up(self) -> bool:
+        """Whether this stack's API answers: its process alive and /healthz Moorage's own
+        answer (not something else that came to listen on the port)."""
+        api = self.procs.get("api")
+        if api is not None and api.poll() is not None:
+            raise AssertionError(f"the API exited with {api.returncode}\n{self.logs()}")
+        r = httpx.get(f"{self.url}/healthz")
+        return r.status_code == 200 and r.headers.get("content-type") == "application/json" \
+            and r.json() == {"status": "ok"}
 
     def start(self, role: str, *args: str) -> subprocess.Popen:
         log = open(self.workdir / f"{role}.log", "ab")  # noqa: SIM115  (closed with the process)
@@ -186,7 +190,7 @@ def running_stack(
     s.start_worker()
     s.start("beat", "beat")
     try:
-        wait_for(lambda: httpx.get(f"{s.url}/healthz").status_code == 200, 30, "the API")
+        wait_for(s.api_up, 30, "the API")
         with s.client() as c:
             for name, eng in hosts.items():
                 body = {"name": name, "url": eng.url, "labels": (labels or {}).get(name, {})}

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from tests.conftest import AUTH, service_env
+from tests.support.ports import free_port
 
 VENV_BIN = Path(sys.executable).parent
 ROUNDS = 12
@@ -31,11 +32,7 @@ ROUNDS = 12
 
 @contextmanager
 def _serving(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Iterator[str]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     workdir = tmp_path_factory.mktemp("live-api")
     env = {**os.environ, **service_env(), "MOORAGE_DATA_DIR": str(workdir / "data")}
     log = open(workdir / "api.log", "wb")  # noqa: SIM115  (closed below)

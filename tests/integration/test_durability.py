@@ -21,23 +21,16 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import AUTH, TEST_DB_URL, service_env
+from tests.support.ports import free_port
 from tests.support.tcpproxy import TcpProxy
 
 VENV_BIN = Path(sys.executable).parent
 SPEC = {"image": "moorage-test/web:v1", "replicas": 1}
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def live_api(tmp_path: Path, **env: str) -> Iterator[httpx.Client]:
-    port = _free_port()
+    port = free_port()
     full_env = {**os.environ, **service_env(), "MOORAGE_DATA_DIR": str(tmp_path), **env}
     log = open(tmp_path / "api.log", "ab")  # noqa: SIM115  (closed below)
     proc = subprocess.Popen([str(VENV_BIN / "moorage"), "api", "--port", str(port)],

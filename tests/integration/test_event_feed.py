@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.conftest import AUTH
+from tests.support.ports import free_port
 
 SPEC = {"image": "nginx:1.27", "replicas": 1}
 
@@ -104,9 +104,7 @@ def server(clean_db) -> Iterator[str]:
     """The app served by uvicorn in a thread: a stream needs a real connection."""
     from app.main import create_app
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
                                         log_level="warning", lifespan="on"))
     thread = threading.Thread(target=srv.run, daemon=True)

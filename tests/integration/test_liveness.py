@@ -35,7 +35,7 @@ def procs(clean_db, tmp_path: Path) -> Iterator[Stack]:
     s = Stack(engine=None, workdir=tmp_path, env=env, port=free_port())  # type: ignore[arg-type]
     s.start("api", "api", "--port", str(s.port))
     try:
-        wait_for(lambda: httpx.get(f"{s.url}/healthz").status_code == 200, 30, "the API")
+        wait_for(s.api_up, 30, "the API")
         yield s
     finally:
         s.stop_all()

@@ -16,7 +16,6 @@ A deployment named `web` exists in each test's fresh tables.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from schemathesis.checks import (
 )
 
 from tests.conftest import AUTH
+from tests.support.ports import free_port
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance,
           content_type_conformance, response_headers_conformance]
@@ -52,9 +52,7 @@ def server(postgres: str, redis_broker: str) -> Iterator[str]:
     from tests.conftest import ensure_bootstrap_token
 
     ensure_bootstrap_token()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

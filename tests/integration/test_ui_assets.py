@@ -5,7 +5,6 @@ browser with no request anywhere else."""
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.support.browser import Requests, chromium
+from tests.support.ports import free_port
 
 UI = Path(__file__).resolve().parents[2] / "app" / "ui"
 
@@ -98,9 +98,7 @@ def test_docs_assets_are_local(anonymous: TestClient) -> None:
 def server(postgres: str, redis_broker: str) -> Iterator[str]:
     from app.main import create_app
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
                                         log_level="warning", lifespan="on"))
     thread = threading.Thread(target=srv.run, daemon=True)

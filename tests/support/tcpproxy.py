@@ -15,11 +15,13 @@ import contextlib
 import socket
 import threading
 
+from tests.support.ports import free_port
+
 
 class TcpProxy:
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
-        self.port = _free_port()
+        self.port = free_port()
         self._lock = threading.Lock()
         self._conns: set[socket.socket] = set()
         self._listener: socket.socket | None = None
@@ -94,7 +96,3 @@ class TcpProxy:
                 self._conns.discard(dst)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
