@@ -510,16 +510,18 @@ def after_actions(
     *,
     desired: Desired,
     restarts: Mapping[int, SlotRestarts],
-    running_slots: frozenset[int],
+    held_slots: frozenset[int],
     rollout: ActiveRollout | None,
     policy: Policy,
     backoff: BackoffPolicy,
     now: datetime,
     current: bool,
 ) -> AfterActions:
-    """What the actions' results mean. ``running_slots``: slots recorded running before
-    this pass (a create for one of them replaces a container removed behind Moorage's
-    back). ``current``: the desired state is still the one planned against (a permanent
+    """What the actions' results mean. ``held_slots``: slots whose record still held a
+    container before this pass, one Moorage did not remove (its own removals drop their
+    records), so a create for one of them replaces a container removed behind Moorage's
+    back, whatever state it was last seen in (a ``docker rm -f`` is often caught
+    mid-removal). ``current``: the desired state is still the one planned against (a permanent
     error fails the rollout only then)."""
     events: list[Note] = []
     counts = dict(restarts)
@@ -537,7 +539,7 @@ def after_actions(
                 permanent.append(r.error)
             continue
         if isinstance(a, Create):
-            if a.reason == "missing replica" and a.slot in running_slots:
+            if a.reason == "missing replica" and a.slot in held_slots:
                 events.append(Note(
                     "ReplicaMissing",
                     f"replica slot {a.slot} disappeared outside Moorage; replaced it",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Deployment, Host, Replica, Revision
@@ -17,6 +17,13 @@ def for_deployment(session: Session, deployment_id: uuid.UUID) -> list[Replica]:
             .order_by(Replica.slot, Replica.container_name)
         )
     )
+
+
+def forget(session: Session, deployment_id: uuid.UUID, container_ids: set[str]) -> None:
+    """Drop the records of containers Moorage has just removed."""
+    if container_ids:
+        session.execute(delete(Replica).where(Replica.deployment_id == deployment_id,
+                                              Replica.container_id.in_(container_ids)))
 
 
 def page(

@@ -54,6 +54,8 @@ def test_a_ready_replica_that_turns_unhealthy_is_replaced(stack: Stack) -> None:
     wait_for(replaced, timeout=60, what="the unhealthy replica replaced")
     seen = reasons(stack, "sick")
     assert "ReplicaUnhealthy" in seen and "ReplicaRestarted" in seen, seen
+    # Moorage removed it itself: its replacement is no replica gone behind its back.
+    assert "ReplicaMissing" not in seen, seen
     wait_for(lambda: stack.deployment("sick")["status"]["phase"] == "available", timeout=60,
              what="available again")
     assert "degraded" in phases, phases

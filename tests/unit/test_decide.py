@@ -278,7 +278,7 @@ def test_restart_policy_never_leaves_an_unhealthy_replica_be() -> None:
 def test_a_crash_removal_counts_a_restart_with_its_back_off() -> None:
     crashed = exited(0)
     result = core.ActionResult(Remove(crashed, "exited with code 1", crashed=True))
-    after = core.after_actions([result], desired=desired(1), restarts={}, running_slots=frozenset(),
+    after = core.after_actions([result], desired=desired(1), restarts={}, held_slots=frozenset(),
                                rollout=None, policy=POLICY, backoff=core.BackoffPolicy(),
                                now=at(5), current=True)
     assert after.restarts[0].count == 1 and after.restarts[0].last_at == at(5)
@@ -288,7 +288,7 @@ def test_a_crash_removal_counts_a_restart_with_its_back_off() -> None:
 def test_a_vanished_container_is_observed_again_not_a_failure() -> None:
     result = core.ActionResult(Remove(container(0), "scaled down"), "no such container",
                                vanished=True)
-    after = core.after_actions([result], desired=desired(1), restarts={}, running_slots=frozenset(),
+    after = core.after_actions([result], desired=desired(1), restarts={}, held_slots=frozenset(),
                                rollout=rollout(), policy=POLICY, backoff=core.BackoffPolicy(),
                                now=T0, current=True)
     assert after.failure is None and after.events == ()
@@ -297,7 +297,7 @@ def test_a_vanished_container_is_observed_again_not_a_failure() -> None:
 def test_a_permanent_error_fails_only_the_desired_state_it_was_for() -> None:
     create = Create(0, "h1", "web.0.x", "missing replica")
     result = core.ActionResult(create, "invalid reference format", temporary=False)
-    args = dict(desired=desired(1), restarts={}, running_slots=frozenset({0}), rollout=rollout(),
+    args = dict(desired=desired(1), restarts={}, held_slots=frozenset({0}), rollout=rollout(),
                 policy=POLICY, backoff=core.BackoffPolicy(), now=T0)
     assert core.after_actions([result], current=True, **args).failure.reason == (
         "invalid reference format")

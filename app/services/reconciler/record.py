@@ -24,8 +24,8 @@ from app.reconcile import decide as core
 from app.reconcile import progress
 from app.reconcile import template as tpl
 from app.reconcile.planner import BackoffPolicy
-from app.reconcile.types import HostView, Plan, SlotRestarts
-from app.reconcile.vocabulary import Phase, ReplicaState, RolloutKind, RolloutState, recorded_state
+from app.reconcile.types import HostView, Plan, Remove, SlotRestarts
+from app.reconcile.vocabulary import Phase, RolloutKind, RolloutState, recorded_state
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories import replicas as replica_repo
@@ -327,12 +327,16 @@ def record_outcomes(
         if deployment is None:
             return None
         rollout = _rollout(session, deployment)
-        running = frozenset(r.slot for r in ctx.known.values()
-                            if r.state == ReplicaState.RUNNING)
+        # Moorage's own removals drop their records here, so a record still there at the
+        # next pass is of a container that went behind its back.
+        held = frozenset(r.slot for r in ctx.known.values())
+        replica_repo.forget(session, deployment.id, {
+            o.action.container.container_id for o in outcomes
+            if isinstance(o.action, Remove) and o.error is None})
         # The counts as stored now: a stable slot's were reset since the pass read them.
         after = core.after_actions(
             [_result(o) for o in outcomes], desired=ctx.desired,
-            restarts=restart_counts(deployment.slot_restarts), running_slots=running,
+            restarts=restart_counts(deployment.slot_restarts), held_slots=held,
             rollout=_active(rollout),
             policy=policy(ctx, settings), backoff=backoff, now=utcnow(),
             current=deployment.generation == ctx.generation)
