@@ -97,7 +97,14 @@ def find_by_name(session: Session, name: str, *, for_update: bool = False) -> De
     return session.scalar(_BY_NAME_LOCKED if for_update else _BY_NAME, {"by_name": name})
 
 
-def find(session: Session, deployment_id: uuid.UUID) -> Deployment | None:
+def find(session: Session, deployment_id: uuid.UUID, for_update: bool = False) -> Deployment | None:
+    """``for_update``: the row locked FOR NO KEY UPDATE, which serialises with every other
+    writer of the deployment but not with rows that only refer to it (an event's insert
+    takes FOR KEY SHARE), so the heartbeat, which inserts events for deployments while it
+    holds the hosts, never waits on a pass that holds the deployment."""
+    if for_update:
+        return session.get(Deployment, deployment_id, with_for_update={"key_share": True},
+                           populate_existing=True)
     return session.get(Deployment, deployment_id)
 
 
@@ -430,7 +437,7 @@ def lock_existing(session: Session, ids: list[uuid.UUID] | set[uuid.UUID]) -> li
     if not ids:
         return []
     query = (select(Deployment.id).where(Deployment.id.in_(list(ids))).order_by(Deployment.id)
-             .with_for_update(key_share=True))
+             .with_for_update(read=True, key_share=True))
     return list(session.scalars(query))
 
 

@@ -3,7 +3,10 @@ answer. In fresh short transactions; nothing here decides.
 
 The one check made here is whether the desired state moved while the pass looked (its
 generation changed): then the pass's conclusions are about a state nobody wants any
-more, so nothing is written and the loop plans again.
+more, so nothing is written and the loop plans again. Each write locks the deployment's
+row first, as every API write does, so the check holds until it commits: otherwise a
+DELETE committed just after it would have its rollout read, and ended, by a pass that
+planned for the deployment as it was.
 """
 
 from __future__ import annotations
@@ -166,7 +169,7 @@ def record_pass(
 ) -> Recorded:
     """Decide the pass and write its decision."""
     with session_scope() as session:
-        deployment = deployment_repo.find(session, ctx.deployment_id)
+        deployment = deployment_repo.find(session, ctx.deployment_id, for_update=True)
         if deployment is None:
             return Recorded(Plan(()))
         if deployment.generation != ctx.generation:
@@ -323,7 +326,7 @@ def record_outcomes(
 ) -> float | None:
     """Write what the actions did. Seconds until the next pass, or None when done."""
     with session_scope() as session:
-        deployment = deployment_repo.find(session, ctx.deployment_id)
+        deployment = deployment_repo.find(session, ctx.deployment_id, for_update=True)
         if deployment is None:
             return None
         rollout = _rollout(session, deployment)
@@ -357,7 +360,7 @@ def record_failure(ctx: Context, exc: EngineError, settings: Settings) -> float 
     """A step before planning failed (resolving the image): retried, or the rollout
     fails now, as the core says. Seconds until the next pass, or None when done."""
     with session_scope() as session:
-        deployment = deployment_repo.find(session, ctx.deployment_id)
+        deployment = deployment_repo.find(session, ctx.deployment_id, for_update=True)
         if deployment is None:
             return None
         event_repo.record(session, deployment.id, "EngineError", str(exc),
