@@ -31,6 +31,11 @@ def _shift() -> int:
     return int(os.environ.get("MOORAGE_TEST_ENGINE_BASE", "0")) + worker_number() * ENGINE_STRIDE
 
 
+def process_slot() -> int:
+    """A small number no other concurrent test process has (its shift in strides)."""
+    return _shift() // ENGINE_STRIDE
+
+
 def engine_index(index: int) -> int:
     """This process's engine for the suite's engine number ``index``."""
     shifted = index + _shift()

@@ -7,39 +7,31 @@ server on that port later leaves a window in which any of those can take it: in 
 run a test container was published on the port just picked for an API, and the API's
 readiness check was answered by busybox's httpd. Ports here come from below the
 ephemeral range and below Moorage's own endpoint range (20000-29999, which the e2e
-edges listen on), in a block of their own per xdist worker, handed out in turn.
+edges listen on), and below the fixed ports (12_3xx and their shifted copies,
+tests/support/parallel.py), in a block of their own per test process, handed out in turn.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import socket
 import threading
-from pathlib import Path
 
-# Below the endpoint range (the setting's default) and the kernel's ephemeral range.
-LOW, HIGH = 10000, 20000
-BLOCKS = 8  # one per xdist worker, wrapping past that many
+from tests.support.parallel import process_slot
 
-
-def _ephemeral_floor() -> int:
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
+# Below the fixed ports, the endpoint range (the setting's default) and the ephemeral range.
+LOW, HIGH = 10000, 12000
+BLOCKS = 8  # one per concurrent test process, wrapping past that many
 
 
 def _block() -> range:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    index = int(worker) % BLOCKS if worker.isdigit() else 0
-    high = min(HIGH, _ephemeral_floor())
-    size = (high - LOW) // BLOCKS
-    start = LOW + index * size
+    size = (HIGH - LOW) // BLOCKS
+    start = LOW + (process_slot() % BLOCKS) * size
     return range(start, start + size)
 
 
-_next = itertools.cycle(_block())
+_BLOCK = _block()
+_next = itertools.cycle(_BLOCK)
 _lock = threading.Lock()
 
 
@@ -47,7 +39,7 @@ def free_port() -> int:
     """A loopback TCP port nothing listens on now, and that no kernel or dockerd
     allocation will take before the caller binds it."""
     with _lock:
-        for _ in range(len(_block())):
+        for _ in range(len(_BLOCK)):
             port = next(_next)
             with socket.socket() as s:
                 try:
