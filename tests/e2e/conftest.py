@@ -202,6 +202,7 @@ def running_stack(
         for eng in hosts.values():
             if eng.is_up():
                 eng.remove_all_containers()
+                eng.remove_managed_networks()
 
 
 @pytest.fixture

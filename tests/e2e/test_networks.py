@@ -66,9 +66,7 @@ def fleet(clean_db, net_engines: list[dockerd.Engine], tmp_path: Path) -> Iterat
         yield s
     for e in net_engines:
         _forget_foreign(e)
-        for network in _networks(e):  # what a failed test of Moorage's may have left
-            if network["Labels"].get("moorage.managed") == "true":
-                e.docker("network", "rm", network["Name"], check=False)
+        e.remove_managed_networks()  # what a failed test of Moorage's may have left
 
 
 FOREIGN_LABEL = "moorage-test.foreign=true"

@@ -222,6 +222,14 @@ class Engine:
                 raise RuntimeError(f"{self.name}: could not remove containers {left}")
         return ids
 
+    def remove_managed_networks(self) -> None:
+        """Remove the networks Moorage made here (once their containers are gone): each run
+        is a new installation, which rightly refuses a network of the same name made by
+        another, so one left behind fails the next run's test on this engine."""
+        names = self.docker("network", "ls", "-q", "--filter", f"label={MANAGED_LABEL}").stdout.split()
+        if names:
+            self.docker("network", "rm", *names, check=False)
+
     def _container_ids(self, label: str) -> list[str]:
         return self.docker("ps", "-aq", "--no-trunc", "--filter", f"label={label}").stdout.split()
 
