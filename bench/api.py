@@ -125,6 +125,7 @@ class Phase:
     rate: float
     latencies: list[float] = field(default_factory=list)  # seconds, from the due time
     lateness: list[float] = field(default_factory=list)  # how late the generator started
+    answered: list[tuple[float, float]] = field(default_factory=list)  # (due time, latency)
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     timeouts: int = 0  # not answered within the timeout (counted at it in the latencies)
@@ -144,10 +145,24 @@ class Phase:
             "timeouts": self.timeouts, "errors": len(self.errors), "error_kinds": sorted(set(self.errors))[:5],
             "p50_ms": pct(lat, 50), "p90_ms": pct(lat, 90), "p99_ms": pct(lat, 99),
             "max_ms": round(lat[-1] * 1000, 2) if lat else None,
+            **self.by_second(),
             "send_late_p99_ms": pct(late, 99), "send_late_max_ms": pct(late, 100),
             "generator_cpu_pct": round(100 * self.generator_cpu / self.wall, 1) if self.wall else 0,
             "cpu_pct": {k: round(100 * v / self.wall, 1) for k, v in sorted(self.cpu.items())},
         }
+
+
+    def by_second(self) -> dict[str, float | None]:
+        """p99 of each whole second of the phase: the median second against the worst
+        tells a steady queue from a stall (a pause that a few seconds' tail is all of)."""
+        if not self.answered:
+            return {"p99_median_second_ms": None, "p99_worst_second_ms": None}
+        start = min(due for due, _ in self.answered)
+        seconds: dict[int, list[float]] = {}
+        for due, latency in self.answered:
+            seconds.setdefault(int(due - start), []).append(latency)
+        p99s = sorted(pct(sorted(v), 99) or 0.0 for v in seconds.values())
+        return {"p99_median_second_ms": p99s[len(p99s) // 2], "p99_worst_second_ms": p99s[-1]}
 
 
 def pct(sorted_values: list[float], p: float) -> float | None:
@@ -195,6 +210,7 @@ async def open_loop(host: str, port: int, make: Callable[[int], bytes], rate: fl
         done = loop.time()
         if phase is not None:
             phase.latencies.append(done - due)
+            phase.answered.append((due, done - due))
             phase.lateness.append(max(0.0, started - due))
             phase.statuses[status] = phase.statuses.get(status, 0) + 1
             if check is not None and (problem := check(status, body)):
@@ -267,14 +283,15 @@ def profile_summary(path: Path, top: int = 30) -> list[tuple[float, str]]:
 
 
 def settle(stack: MoorageStack, busy: float = 0.3, limit: float = 90.0) -> float:
-    """Wait (up to ``limit`` s) until the API uses less than ``busy`` of a core: a phase
-    whose requests timed out leaves the server working off their backlog."""
+    """Wait (up to ``limit`` s) until the Moorage processes together use less than ``busy``
+    of a core: a phase whose requests timed out leaves the API working off their backlog,
+    and new revisions leave the worker rolling them out."""
     t0 = time.monotonic()
-    groups = {pid: role for pid, role in stack.process_groups().items() if role == "moorage-api"}
+    groups = stack.process_groups()
     while time.monotonic() - t0 < limit:
-        a = group_cpu(groups).get("moorage-api", 0.0)
+        a = sum(group_cpu(groups).values())
         time.sleep(1.0)
-        if group_cpu(groups).get("moorage-api", 0.0) - a < busy:
+        if sum(group_cpu(groups).values()) - a < busy:
             break
     return time.monotonic() - t0
 
@@ -316,17 +333,41 @@ _WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _WRK_LAT = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
-def wrk(url: str, token: str | None, conns: int, seconds: float) -> dict[str, Any]:
+def postgres_cpu() -> float:
+    """CPU seconds so far of every live Postgres process (the server the stack uses shares
+    the two cores with it: what a request costs there is part of what limits it)."""
+    total = 0
+    for pid, _, _, ticks in proc_stats():
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "postgres":
+                total += ticks
+        except OSError:
+            continue
+    return total / TICK
+
+
+def wrk(url: str, token: str | None, conns: int, seconds: float,
+        groups: dict[int, str] | None = None) -> dict[str, Any]:
+    """Closed-loop max throughput, and the CPU (% of one core) the API processes, Postgres
+    and wrk itself used meanwhile."""
     argv = ["wrk", "-t1", f"-c{conns}", f"-d{seconds:g}s", "--latency"]
     if token:
         argv += ["-H", f"Authorization: Bearer {token}"]
+    groups = groups or {}
+    api0, pg0 = group_cpu(groups), postgres_cpu()
+    ru0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     out = subprocess.run([*argv, url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    wall = time.monotonic() - t0
+    ru1, api1, pg1 = resource.getrusage(resource.RUSAGE_CHILDREN), group_cpu(groups), postgres_cpu()
+    cpu = {k: round(100 * (api1.get(k, 0.0) - api0.get(k, 0.0)) / wall, 1) for k in api1}
+    cpu["postgres"] = round(100 * (pg1 - pg0) / wall, 1)
+    cpu["wrk"] = round(100 * ((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)) / wall, 1)
     m = _WRK_RPS.search(out)
     lat = {f"p{p}_ms": float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[u]
            for p, v, u in _WRK_LAT.findall(out)}
     non2xx = _WRK_NON2XX.search(out)
     return {"rps": float(m.group(1)) if m else float("nan"),
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0, **lat}
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0, **lat, "cpu": cpu}
 
 
 # -- the fleet the requests read ---------------------------------------------------------
@@ -379,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated phases to run (of healthz, get_one, list_100, "
                              "put_noop, put_new; default all); wrk runs regardless")
     parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="py-spy the API during the single GET and the list (raw stacks here)")
+                        help="py-spy the API during /healthz, the single GET and the list (raw stacks here)")
     args = parser.parse_args(argv)
 
     engine, started_engine = dockerd.Engine(ENGINE_INDEX), False
@@ -442,8 +483,12 @@ def main(argv: list[str] | None = None) -> int:
             name, make, rate = plan[key]
             phases[key] = run_phase(stack, name, make, rate, check=expect(200), **common)
         if shutil.which("wrk"):
-            w_h = wrk(f"{stack.url}/healthz", None, args.wrk_conns, args.wrk_seconds)
-            w_g = wrk(f"{stack.url}/v1/deployments/{one}", token, args.wrk_conns, args.wrk_seconds)
+            groups = stack.process_groups()
+            settle(stack)
+            w_h = wrk(f"{stack.url}/healthz", None, args.wrk_conns, args.wrk_seconds, groups)
+            settle(stack)
+            w_g = wrk(f"{stack.url}/v1/deployments/{one}", token, args.wrk_conns,
+                      args.wrk_seconds, groups)
             results["wrk"] = {"healthz": w_h, "get_one": w_g,
                               "ratio": round(w_g["rps"] / w_h["rps"], 3) if w_h["rps"] else None}
             log(f"wrk max throughput at {args.wrk_conns} conns: /healthz {w_h['rps']:.0f} rps, "
@@ -453,6 +498,9 @@ def main(argv: list[str] | None = None) -> int:
             # Profiled apart from the measured phases (py-spy takes CPU of its own).
             args.profile.mkdir(parents=True, exist_ok=True)
             results["profiled"] = {
+                "healthz": run_phase(
+                    stack, "GET /healthz (profiled, not measured)", lambda _i: healthz, args.rate,
+                    check=expect(200), profile=args.profile / "healthz.txt", **common),
                 "get_one": run_phase(
                     stack, "GET one (profiled, not measured)", lambda _i: get_one, args.rate,
                     check=expect(200), profile=args.profile / "get_one.txt", **common),
@@ -492,12 +540,15 @@ def print_report(r: dict[str, Any]) -> None:
               f"{s['p99_ms']!s:>8} {s['max_ms']!s:>8} {s['errors']:>6} "
               f"{s['generator_cpu_pct']:>6}%  {target}")
     for s in ph.values():
-        print(f"  CPU during {s['name']}: {s['cpu_pct']} (% of one core)")
+        print(f"  {s['name']}: p99 of the median second {s['p99_median_second_ms']} ms, of the "
+              f"worst {s['p99_worst_second_ms']} ms; CPU {s['cpu_pct']} (% of one core)")
     if "wrk" in r:
         w = r["wrk"]
         print(f"max throughput (wrk, closed loop): /healthz {w['healthz']['rps']:.0f} rps, "
               f"GET one {w['get_one']['rps']:.0f} rps -> {w['ratio']}x (target >= 0.5x: "
               f"{'met' if (w['ratio'] or 0) >= 0.5 else 'MISSED'})")
+        for key in ("healthz", "get_one"):
+            print(f"  CPU during wrk's {key}: {w[key].get('cpu')} (% of one core)")
 
 
 if __name__ == "__main__":
