@@ -124,16 +124,14 @@ def _sync(ctx, obs, the_plan: Plan, settings: Settings) -> None:
             interim = {**stored, "upstreams": [u.as_dict() for u in leaving]}
         # While draining, the leaving ones are listed (the API shows them) but not served.
         endpoint_repo.set_state(session, ctx.deployment_id, interim if leaving else final)
-        for u in change.joined:
-            event_repo.record(session, ctx.deployment_id, "UpstreamJoined",
-                              f"{u.replica} on {u.host} ({u.address}, revision {u.revision}) is ready: "
-                              "the edges send it requests")
     failed = edge.sync(settings)
     if failed:  # once more, for those: a replica drained on an edge that never heard of it
         failed = edge.sync(settings, failed)  # would still get requests there when stopped
     for name, why in failed.items():
         log.warning("deployment %s: edge %s not updated (its proxy may still send to replicas "
                     "that leave now): %s", ctx.name, name, why)
+    if change.joined:
+        _announce_joined(ctx.deployment_id, change.joined, failed)
     if not leaving:
         return
     left = edge.drain(settings, [u.address for u in leaving], drain_s)
@@ -151,6 +149,23 @@ def _sync(ctx, obs, the_plan: Plan, settings: Settings) -> None:
                                   "upstreams; its requests in flight finished")
             event_repo.record(session, ctx.deployment_id, "UpstreamRemoved",
                               f"{u.replica} on {u.host} ({u.address}) is no longer an upstream")
+
+
+def _announce_joined(deployment_id, joined: tuple[core.Upstream, ...], failed: dict[str, str]) -> None:
+    """Told once the edges were: "the edges send it requests" is true only of the edges
+    that took their config. Those that did not are named, and the event is a warning; the
+    heartbeat's sync tries them again (EdgeOutOfSync / EdgeInSync tell how that goes)."""
+    if failed:
+        names = ", ".join(sorted(failed))
+        outcome = (f"the edges send it requests, except {names}, whose proxy could not be given "
+                   "its config yet (tried again each heartbeat)")
+    else:
+        outcome = "the edges send it requests"
+    with session_scope() as session:
+        for u in joined:
+            event_repo.record(session, deployment_id, "UpstreamJoined",
+                              f"{u.replica} on {u.host} ({u.address}, revision {u.revision}) is "
+                              f"ready: {outcome}", warning=bool(failed))
 
 
 # ---- what the API shows ------------------------------------------------------------------
