@@ -53,6 +53,15 @@ class Delivered:
 RATE_WINDOW = timedelta(minutes=1)
 
 
+def told_as(hook: Webhook) -> str:
+    """How events name a webhook. A dockerhub one cannot sign, so its id is its secret
+    (whoever knows its URL can deliver) and events, which a read token sees, must not
+    show it: it is named by when it was made instead."""
+    if hook.kind == "dockerhub":
+        return f"dockerhub webhook made {hook.created_at:%Y-%m-%d %H:%M:%S} UTC"
+    return f"{hook.kind} webhook {hook.id}"
+
+
 def _check_rate(session: Session, hook_id: uuid.UUID) -> None:
     limit = get_settings().hook_deliveries_per_minute
     if webhook_repo.deliveries_since(session, hook_id, utcnow() - RATE_WINDOW) >= limit:
@@ -143,7 +152,7 @@ def deliver(
                           provider_id=provider_id)
         event_repo.record(
             session, deployment.id, "WebhookDelivery",
-            f"{hook.kind} webhook {hook.id} (delivery #{delivery.id}"
+            f"{told_as(hook)} (delivery #{delivery.id}"
             + (f", {provider_id}" if provider_id else "") + f"): {decision.reason}",
             rollout_id=result.rollout.id,
         )
@@ -151,6 +160,6 @@ def deliver(
 
     delivery = record("failed", error.detail, provider_id=provider_id)
     event_repo.record(session, deployment.id, "WebhookFailed",
-                      f"{hook.kind} webhook {hook.id} (delivery #{delivery.id}): {error.detail}",
+                      f"{told_as(hook)} (delivery #{delivery.id}): {error.detail}",
                       warning=True)
     return Delivered(delivery, error)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from app.logs import RedactSecrets
 from app.services.webhook_payloads import sign
 from tests.conftest import AUTH
 from tests.support.webhook_payloads import (
@@ -321,6 +323,23 @@ def test_dockerhub_needs_no_signature_and_a_moved_tag_redeploys(client: TestClie
     pushed["push_data"]["tag"] = "v2"
     ok(post(public, hook, pushed, secret=None), 202)
     assert current(client)["spec"]["image"] == "svendowideit/testhook:v2"
+
+
+def test_a_dockerhub_hook_s_id_is_in_no_event_and_no_log_line(client: TestClient, public: TestClient) -> None:
+    """Its id is its secret (it cannot sign), and events are a read token's to see."""
+    deploy(client, "svendowideit/testhook:latest")
+    hook = make_hook(client, "dockerhub")
+    ok(post(public, hook, DOCKERHUB_PUSH, secret=None), 202)
+    events = ok(client.get("/v1/events", params={"limit": 200}))["items"]
+    told = [e for e in events if e["reason"] in ("WebhookDelivery", "WebhookFailed")]
+    assert [e["reason"] for e in told] == ["WebhookDelivery"], told
+    assert all(hook["id"] not in e["message"] and "dockerhub webhook made" in e["message"]
+               for e in told), told
+    # uvicorn's access log line, as it makes it: the path is shown without the id.
+    line = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 0, '%s - "%s %s HTTP/%s" %d',
+                             ("127.0.0.1:5000", "POST", f"/v1/hooks/{hook['id']}", "1.1", 202), None)
+    RedactSecrets().filter(line)
+    assert hook["id"] not in line.getMessage() and "/v1/hooks/***" in line.getMessage()
 
 
 def test_a_registry_envelope_with_several_events(client: TestClient, public: TestClient) -> None:
