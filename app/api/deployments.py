@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any
@@ -10,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api import presenters, sse
-from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require
+from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require, still_allowed
 from app.api.idempotency import IdempotencyDep
 from app.api.responses import as_json, page_json
 from app.config import get_settings
@@ -40,6 +41,7 @@ from app.schemas.deployments import (
 from app.services import deployments as service
 from app.services import endpoints as endpoint_service
 from app.services import logs as log_service
+from app.services import tokens as token_service
 from app.services import usage as usage_service
 
 router = APIRouter(prefix="/v1/deployments", tags=["deployments"], responses=AUTH_ERRORS)
@@ -300,6 +302,7 @@ async def list_events(
 
 
 LOG_KEEPALIVE_S = 15.0
+_NO_LINE = object()  # none came within a token check's interval
 
 
 def _recent_logs(name: str, tail: int, since: datetime | None, replica: str | None) -> list[LogLine]:
@@ -338,14 +341,18 @@ async def get_logs(
     if not await run_in_threadpool(_deployment_exists, name):
         raise NotFound(f"deployment {name!r} does not exist")
     return StreamingResponse(
-        _follow_logs(name, tail, since, replica), media_type="application/x-ndjson",
+        _follow_logs(name, tail, since, replica, still_allowed(request, "read")),
+        media_type="application/x-ndjson",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _follow_logs(name: str, tail: int, since: datetime | None, replica: str | None):
+async def _follow_logs(name: str, tail: int, since: datetime | None, replica: str | None,
+                       allowed: Callable[[], Awaitable[bool]]):
     # Follower threads hand lines to this loop; Starlette cancels us when the client
-    # goes, and `finally` stops the threads and closes the engine streams.
+    # goes, and `finally` stops the threads and closes the engine streams. It ends too
+    # when the token that opened it is revoked or expires, checked at least every
+    # CACHE_TTL_S as a request's would be.
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[LogLine | None] = asyncio.Queue()
 
@@ -356,14 +363,21 @@ async def _follow_logs(name: str, tail: int, since: datetime | None, replica: st
     follower = log_service.Follower(get_sessionmaker(), name, tail, since, replica, emit)
     follower.start()
     try:
+        quiet_since = loop.time()
         while True:
             try:
-                line = await asyncio.wait_for(lines.get(), LOG_KEEPALIVE_S)
+                line = await asyncio.wait_for(lines.get(), token_service.CACHE_TTL_S)
             except TimeoutError:
-                yield "\n"
-                continue
+                line = _NO_LINE
+            if not await allowed():
+                return
             if line is None:
                 return  # the deployment is gone
-            yield line.model_dump_json() + "\n"
+            if line is not _NO_LINE:
+                quiet_since = loop.time()
+                yield line.model_dump_json() + "\n"
+            elif loop.time() - quiet_since >= LOG_KEEPALIVE_S:
+                quiet_since = loop.time()
+                yield "\n"
     finally:
         follower.close()

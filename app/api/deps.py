@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import suppress
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -87,6 +87,28 @@ async def authenticate(
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 Scope = Literal["read", "deploy", "admin"]
+
+
+def still_allowed(request: Request, scope: Scope) -> Callable[[], Awaitable[bool]]:
+    """For a response that goes on after its handler returned (an event or log stream):
+    whether the token that opened it may still read it. A check kept less than
+    ``token_service.CACHE_TTL_S`` ago costs nothing; an older one is looked up again, so
+    a token revoked or expired meanwhile ends the stream as soon as it would be refused a
+    request."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+
+    async def allowed() -> bool:
+        if scheme.lower() != "bearer":
+            return False
+        principal = token_service.cached(token)
+        if principal is None:
+            try:
+                principal = await run_in_threadpool(_look_up, token)
+            except Unauthorized:
+                return False
+        return principal.allows(scope)
+
+    return allowed
 
 
 def require(scope: Scope):

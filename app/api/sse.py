@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api import presenters
+from app.api.deps import still_allowed
 from app.db import get_sessionmaker
 from app.errors import Invalid, NotFound
 from app.repositories import deployments as deployment_repo
@@ -85,7 +86,8 @@ async def answer(
     after, items = first
     if streaming:
         return StreamingResponse(
-            _stream(feed, request, after, items), media_type="text/event-stream",
+            _stream(feed, request, after, items, still_allowed(request, "read")),
+            media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     next_cursor = encode_cursor(items[-1].id) if len(items) == limit else None
@@ -93,8 +95,11 @@ async def answer(
 
 
 async def _stream(
-    feed: EventFeed, request: Request, after: int | None, first: list[EventRead]
+    feed: EventFeed, request: Request, after: int | None, first: list[EventRead],
+    allowed: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[str]:
+    """Until the client goes, the deployment is gone, or the token that opened the stream
+    is revoked or expires (checked as often as a request's would be)."""
     batch = first
     idle = 0.0
     while True:
@@ -104,6 +109,8 @@ async def _stream(
         if await request.is_disconnected():
             return
         await asyncio.sleep(POLL_S)
+        if not await allowed():
+            return
         idle += POLL_S
         if idle >= KEEPALIVE_S:
             idle = 0.0

@@ -165,3 +165,35 @@ def test_the_stream_carries_every_deployments_events_live_and_resumes(server: st
             new = read_events(lines, 2)
         assert [(json.loads(e["data"])["deployment"], e["event"]) for e in new] == [
             ("beta", "RolloutSuperseded"), ("beta", "Scaled")]
+
+
+@pytest.mark.parametrize(("path", "params", "accept"), [
+    ("/v1/events", {"tail": 0}, "text/event-stream"),
+    ("/v1/deployments/web/events", {"tail": 0}, "text/event-stream"),
+    ("/v1/deployments/web/logs", {"follow": "true"}, "application/x-ndjson"),
+])
+def test_a_stream_ends_once_its_token_is_revoked_elsewhere(
+        server: str, path: str, params: dict[str, str], accept: str) -> None:
+    """Revoked in the database, as another API process would: no cache here drops it, so
+    the stream must look again, as a request would within CACHE_TTL_S."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from app.db import session_scope
+    from app.models import ApiToken
+
+    with httpx.Client(base_url=server, headers=AUTH, timeout=30) as c:
+        ok(c.put("/v1/deployments/web", json={**SPEC, "replicas": 0}), 201)
+        made = ok(c.post("/v1/tokens", json={"name": "reader", "scopes": ["read"]}), 201)
+    # Idle longer than a keep-alive would come: the stream must end, not go quiet.
+    with httpx.Client(base_url=server, timeout=httpx.Timeout(30, read=8),
+                      headers={"Authorization": f"Bearer {made['token']}", "Accept": accept}) as c:
+        with c.stream("GET", path, params=params) as resp:
+            assert resp.status_code == 200
+            with session_scope() as session:
+                session.execute(sa.update(ApiToken).where(ApiToken.id == made["id"])
+                                .values(revoked_at=datetime.now(UTC)))
+            rest = list(resp.iter_lines())  # ReadTimeout if it never ends
+        assert [line for line in rest if line and not line.startswith(":")] == []
+        assert c.get("/v1/events").status_code == 401
