@@ -14,6 +14,7 @@ from app import jobs
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Invalid
+from app.image_refs import registry_of
 from app.models import Deployment, Host, Replica, Revision, Rollout
 from app.reconcile import autoscale as autoscale_rules
 from app.reconcile import template as tpl
@@ -475,13 +476,32 @@ def patched_spec(session: Session, name: str, patch: Any) -> DeploymentSpec:
     # concurrent change would be silently undone.
     deployment = deployment_repo.get_by_name(session, name, for_update=True)
     check_owner(session, deployment)
-    base = stored_spec(current_revision(session, deployment), deployment.replicas,
-                       deployment.autoscale)
+    current = current_revision(session, deployment)
+    base = stored_spec(current, deployment.replicas, deployment.autoscale)
     merged = specs.merge_patch(base, patch)
+    given = isinstance(patch.get("registry_auth"), dict) and "password" in patch["registry_auth"]
+    if merged.get("registry_auth") is not None and not given and isinstance(merged.get("image"), str):
+        _keep_credentials_with_their_registry(current, merged["image"])
     try:
         return DeploymentSpec.model_validate(merged)
     except ValidationError as exc:
         raise RequestInvalid(exc) from exc
+
+
+def _keep_credentials_with_their_registry(current: Revision, image: str) -> None:
+    """A deployment's own registry password was given for the registry of the image it
+    came with. A change that keeps the password without giving it again (a patch, a
+    webhook's new image) must not send it to another registry: whoever may deploy could
+    otherwise point the image at a registry of theirs and read the password from its
+    login. Refused instead: give registry_auth again, or null to pull without it."""
+    if current.registry_password is None:
+        return
+    was = registry_of(current.spec["image"])
+    now = registry_of(image) if IMAGE_REF.match(image) else was  # the spec check says why
+    if now != was:
+        raise Invalid(f"the deployment's registry_auth was given for {was}; an image from {now} "
+                      "needs registry_auth given again (with its password), or null to pull "
+                      "without it", loc=["body", "registry_auth"])
 
 
 class RequestInvalid(Invalid):
@@ -552,7 +572,9 @@ def update_image(session: Session, name: str, image: str, *, repin: bool) -> App
     if not IMAGE_REF.match(image) or len(image) > 512:
         raise Invalid(f"{image!r} is not a valid image reference", loc=["body"])
     deployment = deployment_repo.get_by_name(session, name, for_update=True)
-    current = _wanted_from(current_revision(session, deployment), deployment)
+    revision = current_revision(session, deployment)
+    _keep_credentials_with_their_registry(revision, image)
+    current = _wanted_from(revision, deployment)
     template = dataclasses.replace(
         current.template, container=dataclasses.replace(current.template.container, image=image))
     wanted = dataclasses.replace(current, public={**current.public, "image": image},

@@ -126,3 +126,37 @@ def test_a_rollback_runs_the_image_its_target_pinned_even_if_the_tag_moved(
         assert (rev.image_digest, rev.image_pull_ref) == (
             pinned, "ghcr.io/acme/web@sha256:" + "2" * 64)
         assert not rev.pin_from_registry
+
+
+def test_a_deployments_password_never_follows_its_image_to_another_registry(
+    client: TestClient, name: str
+) -> None:
+    """Given for ghcr.io, kept by a patch or a webhook: refused when the image moves to
+    another registry (that registry would be handed the password at its login)."""
+    from tests.integration.test_webhooks import post
+
+    auth = {"username": "ci", "password": PASSWORD}
+    ok(put(client, name, spec(image="ghcr.io/acme/web:1", registry_auth=auth)), 201)
+    merge = {"Content-Type": "application/merge-patch+json"}
+
+    body = problem(client.patch(f"/v1/deployments/{name}", json={"image": "evil.example:5000/x:1"},
+                                headers=merge), 422)
+    assert body["errors"][0]["loc"] == ["body", "registry_auth"], body
+    assert "ghcr.io" in body["detail"] and PASSWORD not in str(body)
+    assert revision_numbers(client, name) == [1]
+
+    hook = ok(client.post(f"/v1/deployments/{name}/webhooks", json={"kind": "generic"}), 201)
+    refused = post(TestClient(client.app), hook, {"image": "evil.example:5000/x:1"})
+    assert refused.status_code == 422, refused.text
+    assert revision_numbers(client, name) == [1]
+
+    # Within its registry, and with the credentials given again or dropped, it goes on.
+    ok(client.patch(f"/v1/deployments/{name}", json={"image": "ghcr.io/acme/web:2"}, headers=merge))
+    assert ok(post(TestClient(client.app), hook, {"image": "ghcr.io/acme/web:3"}), 202)
+    ok(client.patch(f"/v1/deployments/{name}", json={
+        "image": "quay.io/acme/web:1", "registry_auth": {"username": "q", "password": OTHER}},
+        headers=merge))
+    moved = ok(client.patch(f"/v1/deployments/{name}", json={
+        "image": "docker.io/library/nginx:1.27", "registry_auth": None}, headers=merge))
+    assert "registry_auth" not in moved["spec"] or moved["spec"]["registry_auth"] is None
+    assert sorted(revision_numbers(client, name)) == [1, 2, 3, 4, 5]
