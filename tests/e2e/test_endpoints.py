@@ -123,11 +123,23 @@ def serving(stack: Stack, name: str) -> list[dict]:
 
 
 def wait_serving(stack: Stack, name: str, n: int, revision: int | None = None) -> list[dict]:
+    """``n`` serving upstreams, and the edges told of each (its UpstreamJoined is recorded
+    once they were): the database's upstreams are committed before the edges get them."""
     def check():
         ups = serving(stack, name)
         ok = len(ups) == n and (revision is None or {u["revision"] for u in ups} == {revision})
-        return ups if ok else None
-    return wait_for(check, 60, f"{n} serving upstreams of {name}")
+        return ups if ok and {u["replica"] for u in ups} <= _joined(stack, name) else None
+    return wait_for(check, 60, f"{n} serving upstreams of {name}, the edges told")
+
+
+def _joined(stack: Stack, name: str) -> set[str]:
+    """The replicas every edge was told of: an UpstreamJoined, and when it was a warning
+    (an edge did not take the config then), an EdgeInSync after it (it has since)."""
+    with stack.client() as c:
+        items = c.get(f"/v1/deployments/{name}/events", params={"limit": 500}).json()["items"]
+    in_sync = max((e["id"] for e in items if e["reason"] == "EdgeInSync"), default=-1)
+    return {e["message"].split(" ", 1)[0] for e in items if e["reason"] == "UpstreamJoined"
+            and (e["type"] == "normal" or e["id"] < in_sync)}
 
 
 def url(stack: Stack, name: str) -> str:
