@@ -48,7 +48,7 @@ class Idempotency:
         if self.key is None:
             return None
         req = self.request
-        request_hash = service.fingerprint(req.method, req.url.path, req.url.query, self.body)
+        request_hash = service.request_fingerprint(self.session, req.method, req.url.path, req.url.query, self.body)
         record, replay = service.claim(self.session, self.token_id, self.key, req.method,
                                        req.url.path, request_hash)
         if not replay:

@@ -9,6 +9,7 @@ replays its answer (or, if the first rolled back, does the work itself).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,15 +20,25 @@ from app.db import utcnow
 from app.errors import Conflict
 from app.models import IdempotencyKey
 from app.repositories import idempotency as idempotency_repo
+from app.services import installation
 
 TTL = timedelta(hours=24)
 
 
-def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
-    h = hashlib.sha256()
+def fingerprint(key: bytes, method: str, path: str, query: str, body: bytes) -> str:
+    """What tells a retry from another request under the same Idempotency-Key. Keyed
+    (``request_fingerprint``: the installation's hash key): the body holds secret values
+    (``secrets``, a registry password), and a plain hash kept in the database would let
+    whoever reads it test guesses at them, which the keyed template and spec hashes are
+    made to prevent."""
+    h = hmac.new(key, digestmod=hashlib.sha256)
     for part in (method.upper().encode(), path.encode(), query.encode(), body):
         h.update(hashlib.sha256(part).digest())
     return h.hexdigest()
+
+
+def request_fingerprint(session: Session, method: str, path: str, query: str, body: bytes) -> str:
+    return fingerprint(installation.hash_key(session), method, path, query, body)
 
 
 def claim(
