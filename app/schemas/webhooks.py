@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from app import tag_patterns
 from app.schemas.common import Strict
 
 WebhookKind = Literal["generic", "github", "dockerhub", "registry"]
@@ -20,17 +20,15 @@ class WebhookCreate(Strict):
         "URL is its secret."))]
     tag_pattern: Annotated[str | None, Field(
         min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$", examples=[r"v\d+\.\d+\.\d+"],
-        description="A regular expression the whole pushed tag must match; None: any tag")] = None
+        description="A regular expression (RE2 syntax: no backreferences or lookaround) the "
+                    "whole pushed tag must match; None: any tag")] = None
 
     @field_validator("tag_pattern")
     @classmethod
     def _compiles(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        try:
-            re.compile(v)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from None
+        tag_patterns.check(v)  # a PatternError is a ValueError: the field's 422
         return v
 
 

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from app import tag_patterns
 from app.image_refs import Ref, split_reference
 from app.schemas.deployments import IMAGE_REF
 
@@ -115,8 +116,11 @@ def _filtered(tag: str | None, tag_pattern: str | None) -> str | None:
         return None
     if tag is None:
         return "the image has no tag to match tag_pattern"
-    if not re.fullmatch(tag_pattern, tag):
-        return f"tag {tag!r} does not match tag_pattern"
+    try:
+        if not tag_patterns.matches(tag_pattern, tag):
+            return f"tag {tag!r} does not match tag_pattern"
+    except tag_patterns.PatternError as exc:
+        return f"tag_pattern cannot be matched ({exc}); make the webhook again with one that is"
     return None
 
 

@@ -110,6 +110,8 @@ def test_create_list_delete_and_the_secret_is_shown_once(client: TestClient) -> 
     ({"kind": "gitlab"}, "body.kind"),
     ({}, "body.kind"),
     ({"kind": "generic", "tag_pattern": "(unclosed"}, "body.tag_pattern"),
+    ({"kind": "generic", "tag_pattern": r"(v)\d+\1"}, "body.tag_pattern"),  # RE2: no backreferences
+    ({"kind": "generic", "tag_pattern": r"(?!dev).*"}, "body.tag_pattern"),  # nor lookaround
     ({"kind": "generic", "tag_pattern": "x" * 257}, "body.tag_pattern"),
     ({"kind": "generic", "secret": "mine"}, "body.secret"),
 ])
@@ -184,6 +186,30 @@ def test_a_replayed_signed_body_is_not_applied_again(client: TestClient, public:
     replay = ok(public.post(hook["url"], content=body, headers={**headers, "X-Delivery-Id": "b"}))
     assert replay["ignored"].startswith("duplicate delivery")
     assert current(client)["spec"]["image"] == "nginx:1.29"
+
+
+def test_a_pathological_tag_pattern_cannot_hold_a_delivery(client: TestClient, public: TestClient) -> None:
+    """(a+)+b against a long run of a's: a backtracking engine doubles its time with each
+    character (hours at 60); RE2 answers at once. The test's own timeout is the bound."""
+    deploy(client, "nginx:1.27")
+    hook = make_hook(client, "generic", tag_pattern="(a+)+b")
+    tag = "a" * 64
+    assert ok(post(public, hook, {"tag": tag})) == {"ignored": f"tag {tag!r} does not match tag_pattern"}
+    assert current(client)["revision"] == 1
+
+
+def test_a_tag_pattern_stored_before_patterns_were_re2_ignores_its_pushes(
+        client: TestClient, public: TestClient) -> None:
+    from app.db import session_scope
+    from app.models import Webhook
+
+    deploy(client, "nginx:1.27")
+    hook = make_hook(client, "generic", tag_pattern=r"1\..*")
+    with session_scope() as session:  # as an older Moorage took it
+        session.get(Webhook, uuid.UUID(hook["id"])).tag_pattern = r"(?!dev)1\..*"
+    ignored = ok(post(public, hook, {"tag": "1.28"}))["ignored"]
+    assert ignored.startswith("tag_pattern cannot be matched (not a valid RE2"), ignored
+    assert current(client)["revision"] == 1
 
 
 def test_filtered_and_already_running_pushes_are_ignored(client: TestClient, public: TestClient) -> None:

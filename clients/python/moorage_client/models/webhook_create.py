@@ -18,7 +18,8 @@ class WebhookCreate:
         kind (WebhookCreateKind): What posts to it. `generic`, `github` and `registry` deliveries must be signed
             (`X-Hub-Signature-256`), or for `registry`, carry `Authorization: Bearer <secret>` (a registry's notifications
             cannot sign); `dockerhub` cannot sign either, so its URL is its secret.
-        tag_pattern (None | str | Unset): A regular expression the whole pushed tag must match; None: any tag
+        tag_pattern (None | str | Unset): A regular expression (RE2 syntax: no backreferences or lookaround) the whole
+            pushed tag must match; None: any tag
     """
 
     kind: WebhookCreateKind
