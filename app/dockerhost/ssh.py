@@ -137,7 +137,7 @@ class _SSHSocket:
         return count
 
     def makefile(self, mode: str = "rb", *args, **kwargs) -> io.BufferedReader:
-        return io.BufferedReader(_Reader(self))
+        return _ResponseFile(_Reader(self))
 
     def _raise_failure(self) -> None:
         """ssh closed its end: if it failed, raise what it said."""
@@ -186,6 +186,45 @@ class _Reader(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         return self._sock.recv_into(buffer)
+
+
+class _ResponseFile(io.BufferedReader):
+    """The file http.client reads an answer from. The SDK reads a hijacked stream (an
+    exec's output, an attach) of an ``ssh://`` client from ``response.raw._fp.fp.channel``,
+    paramiko's name for the connection: without it, every exec over ssh (an edge's
+    ``caddy reload``) failed after it had run, AttributeError 'channel'."""
+
+    @property
+    def channel(self) -> _Channel:
+        return _Channel(self)
+
+
+class _Channel:
+    """What the SDK's socket helpers use of a connection (docker/utils/socket.py): a file
+    descriptor to poll, and ``recv``. Read through the file's buffer, which may hold the
+    stream's first bytes: http.client reads ahead of the headers it parses. (Poll then
+    waits for more or for the end, which a hijacked stream always reaches: the engine
+    closes it when the exec ends.)"""
+
+    def __init__(self, file: _ResponseFile) -> None:
+        self._file = file
+
+    @property
+    def _sock(self) -> _SSHSocket:
+        return self._file.raw._sock  # noqa: SLF001 (our own reader's)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def recv(self, n: int) -> bytes:
+        return self._file.read1(n)
+
+    # A followed stream (logs) may be quiet for long: the SDK lifts the timeout.
+    def settimeout(self, timeout: float | None) -> None:
+        self._sock.settimeout(timeout)
+
+    def gettimeout(self) -> float | None:
+        return self._sock.gettimeout()
 
 
 class _SSHConnection(urllib3.connection.HTTPConnection):

@@ -317,3 +317,31 @@ def test_ssh_host_refused_with_the_wrong_key_or_host_key(ssh_stack: Stack, ssh_s
         r = c.post("/v1/hosts", json=_ssh_body(server, "ssh2"))
         assert r.status_code == 201, r.text
         _assert_no_ssh_key(r.text, server)
+
+
+def test_an_exec_and_a_followed_log_read_their_output_over_ssh(ssh_server, tmp_path: Path) -> None:
+    """The SDK reads a hijacked stream (an exec's output: an edge's `caddy reload`) from the
+    connection itself, and lifts its timeout for a followed one; over ssh both failed
+    with AttributeError 'channel' after the exec had run."""
+    import docker
+
+    from app.dockerhost import ssh
+
+    engine, server = ssh_server
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(server.known_hosts("host"))
+    target = ssh.SSHTarget.from_url(server.url, key_file=str(server.key_path("client")),
+                                    known_hosts_file=str(known_hosts))
+    api = ssh.api_client(docker.APIClient, target, timeout=5)
+    box = engine.docker("run", "-d", "--entrypoint", "/bin/sh", dockerd.WEB_V1, "-c",
+                        "echo first; sleep 7; echo second; sleep 600").stdout.strip()
+    try:
+        ex = api.exec_create(box, ["/bin/sh", "-c", "echo out; echo err >&2; exit 3"])
+        assert api.exec_start(ex["Id"]).decode().split() == ["out", "err"]
+        assert api.exec_inspect(ex["Id"])["ExitCode"] == 3
+        # Quiet for longer than the client's 5 s timeout between its two lines.
+        lines = api.logs(box, stream=True, follow=True)
+        assert next(lines).strip() == b"first" and next(lines).strip() == b"second"
+    finally:
+        api.close()
+        engine.docker("rm", "-f", box)
