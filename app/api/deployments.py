@@ -105,7 +105,7 @@ def apply_deployment(
     path (`volumes[].source` that is a path) needs an admin to have allowed it (422
     otherwise, naming the field)."""
     if dry_run:
-        return as_json(service.dry_run(session, name, spec))
+        return as_json(service.dry_run(session, name, spec, if_match))
     result = service.apply(session, name, spec, if_match=if_match)
     response.status_code = 201 if result.created else 200
     return as_json(_present(session, result, response), response)
@@ -147,7 +147,7 @@ def patch_deployment(
     revision."""
     spec = service.patched_spec(session, name, patch)
     if dry_run:
-        return as_json(service.dry_run(session, name, spec))
+        return as_json(service.dry_run(session, name, spec, if_match))
     result = service.apply(session, name, spec, if_match=if_match)
     return as_json(_present(session, result, response), response)
 

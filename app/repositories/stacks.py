@@ -161,3 +161,20 @@ def current_revisions(session: Session, stacks: list[Stack]) -> dict[uuid.UUID, 
         StackRevision.stack_id.in_([s.id for s in stacks])).where(
         StackRevision.number.in_({s.revision for s in stacks})))
     return {r.stack_id: r for r in rows if (r.stack_id, r.number) in wanted}
+
+
+def claiming(session: Session, deployment_name: str) -> Stack | None:
+    """The stack whose current revision has a service of that deployment name, made or
+    not yet (a release makes a service's deployment when it steps to it). A service's
+    deployment is named ``<stack>-<service>``, so only a stack named by a part of it up to
+    a dash can: a lookup of those few by name, whatever the number of stacks."""
+    prefixes = [deployment_name[:i] for i, c in enumerate(deployment_name) if c == "-" and i]
+    if not prefixes:
+        return None
+    stacks = list(session.scalars(select(Stack).where(Stack.name.in_(prefixes))))
+    revisions = current_revisions(session, stacks)
+    for stack in stacks:
+        rev = revisions.get(stack.id)
+        if rev is not None and any(e.get("deployment") == deployment_name for e in rev.services):
+            return stack
+    return None

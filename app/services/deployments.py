@@ -245,10 +245,17 @@ def apply(
 
 
 def check_owner(session: Session, deployment: Deployment | None,
-                owner: uuid.UUID | None = None) -> None:
-    """A stack's service is changed only through its stack (409 naming it); and a stack
-    never takes over a deployment that is not its own."""
-    if deployment is None or deployment.stack_id == owner:
+                owner: uuid.UUID | None = None, name: str | None = None) -> None:
+    """A stack's service is changed only through its stack (409 naming it), also before
+    its release has made it (``name``: the deployment's, when there is none yet); and a
+    stack never takes over a deployment, or a name, that is not its own."""
+    if deployment is None:
+        claimant = stack_repo.claiming(session, name) if name is not None else None
+        if claimant is not None and claimant.id != owner:
+            raise Conflict(f"deployment {name!r} is a service of stack {claimant.name!r}: "
+                           f"change it through /v1/stacks/{claimant.name}")
+        return
+    if deployment.stack_id == owner:
         return
     if deployment.stack_id is None:
         raise Conflict(f"deployment {deployment.name!r} exists and is no stack's service: "
@@ -278,6 +285,19 @@ def _last_with_template(session: Session, deployment: Deployment, template: tpl.
     return next((r for r in rows if _template_of(r) == template), None)
 
 
+def _admit(session: Session, name: str, deployment: Deployment | None, *,
+           if_match: str | None = None, must_create: bool = False,
+           owner: uuid.UUID | None = None) -> None:
+    """Whether an apply may go ahead, before its content is looked at: the same for the
+    apply and its dry run, which must refuse whatever the apply would."""
+    if must_create and deployment is not None:
+        raise Conflict(f"deployment {name!r} already exists")
+    check_owner(session, deployment, owner, name)
+    check_if_match(if_match, deployment.resource_version if deployment else None)
+    if deployment is not None and deployment.deleting:
+        raise Conflict(f"deployment {name!r} is being deleted")
+
+
 def _apply(
     session: Session,
     name: str,
@@ -297,13 +317,7 @@ def _apply(
     spec is (a stored revision's, not the caller's). ``owner``: the stack applying it
     (a deployment of a stack is changed only by it)."""
     deployment = deployment_repo.find_by_name(session, name, for_update=True)
-    if must_create and deployment is not None:
-        raise Conflict(f"deployment {name!r} already exists")
-    check_owner(session, deployment, owner)
-    check_if_match(if_match, deployment.resource_version if deployment else None)
-    if deployment is not None and deployment.deleting:
-        raise Conflict(f"deployment {name!r} is being deleted")
-
+    _admit(session, name, deployment, if_match=if_match, must_create=must_create, owner=owner)
     check_host_paths(session, wanted.template.footprint.binds, refused_as)
     wanted = _autoscaled(deployment, wanted)
     previous, last_number = None, 0
@@ -625,13 +639,18 @@ def _observed_from_records(replicas: list[Replica], hosts: dict[uuid.UUID, Host]
             yield fleet.observed_from_record(r, host.name, observed_state(r.state))
 
 
-def dry_run(session: Session, name: str, spec: DeploymentSpec) -> DryRunResult:
-    """What apply would do, from the last observation, without changing anything."""
+def dry_run(session: Session, name: str, spec: DeploymentSpec,
+            if_match: str | None = None) -> DryRunResult:
+    """What apply would do, from the last observation, without changing anything; what
+    apply would refuse (a stack's service, one being deleted, a stale If-Match) it
+    refuses alike."""
+    _admit(session, name, deployment_repo.find_by_name(session, name), if_match=if_match)
     return dry_run_wanted(session, name, Wanted.from_spec(spec))
 
 
 def dry_run_wanted(session: Session, name: str, wanted: Wanted) -> DryRunResult:
-    """The same for content already made (a stack's service)."""
+    """The same for content already made (a stack's service: its stack's dry run has
+    admitted it, as its apply does)."""
     deployment = deployment_repo.find_by_name(session, name)
     wanted = _autoscaled(deployment, wanted)
     check_host_paths(session, wanted.template.footprint.binds)

@@ -120,7 +120,7 @@ def _check(session: Session, stack: Stack | None, content: Content) -> None:
         binds = tpl.from_dict(entry["template"]).footprint.binds
         deployments.check_host_paths(session, binds, refused_as=f"service {entry['name']}")
         existing = deployment_repo.find_by_name(session, entry["deployment"])
-        deployments.check_owner(session, existing, owner)
+        deployments.check_owner(session, existing, owner, entry["deployment"])
 
 
 # ---- rollouts ---------------------------------------------------------------------------

@@ -719,6 +719,34 @@ def test_dry_run_of_a_new_deployment_creates_nothing(client: TestClient) -> None
     assert ok(client.get("/v1/deployments"))["items"] == []
 
 
+def test_a_dry_run_refuses_what_its_apply_would(client: TestClient, name: str) -> None:
+    dry = {"dry_run": "true"}
+    merge = {"Content-Type": "application/merge-patch+json"}
+    stale = {"If-Match": '"99999"'}
+    problem(put(client, "nothing-yet", spec(), params=dry, headers=stale), 412)  # a create
+    ok(put(client, name, spec()), 201)
+    problem(put(client, name, spec(replicas=3), params=dry, headers=stale), 412)
+    problem(client.patch(f"/v1/deployments/{name}", params=dry, json={"replicas": 3},
+                         headers={**merge, **stale}), 412)
+    ok(client.delete(f"/v1/deployments/{name}"), 202)
+    problem(put(client, name, spec(replicas=3), params=dry), 409)
+    problem(client.patch(f"/v1/deployments/{name}", params=dry, json={"replicas": 3},
+                         headers=merge), 409)
+    # A stack's service is changed through its stack only, before its release has made
+    # its deployment too: a dry run says so as its apply does.
+    ok(client.put("/v1/stacks/shop", json={"compose": "services:\n  web:\n    image: nginx:1.27\n",
+                                           "secrets": {}}), 201)
+    problem(get_response(client, "shop-web"), 404)  # no worker here: not made yet
+    for params in (dry, None):
+        body = problem(put(client, "shop-web", spec(), params=params), 409)
+        assert "stack 'shop'" in body["detail"], body
+    problem(get_response(client, "shop-web"), 404)
+
+
+def get_response(client: TestClient, name: str) -> httpx.Response:
+    return client.get(f"/v1/deployments/{name}")
+
+
 # -- superseding -------------------------------------------------------------------------
 
 

@@ -429,3 +429,12 @@ def test_a_release_waiting_on_what_cannot_move_ends_past_the_deadline(client: Te
     release = ok(client.get(f"/v1/rollouts/{rid}"))
     assert release["state"] == "rolled_back"
     assert release["message"].startswith("no progress for 600 s: db is degraded")
+
+
+def test_two_stacks_cannot_claim_one_deployment_name(client: TestClient) -> None:
+    """Stack "a"'s service "b-web" and stack "a-b"'s "web" are both deployment "a-b-web":
+    the second is refused, before any release has made it."""
+    ok(put_json(client, "a", "services:\n  b-web:\n    image: nginx:1.27\n"), 201)
+    body = problem(put_json(client, "a-b", "services:\n  web:\n    image: nginx:1.27\n"), 409)
+    assert "stack 'a'" in body["detail"], body
+    assert client.get("/v1/stacks/a-b").status_code == 404
