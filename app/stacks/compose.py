@@ -194,35 +194,183 @@ def _schema_problems(doc: Any) -> list[Problem]:
 
 
 # ---- parsing ---------------------------------------------------------------------------
+#
+# YAML is read within bounds, since anchors and aliases let a few hundred bytes stand for
+# a document of billions of nodes (every later step walks the document as if each alias
+# were written out) and PyYAML recurses once per level of nesting. While the document is
+# composed, before anything is built from it, each node's size and height are counted
+# with its aliases expanded (an alias costs what its anchor does), and the document is
+# refused at once past a limit: the work is bounded, never raced.
+
+MAX_DEPTH = 64  # levels of nesting, aliases expanded
+MAX_NODES = 100_000  # nodes, aliases expanded
+# Aliases may expand a document to ALIAS_RATIO times the nodes written (go-yaml's rule,
+# as Kubernetes reads YAML), or to ALIAS_FLOOR nodes whichever is more (so a small file
+# may use anchors freely), and never past MAX_NODES.
+ALIAS_RATIO = 10
+ALIAS_FLOOR = 10_000
+
+_STR = "tag:yaml.org,2002:str"
+_VALUE = "tag:yaml.org,2002:value"  # a `=` key, a string to PyYAML
+_MERGE = "tag:yaml.org,2002:merge"  # `<<`
+_KINDS = {
+    "tag:yaml.org,2002:int": "a number", "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean (YAML reads true, false, yes, no, on and off so)",
+    "tag:yaml.org,2002:null": "null", "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:binary": "binary data",
+}
+
+
+def _where(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML, with a duplicate key an error (PyYAML keeps the last silently)."""
+    """Safe YAML, bounded (``MAX_DEPTH``, ``MAX_NODES``, ``ALIAS_RATIO``); each key a
+    string, and a key written twice in a mapping an error (PyYAML keeps the last
+    silently). ``<<`` merge keys are YAML's: a key written in the mapping wins over a
+    merged one, and of merged mappings the first."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.path: list[str | int] = []  # where the node being composed is
+        self.depth = 0
+        self.reach = 0  # the deepest level the node being composed reaches, expanded
+        self.written = 0  # nodes as written
+        self.expanded = 0  # nodes with aliases expanded
+        # Every node composed: its size and height, aliases expanded.
+        self.sizes: dict[yaml.Node, tuple[int, int]] = {}
+        self.keys: dict[yaml.Node, set[str]] = {}  # a mapping's keys, as composed
+        self.problems: list[Problem] = []  # of keys (every one, then refused)
+
+    def _refuse(self, msg: str, mark: yaml.Mark, kind: str) -> ComposeInvalid:
+        return ComposeInvalid([Problem(tuple(self.path), f"{msg} ({_where(mark)})", kind)])
+
+    def _count(self, nodes: int, reach: int, mark: yaml.Mark) -> None:
+        self.expanded += nodes
+        self.reach = max(self.reach, reach)
+        if reach > MAX_DEPTH:
+            raise self._refuse(f"nested over {MAX_DEPTH} levels deep (aliases expanded)",
+                               mark, "yaml_depth")
+        if self.expanded > MAX_NODES:
+            raise self._refuse(f"the file is over {MAX_NODES} nodes (aliases expanded)",
+                               mark, "yaml_aliases")
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        segment = _segment(parent, index)
+        if segment is not None:
+            self.path.append(segment)
+        mark = self.peek_event().start_mark
+        if self.check_event(yaml.AliasEvent):
+            node = super().compose_node(parent, index)  # the anchor's node (or undefined)
+            if node not in self.sizes:
+                raise self._refuse("an alias within the node it names (a recursive alias)",
+                                   mark, "yaml_aliases")
+            nodes, height = self.sizes[node]
+            self._count(nodes, self.depth + height, mark)
+        else:
+            self.written += 1
+            self.depth += 1
+            outer, self.reach = self.reach, self.depth
+            start = self.expanded
+            self._count(1, self.depth, mark)
+            node = super().compose_node(parent, index)
+            self.sizes[node] = (self.expanded - start, self.reach - self.depth + 1)
+            self.keys.pop(node, None)
+            self.depth -= 1
+            self.reach = max(outer, self.reach)
+        if isinstance(parent, yaml.MappingNode) and index is None:
+            self._key(parent, node)
+        if segment is not None:
+            self.path.pop()
+        return node
+
+    def _key(self, mapping: yaml.MappingNode, key: yaml.Node) -> None:
+        if key.tag == _MERGE:
+            return
+        if not isinstance(key, yaml.ScalarNode) or key.tag not in (_STR, _VALUE):
+            if isinstance(key, yaml.ScalarNode):
+                why = f"is read as {_KINDS.get(key.tag, key.tag)}: quote it"
+            else:
+                why = f"is a {'sequence' if isinstance(key, yaml.SequenceNode) else 'mapping'}"
+            self.problems.append(Problem(
+                tuple(self.path), f"a key is a string here; the key `{_text(key)}` "
+                f"({_where(key.start_mark)}) {why}", "yaml_key"))
+            return
+        seen = self.keys.setdefault(mapping, set())
+        if key.value in seen:
+            self.problems.append(Problem((*self.path, key.value), f"duplicate key "
+                                         f"({_where(key.start_mark)})", "yaml_key"))
+        seen.add(key.value)
+
+    def check_aliases(self) -> None:
+        allowed = max(ALIAS_FLOOR, ALIAS_RATIO * self.written)
+        if self.expanded > allowed:
+            raise ComposeInvalid([Problem((), (
+                f"its aliases expand the file to {self.expanded} nodes from {self.written} "
+                f"written: at most {ALIAS_RATIO} times those written (or {ALIAS_FLOOR}) "
+                "are read"), "yaml_aliases")])
 
 
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    out: dict[Any, Any] = {}
+def _segment(parent: yaml.Node | None, index: Any) -> str | int | None:
+    """The step into a child node: its index in a sequence, its key in a mapping."""
+    if isinstance(parent, yaml.SequenceNode):
+        return int(index)
+    if isinstance(parent, yaml.MappingNode) and isinstance(index, yaml.Node):
+        return index.value if isinstance(index, yaml.ScalarNode) else _text(index)
+    return None
+
+
+def _text(node: yaml.Node) -> str:
+    """A node as written, shortened."""
+    if isinstance(node, yaml.ScalarNode):
+        text = node.value
+    else:
+        start, end = node.start_mark, node.end_mark
+        text = start.buffer[start.pointer:end.pointer] if start.buffer is not None else ""
+        text = " ".join(text.split()) or ("a sequence" if isinstance(node, yaml.SequenceNode)
+                                          else "a mapping")
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
+    # Keys are strings and not repeated (the loader checked while composing).
+    out: dict[str, Any] = {}
+    merged: dict[str, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in out:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
-        out[key] = loader.construct_object(value_node, deep=True)
-    return out
+        if key_node.tag != _MERGE:
+            out[key_node.value] = loader.construct_object(value_node, deep=True)
+            continue
+        sources = (value_node.value if isinstance(value_node, yaml.SequenceNode)
+                   else [value_node])
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"`<<` merges a mapping or a list of mappings, not {source.id}",
+                    source.start_mark)
+            for k, v in loader.construct_object(source, deep=True).items():
+                merged.setdefault(k, v)
+    return {**merged, **out} if merged else out
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
 def parse(text: str) -> dict[str, Any]:
-    """The file's YAML (JSON is YAML too) as a mapping."""
+    """The file's YAML (JSON is YAML too) as a mapping, read within bounds."""
     if len(text) > MAX_TEXT:
         raise ComposeInvalid([Problem((), f"the file is over {MAX_TEXT} characters", "too_long")])
+    loader = _Loader(text)
     try:
-        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+        node = loader.get_single_node()
+        if loader.problems:
+            raise ComposeInvalid(loader.problems)
+        loader.check_aliases()
+        doc = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise ComposeInvalid([Problem((), f"not YAML: {exc}", "yaml")]) from exc
+    finally:
+        loader.dispose()
     if not isinstance(doc, dict):
         raise ComposeInvalid([Problem((), "a Compose file is a mapping with `services`", "yaml")])
     return doc

@@ -6,6 +6,7 @@ would), in depends_on order, with a whole-stack rollback."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -156,6 +157,58 @@ def test_refusals_name_the_service_and_the_field(client: TestClient) -> None:
     locs = [tuple(e["loc"]) for e in body["errors"]]
     assert ("body", "compose", "services", "db", "secrets", 0) in locs
     assert ("body", "compose", "secrets", "nope") in locs
+
+
+def bomb(levels: int) -> str:
+    """The reviewer's file: each level an anchored list of ten aliases of the level before
+    (438 bytes at 8 levels, standing for 10**8 strings)."""
+    text = "x-bomb:\n  l0: &l0 [a,a,a,a,a,a,a,a,a,a]\n"
+    for i in range(1, levels):
+        text += f"  l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 10) + "]\n"
+    return text + "services:\n  web:\n    image: nginx\n"
+
+
+@pytest.mark.timeout(60)
+def test_an_alias_bomb_is_a_fast_422_that_changes_nothing(client: TestClient) -> None:
+    token = ok(client.post("/v1/tokens", json={"name": "d", "scopes": ["deploy"]}), 201)["token"]
+    deployer = TestClient(client.app, headers={"Authorization": f"Bearer {token}"})
+    before = shop(client)
+    for name, params in [("shop", {}), ("shop", {"dry_run": "true"}), ("other", {})]:
+        started = time.monotonic()
+        resp = deployer.put(f"/v1/stacks/{name}", content=bomb(8), headers=YAML, params=params)
+        took = time.monotonic() - started
+        body = problem(resp, 422)
+        assert took < 5, took  # before the file was read within bounds: 141 s
+        (error,) = body["errors"]
+        assert error["type"] == "yaml_aliases" and error["loc"][:3] == ["body", "x-bomb", "l4"]
+        assert "over 100000 nodes" in error["msg"]
+    after = ok(client.get("/v1/stacks/shop"))
+    assert (after["revision"], after["resource_version"]) == (before["revision"],
+                                                              before["resource_version"])
+    assert len(ok(client.get("/v1/stacks/shop/revisions"))["items"]) == 1
+    problem(client.get("/v1/stacks/other"), 404)
+    assert client.get("/v1/deployments/other-web").status_code == 404
+
+
+@pytest.mark.parametrize(("text", "loc", "kind"), [
+    ("services:\n  web:\n    image: nginx\n    labels: " + "[" * 500 + "]" * 500 + "\n",
+     ["body", "services", "web", "labels"], "yaml_depth"),
+    ("? [a, b]\n: 1\nservices:\n  web:\n    image: nginx\n", ["body"], "yaml_key"),
+    ("services:\n  1: {image: nginx}\n", ["body", "services"], "yaml_key"),
+    ("services:\n  web:\n    image: nginx\n    environment: {~: x}\n",
+     ["body", "services", "web", "environment"], "yaml_key"),
+    ("services:\n  web:\n    image: nginx\n    environment: {1.5: x}\n",
+     ["body", "services", "web", "environment"], "yaml_key"),
+])
+def test_what_yaml_cannot_mean_here_is_a_422_naming_where(client: TestClient, text: str,
+                                                          loc: list[str], kind: str) -> None:
+    body = problem(client.put("/v1/stacks/shop", content=text, headers=YAML), 422)
+    (error,) = body["errors"]
+    assert error["type"] == kind and error["loc"][:len(loc)] == loc, error
+    # The same file inside JSON is named under body.compose.
+    body = problem(put_json(client, "shop", text), 422)
+    assert body["errors"][0]["loc"][:2] == ["body", "compose"]
+    assert client.get("/v1/stacks/shop").status_code == 404
 
 
 def test_a_host_path_needs_an_admin_as_for_any_deployment(client: TestClient) -> None:

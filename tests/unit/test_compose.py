@@ -373,6 +373,140 @@ def test_every_problem_is_reported_at_once():
     assert {p.loc[-1] for p in problems} == {"privileged", "pid", "env_file", "build"}
 
 
+# ---- YAML, read within bounds ----------------------------------------------------------
+
+BASE = "services:\n  web:\n    image: busybox:1\n"
+
+
+def refused(text: str) -> list[compose.Problem]:
+    with pytest.raises(compose.ComposeInvalid) as info:
+        compose.parse(text)
+    return info.value.problems
+
+
+def bomb(levels: int, width: int = 10) -> str:
+    """Each level an anchored list of ``width`` aliases of the level before: a few
+    hundred bytes that stand for ``width ** levels`` strings."""
+    text = "x-bomb:\n  l0: &l0 [" + ",".join(["a"] * width) + "]\n"
+    for i in range(1, levels):
+        text += f"  l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * width) + "]\n"
+    return text + BASE
+
+
+def test_anchors_aliases_and_merge_keys_are_read_as_yaml_means_them():
+    text = """
+x-defaults: &defaults
+  image: base:1
+  restart: always
+  environment: &env {MODE: prod, LEVEL: "3"}
+  labels: {tier: back}
+x-extra: &extra
+  image: extra:1
+  labels: {tier: front}
+  deploy: {replicas: 2}
+services:
+  web:
+    <<: *defaults
+    image: web:1
+  api:
+    <<: [*extra, *defaults]
+  worker:
+    image: worker:1
+    environment: *env
+"""
+    written = {
+        "services": {
+            "web": {"image": "web:1", "restart": "always",
+                    "environment": {"MODE": "prod", "LEVEL": "3"}, "labels": {"tier": "back"}},
+            # Of merged mappings the first wins; a key written in the mapping wins over both.
+            "api": {"image": "extra:1", "restart": "always", "labels": {"tier": "front"},
+                    "environment": {"MODE": "prod", "LEVEL": "3"}, "deploy": {"replicas": 2}},
+            "worker": {"image": "worker:1", "environment": {"MODE": "prod", "LEVEL": "3"}},
+        }}
+    assert compose.load(text, "shop") == compose.load(json.dumps(written), "shop")
+    assert compose.load(text, "shop").service("api").spec.replicas == 2
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("levels", [5, 8, 30])
+def test_an_alias_bomb_is_refused_before_it_is_expanded(levels):
+    text = bomb(levels)
+    assert len(text) < 2000
+    (problem,) = refused(text)
+    assert problem.type == "yaml_aliases"
+    assert f"over {compose.MAX_NODES} nodes" in problem.msg
+    assert problem.loc[:2] == ("x-bomb", "l4")  # where the count went over
+
+
+@pytest.mark.timeout(10)
+def test_aliases_may_expand_a_file_only_so_much():
+    # 4 levels: 12,357 nodes (11,110 strings) from 27 written; a small file may expand to
+    # 10,000.
+    (problem,) = refused(bomb(4))
+    assert problem.type == "yaml_aliases" and problem.loc == ()
+    assert "12357 nodes from 27 written" in problem.msg
+    # Wide rather than deep: one anchor of 500, aliased 300 times.
+    wide = "x-a: &a [" + ",".join(["a"] * 500) + "]\nx-b: [" + ",".join(["*a"] * 300) + "]\n"
+    assert refused(wide + BASE)[0].type == "yaml_aliases"
+    # Within the bounds a file is read, aliases expanded.
+    doc = compose.parse(bomb(3))
+    assert len(doc["x-bomb"]["l2"]) == 10 and doc["x-bomb"]["l2"][9][9] == list("aaaaaaaaaa")
+
+
+@pytest.mark.parametrize("text", ["x-r: &r [a, *r]\n", "x-r: &r {a: *r}\n"])
+def test_a_recursive_alias_is_refused(text):
+    (problem,) = refused(text + BASE)
+    assert problem.type == "yaml_aliases" and "recursive" in problem.msg
+    assert problem.loc[0] == "x-r"
+
+
+@pytest.mark.parametrize("nested", [
+    "[" * 500 + "]" * 500,
+    "{a: " * 500 + "1" + "}" * 500,
+    "[" * 5000 + "]" * 5000,
+])
+def test_nesting_is_bounded(nested):
+    (problem,) = refused(BASE + f"    labels: {nested}\n")
+    assert problem.type == "yaml_depth" and f"over {compose.MAX_DEPTH}" in problem.msg
+    assert problem.loc[:3] == ("services", "web", "labels")
+    assert len(problem.loc) >= compose.MAX_DEPTH - 1  # a key is a level too
+
+
+def test_nesting_counts_what_aliases_stand_for():
+    deep = compose.MAX_DEPTH - 1  # below the top-level mapping
+    text = "x-a: &a " + "[" * deep + "]" * deep + "\n"
+    compose.parse(text + BASE)  # as deep as may be
+    (problem,) = refused(text + "x-b: [*a]\n" + BASE)  # one level more, through an alias
+    assert problem.type == "yaml_depth" and problem.loc == ("x-b", 0)
+
+
+@pytest.mark.parametrize(("text", "loc", "says"), [
+    ("? [a, b]\n: 1\n" + BASE, (), "`[a, b]` (line 1, column 3) is a sequence"),
+    ("services:\n  ? {a: 1}\n  : {image: nginx}\n", ("services",), "`{a: 1}`"),
+    ("services:\n  1: {image: nginx}\n", ("services",), "`1` (line 2, column 3) is read as a number"),
+    (BASE + "    environment: {~: x}\n", ("services", "web", "environment"), "`~` (line 4, column 19) is read as null"),
+    (BASE + "    environment: {1.5: x}\n", ("services", "web", "environment"), "`1.5`"),
+    (BASE + "    environment: {ON: x}\n", ("services", "web", "environment"), "boolean"),
+    (BASE + "    labels: {2020-01-01: x}\n", ("services", "web", "labels"), "date"),
+    ("x-a: {? !!binary aGk=\n  : b}\n" + BASE, ("x-a",), "binary"),
+])
+def test_a_key_is_a_string(text, loc, says):
+    (problem,) = refused(text)
+    assert problem.type == "yaml_key" and problem.loc == loc
+    assert "a key is a string" in problem.msg and says in problem.msg, problem.msg
+
+
+def test_every_bad_key_is_named_at_once_and_quoted_keys_are_strings():
+    problems = refused(BASE + "    environment: {1: a, '2': b, ~: c}\n    image: again\n")
+    assert [(p.loc, p.msg.split(" (")[0]) for p in problems] == [
+        (("services", "web", "environment"), "a key is a string here; the key `1`"),
+        (("services", "web", "environment"), "a key is a string here; the key `~`"),
+        (("services", "web", "image"), "duplicate key"),
+    ]
+    doc = compose.parse(BASE + "    environment: {'1': a, !!str 2: b}\n")
+    assert doc["services"]["web"]["environment"] == {"1": "a", "2": "b"}
+
+
 # ---- the same file maps to the same stack --------------------------------------------
 
 names = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True)
