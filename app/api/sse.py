@@ -17,6 +17,7 @@ from app.api import presenters
 from app.api.deps import still_allowed
 from app.db import get_sessionmaker
 from app.errors import Invalid, NotFound
+from app.models import Event
 from app.repositories import deployments as deployment_repo
 from app.repositories import events as event_repo
 from app.repositories.pagination import decode_cursor, encode_cursor
@@ -76,7 +77,7 @@ async def answer(
     """A page of events oldest first, or with `Accept: text/event-stream` a live stream
     that resumes from `Last-Event-ID`."""
     if cursor is not None:
-        after = decode_cursor(cursor, int)
+        after = decode_cursor(cursor, Event.id)
     streaming = bool(accept and "text/event-stream" in accept)
     if streaming and last_event_id:
         after = _last_event_id(last_event_id)

@@ -229,7 +229,7 @@ def views_page(
     """A page of whole deployments in one statement, whatever its size. One deleted
     meanwhile is left out. ``label``: (key, value) of a label to filter by, in SQL (->>
     on Postgres, json_extract on SQLite), whatever the number of deployments."""
-    after = decode_cursor(cursor, str)
+    after = decode_cursor(cursor, Deployment.name)
     params: dict[str, Any] = {"page_limit": limit + 1, "usage_since": usage_since}
     if after is not None:
         params["after"] = after
@@ -273,7 +273,7 @@ def revision_and_last_number(session: Session, deployment_id: uuid.UUID,
 def revisions_page(
     session: Session, deployment_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[Revision], str | None]:
-    after = decode_cursor(cursor, int)
+    after = decode_cursor(cursor, Revision.number)
     query = (
         select(Revision)
         .where(Revision.deployment_id == deployment_id)

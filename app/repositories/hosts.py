@@ -25,7 +25,7 @@ def find_by_name(session: Session, name: str) -> Host | None:
 
 
 def list_page(session: Session, limit: int, cursor: str | None) -> tuple[list[Host], str | None]:
-    after = decode_cursor(cursor, str)
+    after = decode_cursor(cursor, Host.name)
     query = select(Host).order_by(Host.name).limit(limit + 1)
     if after is not None:
         query = query.where(Host.name > after)

@@ -23,7 +23,7 @@ def page(
     session: Session, limit: int, cursor: str | None
 ) -> tuple[list[RegistryCredential], str | None]:
     """By registry name."""
-    after = decode_cursor(cursor, str)
+    after = decode_cursor(cursor, RegistryCredential.name)
     query = select(RegistryCredential).order_by(RegistryCredential.name).limit(limit + 1)
     if after is not None:
         query = query.where(RegistryCredential.name > after)

@@ -30,9 +30,9 @@ def page(
     session: Session, deployment_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[Replica], str | None]:
     rows = for_deployment(session, deployment_id)
-    after = decode_cursor(cursor, (int, str))
+    after = decode_cursor(cursor, (Replica.slot, Replica.container_name))
     if after is not None:
-        rows = [r for r in rows if [r.slot, r.container_name] > list(after)]
+        rows = [r for r in rows if (r.slot, r.container_name) > after]
     return cut_page(rows, limit, lambda r: [r.slot, r.container_name])
 
 

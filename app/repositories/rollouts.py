@@ -37,7 +37,7 @@ def active(session: Session, deployment_id: uuid.UUID) -> list[Rollout]:
 def page(
     session: Session, deployment_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[Rollout], str | None]:
-    after = decode_cursor(cursor, str)
+    after = decode_cursor(cursor, Rollout.id)
     query = (
         select(Rollout)
         .where(Rollout.deployment_id == deployment_id)
@@ -45,7 +45,7 @@ def page(
     )
     rows = list(session.scalars(query))
     if after is not None:
-        ids = [str(r.id) for r in rows]
+        ids = [r.id for r in rows]
         if after not in ids:  # rollouts are never removed: this list never made it
             raise Invalid("cursor is not one this API returned", loc=["query", "cursor"])
         rows = rows[ids.index(after) + 1 :]

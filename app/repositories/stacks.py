@@ -40,7 +40,7 @@ def lock(session: Session, stack_id: uuid.UUID) -> Stack | None:
 
 
 def page(session: Session, limit: int, cursor: str | None) -> tuple[list[Stack], str | None]:
-    after = decode_cursor(cursor, str)
+    after = decode_cursor(cursor, Stack.name)
     query = select(Stack).order_by(Stack.name).limit(limit + 1)
     if after is not None:
         query = query.where(Stack.name > after)
@@ -62,7 +62,7 @@ def next_revision_number(session: Session, stack_id: uuid.UUID) -> int:
 
 def revisions_page(session: Session, stack_id: uuid.UUID, limit: int,
                    cursor: str | None) -> tuple[list[StackRevision], str | None]:
-    after = decode_cursor(cursor, int)
+    after = decode_cursor(cursor, StackRevision.number)
     query = (select(StackRevision).where(StackRevision.stack_id == stack_id)
              .order_by(StackRevision.number.desc()).limit(limit + 1))
     if after is not None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.errors import Invalid, NotFound
+from app.errors import NotFound
 from app.models import ApiToken
 from app.repositories.pagination import decode_cursor, encode_cursor
 
@@ -47,13 +47,10 @@ def touch(session: Session, token_id: uuid.UUID, now: datetime, stale_before: da
 
 def page(session: Session, limit: int, cursor: str | None) -> tuple[list[ApiToken], str | None]:
     """Oldest first, by (created_at, id)."""
-    after = decode_cursor(cursor, (str, str))
+    after = decode_cursor(cursor, (ApiToken.created_at, ApiToken.id))
     query = select(ApiToken).order_by(ApiToken.created_at, ApiToken.id).limit(limit + 1)
     if after is not None:
-        try:
-            at, after_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-        except ValueError as exc:
-            raise Invalid("cursor is not one this API returned", loc=["query", "cursor"]) from exc
+        at, after_id = after
         query = query.where(or_(ApiToken.created_at > at,
                                 (ApiToken.created_at == at) & (ApiToken.id > after_id)))
     rows = list(session.scalars(query))

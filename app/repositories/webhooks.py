@@ -44,7 +44,7 @@ def remove(session: Session, hook: Webhook) -> None:
 def page(
     session: Session, deployment_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[Webhook], str | None]:
-    after = decode_cursor(cursor, str)
+    after = decode_cursor(cursor, Webhook.id)
     query = (
         select(Webhook)
         .where(Webhook.deployment_id == deployment_id)
@@ -52,7 +52,7 @@ def page(
     )
     rows = list(session.scalars(query))  # a handful per deployment
     if after is not None:
-        ids = [str(h.id) for h in rows]
+        ids = [h.id for h in rows]
         rows = rows[ids.index(after) + 1:] if after in ids else []
     return cut_page(rows, limit, lambda r: str(r.id))
 
@@ -101,7 +101,7 @@ def deliveries_page(
     session: Session, webhook_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[WebhookDelivery], str | None]:
     """Newest first."""
-    before = decode_cursor(cursor, int)
+    before = decode_cursor(cursor, WebhookDelivery.id)
     query = (
         select(WebhookDelivery)
         .where(WebhookDelivery.webhook_id == webhook_id)
