@@ -146,13 +146,16 @@ def token_create(
     from app.services import tokens as token_service
 
     try:
-        body = TokenCreate.model_validate({"name": name, "scopes": scope})
+        expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+        body = TokenCreate.model_validate({"name": name, "scopes": scope, "expires_at": expires_at})
+    except OverflowError as exc:  # more days than a datetime holds
+        raise typer.BadParameter(f"--expires-in-days: {expires_in_days} days is too far") from exc
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     try:
         with session_scope() as session:
-            row, token = token_service.create(session, body.name, list(body.scopes), expires_at)
+            row, token = token_service.create(session, body.name, list(body.scopes),
+                                              body.expires_at)
     except Invalid as exc:
         raise typer.BadParameter(exc.detail) from exc
     typer.echo(f"token {row.id} ({', '.join(row.scopes)}) for {row.name!r}", err=True)

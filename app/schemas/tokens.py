@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
@@ -11,6 +11,9 @@ from app.schemas.common import Strict
 Scope = Literal["read", "deploy", "admin"]
 # Printable, no control characters (a NUL would not even fit in a Postgres text column).
 NAME = r"^[^\x00-\x1f\x7f]+$"
+# The last instant a token may expire at: what a time stored in UTC can be (a later one,
+# 9999-12-31T23:59:59-14:00 say, is past year 9999 once in UTC and fits no datetime).
+LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 class TokenCreate(Strict):
@@ -23,7 +26,9 @@ class TokenCreate(Strict):
     ]
     expires_at: Annotated[
         AwareDatetime | None,
-        Field(description="RFC 3339 with an offset; must be in the future. None: never expires"),
+        Field(le=LATEST, description=(
+            "RFC 3339 with an offset; must be in the future, and at most "
+            "9999-12-31T23:59:59.999999Z. None: never expires")),
     ] = None
 
     @field_validator("scopes")

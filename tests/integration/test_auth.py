@@ -220,6 +220,10 @@ def test_last_used_at_is_recorded(client: TestClient, anonymous: TestClient) -> 
     ({"name": "x", "scopes": ["read"], "expires_at": "2020-01-01T00:00:00Z"}, "body.expires_at"),
     ({"name": "x", "scopes": ["read"], "expires_at": "2999-01-01T00:00:00"}, "body.expires_at"),
     ({"name": "x", "scopes": ["read"], "expires_at": "soon"}, "body.expires_at"),
+    # Past year 9999 once in UTC: the time could not be stored (was a 500).
+    ({"name": "x", "scopes": ["read"], "expires_at": "9999-12-31T23:59:59-14:00"}, "body.expires_at"),
+    ({"name": "x", "scopes": ["read"], "expires_at": "9999-12-31T23:59:59.999999-00:01"},
+     "body.expires_at"),
     ({"name": "x", "scopes": ["read"], "admin": True}, "body.admin"),
     ({"name": "x", "scopes": "admin"}, "body.scopes"),
 ])
@@ -228,6 +232,16 @@ def test_invalid_token_requests_are_422(client: TestClient, body: dict[str, Any]
     details = problem(client.post("/v1/tokens", json=body), 422)
     assert field in [".".join(map(str, e["loc"])) for e in details["errors"]], details
     assert len(ok(client.get("/v1/tokens"))["items"]) == before
+
+
+def test_a_token_may_expire_at_the_last_instant_a_utc_time_holds(
+        client: TestClient, anonymous: TestClient) -> None:
+    for at in ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59+14:00"):
+        made = make_token(client, "read", expires_at=at)
+        assert datetime.fromisoformat(made["expires_at"]) == datetime.fromisoformat(at)
+        listed = {t["id"]: t for t in ok(client.get("/v1/tokens"))["items"]}
+        assert datetime.fromisoformat(listed[made["id"]]["expires_at"]) == datetime.fromisoformat(at)
+        ok(anonymous.get("/v1/deployments", headers=bearer(made["token"])))
 
 
 def test_revoking_an_unknown_token(client: TestClient) -> None:

@@ -19,8 +19,8 @@ class TokenCreate:
         name (str):
         scopes (list[TokenCreateScopesItem]): `read` can GET; `deploy` can also change deployments and webhooks; `admin`
             can also manage hosts and tokens. Each scope includes the ones before it.
-        expires_at (datetime.datetime | None | Unset): RFC 3339 with an offset; must be in the future. None: never
-            expires
+        expires_at (datetime.datetime | None | Unset): RFC 3339 with an offset; must be in the future, and at most
+            9999-12-31T23:59:59.999999Z. None: never expires
     """
 
     name: str
