@@ -38,15 +38,40 @@ MAX_IMAGE = 512
 
 
 class PayloadError(ValueError):
-    """The body is not the payload this kind of webhook sends."""
+    """The body is not the payload this kind of webhook sends. Its message is stored (the
+    delivery's reason): a payload's text is quoted in it with ``!r``, which escapes what
+    a database cannot store."""
+
+
+def storable(text: str) -> bool:
+    """Text every database Moorage runs on can store: no NUL (Postgres refuses it in
+    text) and no lone surrogate ("\\ud800" in JSON: no UTF-8 encodes it)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
 class Decision:
+    """What a delivery asks for. Everything in it is stored (the delivery's reason, the
+    deployment's event, the image in a revision) and much of it is the payload's text (a
+    repository named in it, say): text no database stores makes the payload malformed,
+    whichever field of it the text came from."""
+
     image: str | None  # the reference to deploy; None: ignore
     reason: str
     repin: bool = False  # same reference, but the tag moved: resolve it again
     event_id: str | None = None  # a delivery id carried (and signed) in the body
+
+    def __post_init__(self) -> None:
+        if not all(storable(text) for text in (self.image, self.reason, self.event_id)
+                   if text is not None):
+            raise PayloadError("it holds text no database can store (a NUL character or "
+                               "an unpaired UTF-16 surrogate)")
 
 
 def verify_signature(secret: str, body: bytes, header: str | None) -> bool:

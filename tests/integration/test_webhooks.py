@@ -260,6 +260,35 @@ def test_a_signed_but_malformed_payload_is_422(client: TestClient, public: TestC
     assert [d["outcome"] for d in deliveries(client, hook)] == ["rejected"]
 
 
+@pytest.mark.parametrize("bad", ["evil\x00x", "evil\ud800"], ids=["nul", "surrogate"])
+@pytest.mark.parametrize("kind", ["dockerhub", "github", "registry"])
+def test_a_repository_named_with_text_no_database_stores_is_a_recorded_422(
+        client: TestClient, public: TestClient, kind: str, bad: str) -> None:
+    """The name went into the delivery's reason ("… is not this deployment's
+    repository"), Postgres refused it, and the delivery was not recorded: a 500 (for a
+    dockerhub hook, from anyone who knows its URL)."""
+    before = deploy(client, "nginx:1.27")
+    hook = make_hook(client, kind)
+    headers: dict[str, str] = {}
+    if kind == "dockerhub":
+        payload: Any = copy.deepcopy(DOCKERHUB_PUSH)
+        payload["repository"]["repo_name"] = bad
+    elif kind == "github":
+        payload = tagged(GITHUB_REGISTRY_PACKAGE, "registry_package", "1.1")
+        payload["registry_package"]["package_version"]["package_url"] = f"ghcr.io/x/{bad}:1"
+        headers["X-GitHub-Event"] = "registry_package"
+    else:
+        payload = {"events": [registry_event(0, MANIFEST, DIGEST, tag="1.1", repository=bad)]}
+    body = problem(post(public, hook, payload, headers=headers), 422)
+    assert body["detail"].startswith("malformed payload")
+    assert [e["loc"] for e in body["errors"]] == [["body"]]
+    [recorded] = deliveries(client, hook)
+    assert recorded["outcome"] == "rejected" and recorded["reason"].startswith("malformed payload")
+    assert recorded["rollout_id"] is None
+    after = current(client)
+    assert (after["revision"], after["spec"]) == (before["revision"], before["spec"])
+
+
 def test_a_malformed_delivery_id_is_422(client: TestClient, public: TestClient) -> None:
     deploy(client, "nginx:1.27")
     hook = make_hook(client, "generic")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from app.services.webhook_payloads import (
     PayloadError,
     decide,
     sign,
+    storable,
     verify_signature,
 )
 from tests.support.webhook_payloads import (
@@ -230,3 +232,77 @@ def test_registry_same_digest_is_already_running() -> None:
 def test_registry_malformed(payload: Any) -> None:
     with pytest.raises(PayloadError):
         decide("registry", raw(payload), "registry.local:5000/library/test:1.0", None)
+
+
+
+# -- text no database stores --------------------------------------------------------------
+
+# A NUL (Postgres refuses it in text) and lone surrogates (no UTF-8 encodes them); json
+# reads both from escapes ("\u0000", "\ud800").
+UNSTORABLE = ["evil\x00x", "evil\ud800", "\udfffevil"]
+DOCUMENTED = [
+    ("dockerhub", DOCKERHUB_PUSH, "svendowideit/testhook:latest", None),
+    ("github", tagged(GITHUB_PACKAGE, "package", "1.1"), "ghcr.io/codertocat/hello-world:1.0",
+     "package"),
+    ("registry", REGISTRY_ENVELOPE, "registry.local:5000/library/test:1.0", None),
+    ("generic", {"tag": "1.28", "nonce": "n"}, "nginx:1.27", None),
+]
+
+
+def string_paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(node, str):
+        return [path]
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    return [p for key, child in items for p in string_paths(child, (*path, key))]
+
+
+def replaced(payload: Any, path: tuple[Any, ...], value: str) -> Any:
+    changed = copy.deepcopy(payload)
+    holder = changed
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = value
+    return changed
+
+
+def stored_text(kind: str, body: bytes, image: str, event: str | None) -> list[str]:
+    """What a delivery of ``body`` would store: the decision's text, or the malformed
+    payload's message."""
+    try:
+        d = decide(kind, body, image, None, event)
+    except PayloadError as exc:
+        return [str(exc)]
+    return [t for t in (d.image, d.reason, d.event_id) if t is not None]
+
+
+@pytest.mark.parametrize("bad", UNSTORABLE, ids=["nul", "surrogate", "trailing-surrogate"])
+@pytest.mark.parametrize(("kind", "payload", "image", "event"), DOCUMENTED,
+                         ids=[k for k, *_ in DOCUMENTED])
+def test_whatever_field_holds_unstorable_text_what_is_stored_is_storable(
+        kind: str, payload: Any, image: str, event: str | None, bad: str) -> None:
+    """A repository name the payload gives went unchecked into the delivery's reason, and
+    Postgres refused it: the delivery was not recorded, and the answer was a 500."""
+    for path in string_paths(payload):
+        body = json.dumps(replaced(payload, path, bad)).encode()
+        assert all(storable(t) for t in stored_text(kind, body, image, event)), (path, bad)
+
+
+@pytest.mark.parametrize("bad", UNSTORABLE, ids=["nul", "surrogate", "trailing-surrogate"])
+@pytest.mark.parametrize(("kind", "payload", "path", "image", "event"), [
+    ("dockerhub", DOCKERHUB_PUSH, ("repository", "repo_name"), "nginx:1.27", None),
+    ("github", tagged(GITHUB_PACKAGE, "package", "1.1"),
+     ("package", "package_version", "package_url"), "nginx:1.27", "package"),
+    ("registry", REGISTRY_ENVELOPE, ("events", 0, "target", "repository"), "nginx:1.27", None),
+], ids=["dockerhub-repo_name", "github-package_url", "registry-target.repository"])
+def test_a_repository_named_with_unstorable_text_is_a_malformed_payload(
+        kind: str, payload: Any, path: tuple[Any, ...], image: str, event: str | None,
+        bad: str) -> None:
+    body = json.dumps(replaced(payload, path, bad)).encode()
+    with pytest.raises(PayloadError, match="no database can store"):
+        decide(kind, body, image, None, event)
+
+
+def test_storable() -> None:
+    assert storable("docker.io/library/nginx is not this deployment's repository")
+    assert storable("ünïcode \U0001f600")  # a pair in JSON, one code point here
+    assert not any(storable(t) for t in UNSTORABLE)
