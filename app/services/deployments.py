@@ -654,6 +654,7 @@ def dry_run_wanted(session: Session, name: str, wanted: Wanted) -> DryRunResult:
     deployment = deployment_repo.find_by_name(session, name)
     wanted = _autoscaled(deployment, wanted)
     check_host_paths(session, wanted.template.footprint.binds)
+    endpoints.check_listen_port(wanted.template.endpoint, get_settings())
     previous = current_revision(session, deployment) if deployment else None
     changes = _changes(previous, deployment.replicas if deployment else None,
                        deployment.autoscale if deployment else None, wanted)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import session_scope, utcnow
-from app.errors import Conflict
+from app.errors import Conflict, Invalid
 from app.models import Deployment, Host
 from app.reconcile import endpoints as core
 from app.reconcile import template as tpl
@@ -35,12 +35,44 @@ log = logging.getLogger(__name__)
 # ---- at apply --------------------------------------------------------------------------
 
 
+def admin_port(address: str) -> int | None:
+    """The port of the edges' Caddy admin API (MOORAGE_EDGE_ADMIN_ADDRESS, "host:port";
+    None for a unix socket, which takes no port)."""
+    if address.startswith("unix"):
+        return None
+    _, _, port = address.rpartition(":")
+    return int(port) if port.isascii() and port.isdigit() else None
+
+
+def reserved_by_edges(port: int, settings: Settings) -> str | None:
+    """Why no endpoint may listen on ``port``, or None: the proxy on every edge listens
+    there already (its shared HTTP port, or its admin API on the host's loopback), so
+    an endpoint there would be a config no edge can take."""
+    if port == settings.edge_http_port:
+        return (f"{port} is the edges' own HTTP port (MOORAGE_EDGE_HTTP_PORT), where "
+                "endpoints are served by hostname; choose another")
+    if port == admin_port(settings.edge_admin_address):
+        return (f"{port} is the port of the edges' proxy admin API "
+                f"(MOORAGE_EDGE_ADMIN_ADDRESS {settings.edge_admin_address}); choose another")
+    return None
+
+
+def check_listen_port(endpoint: tpl.Endpoint | None, settings: Settings) -> None:
+    """A 422 for a listen port the spec asks for that the edges hold themselves."""
+    if endpoint is None or endpoint.listen_port is None:
+        return
+    if (why := reserved_by_edges(endpoint.listen_port, settings)) is not None:
+        raise Invalid(f"endpoint.listen_port: {why}", loc=["body", "endpoint", "listen_port"])
+
+
 def assign_listen_port(session: Session, deployment: Deployment, endpoint: tpl.Endpoint | None,
                        settings: Settings) -> None:
     """The listen port: as the spec asks, else the one chosen before, else a free one
-    from MOORAGE_ENDPOINT_PORT_RANGE. Kept once chosen (also while the spec has none)."""
+    from MOORAGE_ENDPOINT_PORT_RANGE. Kept once chosen (also while the spec has none).
+    Never one the edges' proxy holds itself (its HTTP port, its admin API's)."""
     if endpoint is None:
         return
+    check_listen_port(endpoint, settings)
     if endpoint.listen_port is not None:
         owner = endpoint_repo.listen_port_owner(session, endpoint.listen_port)
         if owner is not None and owner != deployment.name:
@@ -51,7 +83,8 @@ def assign_listen_port(session: Session, deployment: Deployment, endpoint: tpl.E
         return
     low, high = settings.endpoint_ports
     used = endpoint_repo.used_listen_ports(session, low, high)
-    free = [p for p in range(low, high + 1) if p not in used and p != settings.edge_http_port]
+    free = [p for p in range(low, high + 1)
+            if p not in used and reserved_by_edges(p, settings) is None]
     if not free:
         raise Conflict(f"no free listen port left in {low}-{high} (MOORAGE_ENDPOINT_PORT_RANGE)")
     # Not always the lowest: two applies at once would pick the same one (the unique

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import jobs
+from app.config import get_settings
 from app.db import session_scope, utcnow
 from app.dockerhost import EngineError, client_for
 from app.errors import Conflict, Invalid
@@ -33,7 +34,7 @@ from app.repositories import deployments as deployment_repo
 from app.repositories import hosts as host_repo
 from app.repositories import stacks as stack_repo
 from app.schemas.stacks import StackDryRun, StackServicePlan
-from app.services import deployments, fleet
+from app.services import deployments, endpoints, fleet
 from app.services.preconditions import check_if_match
 from app.services.rollouts import stamp
 from app.stacks import compose
@@ -89,6 +90,11 @@ def read(name: str, text: str, secrets: dict[str, str], loc: list[str | int]) ->
     services, values = [], {}
     for s in ordered:
         wanted = deployments.Wanted.from_spec(s.spec)
+        endpoint = wanted.template.endpoint
+        if endpoint is not None and endpoint.listen_port is not None and (
+                why := endpoints.reserved_by_edges(endpoint.listen_port, get_settings())):
+            raise Invalid(f"services.{s.name}.x-moorage.endpoint.listen_port: {why}",
+                          loc=[*loc, "services", s.name, "x-moorage", "endpoint", "listen_port"])
         services.append({
             "name": s.name, "deployment": s.deployment,
             "depends_on": [list(d) for d in s.depends_on], "failure_action": s.failure_action,

@@ -4,8 +4,10 @@ the edge hosts, and an endpoint-only change replaces no container."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.db import session_scope, utcnow
@@ -54,6 +56,74 @@ def test_a_listen_port_asked_for_is_one_deployment_s(client: TestClient) -> None
     r = client.put("/v1/deployments/api", json={"image": "web:1", "endpoint": {"port": 80, "listen_port": 28080}})
     assert r.status_code == 409, r.text
     assert "28080" in r.json()["detail"]
+
+
+@pytest.fixture
+def edge_ports(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, int]]:
+    """The edges' HTTP port and admin API port, set to ones of this test's own."""
+    from app.config import get_settings
+
+    monkeypatch.setenv("MOORAGE_EDGE_HTTP_PORT", "28081")
+    monkeypatch.setenv("MOORAGE_EDGE_ADMIN_ADDRESS", "127.0.0.1:28019")
+    get_settings.cache_clear()
+    yield 28081, 28019
+    monkeypatch.delenv("MOORAGE_EDGE_HTTP_PORT")
+    monkeypatch.delenv("MOORAGE_EDGE_ADMIN_ADDRESS")
+    get_settings.cache_clear()
+
+
+def refused_listen_port(r: Any, field: str) -> str:
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert [".".join(map(str, e["loc"])) for e in body["errors"]] == [field], body
+    return body["detail"]
+
+
+@pytest.mark.parametrize("which", ["http", "admin"])
+def test_a_listen_port_the_edges_hold_themselves_is_422(
+        client: TestClient, edge_ports: tuple[int, int], which: str) -> None:
+    """A deploy token could name the edges' own HTTP port or the proxy's admin API port:
+    a config clash on every edge."""
+    port = edge_ports[0] if which == "http" else edge_ports[1]
+    ask = {"image": "web:1", "endpoint": {"port": 8080, "listen_port": port}}
+    # Not made...
+    detail = refused_listen_port(client.put("/v1/deployments/api", json=ask),
+                                 "body.endpoint.listen_port")
+    assert str(port) in detail and ("MOORAGE_EDGE_HTTP_PORT" if which == "http"
+                                    else "MOORAGE_EDGE_ADMIN_ADDRESS") in detail
+    assert client.get("/v1/deployments/api").status_code == 404
+    # ... nor changed, nor in a dry run, nor by a merge patch.
+    before = put(client, "web", endpoint={"port": 8080, "listen_port": 28080})
+    refused_listen_port(client.put("/v1/deployments/web", json=ask), "body.endpoint.listen_port")
+    refused_listen_port(client.put("/v1/deployments/web", json=ask, params={"dry_run": "true"}),
+                        "body.endpoint.listen_port")
+    refused_listen_port(client.patch("/v1/deployments/web", json={"endpoint": {"listen_port": port}},
+                                     headers={"Content-Type": "application/merge-patch+json"}),
+                        "body.endpoint.listen_port")
+    after = client.get("/v1/deployments/web").json()
+    assert (after["revision"], after["endpoint"]["listen_port"]) == (before["revision"], 28080)
+    # A stack's service: named where the file says it.
+    compose = (f"services:\n  w:\n    image: web:1\n    x-moorage:\n      endpoint:\n"
+               f"        port: 8080\n        listen_port: {port}\n")
+    refused_listen_port(client.put("/v1/stacks/st", json={"compose": compose}),
+                        "body.compose.services.w.x-moorage.endpoint.listen_port")
+    assert client.get("/v1/stacks/st").status_code == 404
+    assert client.get("/v1/deployments", params={"limit": 500}).json()["items"][0]["name"] == "web"
+
+
+def test_a_listen_port_moorage_chooses_is_none_the_edges_hold(
+        client: TestClient, edge_ports: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import get_settings
+
+    http, admin = edge_ports
+    monkeypatch.setenv("MOORAGE_ENDPOINT_PORT_RANGE", f"{admin}-{admin + 1}")
+    get_settings.cache_clear()
+    assert put(client, "web", endpoint={"port": 8080})["endpoint"]["listen_port"] == admin + 1
+    monkeypatch.setenv("MOORAGE_ENDPOINT_PORT_RANGE", f"{http}-{http + 1}")
+    get_settings.cache_clear()
+    assert put(client, "api", endpoint={"port": 8080})["endpoint"]["listen_port"] == http + 1
+    monkeypatch.delenv("MOORAGE_ENDPOINT_PORT_RANGE")
 
 
 def test_an_endpoint_only_change_keeps_the_containers(client: TestClient) -> None:

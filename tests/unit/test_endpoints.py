@@ -212,3 +212,13 @@ def test_an_endpoint_changes_the_container_hash_only_when_it_must_publish() -> N
     # Not published by `ports`: the containers must publish it, so they change once.
     assert thash(endpoint={"port": 8080}) != plain
     assert thash(endpoint={"port": 8080}) == thash(endpoint={"port": 8080, "hostnames": ["b.test"]})
+
+
+def test_the_edges_admin_port_is_that_of_their_admin_address() -> None:
+    from app.services.endpoints import admin_port
+
+    assert admin_port("127.0.0.1:2019") == 2019
+    assert admin_port("localhost:2999") == 2999
+    assert admin_port("[::1]:2019") == 2019
+    assert admin_port("unix//run/caddy/admin.sock") is None
+    assert admin_port("localhost") is None
