@@ -13,12 +13,12 @@ from app.reconcile import networks as network_rules
 from app.reconcile.scheduler import Constraint
 from app.reconcile.vocabulary import Phase, ReplicaHealth, ReplicaState, RolloutKind, RolloutState
 from app.schemas.common import DNS_LABEL, LABEL_KEY, Strict
-from app.schemas.registries import Password, Username
+from app.schemas.registries import PORT_NUMBER, Password, Username
 
 # The Docker reference grammar (distribution/reference), lower-case repository paths.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _HOSTPART = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
-_DOMAIN = rf"(?:{_HOSTPART}(?:\.{_HOSTPART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+_DOMAIN = rf"(?:{_HOSTPART}(?:\.{_HOSTPART})*|\[[0-9a-fA-F:]+\])(?::{PORT_NUMBER})?"
 IMAGE_REF = re.compile(
     rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?(?:@sha256:[a-f0-9]{{64}})?$"
 )

@@ -62,6 +62,36 @@ def test_bad_credentials_are_422_and_change_nothing(
     assert all(r["username"] != "u" for r in ok(client.get("/v1/registries"))["items"])
 
 
+@pytest.mark.parametrize("registry", ["[::1]:99999", "a:0", "a:00", "a:65536", "ghcr.io:99999"])
+def test_a_registry_whose_port_is_no_tcp_port_is_422_and_stores_nothing(
+    client: TestClient, registry: str
+) -> None:
+    """Were stored (201): credentials for a registry no pull can ever reach."""
+    before = ok(client.get("/v1/registries"))["items"]
+    body = problem(client.put(f"/v1/registries/{registry}",
+                              json={"username": "u", "password": PASSWORD}), 422)
+    assert [e["loc"] for e in body["errors"]] == [["path", "registry"]], body
+    assert ok(client.get("/v1/registries"))["items"] == before
+    problem(client.get(f"/v1/registries/{registry}"), 422)
+
+
+@pytest.mark.parametrize("registry", ["a:1", "a:65535", "[::1]:5000", "10.0.0.5:05000"])
+def test_a_registry_port_in_range_is_taken(client: TestClient, registry: str) -> None:
+    ok(client.put(f"/v1/registries/{registry}", json={"username": "u", "password": PASSWORD}), 201)
+    assert ok(client.get(f"/v1/registries/{registry}"))["registry"] == registry.lower()
+
+
+@pytest.mark.parametrize("image", ["registry.local:99999/app:1", "registry.local:0/app:1",
+                                   "[::1]:65536/app:1"])
+def test_an_image_whose_registry_port_is_no_tcp_port_is_422(
+    client: TestClient, name: str, image: str
+) -> None:
+    body = problem(put(client, name, spec(image=image)), 422)
+    assert [".".join(map(str, e["loc"])) for e in body["errors"]] == ["body.image"], body
+    problem(client.get(f"/v1/deployments/{name}"), 404)
+    ok(put(client, name, spec(image="registry.local:65535/app:1")), 201)
+
+
 def test_a_deployments_password_is_write_only_and_a_new_one_is_a_new_revision(
     client: TestClient, name: str
 ) -> None:
