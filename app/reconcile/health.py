@@ -4,6 +4,10 @@ Like Docker's own HEALTHCHECK: failures inside ``start_period_s`` don't count, `
 consecutive failures make a replica unhealthy, one success makes it healthy. Until its
 first success a replica is probed every START_INTERVAL_S, so a rollout never waits a full
 ``interval_s`` to learn that a fresh container is up (Docker calls it start_interval).
+Those quick probes do not make it fail sooner: a fresh replica's failures count no faster
+than probes ``interval_s`` apart would, the k-th no sooner than ``start_period_s + k ×
+interval_s`` after it started, so one slow to start still has ``retries × interval_s``
+(15 s at the defaults) past its start period, as under Docker.
 """
 
 from __future__ import annotations
@@ -54,8 +58,10 @@ def after_probe(
 ) -> HealthState:
     if ok:
         return HealthState("healthy", 0, now, output)
-    grace = started_at is not None and (now - started_at).total_seconds() < check.start_period_s
-    failures = state.failures if grace else state.failures + 1
+    failures = state.failures + 1
+    if state.health == "starting" and started_at is not None:
+        counted_by_now = ((now - started_at).total_seconds() - check.start_period_s) // check.interval_s
+        failures = min(failures, max(0, int(counted_by_now)))
     if failures >= check.retries:
         health = "unhealthy"
     elif state.health == "healthy":
