@@ -345,6 +345,13 @@ def unplaceable(g: Group) -> str:
     them can never all run, and a rolling update that may not lose a replica
     (max_unavailable 0) needs a host with the port free for its surge replica. (Where
     max_unavailable ≥ 1 the planner replaces in place instead, stop first, as Swarm does.)
+    That surge can never be placed when every usable host is held by a slot of its own:
+    one with a replica of the current template there, or a serving old replica that
+    publishes the same port. An old replica that does not (the port changed, or is new
+    in this revision) leaves its host free for a surge, and the planner rolls the
+    holders first, so it gets there. Only slots whose old replica serves (running, not
+    failing its check) need a surge: the others are replaced in place. Said only when
+    it holds for good: a "never" here fails the rollout at once and rolls it back.
     Hosts that are unreachable count: they may come back. Capacity that other groups may
     free later is not judged here; that waits, with its reason in the rollout's message.
     """
@@ -352,8 +359,9 @@ def unplaceable(g: Group) -> str:
     ports = d.placement.host_ports
     if d.deleting or not ports or d.replicas == 0:
         return ""
+    wanted = frozenset(ports)
     constraints = [Constraint.parse(c) for c in d.placement.constraints]
-    taken = {name for name, load in g.loads.items() if load.host_ports & frozenset(ports)}
+    taken = {name for name, load in g.loads.items() if load.host_ports & wanted}
     usable = [
         h for h in g.hosts
         if h.state in (HostState.READY, HostState.UNREACHABLE) and h.schedulable
@@ -364,11 +372,24 @@ def unplaceable(g: Group) -> str:
     if d.replicas > len(usable):
         return (f"{d.replicas} replicas publish fixed host port {shown}, one per host, but "
                 f"only {len(usable)} host(s) can take one")
-    on_usable = {h.name for h in usable}
-    rolling = any(c.template_hash != d.template_hash for c in g.observed
-                  if c.host in on_usable and 0 <= c.slot < d.replicas)
     s = d.strategy
-    if rolling and s.max_unavailable == 0 and s.max_surge > 0 and len(usable) <= d.replicas:
+    if s.max_unavailable > 0 or s.max_surge == 0:
+        return ""
+    on_usable = {h.name for h in usable}
+    in_range = [c for c in g.observed if 0 <= c.slot < d.replicas]
+    placed = {c.slot for c in in_range
+              if c.template_hash == d.template_hash and c.host in on_usable}
+    # The old replicas the planner replaces surge first: serving, in a slot with no
+    # replica of the current template on a host it may use. (It replaces the others in
+    # place; one beside a replica of the current template just goes.)
+    to_roll = [c for c in in_range if c.template_hash != d.template_hash
+               and c.slot not in placed and c.state == "running"
+               and c.health in ("none", "healthy")]
+    # Slots that hold the port on a host, one host each: those with a replica of the
+    # current template there, and those whose serving old replica publishes it.
+    holding = placed | {c.slot for c in to_roll
+                        if c.host in on_usable and wanted & frozenset(c.host_ports)}
+    if to_roll and len(holding) >= len(usable):
         return (f"a rolling update of fixed host port {shown} needs a host with the port "
                 f"free for its surge replica, and all {len(usable)} hold one; set "
                 f"max_unavailable ≥ 1 to replace in place, or add a host")

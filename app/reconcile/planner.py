@@ -355,9 +355,15 @@ class _Planner:
         )
         min_available = n - s.max_unavailable
         surge_room = n + s.max_surge - total
-        # Failing old containers first: replacing them costs no availability.
+        # Failing old containers first: replacing them costs no availability. Then those
+        # that publish a fixed host port of the new template: each one replaced frees its
+        # host's port for the next surge, where one that does not publish it takes a host
+        # for good (rolled last, it would leave a holder with no host to surge to).
+        wanted = frozenset(self.d.placement.host_ports)
         needs_update.sort(
-            key=lambda item: (any(self.ready(c) or self.warming(c) for c in item[1]), item[0])
+            key=lambda item: (any(self.ready(c) or self.warming(c) for c in item[1]),
+                              not any(wanted & frozenset(c.host_ports) for c in item[1]),
+                              item[0])
         )
         for slot, old in needs_update:
             old_ready = [c for c in old if self.ready(c)]

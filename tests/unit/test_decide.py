@@ -7,16 +7,18 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from app.reconcile import decide as core
 from app.reconcile import rollouts as rules
 from app.reconcile.health import HealthState
+from app.reconcile.planner import summarize
 from app.reconcile.progress import Mark
 from app.reconcile.types import Create, HostState, Placement, Remove
 from app.reconcile.vocabulary import Phase, RolloutKind, RolloutState
 from tests.unit.factories import OLD, T0, at, container, desired, exited, fleet, host, hosts
+from tests.unit.test_planner import Sim
 
 DEADLINE = 60.0
 POLICY = core.Policy(progress_deadline_s=DEADLINE, auto_rollback=True, drift_check_s=300,
@@ -210,6 +212,21 @@ def test_a_fixed_port_rolling_update_that_may_lose_one_replaces_in_place() -> No
     assert [type(a) for a in d.plan.actions] == [Remove]
 
 
+def test_changing_the_fixed_host_port_surges_beside_the_old_replica() -> None:
+    # The old replica publishes 8081, the new revision 8080: free on h1 for the surge.
+    old = [container(0, template=OLD, host_ports=((8081, "tcp"),))]
+    d = core.decide(group(desired(1, placement=PORT), old, hosts("h1"), rollout=rollout()))
+    assert d.failure is None
+    assert [(type(a), a.host) for a in d.plan.actions] == [(Create, "h1")]
+
+
+def test_adding_a_fixed_host_port_is_not_unplaceable() -> None:
+    old = [container(0, template=OLD, host="h1"), container(1, template=OLD, host="h2")]
+    d = core.decide(group(desired(2, placement=PORT), old, hosts("h1", "h2"),
+                          rollout=rollout()))
+    assert d.failure is None and len(d.plan.actions) == 1
+
+
 def test_a_fixed_port_with_a_spare_host_surges_there() -> None:
     old = [container(0, template=OLD, host_ports=((8080, "tcp"),))]
     d = core.decide(group(desired(1, placement=PORT), old, hosts("h1", "h2"),
@@ -380,3 +397,59 @@ def test_every_decision_is_consistent(g: core.Group, candidate) -> None:
 @given(groups())
 def test_deciding_twice_on_the_same_view_decides_the_same(g: core.Group) -> None:
     assert core.decide(g) == core.decide(g)
+
+
+# unplaceable must agree with what the planner can do; ports are the only limit here.
+OLDER = "0lder0lder0lder0lder0lder0lder"
+SERVING = ("running", "none")
+
+
+@st.composite
+def port_worlds(draw):
+    n_hosts = draw(st.integers(1, 3))
+    names = [f"h{i}" for i in range(n_hosts)]
+    n = draw(st.integers(1, n_hosts + 1))
+    new_port = draw(st.sampled_from([80, 81]))
+    surge, unav = draw(st.tuples(st.integers(0, 2), st.integers(0, 2))
+                       .filter(lambda t: t != (0, 0)))
+    d = desired(n, max_surge=surge, max_unavailable=unav,
+                placement=Placement(host_ports=((new_port, "tcp"),)))
+    observed = []
+    for slot in range(min(n, n_hosts)):
+        # Mid-way through earlier rollouts: each slot of any template; old ones publish
+        # the new port, another one, or none, and may be failing or stopped.
+        template = draw(st.sampled_from([OLD, OLDER, d.template_hash]))
+        port = (new_port if template == d.template_hash
+                else draw(st.sampled_from([None, 80, 81])))
+        state, health = draw(st.sampled_from(
+            [SERVING] * 4 + [("running", "unhealthy"), ("exited", "none"), ("created", "none")]))
+        observed.append(container(slot, template=template, host=draw(st.sampled_from(names)),
+                                  host_ports=((port, "tcp"),) if port else (), state=state,
+                                  health=health, exit_code=0, started_at=at(-100),
+                                  finished_at=at(-50)))
+    # What an engine allows: one container per port per host.
+    published = [(c.host, p) for c in observed for p in c.host_ports]
+    assume(len(published) == len(set(published)))
+    return d, observed, [host(h) for h in names]
+
+
+@settings(max_examples=500, deadline=None)
+@given(port_worlds())
+def test_unplaceable_is_what_the_planner_cannot_get_past(world) -> None:
+    d, observed, hs = world
+    sim = Sim(d, list(observed), hs)
+    said = []  # what unplaceable says at each pass on the way
+    for _ in range(60):
+        said.append(core.unplaceable(core.Group(desired=d, observed=tuple(sim.observed),
+                                                hosts=tuple(sim.hosts), now=sim.now)))
+        p = sim.step()
+        if p.empty and p.wake_at is None:
+            break
+    converged = summarize(d, sim.observed, sim.hosts, now=sim.now).converged
+    # Never on a way the planner gets to the end: it would fail (and roll back) a
+    # rollout that was going to succeed.
+    assert not (converged and any(said)), said
+    # Where every old replica serves, it is said from the first pass whenever the
+    # planner cannot get there (the rollout does not wait out its deadline for it).
+    if all((c.state, c.health) == SERVING for c in observed):
+        assert converged or said[0], said

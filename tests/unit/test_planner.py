@@ -705,6 +705,19 @@ def test_rolling_update_to_a_new_host_port_is_not_blocked_by_the_old_one():
     assert p.pending == ()
 
 
+def test_a_fixed_port_roll_replaces_the_replicas_holding_the_port_first():
+    # Slot 0 (an older revision) publishes nothing, slot 1 publishes the new port: rolled
+    # in slot order, slot 0's surge would take h2 and leave slot 1 nowhere to surge to.
+    d = desired(2, placement=Placement(host_ports=((8080, "tcp"),)))
+    old = [container(0, template=OLD, host="h1", started_at=at(-60)),
+           container(1, template=OLD, host="h1", host_ports=((8080, "tcp"),), started_at=at(-60))]
+    sim = Sim(d, old, hosts("h1", "h2"))
+
+    assert describe(sim.step()) == ["create 1@h2"]
+    sim.settle(max_steps=20)
+    assert_converged(sim)
+
+
 def test_rolling_update_same_host_port_cannot_surge_onto_the_same_host():
     d = desired(2, max_unavailable=1, placement=Placement(host_ports=((8080, "tcp"),)))
     old = fleet(2, template=OLD, host_names=("h1", "h2"), host_ports=((8080, "tcp"),))
