@@ -47,8 +47,8 @@ from app.reconcile.types import (
 )
 from app.reconcile.vocabulary import Phase, RolloutKind, RolloutState
 
-# With nothing to do and nothing to wait for (e.g. a container just created, not yet
-# seen running), look again this soon.
+# With nothing to do but a container on its way from one state to another (created,
+# restarting, being removed), look again this soon.
 POLL_S = 0.25
 # A rollout failed for good: its deployment is looked at again this much later.
 FAILED_RETRY_S = 30.0
@@ -245,11 +245,18 @@ def decide(g: Group) -> Decision:
             wait = min(wait, g.policy.health_interval_s)
         return Decision(the_plan, summary, status, change, tuple(events), converged=True,
                         stable_slots=stable, next_reconcile_at=now + timedelta(seconds=wait))
-    wake_at = None
+    wake_at = next_at = None
     if the_plan.empty:
         wake_at = _wake_at(g, the_plan, change)
+        if wake_at is None:
+            # Nothing to wait for (a replica that exited for good, one no host can take,
+            # a paused one): the job ends, and the resync looks again at its own pace (or
+            # when the rollout's deadline is due, so it fails then).
+            next_at = now + timedelta(seconds=g.policy.resync_s)
+            if change is not None and change.deadline_at is not None:
+                next_at = min(next_at, change.deadline_at)
     return Decision(the_plan, summary, status, change, tuple(events), stable_slots=stable,
-                    wake_at=wake_at)
+                    next_reconcile_at=next_at, wake_at=wake_at)
 
 
 def _mark(rollout: ActiveRollout, g: Group) -> progress.Mark:
@@ -261,18 +268,37 @@ def _counts(summary: Summary) -> Counts:
     return Counts(summary.replicas, summary.updated, summary.ready, summary.unavailable)
 
 
-def _wake_at(g: Group, the_plan: Plan, change: RolloutChange | None) -> datetime:
-    wake = [t for t in (the_plan.wake_at, g.next_probe_at) if t is not None]
+def _wake_at(g: Group, the_plan: Plan, change: RolloutChange | None) -> datetime | None:
+    """When something the pass waits for is due, or None: nothing is expected to change
+    by itself soon."""
+    wake = [t for t in (the_plan.wake_at, g.next_probe_at, _settling(g)) if t is not None]
     if any(h.state is HostState.UNREACHABLE for h in g.hosts):
         # Replicas wait on a host that may come back or be declared lost.
         wake.append(g.now + timedelta(seconds=g.policy.resync_s))
     if not wake:
-        return g.now + timedelta(seconds=POLL_S)
+        return None
     if change is not None and change.deadline_at is not None:
         # Waiting out a back-off must not carry a rollout past its deadline: look again
         # when it is due, so it fails then, not a back-off later.
         wake.append(change.deadline_at)
     return min(wake)
+
+
+def _settling(g: Group) -> datetime | None:
+    """When a container on a reachable host is next expected to change by itself: soon,
+    for one between states; when one running short of ``min_ready_s`` gets ready."""
+    reachable = {h.name for h in g.hosts if h.state is HostState.READY}
+    min_ready = timedelta(seconds=g.desired.strategy.min_ready_s)
+    due: list[datetime] = []
+    for c in g.observed:
+        if c.host not in reachable:
+            continue
+        if c.state in ("created", "restarting", "removing"):
+            due.append(g.now + timedelta(seconds=POLL_S))
+        elif (c.state == "running" and c.health in ("none", "healthy")
+              and c.started_at is not None and g.now < c.started_at + min_ready):
+            due.append(c.started_at + min_ready)
+    return min(due, default=None)
 
 
 # ---- health ----------------------------------------------------------------------------

@@ -83,6 +83,45 @@ def test_waiting_on_an_unreachable_host_looks_again_at_the_resync() -> None:
                      dedupe=True) in d.events
 
 
+RESYNC = T0 + timedelta(seconds=POLICY.resync_s)
+
+
+@pytest.mark.parametrize("observed", [
+    pytest.param([exited(0, code=0)], id="exited-for-good"),
+    pytest.param([container(0, state="paused")], id="paused"),
+])
+def test_with_nothing_to_wait_for_the_job_ends_and_the_resync_looks_again(observed) -> None:
+    d = core.decide(group(desired(1, restart_policy="on-failure"), observed, hosts("h1")))
+    assert d.plan.empty and not d.converged
+    assert d.wake_at is None and d.next_reconcile_at == RESYNC
+
+
+def test_an_unschedulable_replica_waits_for_the_resync_or_the_deadline() -> None:
+    hs = [host("h1", cpus=1.0)]
+    d = core.decide(group(desired(1, placement=Placement(cpus=4.0)), [], hs))
+    assert d.plan.pending and d.wake_at is None and d.next_reconcile_at == RESYNC
+    # A rollout's deadline nearer than the resync: looked at then, so it fails on time.
+    late = core.decide(group(desired(1, placement=Placement(cpus=4.0)), [], hs,
+                             now=at(DEADLINE - 2), rollout=rollout(mark=Mark(0, 0, T0))))
+    assert late.failure is None and late.wake_at is None
+    assert late.next_reconcile_at == at(DEADLINE)
+
+
+@pytest.mark.parametrize("state", ["restarting", "removing"])
+def test_a_container_between_states_is_looked_at_again_soon(state) -> None:
+    # The planner leaves it be until it settles; the pass looks again soon.
+    d = core.decide(group(desired(1), [container(0, state=state)], hosts("h1")))
+    assert d.plan.empty and d.wake_at == T0 + timedelta(seconds=core.POLL_S)
+
+
+def test_an_old_replica_getting_ready_is_waited_for_until_it_is() -> None:
+    # Slot 0 (old, 1 s into min_ready_s 5) will count as ready at 5 s; no surge room.
+    obs = [container(0, template=OLD, started_at=at(-1)), container(1)]
+    d = core.decide(group(desired(2, min_ready_s=5, max_surge=0, max_unavailable=1),
+                          obs, hosts("h1"), rollout=rollout()))
+    assert d.plan.empty and d.wake_at == at(4)
+
+
 def test_a_lost_host_s_replicas_are_placed_elsewhere() -> None:
     hs = [host("h1"), host("h2", HostState.LOST)]
     obs = [container(0, host="h1"), container(1, host="h2")]
