@@ -446,7 +446,13 @@ def summarize(
          | {s for s, r in restarts.items() if r.count >= 3 and s < n})
         - {c.slot for c in ready_current}
     )
-    slots_ready = {c.slot for c in ready_current if state.get(c.host) is HostState.READY}
+    # Converged only where each slot's ready replica may stay: one on a host it may no
+    # longer use (drained, its labels or allow list changed) must still move, even when
+    # it cannot yet (the rollout waits for it, within its progress deadline).
+    by_name = {h.name: h for h in hosts}
+    constraints = [Constraint.parse(k) for k in desired.placement.constraints]
+    slots_ready = {c.slot for c in ready_current if state.get(c.host) is HostState.READY
+                   and not misplaced(c, by_name, constraints, desired.placement.binds)}
     converged = (
         not desired.deleting
         and len(seen) == n

@@ -129,6 +129,24 @@ def test_a_lost_host_s_replicas_are_placed_elsewhere() -> None:
     assert [(a.slot, a.host) for a in d.plan.actions if isinstance(a, Create)] == [(1, "h1")]
 
 
+def test_a_replica_that_must_leave_a_drained_host_and_cannot_is_not_converged() -> None:
+    # Slot 0 must leave h1; h2 already runs its one replica, and none may be lost.
+    hs = [host("h1", schedulable=False), host("h2")]
+    d = desired(2, placement=Placement(max_per_host=1))
+    obs = [container(0, host="h1"), container(1, host="h2")]
+    stuck = core.decide(group(d, obs, hs, rollout=rollout()))
+    assert stuck.plan.pending and not stuck.converged
+    assert stuck.rollout.transitions == () and stuck.status.phase is Phase.PROGRESSING
+    assert stuck.rollout.message.startswith("waiting: ")
+    # It waits as any stuck rollout does: its deadline fails it.
+    late = core.decide(group(d, obs, hs, now=at(DEADLINE),
+                             rollout=rollout(mark=Mark(1, 1, T0))))
+    assert late.failure is not None and late.failure.reason.startswith("no progress")
+    # Once the host is usable again there is nothing left to do.
+    back = core.decide(group(d, obs, hosts("h1", "h2"), rollout=rollout()))
+    assert back.converged and states(back.rollout.transitions) == [RolloutState.SUCCEEDED]
+
+
 def test_a_failure_that_stands_keeps_the_phase_failed() -> None:
     d = core.decide(group(observed=fleet(2), failed="image not found"))
     assert d.status.phase is Phase.FAILED and d.status.message.startswith("image not found")
