@@ -439,7 +439,11 @@ def summarize(
     in_range = [c for c in seen if 0 <= c.slot < n]
     current = [c for c in in_range if c.template_hash == desired.template_hash]
     ready_current = [c for c in current if is_ready(c, desired.strategy.min_ready_s, now)]
-    ready = sum(1 for c in in_range if is_ready(c, desired.strategy.min_ready_s, now))
+    # Ready, and so available, only where it can be seen now: a replica on an unreachable
+    # host holds its slot but serves no one Moorage can vouch for (the planner's
+    # availability and the endpoints' upstreams leave it out too).
+    ready = sum(1 for c in in_range if state.get(c.host) is HostState.READY
+                and is_ready(c, desired.strategy.min_ready_s, now))
     ready = min(ready, n)
     crashing = sorted(
         ({c.slot for c in current if c.state in DEAD_STATES}

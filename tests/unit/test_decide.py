@@ -79,6 +79,9 @@ def test_waiting_on_an_unreachable_host_looks_again_at_the_resync() -> None:
     obs = [container(0, host="h1"), container(1, host="h2"), container(2, host="h1")]
     d = core.decide(group(observed=obs, hs=hs, unreachable={"h2": "h2: connection refused"}))
     assert d.plan.empty and d.wake_at == T0 + timedelta(seconds=POLICY.resync_s)
+    # Slot 1 holds its place there, but is not counted available.
+    assert (d.status.counts.ready, d.status.counts.unavailable) == (2, 1)
+    assert not {k.type: k.status for k in d.status.conditions}["Available"]
     assert core.Note("HostUnreachable", "h2: connection refused", warning=True,
                      dedupe=True) in d.events
 

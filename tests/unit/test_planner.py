@@ -743,6 +743,14 @@ def test_summary_mid_rollout():
     assert (s.ready, s.updated, s.unavailable, s.converged) == (2, 1, 1, False)
 
 
+def test_summary_counts_no_replica_on_an_unreachable_host_ready():
+    hs = [host("h1"), host("h2", UNREACHABLE)]
+    observed = [container(0, host="h1"), container(1, host="h2"), container(2, host="h2")]
+    s = summarize(desired(3), observed, hs, now=T0)
+    # They hold their slots (updated), but are not available.
+    assert (s.ready, s.updated, s.unavailable, s.converged) == (1, 3, 2, False)
+
+
 def test_summary_names_crashing_slots():
     observed = [container(0), exited(1, 3), exited(2, 1)]
     s = summarize(desired(3), observed, hosts("h1"), {0: SlotRestarts(5)}, now=T0)
