@@ -167,11 +167,19 @@ class _Planner:
     def wake(self, at: datetime) -> None:
         self.wake_at = _earliest(self.wake_at, at)
 
-    def create(self, slot: int, reason: str) -> bool:
+    def hold_up(self, why: str) -> None:
+        if why not in self.pending:
+            self.pending.append(why)
+
+    def create(self, slot: int, reason: str, *, unplaced: list[str] | None = None) -> bool:
+        """Place a replica for ``slot``. When no host can take it, why goes to the plan's
+        pending reasons, or to ``unplaced`` for a caller that may do without it."""
         host, why = choose_host(self.hosts, self.d.placement, self.occ)
         if host is None:
-            if why not in self.pending:
-                self.pending.append(why)
+            if unplaced is None:
+                self.hold_up(why)
+            else:
+                unplaced.append(why)
             return False
         self.occ.add(host, self.d.placement)
         name = container_name(self.d.deployment, slot, self.d.template_hash)
@@ -373,7 +381,13 @@ class _Planner:
                 continue
             # A warming container (running, healthy, short of min_ready_s) is availability
             # about to arrive: it is replaced like a ready one, never thrown away for free.
-            if surge_room > 0 and self.create(slot, f"rolling to revision {self.d.revision}"):
+            # A surge no host can take holds the rollout up only where the strategy has no
+            # other way: with max_unavailable ≥ 1 the slot is replaced in place, now or
+            # once the replicas replaced before it are ready (availability, not placement,
+            # is what it waits for then).
+            unplaced: list[str] = []
+            if surge_room > 0 and self.create(slot, f"rolling to revision {self.d.revision}",
+                                              unplaced=unplaced):
                 surge_room -= 1
             elif ready - len(old_ready) >= min_available:
                 for c in old:
@@ -384,6 +398,9 @@ class _Planner:
                 # The room a replaced replica's removal frees: its successor's surge.
                 continue
             else:
+                if s.max_unavailable == 0:
+                    for why in unplaced:
+                        self.hold_up(why)
                 break
 
     def result(self) -> Plan:

@@ -287,6 +287,16 @@ def test_adding_a_fixed_host_port_is_not_unplaceable() -> None:
     assert d.failure is None and len(d.plan.actions) == 1
 
 
+def test_a_fixed_port_update_in_place_warns_of_nothing_unschedulable() -> None:
+    old = [container(s, template=OLD, host=h, host_ports=((8080, "tcp"),))
+           for s, h in enumerate(("h1", "h2"))]
+    d = core.decide(group(desired(2, placement=PORT, max_unavailable=1), old,
+                          hosts("h1", "h2"), rollout=rollout()))
+    assert [type(a) for a in d.plan.actions] == [Remove]
+    assert not [n for n in d.events if n.reason == "Unschedulable"]
+    assert "pending" not in d.status.message and not d.rollout.message
+
+
 def test_a_fixed_port_with_a_spare_host_surges_there() -> None:
     old = [container(0, template=OLD, host_ports=((8080, "tcp"),))]
     d = core.decide(group(desired(1, placement=PORT), old, hosts("h1", "h2"),

@@ -677,7 +677,7 @@ def test_container_is_ready_at_the_wake_time_the_planner_asked_for():
             2.0,
             1,
             ["remove 0/old@h1"],
-            ("0/1 hosts match: 1 have no CPU left",),
+            (),  # replaced in place, as the strategy allows: nothing is held up
             id="old-fill-the-host-remove-first",
         ),
         pytest.param(1.0, 0, ["create 0@h1"], (), id="room-left-surge"),
@@ -724,8 +724,19 @@ def test_rolling_update_same_host_port_cannot_surge_onto_the_same_host():
 
     p = plan(d, old, hosts("h1", "h2"), now=T0)
 
-    # No host can take a surge container, so the strategy's unavailability is used.
+    # No host can take a surge container, so the strategy's unavailability is used: that
+    # is the plan, not a placement held up (no pending reason, no Unschedulable event).
     assert describe(p) == ["remove 0/old@h1"]
+    assert p.pending == ()
+
+
+def test_a_surge_nothing_else_can_stand_in_for_is_pending():
+    d = desired(2, placement=Placement(host_ports=((8080, "tcp"),)))
+    old = fleet(2, template=OLD, host_names=("h1", "h2"), host_ports=((8080, "tcp"),))
+
+    p = plan(d, old, hosts("h1", "h2"), now=T0)
+
+    assert p.empty and p.pending == ("0/2 hosts match: 2 have the host port in use",)
 
 
 # ---- summarize -------------------------------------------------------------------------
