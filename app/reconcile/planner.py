@@ -231,7 +231,9 @@ class _Planner:
             else:
                 by_slot[c.slot].append(c)
         unknown_slots = {c.slot for c in self.unknown if 0 <= c.slot < n}
-        lost_on = {c.slot: c.host for c in self.on_lost}
+        lost_on: dict[int, str] = {}
+        for c in sorted(self.on_lost, key=lambda c: c.host, reverse=True):
+            lost_on[c.slot] = c.host  # of several, the first by name: whatever the order
 
         needs_update: list[tuple[int, list[ObservedContainer]]] = []
         missing: list[int] = []

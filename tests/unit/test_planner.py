@@ -1050,6 +1050,14 @@ def test_plan_only_acts_on_what_it_was_given(sc: Scenario):
     assert not any((a.host if isinstance(a, Create) else a.container.host) in unknown for a in p.actions)
 
 
+def test_a_slot_lost_on_two_hosts_is_said_the_same_whatever_the_order():
+    hs = [host("h0"), host("h1", LOST), host("h2", LOST)]
+    on_lost = [container(0, host="h1"), container(0, host="h2")]
+    reasons = {a.reason for obs in (on_lost, on_lost[::-1])
+               for a in plan(desired(1), obs, hs, now=T0).actions}
+    assert reasons == {"replacing the one on lost host h1"}
+
+
 @FAST
 @given(scenarios(policies=("always", "on-failure", "never"), deleting=True), st.randoms())
 def test_plan_is_deterministic(sc: Scenario, rnd):
