@@ -91,9 +91,10 @@ class Group:
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     restarts: Mapping[int, SlotRestarts] = field(default_factory=dict)
     loads: Mapping[str, HostLoad] = field(default_factory=dict)
-    # This pass's health of the current template's containers, and which were probed now.
+    # This pass's health of the current template's containers, and those whose probe
+    # failed now and counted (a fresh replica's quick probes do not all count).
     health: Mapping[ContainerKey, HealthState] = field(default_factory=dict)
-    probed: frozenset[ContainerKey] = frozenset()
+    failed_now: frozenset[ContainerKey] = frozenset()
     next_probe_at: datetime | None = None
     unreachable: Mapping[str, str] = field(default_factory=dict)  # host -> why
     rollout: ActiveRollout | None = None
@@ -326,7 +327,7 @@ def _health_notes(g: Group) -> list[Note]:
     for c in _current(g):
         key = (c.host, c.name)
         state = g.health[key]
-        if key not in g.probed or state.health == "healthy" and state.failures == 0:
+        if key not in g.failed_now:
             continue
         if state.failures == 1 and retries > 1:
             notes.append(Note("HealthCheckFailed",

@@ -84,7 +84,8 @@ class Observation:
     views: list[HostView]
     unreachable: dict[str, str] = field(default_factory=dict)  # host -> error
     health: dict[tuple[str, str], HealthState] = field(default_factory=dict)
-    probed: frozenset[tuple[str, str]] = frozenset()  # the containers probed in this pass
+    # The containers whose probe failed in this pass and counted toward their retries.
+    failed_now: frozenset[tuple[str, str]] = frozenset()
     next_probe_at: datetime | None = None
 
 

@@ -78,13 +78,17 @@ def probe(ctx: Context, obs: Observation, settings: Settings) -> None:
         for c in due
     }
     by_key = {(c.host, c.name): c for c in obs.containers}
+    failed_now = set()
     for key, future in futures.items():
         result = future.result()
+        before = states[key]
         states[key] = health_rules.after_probe(
-            states[key], result.ok, result.output, spec, by_key[key].started_at, utcnow()
+            before, result.ok, result.output, spec, by_key[key].started_at, utcnow()
         )
+        if states[key].failures > before.failures:
+            failed_now.add(key)
     obs.health = states
-    obs.probed = frozenset(futures)
+    obs.failed_now = frozenset(failed_now)
     def health_of(c: ObservedContainer) -> str:
         if c.template_hash == ctx.desired.template_hash:
             return states[(c.host, c.name)].health

@@ -86,7 +86,7 @@ def group(ctx: Context, obs: Observation, settings: Settings, backoff: BackoffPo
         restarts=ctx.restarts,
         loads=ctx.loads,
         health=obs.health,
-        probed=obs.probed,
+        failed_now=obs.failed_now,
         next_probe_at=obs.next_probe_at,
         unreachable=obs.unreachable,
         rollout=_active(rollout),
