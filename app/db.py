@@ -214,6 +214,7 @@ def _database_url() -> str:
     return settings.effective_database_url
 
 
+
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(_database_url(), pool_size=get_settings().db_pool_size)

@@ -96,17 +96,14 @@ def still_allowed(request: Request, scope: Scope) -> Callable[[], Awaitable[bool
     a token revoked or expired meanwhile ends the stream as soon as it would be refused a
     request."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    credentials = (HTTPAuthorizationCredentials(scheme=scheme, credentials=token)
+                   if scheme.lower() == "bearer" else None)
 
     async def allowed() -> bool:
-        if scheme.lower() != "bearer":
+        try:
+            return (await authenticate(credentials)).allows(scope)  # as a request's check
+        except Unauthorized:
             return False
-        principal = token_service.cached(token)
-        if principal is None:
-            try:
-                principal = await run_in_threadpool(_look_up, token)
-            except Unauthorized:
-                return False
-        return principal.allows(scope)
 
     return allowed
 

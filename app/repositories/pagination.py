@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, DateTime, Integer, SmallInteger, String, Uuid
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from app.errors import Invalid
+from app.storable import storable_text
 
 # What a cursor's key is checked against: the column a list pages by, or a tuple of them
 # for a composite key (a JSON list). A key the column's type cannot hold (text a
@@ -48,12 +49,9 @@ def _type_of(column: Any) -> TypeEngine[Any]:
 
 
 def _text(key: Any, length: int | None) -> str:
-    if not isinstance(key, str) or "\x00" in key or (length is not None and len(key) > length):
+    if (not isinstance(key, str) or not storable_text(key)
+            or (length is not None and len(key) > length)):
         raise _Unfit
-    try:  # a lone surrogate ("\ud800" in the JSON) is no text a database can take
-        key.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise _Unfit from exc
     return key
 
 

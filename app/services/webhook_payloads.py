@@ -30,6 +30,7 @@ from typing import Any
 from app import tag_patterns
 from app.image_refs import Ref, split_reference
 from app.schemas.deployments import IMAGE_REF
+from app.storable import storable_text
 
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
@@ -41,18 +42,6 @@ class PayloadError(ValueError):
     """The body is not the payload this kind of webhook sends. Its message is stored (the
     delivery's reason): a payload's text is quoted in it with ``!r``, which escapes what
     a database cannot store."""
-
-
-def storable(text: str) -> bool:
-    """Text every database Moorage runs on can store: no NUL (Postgres refuses it in
-    text) and no lone surrogate ("\\ud800" in JSON: no UTF-8 encodes it)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -68,7 +57,7 @@ class Decision:
     event_id: str | None = None  # a delivery id carried (and signed) in the body
 
     def __post_init__(self) -> None:
-        if not all(storable(text) for text in (self.image, self.reason, self.event_id)
+        if not all(storable_text(text) for text in (self.image, self.reason, self.event_id)
                    if text is not None):
             raise PayloadError("it holds text no database can store (a NUL character or "
                                "an unpaired UTF-16 surrogate)")

@@ -15,9 +15,9 @@ from app.services.webhook_payloads import (
     PayloadError,
     decide,
     sign,
-    storable,
     verify_signature,
 )
+from app.storable import storable_text
 from tests.support.webhook_payloads import (
     DIGEST,
     DOCKERHUB_PUSH,
@@ -278,13 +278,13 @@ def stored_text(kind: str, body: bytes, image: str, event: str | None) -> list[s
 @pytest.mark.parametrize("bad", UNSTORABLE, ids=["nul", "surrogate", "trailing-surrogate"])
 @pytest.mark.parametrize(("kind", "payload", "image", "event"), DOCUMENTED,
                          ids=[k for k, *_ in DOCUMENTED])
-def test_whatever_field_holds_unstorable_text_what_is_stored_is_storable(
+def test_whatever_field_holds_unstorable_text_what_is_stored_is_storable_text(
         kind: str, payload: Any, image: str, event: str | None, bad: str) -> None:
     """A repository name the payload gives went unchecked into the delivery's reason, and
     Postgres refused it: the delivery was not recorded, and the answer was a 500."""
     for path in string_paths(payload):
         body = json.dumps(replaced(payload, path, bad)).encode()
-        assert all(storable(t) for t in stored_text(kind, body, image, event)), (path, bad)
+        assert all(storable_text(t) for t in stored_text(kind, body, image, event)), (path, bad)
 
 
 @pytest.mark.parametrize("bad", UNSTORABLE, ids=["nul", "surrogate", "trailing-surrogate"])
@@ -303,6 +303,6 @@ def test_a_repository_named_with_unstorable_text_is_a_malformed_payload(
 
 
 def test_storable() -> None:
-    assert storable("docker.io/library/nginx is not this deployment's repository")
-    assert storable("ünïcode \U0001f600")  # a pair in JSON, one code point here
-    assert not any(storable(t) for t in UNSTORABLE)
+    assert storable_text("docker.io/library/nginx is not this deployment's repository")
+    assert storable_text("ünïcode \U0001f600")  # a pair in JSON, one code point here
+    assert not any(storable_text(t) for t in UNSTORABLE)
