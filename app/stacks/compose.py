@@ -211,14 +211,30 @@ ALIAS_RATIO = 10
 ALIAS_FLOOR = 10_000
 
 _STR = "tag:yaml.org,2002:str"
-_VALUE = "tag:yaml.org,2002:value"  # a `=` key, a string to PyYAML
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
 _MERGE = "tag:yaml.org,2002:merge"  # `<<`
-_KINDS = {
-    "tag:yaml.org,2002:int": "a number", "tag:yaml.org,2002:float": "a number",
-    "tag:yaml.org,2002:bool": "a boolean (YAML reads true, false, yes, no, on and off so)",
-    "tag:yaml.org,2002:null": "null", "tag:yaml.org,2002:timestamp": "a date",
-    "tag:yaml.org,2002:binary": "binary data",
-}
+_KINDS = {_INT: "a number", _FLOAT: "a number", _BOOL: "a boolean", _NULL: "null"}
+# The values a Compose file is made of (JSON's); any other tag, written (`!!binary`,
+# `!!set`, `!!timestamp`, `!custom`), is refused where it stands.
+_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _SEQ, _MAP}
+
+# Plain scalars are resolved as Docker Compose reads them (go-yaml v3, YAML 1.2's core
+# schema), not as PyYAML's YAML 1.1 does: `yes`, `on` and `off` are strings, so is
+# `22:22` (YAML 1.1's base 60 made it 1342) and `2001-12-14` (no date type); `0o17`
+# and `1e3` are numbers; `0755` is still octal, as go-yaml keeps it.
+_RESOLVED = [
+    (_NULL, r"~|null|Null|NULL|"),
+    (_BOOL, r"true|True|TRUE|false|False|FALSE"),
+    (_INT, r"[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|0[0-7_]*|[1-9][0-9_]*)"),
+    (_FLOAT, r"[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"),
+    (_MERGE, r"<<"),
+]
 
 
 def _where(mark: yaml.Mark) -> str:
@@ -230,6 +246,8 @@ class _Loader(yaml.SafeLoader):
     string, and a key written twice in a mapping an error (PyYAML keeps the last
     silently). ``<<`` merge keys are YAML's: a key written in the mapping wins over a
     merged one, and of merged mappings the first."""
+
+    yaml_implicit_resolvers: dict = {}  # none of YAML 1.1's: ``_RESOLVED``, below
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -281,6 +299,11 @@ class _Loader(yaml.SafeLoader):
             self.reach = max(outer, self.reach)
         if isinstance(parent, yaml.MappingNode) and index is None:
             self._key(parent, node)
+        elif node.tag not in _TAGS and node.tag != _MERGE:
+            self.problems.append(Problem(tuple(self.path), (
+                f"the tag `{_shown(node.tag)}` ({_where(node.start_mark)}) is not read here: "
+                "a Compose file holds strings, numbers, booleans, null, lists and mappings"),
+                "yaml_tag"))
         if segment is not None:
             self.path.pop()
         return node
@@ -288,9 +311,9 @@ class _Loader(yaml.SafeLoader):
     def _key(self, mapping: yaml.MappingNode, key: yaml.Node) -> None:
         if key.tag == _MERGE:
             return
-        if not isinstance(key, yaml.ScalarNode) or key.tag not in (_STR, _VALUE):
+        if not isinstance(key, yaml.ScalarNode) or key.tag != _STR:
             if isinstance(key, yaml.ScalarNode):
-                why = f"is read as {_KINDS.get(key.tag, key.tag)}: quote it"
+                why = f"is read as {_KINDS.get(key.tag, f'`{_shown(key.tag)}`')}: quote it"
             else:
                 why = f"is a {'sequence' if isinstance(key, yaml.SequenceNode) else 'mapping'}"
             self.problems.append(Problem(
@@ -310,6 +333,29 @@ class _Loader(yaml.SafeLoader):
                 f"its aliases expand the file to {self.expanded} nodes from {self.written} "
                 f"written: at most {ALIAS_RATIO} times those written (or {ALIAS_FLOOR}) "
                 "are read"), "yaml_aliases")])
+
+
+for _tag, _pattern in _RESOLVED:
+    _Loader.add_implicit_resolver(_tag, re.compile(f"^(?:{_pattern})$"), None)
+
+
+def _int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node).replace("_", "")
+    digits = text.lstrip("+-")
+    try:
+        if digits[:2] in ("0b", "0o", "0x"):
+            return int(text, 0)
+        return int(text, 8 if len(digits) > 1 and digits[0] == "0" else 10)  # 0755: octal
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is not an integer", node.start_mark) from exc
+
+
+_Loader.add_constructor(_INT, _int)
+
+
+def _shown(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
 
 
 def _segment(parent: yaml.Node | None, index: Any) -> str | int | None:

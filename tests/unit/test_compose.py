@@ -486,14 +486,47 @@ def test_nesting_counts_what_aliases_stand_for():
     ("services:\n  1: {image: nginx}\n", ("services",), "`1` (line 2, column 3) is read as a number"),
     (BASE + "    environment: {~: x}\n", ("services", "web", "environment"), "`~` (line 4, column 19) is read as null"),
     (BASE + "    environment: {1.5: x}\n", ("services", "web", "environment"), "`1.5`"),
-    (BASE + "    environment: {ON: x}\n", ("services", "web", "environment"), "boolean"),
-    (BASE + "    labels: {2020-01-01: x}\n", ("services", "web", "labels"), "date"),
-    ("x-a: {? !!binary aGk=\n  : b}\n" + BASE, ("x-a",), "binary"),
+    (BASE + "    environment: {true: x}\n", ("services", "web", "environment"), "boolean"),
+    ("x-a: {? !!binary aGk=\n  : b}\n" + BASE, ("x-a",), "`!!binary`"),
 ])
 def test_a_key_is_a_string(text, loc, says):
     (problem,) = refused(text)
     assert problem.type == "yaml_key" and problem.loc == loc
     assert "a key is a string" in problem.msg and says in problem.msg, problem.msg
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    # As Docker Compose reads them (go-yaml v3, YAML 1.2), not as YAML 1.1 did.
+    ("22:22", "22:22"), ("yes", "yes"), ("No", "No"), ("on", "on"), ("OFF", "OFF"),
+    ("y", "y"), ("2001-12-14", "2001-12-14"), ("2001-12-14T21:59:43Z", "2001-12-14T21:59:43Z"),
+    ("=", "="), ("1:30", "1:30"),
+    ("true", True), ("False", False), ("~", None), ("null", None), ("", None),
+    ("12", 12), ("-12", -12), ("+12", 12), ("1_000", 1000), ("0", 0), ("0x1F", 31),
+    ("0o17", 15), ("0b101", 5), ("0755", 493), ("1e3", 1000.0), ("1.5", 1.5), (".5", 0.5),
+    ("'yes'", "yes"), ('"12"', "12"), ("!!str 12", "12"), ("!!int '12'", 12),
+])
+def test_plain_values_are_read_as_compose_reads_them(written, read):
+    assert compose.parse(f"x-a: {written}\n" + BASE)["x-a"] == read
+
+
+def test_a_port_pair_below_sixty_stays_a_port_pair():
+    stack = compose.load(BASE + "    ports: [22:22]\n", "s")
+    (port,) = stack.service("web").spec.ports
+    assert (port.host_port, port.container_port) == (22, 22)
+
+
+def test_mapping_keys_yaml_once_read_as_booleans_or_dates_are_strings():
+    doc = compose.parse(BASE + "    environment: {ON: x, no: y}\n    labels: {2020-01-01: z}\n")
+    assert doc["services"]["web"]["environment"] == {"ON": "x", "no": "y"}
+    assert doc["services"]["web"]["labels"] == {"2020-01-01": "z"}
+
+
+@pytest.mark.parametrize("tagged", ["!!binary aGk=", "!!set {a}", "!!timestamp 2001-12-14",
+                                    "!!omap [a: 1]", "!local x", "!!python/name:os.system"])
+def test_tags_beyond_json_values_are_refused_where_they_stand(tagged):
+    (problem,) = refused(BASE + f"    labels:\n      a:\n        - {tagged}\n")
+    assert problem.type == "yaml_tag" and problem.loc == ("services", "web", "labels", "a", 0)
+    assert f"`{tagged.split()[0]}` (line 6, column 11)" in problem.msg, problem.msg
 
 
 def test_every_bad_key_is_named_at_once_and_quoted_keys_are_strings():
