@@ -43,7 +43,10 @@ def level(
     desired: Desired, observed: Iterable[ObservedContainer], hosts: Sequence[HostView],
     *, now: datetime,
 ) -> Level:
-    """Counted over the containers the planner sees (on reachable and unreachable hosts)."""
+    """Counted over the containers the planner sees (on reachable and unreachable hosts);
+    ready only where it can be seen now, as ``planner.summarize`` counts it: a replica on
+    an unreachable host holds its slot, so its replacement becoming ready elsewhere is
+    progress."""
     by_name = {h.name: h for h in hosts}
     seen = [c for c in observed
             if c.host in by_name and by_name[c.host].state in (HostState.READY,
@@ -57,7 +60,8 @@ def level(
                 and not misplaced(c, by_name, constraints, desired.placement.binds))
 
     ready = {c.slot for c in seen
-             if wanted(c) and is_ready(c, desired.strategy.min_ready_s, now)}
+             if wanted(c) and by_name[c.host].state is HostState.READY
+             and is_ready(c, desired.strategy.min_ready_s, now)}
     return Level(ready=len(ready), surplus=sum(1 for c in seen if not wanted(c)))
 
 

@@ -17,7 +17,7 @@ from app.reconcile.progress import Level, Mark, advance, deadline_at, level, pas
 from app.reconcile.types import HostState, Placement, Plan
 
 from .factories import NEW, OLD, T0, at, container, desired, exited, fleet, host, hosts
-from .test_planner import FAST, SLOW, Sim, _never_ready, broken, surge_unavailable
+from .test_planner import FAST, SLOW, Sim, _never_ready, broken, scenarios, surge_unavailable
 
 # ---- level: what one observation shows -------------------------------------------------
 
@@ -78,10 +78,36 @@ from .test_planner import FAST, SLOW, Sim, _never_ready, broken, surge_unavailab
             Level(1, 0),
             id="lost-host-counts-for-nothing",
         ),
+        pytest.param(
+            desired(2),
+            fleet(2, host_names=("h1", "h2")),
+            [host("h1"), host("h2", HostState.UNREACHABLE)],
+            Level(1, 0),
+            id="unreachable-host-replica-holds-its-slot-but-is-not-ready",
+        ),
+        pytest.param(
+            desired(2),
+            [*fleet(2, host_names=("h1", "h2")), container(1, host="h1")],
+            [host("h1"), host("h2", HostState.UNREACHABLE)],
+            Level(2, 0),
+            id="its-replacement-ready-elsewhere-is-counted",
+        ),
     ],
 )
 def test_level(d, observed, hs, expected):
     assert level(d, observed, hs, now=T0) == expected
+
+
+@FAST
+@given(scenarios())
+def test_level_counts_ready_as_the_status_does(world):
+    """Progress never sees more ready than the deployment's status shows (a replica on an
+    unreachable host is ready for neither), and a converged deployment is at its best."""
+    seen = level(world.desired, world.observed, world.hosts, now=T0)
+    status = summarize(world.desired, world.observed, world.hosts, now=T0)
+    assert seen.ready <= status.ready
+    if status.converged:
+        assert seen == Level(world.desired.replicas, 0)
 
 
 # ---- advance: the marks ----------------------------------------------------------------
