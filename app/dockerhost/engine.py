@@ -618,7 +618,10 @@ def _since(value: datetime | None) -> float | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return max(value.timestamp(), 1e-6)
+    # Every line is at or after a time before 1970; Docker reads no such time (nor a
+    # float Python writes as 1e-06), so none is sent.
+    stamp = value.timestamp()
+    return stamp if stamp >= 1 else None
 
 
 def _log_line(line: str) -> tuple[datetime | None, str]:

@@ -271,3 +271,8 @@ def test_cli_logs_follow_streams_new_lines(stack: Stack, tmp_path: Path) -> None
     recent = json.loads(done.stdout)
     assert recent and all(x["replica"].startswith("ticker.0.") for x in recent), recent
     assert not any(x["line"].startswith("key=") for x in recent), recent  # older than 2 s
+    # A time before 1970 is before every line: all of them, as with no --since.
+    done = moorage(env, "logs", "ticker", "--replica", "0", "--since", "1969-07-20T20:17:40Z",
+                   "-o", "json")
+    assert done.returncode == 0, out(done)
+    assert any(x["line"].startswith("key=") for x in json.loads(done.stdout)), done.stdout
