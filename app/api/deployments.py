@@ -14,6 +14,7 @@ from app.api import presenters, sse
 from app.api.deps import AUTH_ERRORS, Cursor, IfMatch, Limit, SessionDep, require, still_allowed
 from app.api.idempotency import IdempotencyDep
 from app.api.responses import as_json, page_json
+from app.coalesce import Coalescer
 from app.config import get_settings
 from app.db import get_sessionmaker, reading
 from app.errors import NotFound
@@ -175,15 +176,28 @@ def _list_page(session, limit: int, cursor: str | None,
 @router.get("/{name}", operation_id="get_deployment", response_model=DeploymentRead,
             responses={404: P404}, dependencies=[require("read")])
 async def get_deployment(name: Name) -> Response:
-    async with reading() as reader:
-        resource_version, body = await reader.run(_get_one, name)
+    found = await _views_shown.get(name)
+    if found is None:
+        raise NotFound(f"deployment {name!r} does not exist")
+    resource_version, body = found
     return Response(body, media_type="application/json",
                     headers={"ETag": presenters.etag(resource_version)})
 
 
-def _get_one(session, name: str) -> tuple[int, bytes]:
-    view = deployment_repo.view_by_name(session, name, usage_service.fresh_since())
-    return view.resource_version, _shown_json(session, [view])[0]
+async def _read_views(names: list[str]) -> dict[str, tuple[int, bytes]]:
+    async with reading() as reader:
+        return await reader.run(_views_by_names, names)
+
+
+def _views_by_names(session, names: list[str]) -> dict[str, tuple[int, bytes]]:
+    views = deployment_repo.views_by_names(session, names, usage_service.fresh_since())
+    return {v.name: (v.resource_version, body)
+            for v, body in zip(views, _shown_json(session, views), strict=True)}
+
+
+# GETs of deployments arriving together share one statement (each still reads what was
+# committed before it arrived: app/coalesce.py).
+_views_shown = Coalescer(_read_views)
 
 
 @router.delete("/{name}", status_code=202, operation_id="delete_deployment",

@@ -1271,6 +1271,8 @@ def test_the_views_read_through_the_driver_are_the_rows_sqlalchemy_reads(
             (repo._VIEW_BY_NAME, {"view_name": "r-0"}),
             (repo._VIEW_BY_NAME, {"view_name": "nothing"}),
             (repo._VIEW_BY_ID, {"view_id": first.id}),
+            (repo._VIEWS_BY_NAMES, {"view_names": ["r-2", "nothing", "r-0"]}),
+            (repo._VIEWS_BY_NAMES, {"view_names": []}),
             (repo._PAGES[False, False], {"page_limit": 10}),
             (repo._PAGES[True, False], {"page_limit": 10, "after": "r-0"}),
             (repo._PAGES[False, True], {"page_limit": 10, "label_key": "team",
@@ -1286,3 +1288,85 @@ def test_the_views_read_through_the_driver_are_the_rows_sqlalchemy_reads(
                     == [[(type(v), getattr(v, "tzinfo", None)) for v in row] for row in expected]
         assert any(row[-1] is not None for row in select_rows(
             session, repo._VIEW_BY_NAME, {"view_name": "r-0", "usage_since": since}))
+
+
+@pytest.mark.usefixtures("clean_db", "cache_clock")
+def test_gets_arriving_together_share_a_statement_and_each_gets_its_own_answer(
+        client: TestClient) -> None:
+    """While one GET's read is held up, the GETs that arrive meanwhile (of several names,
+    one that does not exist) are read together, a few statements for all of them, once
+    it is done; each answer is what a GET alone shows, a 404 for the missing one."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event
+
+    from app.db import get_read_engine
+
+    names = [f"c-{i}" for i in range(5)]
+    for n in names:
+        ok(put(client, n, spec(env={"N": n})), 201)
+    alone = {n: client.get(f"/v1/deployments/{n}") for n in names}
+    asked = [*names * 4, "c-missing"]
+    reads = getattr(get_read_engine(), "sync_engine", get_read_engine())
+    views, held = [], threading.Event()
+
+    def hold_the_first(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "FROM deployment" in statement and not held.is_set():
+            held.set()
+            time.sleep(0.5)  # blocks the app's event loop: the other GETs queue meanwhile
+        views.append(params)
+
+    event.listen(reads, "before_cursor_execute", hold_the_first)
+    try:
+        with ThreadPoolExecutor(len(asked)) as pool:
+            first = pool.submit(client.get, "/v1/deployments/c-0")
+            assert held.wait(10)
+            answers = list(pool.map(lambda n: client.get(f"/v1/deployments/{n}"), asked))
+            assert first.result().json() == alone["c-0"].json()
+    finally:
+        event.remove(reads, "before_cursor_execute", hold_the_first)
+    for n, r in zip(asked, answers, strict=True):
+        if n == "c-missing":
+            assert r.status_code == 404 and r.json()["title"] == "Not Found", r.text
+        else:
+            assert r.status_code == 200 and r.json() == alone[n].json()
+            assert r.headers["ETag"] == alone[n].headers["ETag"]
+    view_reads = [p["view_names"] for p in views if "view_names" in p]
+    # The held one, then those that came meanwhile, in a few batches (a GET reaches the
+    # read after some turns of the loop of its own), each name once a batch: not a
+    # statement a GET.
+    assert view_reads[0] == ["c-0"] and 2 <= len(view_reads) <= len(asked) // 3, view_reads
+    assert all(len(set(batch)) == len(batch) for batch in view_reads), view_reads
+    assert {n for batch in view_reads[1:] for n in batch} == {*names, "c-missing"}
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_a_get_after_a_put_shows_it_though_a_read_of_it_was_in_flight(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GET that arrives while an earlier GET's read of the same deployment is in flight
+    (its rows read, its answer not yet given) does not share that read: sent after a
+    PUT was answered, it shows the PUT."""
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.api import deployments as api
+
+    ok(put(client, "rw", spec(env={"V": "0"})), 201)
+    read, held = api._views_shown._fetch, threading.Event()
+
+    async def read_then_wait(names: list[str]) -> Any:
+        found = await read(names)
+        if not held.is_set():
+            held.set()
+            await asyncio.sleep(1.0)  # the loop goes on: the PUT and the next GET run
+        return found
+
+    monkeypatch.setattr(api._views_shown, "_fetch", read_then_wait)
+    with ThreadPoolExecutor(1) as pool:
+        early = pool.submit(client.get, "/v1/deployments/rw")
+        assert held.wait(10)
+        ok(put(client, "rw", spec(env={"V": "1"})))
+        assert ok(client.get("/v1/deployments/rw"))["spec"]["env"]["V"] == "1"
+        assert ok(early.result())["spec"]["env"]["V"] == "0"  # it was read before the PUT
