@@ -21,7 +21,9 @@ in it. Requests go over ``--conns`` keep-alive HTTP/1.1 connections (raw asyncio
 the generator must not be the bottleneck; it reports how late it sent and its own CPU).
 
 Max throughput (closed loop) comes from Debian's ``wrk`` where installed: ``/healthz``
-and the single GET, each at ``--wrk-conns`` connections, and their ratio (target >= 0.5).
+and the single GET, each at ``--wrk-conns`` connections, and their ratio (target >= 0.5);
+then the GET of each deployment in turn (a path per request, from a Lua script), whose
+concurrent requests share a statement but never a name.
 
 Run under the heavy lock: ``flock /tmp/moorage-heavy.lock python -m bench.api``. To measure
 other code, run this module with that code's venv python: `MoorageStack` starts the
@@ -245,7 +247,7 @@ def group_cpu(groups: dict[int, str]) -> dict[str, float]:
 # Frames worth naming in the summary: the request path's layers, not the event loop's.
 _FRAMES = re.compile(
     r"^(get_deployment|list_deployments|apply_deployment|_shown|_present|authenticate|"
-    r"_look_up|get_session|views?_page|view_by_name|totals|states|edge_views|deployment|"
+    r"_look_up|get_session|views?_page|views_by_names|totals|states|edge_views|deployment|"
     r"apply|_apply|serialize_response|_run_sync_endpoint|run_in_threadpool|solve_dependencies|"
     r"Session\.commit|Session\.execute|Session\.scalars?|Connection\._execute_context|"
     r"Cursor\.execute|do_ping|_handed_out|BaseModel\.__init__|TypeAdapter\.\w+|"
@@ -347,12 +349,22 @@ def postgres_cpu() -> float:
 
 
 def wrk(url: str, token: str | None, conns: int, seconds: float,
-        groups: dict[int, str] | None = None) -> dict[str, Any]:
+        groups: dict[int, str] | None = None, paths: list[str] | None = None) -> dict[str, Any]:
     """Closed-loop max throughput, and the CPU (% of one core) the API processes, Postgres
-    and wrk itself used meanwhile."""
+    and wrk itself used meanwhile. ``paths``: each request the next of these (a Lua
+    script), instead of ``url``'s path every time."""
     argv = ["wrk", "-t1", f"-c{conns}", f"-d{seconds:g}s", "--latency"]
     if token:
         argv += ["-H", f"Authorization: Bearer {token}"]
+    if paths:
+        script = Path(tempfile.mkstemp(prefix="moorage-bench-wrk-", suffix=".lua")[1])
+        script.write_text("local paths = {" + ", ".join(json.dumps(p) for p in paths) + "}\n"
+                          "local i = 0\n"
+                          "request = function()\n"
+                          "  i = i % #paths + 1\n"
+                          "  return wrk.format(nil, paths[i])\n"
+                          "end\n")
+        argv += ["-s", str(script)]
     groups = groups or {}
     api0, pg0 = group_cpu(groups), postgres_cpu()
     ru0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
@@ -489,11 +501,18 @@ def main(argv: list[str] | None = None) -> int:
             settle(stack)
             w_g = wrk(f"{stack.url}/v1/deployments/{one}", token, args.wrk_conns,
                       args.wrk_seconds, groups)
-            results["wrk"] = {"healthz": w_h, "get_one": w_g,
-                              "ratio": round(w_g["rps"] / w_h["rps"], 3) if w_h["rps"] else None}
+            # The same GET, each request the next of all the deployments: concurrent GETs
+            # then share a statement but not a name (app/coalesce.py).
+            settle(stack)
+            w_m = wrk(stack.url, token, args.wrk_conns, args.wrk_seconds, groups,
+                      paths=[f"/v1/deployments/bench-{i:03d}" for i in range(args.deployments)])
+            results["wrk"] = {"healthz": w_h, "get_one": w_g, "get_each": w_m,
+                              "ratio": round(w_g["rps"] / w_h["rps"], 3) if w_h["rps"] else None,
+                              "ratio_each": round(w_m["rps"] / w_h["rps"], 3) if w_h["rps"] else None}
             log(f"wrk max throughput at {args.wrk_conns} conns: /healthz {w_h['rps']:.0f} rps, "
                 f"GET one {w_g['rps']:.0f} rps (non-2xx {w_g['non_2xx']}): ratio "
-                f"{results['wrk']['ratio']} (target >= 0.5)")
+                f"{results['wrk']['ratio']} (target >= 0.5); GET each of {args.deployments} in "
+                f"turn {w_m['rps']:.0f} rps (non-2xx {w_m['non_2xx']}): {results['wrk']['ratio_each']}")
         if args.profile:
             # Profiled apart from the measured phases (py-spy takes CPU of its own).
             args.profile.mkdir(parents=True, exist_ok=True)
@@ -547,7 +566,12 @@ def print_report(r: dict[str, Any]) -> None:
         print(f"max throughput (wrk, closed loop): /healthz {w['healthz']['rps']:.0f} rps, "
               f"GET one {w['get_one']['rps']:.0f} rps -> {w['ratio']}x (target >= 0.5x: "
               f"{'met' if (w['ratio'] or 0) >= 0.5 else 'MISSED'})")
-        for key in ("healthz", "get_one"):
+        if "get_each" in w:
+            print(f"  GET each deployment in turn (concurrent GETs rarely of one name): "
+                  f"{w['get_each']['rps']:.0f} rps -> {w['ratio_each']}x")
+        for key in ("healthz", "get_one", "get_each"):
+            if key not in w:
+                continue
             print(f"  CPU during wrk's {key}: {w[key].get('cpu')} (% of one core)")
 
 
