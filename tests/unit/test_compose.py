@@ -515,6 +515,11 @@ def test_a_port_pair_below_sixty_stays_a_port_pair():
     assert (port.host_port, port.container_port) == (22, 22)
 
 
+def test_restart_no_needs_no_quotes():
+    stack = compose.load(BASE + "    restart: no\n", "s")  # YAML 1.1 read it as false
+    assert stack.service("web").spec.restart_policy == "never"
+
+
 def test_mapping_keys_yaml_once_read_as_booleans_or_dates_are_strings():
     doc = compose.parse(BASE + "    environment: {ON: x, no: y}\n    labels: {2020-01-01: z}\n")
     assert doc["services"]["web"]["environment"] == {"ON": "x", "no": "y"}
