@@ -241,7 +241,19 @@ def _where(mark: yaml.Mark) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
-class _Loader(yaml.SafeLoader):
+# The text is scanned and parsed by libyaml (C) where PyYAML has it, as its wheels do: in
+# Python, a file at MAX_TEXT took 3.4 s to parse. The nodes are composed here, in
+# Python, where the bounds are counted.
+try:
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # a PyYAML built without libyaml
+    _PARSING: tuple[type, ...] = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
+else:
+    _PARSING = (_CParser,)
+
+
+class _Loader(yaml.composer.Composer, yaml.constructor.SafeConstructor,
+              yaml.resolver.Resolver, *_PARSING):
     """Safe YAML, bounded (``MAX_DEPTH``, ``MAX_NODES``, ``ALIAS_RATIO``); each key a
     string, and a key written twice in a mapping an error (PyYAML keeps the last
     silently). ``<<`` merge keys are YAML's: a key written in the mapping wins over a
@@ -250,7 +262,16 @@ class _Loader(yaml.SafeLoader):
     yaml_implicit_resolvers: dict = {}  # none of YAML 1.1's: ``_RESOLVED``, below
 
     def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+        self.text = stream
+        if _PARSING[0] is yaml.reader.Reader:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+        else:
+            _CParser.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
         self.path: list[str | int] = []  # where the node being composed is
         self.depth = 0
         self.reach = 0  # the deepest level the node being composed reaches, expanded
@@ -275,7 +296,7 @@ class _Loader(yaml.SafeLoader):
                                mark, "yaml_aliases")
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        segment = _segment(parent, index)
+        segment = _segment(parent, index, self.text)
         if segment is not None:
             self.path.append(segment)
         mark = self.peek_event().start_mark
@@ -317,7 +338,7 @@ class _Loader(yaml.SafeLoader):
             else:
                 why = f"is a {'sequence' if isinstance(key, yaml.SequenceNode) else 'mapping'}"
             self.problems.append(Problem(
-                tuple(self.path), f"a key is a string here; the key `{_text(key)}` "
+                tuple(self.path), f"a key is a string here; the key `{_text(key, self.text)}` "
                 f"({_where(key.start_mark)}) {why}", "yaml_key"))
             return
         seen = self.keys.setdefault(mapping, set())
@@ -358,24 +379,22 @@ def _shown(tag: str) -> str:
     return tag.replace("tag:yaml.org,2002:", "!!")
 
 
-def _segment(parent: yaml.Node | None, index: Any) -> str | int | None:
+def _segment(parent: yaml.Node | None, index: Any, source: str) -> str | int | None:
     """The step into a child node: its index in a sequence, its key in a mapping."""
     if isinstance(parent, yaml.SequenceNode):
         return int(index)
     if isinstance(parent, yaml.MappingNode) and isinstance(index, yaml.Node):
-        return index.value if isinstance(index, yaml.ScalarNode) else _text(index)
+        return index.value if isinstance(index, yaml.ScalarNode) else _text(index, source)
     return None
 
 
-def _text(node: yaml.Node) -> str:
-    """A node as written, shortened."""
+def _text(node: yaml.Node, source: str) -> str:
+    """A node as written in ``source``, shortened."""
     if isinstance(node, yaml.ScalarNode):
         text = node.value
     else:
-        start, end = node.start_mark, node.end_mark
-        text = start.buffer[start.pointer:end.pointer] if start.buffer is not None else ""
-        text = " ".join(text.split()) or ("a sequence" if isinstance(node, yaml.SequenceNode)
-                                          else "a mapping")
+        text = " ".join(source[node.start_mark.index:node.end_mark.index].split()) or (
+            "a sequence" if isinstance(node, yaml.SequenceNode) else "a mapping")
     return text if len(text) <= 40 else text[:40] + "…"
 
 
@@ -406,6 +425,11 @@ def parse(text: str) -> dict[str, Any]:
     """The file's YAML (JSON is YAML too) as a mapping, read within bounds."""
     if len(text) > MAX_TEXT:
         raise ComposeInvalid([Problem((), f"the file is over {MAX_TEXT} characters", "too_long")])
+    try:
+        text.encode("utf-8")  # libyaml reads UTF-8: a lone surrogate (from JSON) is not text
+    except UnicodeEncodeError as exc:
+        raise ComposeInvalid([Problem((), f"not text: {exc.reason} at character {exc.start}",
+                                      "yaml")]) from None
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -414,6 +438,11 @@ def parse(text: str) -> dict[str, Any]:
         loader.check_aliases()
         doc = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
+        if "maximum nesting depth" in str(exc):  # libyaml's own bound, past ours
+            mark = getattr(exc, "problem_mark", None)
+            where = f" ({_where(mark)})" if mark is not None else ""
+            raise ComposeInvalid([Problem(tuple(loader.path), f"nested over {MAX_DEPTH} "
+                                          f"levels deep{where}", "yaml_depth")]) from exc
         raise ComposeInvalid([Problem((), f"not YAML: {exc}", "yaml")]) from exc
     finally:
         loader.dispose()
