@@ -65,9 +65,18 @@ def test_the_dashboard_follows_a_deployment_live_and_rolls_it_back(stack: Stack)
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        console: list[str] = []  # all of it, for a page that did not come up
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
 
         # A wrong token is refused; the right one signs in (and is kept for this tab only).
         page.goto(f"{stack.url}/ui")
+        try:  # seen once in CI: no form within 30 s, the page's own errors unknown
+            expect(page.get_by_test_id("token")).to_be_visible(timeout=WAIT_MS)
+        except AssertionError as exc:
+            raise AssertionError(
+                f"no sign-in form: page errors {errors}; console {console}; requests that failed "
+                f"{requests.failed}; of {requests.urls}\n{page.content()[:2000]}\n"
+                f"{stack.logs()}") from exc
         page.get_by_test_id("token").fill("mrg_not-a-token")
         page.get_by_test_id("signin-submit").click()
         expect(page.get_by_test_id("signin-error")).to_contain_text("not valid")

@@ -35,11 +35,18 @@ def chromium() -> Iterator[Any]:
 
 
 class Requests:
-    """Every URL a browser context asked for, to show it never left Moorage."""
+    """Every URL a browser context asked for, to show it never left Moorage; and those
+    that failed or were answered with an error, to say why a page did not come up."""
 
     def __init__(self, context: Any) -> None:
         self.urls: list[str] = []
+        self.failed: list[str] = []
         context.on("request", lambda request: self.urls.append(request.url))
+        context.on("requestfailed", lambda request: self.failed.append(
+            f"{request.method} {request.url}: {request.failure}"))
+        context.on("response", lambda response: self.failed.append(
+            f"{response.request.method} {response.url}: {response.status}")
+            if response.status >= 400 else None)
 
     def outside(self, origin: str) -> list[str]:
         return [u for u in self.urls if not (
