@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 import yaml
 
+from app import yaml12
 from app.stacks import compose
 
 
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     c_loader = getattr(yaml, "CSafeLoader", None)
-    parsing = getattr(compose, "_PARSING", (yaml.parser.Parser,))[0]
+    parsing = yaml12.PARSING[0]
     print(f"compose.parse reads with {parsing.__module__}.{parsing.__name__}; "
           f"PyYAML {yaml.__version__}, libyaml {'yes' if c_loader else 'no'}")
     print("| file | characters | compose.parse (s) | SafeLoader (s) | CSafeLoader (s) "

@@ -32,6 +32,7 @@ import jsonschema
 import yaml
 from pydantic import ValidationError
 
+from app import yaml12
 from app.schemas.common import DNS_LABEL
 from app.schemas.deployments import ENV_KEY, DeploymentSpec
 
@@ -210,68 +211,24 @@ MAX_NODES = 100_000  # nodes, aliases expanded
 ALIAS_RATIO = 10
 ALIAS_FLOOR = 10_000
 
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
-_MERGE = "tag:yaml.org,2002:merge"  # `<<`
-_KINDS = {_INT: "a number", _FLOAT: "a number", _BOOL: "a boolean", _NULL: "null"}
-# The values a Compose file is made of (JSON's); any other tag, written (`!!binary`,
-# `!!set`, `!!timestamp`, `!custom`), is refused where it stands.
-_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _SEQ, _MAP}
-
-# Plain scalars are resolved as Docker Compose reads them (go-yaml v3, YAML 1.2's core
-# schema), not as PyYAML's YAML 1.1 does: `yes`, `on` and `off` are strings, so is
-# `22:22` (YAML 1.1's base 60 made it 1342) and `2001-12-14` (no date type); `0o17`
-# and `1e3` are numbers; `0755` is still octal, as go-yaml keeps it.
-_RESOLVED = [
-    (_NULL, r"~|null|Null|NULL|"),
-    (_BOOL, r"true|True|TRUE|false|False|FALSE"),
-    (_INT, r"[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|0[0-7_]*|[1-9][0-9_]*)"),
-    (_FLOAT, r"[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
-             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"),
-    (_MERGE, r"<<"),
-]
+_KINDS = {yaml12.INT: "a number", yaml12.FLOAT: "a number", yaml12.BOOL: "a boolean",
+          yaml12.NULL: "null"}
 
 
 def _where(mark: yaml.Mark) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
-# The text is scanned and parsed by libyaml (C) where PyYAML has it, as its wheels do: in
-# Python, a file at MAX_TEXT took 3.4 s to parse. The nodes are composed here, in
-# Python, where the bounds are counted.
-try:
-    from yaml._yaml import CParser as _CParser
-except ImportError:  # a PyYAML built without libyaml
-    _PARSING: tuple[type, ...] = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
-else:
-    _PARSING = (_CParser,)
-
-
-class _Loader(yaml.composer.Composer, yaml.constructor.SafeConstructor,
-              yaml.resolver.Resolver, *_PARSING):
-    """Safe YAML, bounded (``MAX_DEPTH``, ``MAX_NODES``, ``ALIAS_RATIO``); each key a
-    string, and a key written twice in a mapping an error (PyYAML keeps the last
-    silently). ``<<`` merge keys are YAML's: a key written in the mapping wins over a
-    merged one, and of merged mappings the first."""
-
-    yaml_implicit_resolvers: dict = {}  # none of YAML 1.1's: ``_RESOLVED``, below
+class _Loader(yaml12.Loader):
+    """YAML as Docker Compose reads it (app/yaml12.py), within bounds (``MAX_DEPTH``,
+    ``MAX_NODES``, ``ALIAS_RATIO``); each key a string, and a key written twice in a
+    mapping an error (PyYAML keeps the last silently); any tag for a value JSON has not
+    refused where it stands. ``<<`` merge keys are YAML's: a key written in the mapping
+    wins over a merged one, and of merged mappings the first."""
 
     def __init__(self, stream: str) -> None:
+        super().__init__(stream)
         self.text = stream
-        if _PARSING[0] is yaml.reader.Reader:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
-        else:
-            _CParser.__init__(self, stream)
-        yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
-        yaml.resolver.Resolver.__init__(self)
         self.path: list[str | int] = []  # where the node being composed is
         self.depth = 0
         self.reach = 0  # the deepest level the node being composed reaches, expanded
@@ -320,9 +277,9 @@ class _Loader(yaml.composer.Composer, yaml.constructor.SafeConstructor,
             self.reach = max(outer, self.reach)
         if isinstance(parent, yaml.MappingNode) and index is None:
             self._key(parent, node)
-        elif node.tag not in _TAGS and node.tag != _MERGE:
+        elif node.tag not in yaml12.JSON_TAGS and node.tag != yaml12.MERGE:
             self.problems.append(Problem(tuple(self.path), (
-                f"the tag `{_shown(node.tag)}` ({_where(node.start_mark)}) is not read here: "
+                f"the tag `{yaml12.shown(node.tag)}` ({_where(node.start_mark)}) is not read here: "
                 "a Compose file holds strings, numbers, booleans, null, lists and mappings"),
                 "yaml_tag"))
         if segment is not None:
@@ -330,11 +287,11 @@ class _Loader(yaml.composer.Composer, yaml.constructor.SafeConstructor,
         return node
 
     def _key(self, mapping: yaml.MappingNode, key: yaml.Node) -> None:
-        if key.tag == _MERGE:
+        if key.tag == yaml12.MERGE:
             return
-        if not isinstance(key, yaml.ScalarNode) or key.tag != _STR:
+        if not isinstance(key, yaml.ScalarNode) or key.tag != yaml12.STR:
             if isinstance(key, yaml.ScalarNode):
-                why = f"is read as {_KINDS.get(key.tag, f'`{_shown(key.tag)}`')}: quote it"
+                why = f"is read as {_KINDS.get(key.tag, f'`{yaml12.shown(key.tag)}`')}: quote it"
             else:
                 why = f"is a {'sequence' if isinstance(key, yaml.SequenceNode) else 'mapping'}"
             self.problems.append(Problem(
@@ -354,29 +311,6 @@ class _Loader(yaml.composer.Composer, yaml.constructor.SafeConstructor,
                 f"its aliases expand the file to {self.expanded} nodes from {self.written} "
                 f"written: at most {ALIAS_RATIO} times those written (or {ALIAS_FLOOR}) "
                 "are read"), "yaml_aliases")])
-
-
-for _tag, _pattern in _RESOLVED:
-    _Loader.add_implicit_resolver(_tag, re.compile(f"^(?:{_pattern})$"), None)
-
-
-def _int(loader: _Loader, node: yaml.ScalarNode) -> int:
-    text = loader.construct_scalar(node).replace("_", "")
-    digits = text.lstrip("+-")
-    try:
-        if digits[:2] in ("0b", "0o", "0x"):
-            return int(text, 0)
-        return int(text, 8 if len(digits) > 1 and digits[0] == "0" else 10)  # 0755: octal
-    except ValueError as exc:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text!r} is not an integer", node.start_mark) from exc
-
-
-_Loader.add_constructor(_INT, _int)
-
-
-def _shown(tag: str) -> str:
-    return tag.replace("tag:yaml.org,2002:", "!!")
 
 
 def _segment(parent: yaml.Node | None, index: Any, source: str) -> str | int | None:
@@ -403,7 +337,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
     out: dict[str, Any] = {}
     merged: dict[str, Any] = {}
     for key_node, value_node in node.value:
-        if key_node.tag != _MERGE:
+        if key_node.tag != yaml12.MERGE:
             out[key_node.value] = loader.construct_object(value_node, deep=True)
             continue
         sources = (value_node.value if isinstance(value_node, yaml.SequenceNode)

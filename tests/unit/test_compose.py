@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app import yaml12
 from app.schemas.deployments import DeploymentSpec
 from app.stacks import compose
 
@@ -604,7 +605,7 @@ class _Dumper(yaml.SafeDumper):
     """Writes YAML as Compose reads it: a string that YAML 1.2 would read as another type
     (`0800`, a number to go-yaml, a string to YAML 1.1) is quoted."""
 
-    yaml_implicit_resolvers = compose._Loader.yaml_implicit_resolvers
+    yaml_implicit_resolvers = yaml12.Resolver.yaml_implicit_resolvers
 
 
 def _dump(doc: Any) -> str:
