@@ -1,5 +1,6 @@
 """Reading deployment files for ``apply`` and ``diff``: YAML or JSON, one deployment per
-document (``---`` separates several), each a spec with its ``name``."""
+document (``---`` separates several), each a spec with its ``name``. YAML is read as
+Docker Compose reads it, as stacks are (``app.yaml12``: `yes` and `on` are strings)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from app import yaml12
 
 
 class FileError(ValueError):
@@ -30,8 +33,8 @@ def parse_deployments(text: str, source: str) -> list[tuple[str, dict[str, Any]]
         if source.endswith(".json"):
             documents = [json.loads(text)]
         else:
-            documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except (ValueError, yaml.YAMLError) as exc:
+            documents = [d for d in yaml12.load_all(text) if d is not None]
+    except (ValueError, yaml.YAMLError) as exc:  # UnicodeError is a ValueError
         raise FileError(f"{source}: not valid {'JSON' if source.endswith('.json') else 'YAML'}: {exc}") from exc
     if not documents:
         raise FileError(f"{source}: no deployment in it")

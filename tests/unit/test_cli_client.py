@@ -77,7 +77,19 @@ def test_yaml_documents_are_deployments() -> None:
     assert files.parse_deployments('{"name": "web", "image": "x"}', "d.json") == [("web", {"image": "x"})]
 
 
+def test_yaml_values_are_read_as_in_a_compose_file() -> None:
+    """`yes`, `on` and `22:22` are strings, as in a stack (YAML 1.1 made them true and 1342)."""
+    text = ("name: web\nimage: x\nenv: {DEBUG: yes, MODE: on, AT: 22:22, DAY: 2026-12-04}\n"
+            "labels: {tier: <<}\nreplicas: 0o3\n")
+    ((_, spec),) = files.parse_deployments(text, "d.yaml")
+    assert spec["env"] == {"DEBUG": "yes", "MODE": "on", "AT": "22:22", "DAY": "2026-12-04"}
+    assert spec["labels"] == {"tier": "<<"} and spec["replicas"] == 3
+
+
 @pytest.mark.parametrize(("text", "source", "message"), [
+    ("name: web\nimage: !!binary aGk=\n", "d.yaml", "the tag `!!binary` is not read"),
+    ("name: web\nimage: x\nenv: !!set {A}\n", "d.yaml", "the tag `!!set` is not read"),
+    ("name: web\nimage: !!python/name:os.system\n", "d.yaml", "is not read"),
     ("image: x\n", "d.yaml", "needs a `name`"),
     ("- a\n", "d.yaml", "a mapping"),
     ("services:\n  web: {image: x}\n", "compose.yaml", "apply it as a stack with `--stack NAME`"),
