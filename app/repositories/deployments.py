@@ -208,7 +208,9 @@ _PAGES = {
 
 def views_by_names(session: Session, names: list[str], usage_since: datetime,
                    ) -> list[DeploymentView]:
-    """The views of those of ``names`` that exist, by name: one statement on Postgres."""
+    """The views of those of ``names`` that exist, by name: one statement on Postgres.
+    ``usage_since``: samples older than this are not counted (a replica not sampled
+    lately shows none rather than an old figure)."""
     if session.get_bind().dialect.name != "postgresql":
         return [v for name in sorted(set(names)) for v in _as_views(select_rows(
             session, _VIEW_BY_NAME, {"view_name": name, "usage_since": usage_since}))]
