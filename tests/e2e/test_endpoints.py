@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -158,12 +159,28 @@ def answers(target: str) -> str:
 MIN_RATE = RPS / 2
 
 
-def assert_clean(t: Traffic, before: str, after: str) -> None:
+def assert_clean(t: Traffic, before: str, after: str, stack: Stack | None = None,
+                 name: str = "web") -> None:
     assert t.rate >= MIN_RATE, t.summary()
-    assert not t.failures, (t.summary(), t.failures[:5])
+    assert not t.failures, (t.summary(), t.failures[:5], _timeline(t, stack, name))
     bodies = t.bodies()
     assert set(bodies) <= {before, after}, t.summary()
     assert bodies[0] == before and bodies[-1] == after, t.summary()
+
+
+def _timeline(t: Traffic, stack: Stack | None, name: str) -> str:
+    """When the failed requests were sent, beside the deployment's events: to see which
+    step of the rollout they fell in."""
+    if stack is None:
+        return ""
+    wall = time.time() - time.monotonic()
+    failed = t.failures
+    lines = [f"failed {len(failed)} from {datetime.fromtimestamp(failed[0].at + wall, UTC):%H:%M:%S.%f}"
+             f" to {datetime.fromtimestamp(failed[-1].at + wall, UTC):%H:%M:%S.%f}"]
+    with stack.client() as c:
+        events = c.get(f"/v1/deployments/{name}/events", params={"limit": 200}).json()["items"]
+    lines += [f"{e['time']} {e['reason']}: {e['message'][:160]}" for e in events]
+    return "\n".join(lines)
 
 
 def test_rolling_update_scale_down_and_restart_fail_no_request(one_host: Stack) -> None:
@@ -429,7 +446,7 @@ def test_an_edge_reached_over_tcp_with_tls(clean_db, edge_engines, tmp_path: Pat
                 settle(stack, apply(stack, "web", spec(dockerd.WEB_V2, replicas=2)))
                 wait_serving(stack, "web", 2, revision=2)
                 time.sleep(1)
-            assert_clean(t, "v1", "v2")
+            assert_clean(t, "v1", "v2", stack)
     finally:
         if te.engine.is_up():
             te.engine.remove_all_containers()
@@ -459,7 +476,7 @@ def test_an_edge_reached_over_ssh(clean_db, edge_engines, tmp_path: Path) -> Non
                 settle(stack, apply(stack, "web", spec(dockerd.WEB_V2, replicas=2)))
                 wait_serving(stack, "web", 2, revision=2)
                 time.sleep(1)
-            assert_clean(t, "v1", "v2")
+            assert_clean(t, "v1", "v2", stack)
     finally:
         if engine.is_up():
             engine.remove_all_containers()
