@@ -235,7 +235,8 @@ def decide(g: Group) -> Decision:
                 return Decision(Plan(()), summary, None, change, tuple(events),
                                 failure=failure, stable_slots=stable)
             change = RolloutChange(_counts(summary), mark, tuple(transitions),
-                                   message=_holdup(g, the_plan), deadline_at=deadline_at)
+                                   message=_holdup(g, the_plan, rollout, mark),
+                                   deadline_at=deadline_at)
 
     status = _status(g, summary, the_plan, active=rollout is not None)
     if done:
@@ -310,12 +311,15 @@ def _current(g: Group) -> list[ObservedContainer]:
             and c.state == "running" and (c.host, c.name) in g.health]
 
 
+_FAILS_ITS_PROBE = " fails its health check: "
+
+
 def failing_probe(g: Group) -> str:
     """Which replica of the target fails which probe, with the probe's output."""
     for c in _current(g):
         state = g.health[(c.host, c.name)]
         if state.health != "healthy" and state.failures and state.output:
-            return f"replica {c.name} fails its health check: {state.output}"
+            return f"replica {c.name}{_FAILS_ITS_PROBE}{state.output}"
     return ""
 
 
@@ -423,11 +427,21 @@ def unplaceable(g: Group) -> str:
     return ""
 
 
-def _holdup(g: Group, the_plan: Plan) -> str:
-    """An active rollout's message: what holds it up now, or ""."""
+def _holdup(g: Group, the_plan: Plan, rollout: ActiveRollout, mark: progress.Mark) -> str:
+    """An active rollout's message: what holds it up now, or "". A failed probe stays
+    named once its replica was replaced for failing it, while the replacement has not
+    failed yet and the rollout made no progress: that failure is still what holds the
+    rollout, and what its deadline says."""
     if the_plan.pending:
         return f"waiting: {'; '.join(the_plan.pending)}"
-    return failing_probe(g)
+    if probe := failing_probe(g):
+        return probe
+    kept = rollout.message or ""
+    before = rollout.mark
+    if _FAILS_ITS_PROBE in kept and before is not None \
+            and (mark.ready, mark.surplus) == (before.ready, before.surplus):
+        return kept
+    return ""
 
 
 # ---- status ----------------------------------------------------------------------------

@@ -324,6 +324,24 @@ def test_the_first_failed_probe_is_an_event_and_the_rollout_says_which() -> None
     assert d.rollout.message == f"replica {container(0).name} fails its health check: HTTP 503"
 
 
+def test_a_failed_probe_stays_named_once_its_replica_was_replaced() -> None:
+    """The replacement is not probed yet: the failure that held the rollout is still
+    what its message (and so its deadline) names, until the rollout progresses."""
+    said = f"replica {container(0).name} fails its health check: HTTP 503"
+    replacement = container(0, health="starting")
+    held = rollout(mark=Mark(0, 0, T0), message=said)
+    d = core.decide(group(desired(1), [replacement], rollout=held))
+    assert d.rollout.message == said
+    late = core.decide(group(desired(1), [replacement], now=at(DEADLINE + 1), rollout=held))
+    assert late.failure.reason.endswith(said) and not late.failure.wants_last_warning
+    # Progress (another replica got ready) ends it; so does a message that was no probe's.
+    moved = core.decide(group(desired(2), [container(1), replacement], rollout=held))
+    assert moved.rollout.message == ""
+    other = core.decide(group(desired(1), [replacement],
+                              rollout=rollout(mark=Mark(0, 0, T0), message="waiting: h2")))
+    assert other.rollout.message == ""
+
+
 def test_later_failures_make_no_event_until_the_verdict() -> None:
     assert not [n for n in core.decide(_probed(2, "starting")).events]
     [note] = core.decide(_probed(3, "unhealthy")).events
