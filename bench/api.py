@@ -356,19 +356,27 @@ def wrk(url: str, token: str | None, conns: int, seconds: float,
     argv = ["wrk", "-t1", f"-c{conns}", f"-d{seconds:g}s", "--latency"]
     if token:
         argv += ["-H", f"Authorization: Bearer {token}"]
+    script = None
     if paths:
-        script = Path(tempfile.mkstemp(prefix="moorage-bench-wrk-", suffix=".lua")[1])
-        script.write_text("local paths = {" + ", ".join(json.dumps(p) for p in paths) + "}\n"
-                          "local i = 0\n"
-                          "request = function()\n"
-                          "  i = i % #paths + 1\n"
-                          "  return wrk.format(nil, paths[i])\n"
-                          "end\n")
+        with tempfile.NamedTemporaryFile("w", prefix="moorage-bench-wrk-", suffix=".lua",
+                                         delete=False) as f:
+            f.write("local paths = {" + ", ".join(json.dumps(p) for p in paths) + "}\n"
+                    "local i = 0\n"
+                    "request = function()\n"
+                    "  i = i % #paths + 1\n"
+                    "  return wrk.format(nil, paths[i])\n"
+                    "end\n")
+        script = Path(f.name)
         argv += ["-s", str(script)]
     groups = groups or {}
     api0, pg0 = group_cpu(groups), postgres_cpu()
     ru0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
-    out = subprocess.run([*argv, url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    try:
+        out = subprocess.run([*argv, url], capture_output=True, text=True,
+                             timeout=seconds + 60).stdout
+    finally:
+        if script is not None:
+            script.unlink(missing_ok=True)
     wall = time.monotonic() - t0
     ru1, api1, pg1 = resource.getrusage(resource.RUSAGE_CHILDREN), group_cpu(groups), postgres_cpu()
     cpu = {k: round(100 * (api1.get(k, 0.0) - api0.get(k, 0.0)) / wall, 1) for k in api1}
